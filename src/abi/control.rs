@@ -1,0 +1,494 @@
+//! The `d3dkmt_emu_*` control API: kernels, processes, thread binding, the
+//! fake KMD, NT-handle close and duplicate. Declared in `include/d3dkmt_emu.h`,
+//! which states ownership and thread rules for each function.
+//!
+//! Ownership: every `d3dkmt_emu_kernel*` and `d3dkmt_emu_process*` a function
+//! returns is a new reference the caller releases exactly once with the
+//! matching `_release`. Functions that take one borrow it.
+#![allow(non_camel_case_types, reason = "the C names")]
+
+use core::ffi::{c_char, c_void};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
+
+use super::ptr::{self, ForeignContext};
+use crate::adapter::{AdapterConfig, AdapterKind};
+use crate::error::KernelError;
+use crate::handle::{LocalHandle, NtHandle};
+use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
+use crate::live::ObjectKind;
+use crate::policy::{AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse};
+use crate::process::Binding;
+use crate::shared::DuplicateOptions;
+use crate::{Kernel, KernelConfig, NtStatus, Policies, Process};
+
+/// Opaque C handle to a kernel reference.
+pub struct d3dkmt_emu_kernel(Kernel);
+/// Opaque C handle to a process reference.
+pub struct d3dkmt_emu_process(Process);
+/// Opaque C handle to a thread binding.
+pub struct d3dkmt_emu_binding(#[allow(dead_code, reason = "held for its Drop")] Binding);
+
+/// One adapter of a C kernel configuration.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_adapter_config {
+    /// Nonzero and unique.
+    pub luid: LUID,
+    /// Nonzero: protected sessions are supported.
+    pub protected_sessions: u32,
+    /// 0 full, 1 compute-only, 2 display-only.
+    pub kind: u32,
+    /// `NumOfSources`.
+    pub num_sources: u32,
+}
+
+/// A C kernel configuration; `d3dkmt_emu_kernel_config_init` fills defaults.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_kernel_config {
+    /// `sizeof(d3dkmt_emu_kernel_config)`.
+    pub struct_size: u32,
+    /// Number of entries at `adapters`.
+    pub adapter_count: u32,
+    /// The adapters, in enumeration order.
+    pub adapters: *const d3dkmt_emu_adapter_config,
+    /// [`Policies::wrong_nt_object_type`].
+    pub wrong_nt_object_type: NTSTATUS,
+    /// [`Policies::short_blob_buffer`].
+    pub short_blob_buffer: NTSTATUS,
+    /// Nonzero: OK → INVALID bumps the status fence.
+    pub bump_on_invalidate: u32,
+    /// Nonzero: INVALID → OK bumps the status fence.
+    pub bump_on_revalidate: u32,
+    /// Nonzero: [`DeviceDestroySessions::KeepHandles`].
+    pub device_destroy_keeps_sessions: u32,
+    /// Nonzero: [`HandleReuse::Never`].
+    pub never_reuse_handles: u32,
+    /// Nonzero: [`HandleNumbering::Shared`].
+    pub shared_handle_numbering: u32,
+    /// Nonzero: [`AdapterClose::KeepDevices`].
+    pub adapter_close_keeps_devices: u32,
+    /// [`Policies::enum_adapters_capacity`].
+    pub enum_adapters_capacity: u32,
+    /// Nonzero: [`FenceRegression::Store`].
+    pub fence_regression_stores: u32,
+    /// Nonzero: [`DuplicateAccess::SubsetOfSource`].
+    pub duplicate_access_subset: u32,
+    /// [`Policies::max_local_handles`].
+    pub max_local_handles: u32,
+    /// [`Policies::max_nt_handles`].
+    pub max_nt_handles: u32,
+}
+
+/// Runs `f`, turning a panic into `fallback`.
+fn guarded<R>(fallback: R, f: impl FnOnce() -> R) -> R {
+    catch_unwind(AssertUnwindSafe(f)).unwrap_or(fallback)
+}
+
+fn status_of(result: Result<(), KernelError>) -> NTSTATUS {
+    match result {
+        Ok(()) => NtStatus::SUCCESS.0,
+        Err(e) => e.status().0,
+    }
+}
+
+fn process_or_current(p: *const d3dkmt_emu_process) -> Process {
+    ptr::in_ref(p).map(|p| p.0.clone()).unwrap_or_else(crate::process::current)
+}
+
+/// Fills `config` with the defaults: one adapter, LUID {0x1234, 0}, with
+/// protected sessions, and every policy at its documented default.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
+    static DEFAULT_ADAPTER: d3dkmt_emu_adapter_config = d3dkmt_emu_adapter_config {
+        luid: LUID { LowPart: 0x1234, HighPart: 0 },
+        protected_sessions: 1,
+        kind: 0,
+        num_sources: 1,
+    };
+    let p = Policies::default();
+    let ok = ptr::write_out(
+        config,
+        d3dkmt_emu_kernel_config {
+            struct_size: size_of::<d3dkmt_emu_kernel_config>() as u32,
+            adapter_count: 1,
+            adapters: &DEFAULT_ADAPTER,
+            wrong_nt_object_type: p.wrong_nt_object_type.0,
+            short_blob_buffer: p.short_blob_buffer.0,
+            bump_on_invalidate: p.status_fence_bump.on_invalidate as u32,
+            bump_on_revalidate: p.status_fence_bump.on_revalidate as u32,
+            device_destroy_keeps_sessions: 0,
+            never_reuse_handles: 0,
+            shared_handle_numbering: 0,
+            adapter_close_keeps_devices: 0,
+            enum_adapters_capacity: p.enum_adapters_capacity,
+            fence_regression_stores: 0,
+            duplicate_access_subset: 0,
+            max_local_handles: p.max_local_handles,
+            max_nt_handles: p.max_nt_handles,
+        },
+    );
+    if ok { NtStatus::SUCCESS.0 } else { NtStatus::INVALID_PARAMETER.0 }
+}
+
+fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
+    if c.struct_size as usize != size_of::<d3dkmt_emu_kernel_config>() {
+        return None;
+    }
+    let adapters = ptr::read_array(c.adapters, c.adapter_count as usize)?;
+    let mut seen = Vec::new();
+    let mut configs = Vec::new();
+    for a in adapters {
+        let luid = super::adapter::luid_in(&a.luid);
+        if luid == Default::default() || seen.contains(&luid) {
+            return None;
+        }
+        seen.push(luid);
+        configs.push(AdapterConfig {
+            luid,
+            protected_sessions: a.protected_sessions != 0,
+            kind: match a.kind {
+                0 => AdapterKind::Full,
+                1 => AdapterKind::ComputeOnly,
+                2 => AdapterKind::DisplayOnly,
+                _ => return None,
+            },
+            num_sources: a.num_sources,
+        });
+    }
+    let policies = Policies {
+        wrong_nt_object_type: NtStatus(c.wrong_nt_object_type),
+        short_blob_buffer: NtStatus(c.short_blob_buffer),
+        status_fence_bump: crate::policy::StatusFenceBump {
+            on_invalidate: c.bump_on_invalidate != 0,
+            on_revalidate: c.bump_on_revalidate != 0,
+        },
+        device_destroy_sessions: if c.device_destroy_keeps_sessions != 0 {
+            DeviceDestroySessions::KeepHandles
+        } else {
+            DeviceDestroySessions::CloseHandles
+        },
+        handle_reuse: if c.never_reuse_handles != 0 { HandleReuse::Never } else { HandleReuse::Delayed },
+        handle_numbering: if c.shared_handle_numbering != 0 {
+            HandleNumbering::Shared
+        } else {
+            HandleNumbering::PerProcessRanges
+        },
+        max_local_handles: c.max_local_handles,
+        max_nt_handles: c.max_nt_handles,
+        adapter_close: if c.adapter_close_keeps_devices != 0 {
+            AdapterClose::KeepDevices
+        } else {
+            AdapterClose::DestroyDevices
+        },
+        enum_adapters_capacity: c.enum_adapters_capacity,
+        fence_regression: if c.fence_regression_stores != 0 { FenceRegression::Store } else { FenceRegression::Ignore },
+        duplicate_access: if c.duplicate_access_subset != 0 {
+            DuplicateAccess::SubsetOfSource
+        } else {
+            DuplicateAccess::AsRequested
+        },
+    };
+    Some(KernelConfig { adapters: configs, policies })
+}
+
+/// A new kernel; NULL `config` means the defaults. Returns NULL for a bad
+/// configuration (wrong `struct_size`, zero or repeated LUID, unknown kind).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_create(config: *const d3dkmt_emu_kernel_config) -> *mut d3dkmt_emu_kernel {
+    guarded(core::ptr::null_mut(), || {
+        let config = match ptr::in_ref(config) {
+            None => KernelConfig::default(),
+            Some(c) => match config_from_c(c) {
+                Some(c) => c,
+                None => return core::ptr::null_mut(),
+            },
+        };
+        Box::into_raw(Box::new(d3dkmt_emu_kernel(Kernel::new(config))))
+    })
+}
+
+/// A new reference to the default kernel (the one unbound threads use).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_default() -> *mut d3dkmt_emu_kernel {
+    guarded(core::ptr::null_mut(), || {
+        Box::into_raw(Box::new(d3dkmt_emu_kernel(crate::kernel::default_kernel().clone())))
+    })
+}
+
+/// Releases a kernel reference. The kernel itself lives on while its
+/// processes or other references do. NULL is ignored.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_release(kernel: *mut d3dkmt_emu_kernel) {
+    guarded((), || drop(ptr::take_box(kernel)));
+}
+
+/// A new virtual process of `kernel`; NULL if `kernel` is NULL.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_create(kernel: *const d3dkmt_emu_kernel) -> *mut d3dkmt_emu_process {
+    guarded(core::ptr::null_mut(), || match ptr::in_ref(kernel) {
+        Some(k) => Box::into_raw(Box::new(d3dkmt_emu_process(k.0.create_process()))),
+        None => core::ptr::null_mut(),
+    })
+}
+
+/// A new reference to the process the calling thread acts as.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_current() -> *mut d3dkmt_emu_process {
+    guarded(core::ptr::null_mut(), || Box::into_raw(Box::new(d3dkmt_emu_process(crate::process::current()))))
+}
+
+/// The process's id (the default process is 1); 0 for NULL.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_id(process: *const d3dkmt_emu_process) -> u32 {
+    ptr::in_ref(process).map_or(0, |p| p.0.id().0)
+}
+
+/// Process exit: closes every handle the process holds. Later calls made as
+/// it fail with `STATUS_PROCESS_IS_TERMINATING`. The reference stays valid.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_exit(process: *const d3dkmt_emu_process) {
+    guarded((), || {
+        if let Some(p) = ptr::in_ref(process) {
+            p.0.exit();
+        }
+    });
+}
+
+/// Releases a process reference. Does not exit the process. NULL is ignored.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_release(process: *mut d3dkmt_emu_process) {
+    guarded((), || drop(ptr::take_box(process)));
+}
+
+/// Binds the calling thread to `process` until `d3dkmt_emu_thread_unbind`;
+/// bindings nest and must be undone in reverse order on the same thread.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_thread_bind(process: *const d3dkmt_emu_process) -> *mut d3dkmt_emu_binding {
+    guarded(core::ptr::null_mut(), || match ptr::in_ref(process) {
+        Some(p) => Box::into_raw(Box::new(d3dkmt_emu_binding(p.0.enter()))),
+        None => core::ptr::null_mut(),
+    })
+}
+
+/// Ends a binding, restoring the one before it. NULL is ignored.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_thread_unbind(binding: *mut d3dkmt_emu_binding) {
+    guarded((), || drop(ptr::take_box(binding)));
+}
+
+/// Live D3DKMT handles (`nt` = 0) or NT handles (`nt` != 0) in the process.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_process_handle_count(process: *const d3dkmt_emu_process, nt: u32) -> u32 {
+    guarded(0, || {
+        let p = process_or_current(process);
+        (if nt != 0 { p.nt_handle_count() } else { p.local_handle_count() }) as u32
+    })
+}
+
+/// Live kernel objects of one kind (0 device, 1 sync object, 2 protected
+/// session, 3 NT object) or, with `kind` = `UINT32_MAX`, of every kind.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_live_objects(kernel: *const d3dkmt_emu_kernel, kind: u32) -> i64 {
+    guarded(-1, || {
+        let Some(k) = ptr::in_ref(kernel) else { return -1 };
+        match ObjectKind::ALL.get(kind as usize) {
+            Some(&kind) => k.0.live_objects(kind),
+            None if kind == u32::MAX => k.0.total_live_objects(),
+            None => -1,
+        }
+    })
+}
+
+/// The C KMD callback table.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_kmd_callbacks {
+    /// Passed back to every callback; must be usable from any thread.
+    pub context: *mut c_void,
+    /// `DxgkDdiCreateProtectedSession`; NULL accepts every session with the
+    /// session key as the KMD handle.
+    pub create_protected_session: Option<
+        extern "C" fn(
+            context: *mut c_void,
+            adapter: LUID,
+            session_key: u64,
+            driver_data: *mut c_void,
+            driver_data_size: u32,
+            kmd_session: *mut u64,
+        ) -> NTSTATUS,
+    >,
+    /// `DxgkDdiDestroyProtectedSession`; may be NULL.
+    pub destroy_protected_session: Option<extern "C" fn(context: *mut c_void, adapter: LUID, kmd_session: u64)>,
+}
+
+struct CKmd {
+    context: ForeignContext,
+    create: Option<
+        extern "C" fn(*mut c_void, LUID, u64, *mut c_void, u32, *mut u64) -> NTSTATUS,
+    >,
+    destroy: Option<extern "C" fn(*mut c_void, LUID, u64)>,
+}
+
+impl Kmd for CKmd {
+    fn create_protected_session(&self, args: &mut CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
+        let Some(create) = self.create else { return Ok(args.session.0) };
+        let mut kmd_session = args.session.0;
+        let data = if args.driver_data.is_empty() {
+            core::ptr::null_mut()
+        } else {
+            args.driver_data.as_mut_ptr().cast()
+        };
+        let status = create(
+            self.context.0,
+            super::adapter::luid_out(args.adapter),
+            args.session.0,
+            data,
+            args.driver_data.len() as u32,
+            &mut kmd_session,
+        );
+        NtStatus(status).ok().map(|()| kmd_session)
+    }
+
+    fn destroy_protected_session(&self, adapter: crate::Luid, kmd_session: u64) {
+        if let Some(destroy) = self.destroy {
+            destroy(self.context.0, super::adapter::luid_out(adapter), kmd_session);
+        }
+    }
+}
+
+/// Installs a C KMD on the kernel (NULL `callbacks`: the default KMD). The
+/// table is copied. Sessions already created keep the KMD they were created
+/// with. Callbacks run on the thread that made the call, with no kernel lock
+/// held; they may call back into the kernel.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_set_kmd(
+    kernel: *const d3dkmt_emu_kernel,
+    callbacks: *const d3dkmt_emu_kmd_callbacks,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        match ptr::in_ref(callbacks) {
+            None => k.0.set_kmd(Arc::new(crate::kmd::DefaultKmd)),
+            Some(c) => k.0.set_kmd(Arc::new(CKmd {
+                context: ForeignContext(c.context),
+                create: c.create_protected_session,
+                destroy: c.destroy_protected_session,
+            })),
+        }
+        NtStatus::SUCCESS.0
+    })
+}
+
+/// `DxgkCbSetProtectedSessionStatus`: status 0 OK, 1 INVALID. A key of no
+/// live session is `STATUS_INVALID_HANDLE`; another status value is
+/// `STATUS_INVALID_PARAMETER`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_set_protected_session_status(
+    kernel: *const d3dkmt_emu_kernel,
+    session_key: u64,
+    status: i32,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        let Some(status) = SessionStatus::from_raw(status) else { return NtStatus::INVALID_PARAMETER.0 };
+        status_of(k.0.set_protected_session_status(SessionKey(session_key), status))
+    })
+}
+
+/// The kernel's key for a session handle of `process` (NULL: the current
+/// process), as the KMD's create callback saw it.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_protected_session_key(
+    process: *const d3dkmt_emu_process,
+    session: u32,
+    key: *mut u64,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        if key.is_null() {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        match process_or_current(process).protected_session_key(LocalHandle(session)) {
+            Ok(k) => {
+                ptr::write_out(key, k.0);
+                NtStatus::SUCCESS.0
+            }
+            Err(e) => e.status().0,
+        }
+    })
+}
+
+/// `CloseHandle` for an NT handle of `process` (NULL: the current process).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_close(process: *const d3dkmt_emu_process, handle: HANDLE) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        status_of(process_or_current(process).close_nt_handle(NtHandle::from_ptr(handle)))
+    })
+}
+
+/// `DuplicateHandle` for NT handles: from `source_process` to
+/// `target_process` (NULL: the current process), with `DUPLICATE_*`
+/// `options` (1 close source, 2 same access).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_duplicate(
+    source_process: *const d3dkmt_emu_process,
+    source: HANDLE,
+    target_process: *const d3dkmt_emu_process,
+    target: *mut HANDLE,
+    access: u32,
+    options: u32,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        if target.is_null() {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        let result = DuplicateOptions::from_bits(options).and_then(|options| {
+            process_or_current(source_process).duplicate_nt_handle(
+                NtHandle::from_ptr(source),
+                &process_or_current(target_process),
+                access,
+                options,
+            )
+        });
+        match result {
+            Ok(h) => {
+                ptr::write_out(target, h.as_ptr());
+                NtStatus::SUCCESS.0
+            }
+            Err(e) => e.status().0,
+        }
+    })
+}
+
+/// Writes why the calling thread's last failed `D3DKMT*` call failed into
+/// `buffer` (NUL-terminated, cut to `size`), and returns the full length; 0
+/// if the last call succeeded.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_last_error(buffer: *mut c_char, size: usize) -> usize {
+    guarded(0, || match super::last_error() {
+        Some((entry, message)) => ptr::write_c_string(buffer, size, &format!("{}: {message}", entry.name())),
+        None => ptr::write_c_string(buffer, size, ""),
+    })
+}

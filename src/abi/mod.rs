@@ -1,0 +1,91 @@
+//! The C ABI: the `D3DKMT*` exports and the `d3dkmt_emu_*` control API.
+//!
+//! Every export does the same five things, through [`dispatch`]: catch any
+//! panic (it becomes `STATUS_INTERNAL_ERROR`, never an unwind into C); decode
+//! and check its arguments (NULL, sizes, handles) into typed values; call one
+//! safe core function on the calling thread's process; map the error to its
+//! status; and write outputs only on success, so a failed call leaves the
+//! caller's struct untouched. Each `D3DKMT*` export is checked at compile
+//! time against its windows-sys `PFND3DKMT_*` type.
+
+pub(crate) mod ptr;
+
+mod adapter;
+pub mod control;
+mod device;
+mod session;
+mod share;
+mod stubs;
+mod sync;
+#[cfg(feature = "win32-handles")]
+mod win32;
+
+use std::cell::RefCell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::error::{KResult, KernelError};
+use crate::process::{Process, with_current};
+use crate::support::Entry;
+use crate::NtStatus;
+
+thread_local! {
+    static LAST_ERROR: RefCell<Option<(Entry, String)>> = const { RefCell::new(None) };
+}
+
+/// Why the calling thread's last failed `D3DKMT*` call failed: the entry
+/// point and a sentence naming the argument or rule. Cleared by each call.
+pub fn last_error() -> Option<(Entry, String)> {
+    LAST_ERROR.with(|l| l.borrow().clone())
+}
+
+fn record(entry: Entry, message: Option<String>) {
+    LAST_ERROR.with(|l| {
+        if let Ok(mut l) = l.try_borrow_mut() {
+            *l = message.map(|m| (entry, m));
+        }
+    });
+}
+
+/// The one choke point every `D3DKMT*` export goes through.
+pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>) -> i32 {
+    let outcome = catch_unwind(AssertUnwindSafe(|| with_current(call)));
+    let (status, message) = match outcome {
+        Ok(Ok(())) => (NtStatus::SUCCESS, None),
+        Ok(Err(error)) => (error.status(), Some(error.to_string())),
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_default();
+            (NtStatus::INTERNAL_ERROR, Some(format!("internal error (a bug in d3dkmt-emu): {what}")))
+        }
+    };
+    record(entry, message);
+    status.0
+}
+
+/// Decodes a required argument pointer: NULL is `STATUS_INVALID_PARAMETER`.
+pub(crate) fn required<'a, T>(p: *mut T) -> KResult<&'a mut T> {
+    ptr::in_mut(p).ok_or(KernelError::InvalidParameter("NULL argument"))
+}
+
+/// Decodes a required read-only argument pointer.
+pub(crate) fn required_ref<'a, T>(p: *const T) -> KResult<&'a T> {
+    ptr::in_ref(p).ok_or(KernelError::InvalidParameter("NULL argument"))
+}
+
+/// Defines a `D3DKMT*` export taking one struct pointer, checked against its
+/// windows-sys PFN type.
+macro_rules! export {
+    ($(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) as $pfn:ident, |$process:ident| $body:block) => {
+        $(#[$doc])*
+        #[allow(unsafe_code, reason = "an exported C symbol")]
+        #[unsafe(no_mangle)]
+        pub extern "system" fn $name($arg: $ty) -> windows_sys::Win32::Foundation::NTSTATUS {
+            $crate::abi::dispatch($crate::support::Entry::$name, |$process| $body)
+        }
+        const _: windows_sys::Wdk::Graphics::Direct3D::$pfn = Some($name);
+    };
+}
+pub(crate) use export;

@@ -1,0 +1,146 @@
+//! Pointer helpers: the only place in the crate with `unsafe` code.
+//!
+//! # Safety
+//!
+//! Every function here trusts the C calling convention of the `D3DKMT*`
+//! thunks: a non-NULL pointer a caller passes points at a properly aligned,
+//! initialised value of the declared type (or, for buffers, at the number of
+//! bytes or elements the caller's size field states), valid for the duration
+//! of the call and not accessed by anyone else meanwhile. That is the same
+//! contract gdi32 and libdxg rely on; we cannot check it, only NULL, which
+//! every helper turns into `None`. The helpers are `pub(crate)` and only
+//! `abi` calls them, with pointers it got from C.
+#![allow(unsafe_code, reason = "this module is the crate's pointer fence")]
+
+use core::ffi::c_void;
+
+/// A shared view of the caller's struct, or `None` for NULL.
+pub(crate) fn in_ref<'a, T>(p: *const T) -> Option<&'a T> {
+    // SAFETY: non-NULL pointers from C point at a valid, aligned, initialised
+    // T that lives for the call (module contract).
+    unsafe { p.as_ref() }
+}
+
+/// An exclusive view of the caller's struct, or `None` for NULL.
+pub(crate) fn in_mut<'a, T>(p: *mut T) -> Option<&'a mut T> {
+    // SAFETY: as `in_ref`, and the caller does not touch the struct during
+    // the call (module contract).
+    unsafe { p.as_mut() }
+}
+
+/// Copies `count` elements from the caller's array. NULL with a nonzero
+/// count is `None`; any pointer with count 0 is an empty vector.
+pub(crate) fn read_array<T: Copy>(p: *const T, count: usize) -> Option<Vec<T>> {
+    if count == 0 {
+        return Some(Vec::new());
+    }
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL array pointer from C points at `count` valid,
+    // aligned elements (module contract).
+    Some(unsafe { core::slice::from_raw_parts(p, count) }.to_vec())
+}
+
+/// Copies `size` bytes from the caller's buffer. NULL with a nonzero size is
+/// `None`.
+pub(crate) fn read_bytes(p: *const c_void, size: u32) -> Option<Vec<u8>> {
+    read_array(p.cast::<u8>(), size as usize)
+}
+
+/// Writes `data` into the caller's buffer, which has room for it: the caller
+/// checked the buffer's stated size first. The pointer may be typed `const`
+/// in the Windows struct (the session-info query's buffers are).
+pub(crate) fn write_bytes(p: *const c_void, data: &[u8]) {
+    if data.is_empty() {
+        return;
+    }
+    assert!(!p.is_null(), "write_bytes to NULL");
+    // SAFETY: the caller's buffer holds at least `data.len()` writable bytes:
+    // its stated size was checked against it (module contract).
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p.cast_mut().cast::<u8>(), data.len()) };
+}
+
+/// Writes the elements of `data` into the caller's array, which has room.
+pub(crate) fn write_array<T: Copy>(p: *mut T, data: &[T]) {
+    if data.is_empty() {
+        return;
+    }
+    assert!(!p.is_null(), "write_array to NULL");
+    // SAFETY: the caller's array holds at least `data.len()` elements: its
+    // stated count was checked (module contract).
+    unsafe { core::ptr::copy_nonoverlapping(data.as_ptr(), p, data.len()) };
+}
+
+/// Types every bit pattern of which is a valid value, so they can be read out
+/// of any union or byte buffer of at least their size.
+///
+/// # Safety
+/// Implement only for plain integers and `#[repr(C)]` aggregates of them.
+pub(crate) unsafe trait Pod: Copy {}
+// SAFETY: integers accept every bit pattern.
+unsafe impl Pod for u32 {}
+// SAFETY: integers accept every bit pattern.
+unsafe impl Pod for u64 {}
+// SAFETY: integers accept every bit pattern.
+unsafe impl Pod for i32 {}
+
+/// Reads the first `size_of::<T>()` bytes of a windows-sys union or bitfield
+/// struct as a `T` (for example `D3DKMT_CREATEDEVICE`'s `hAdapter`).
+pub(crate) fn read_prefix<U, T: Pod>(u: &U) -> T {
+    const { assert!(core::mem::size_of::<T>() <= core::mem::size_of::<U>()) };
+    // SAFETY: `u` is a valid reference to at least size_of::<T>() bytes
+    // (checked above at compile time), T accepts any bit pattern (Pod), and
+    // read_unaligned needs no alignment.
+    unsafe { core::ptr::read_unaligned((u as *const U).cast::<T>()) }
+}
+
+/// Reads a counted UTF-16 string (`UNICODE_STRING`'s `Length` bytes at
+/// `Buffer`). `None` if the buffer is NULL with a nonzero length.
+pub(crate) fn read_utf16(p: *const u16, bytes: u16) -> Option<Vec<u16>> {
+    read_array(p, bytes as usize / 2)
+}
+
+/// Takes back ownership of a `Box` handed to C with `Box::into_raw`. `None`
+/// for NULL.
+pub(crate) fn take_box<T>(p: *mut T) -> Option<Box<T>> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: the control API only accepts, as owned pointers, values it made
+    // with Box::into_raw, each released once (the header's ownership rule).
+    Some(unsafe { Box::from_raw(p) })
+}
+
+/// A C context pointer that C code promises may be used from any thread (the
+/// header's rule for KMD callback contexts).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ForeignContext(pub(crate) *mut c_void);
+// SAFETY: the header requires KMD callback contexts to be safe to use from any
+// thread; we only pass the pointer back to the C callbacks.
+unsafe impl Send for ForeignContext {}
+// SAFETY: as for Send.
+unsafe impl Sync for ForeignContext {}
+
+/// Writes one value through a caller's out-pointer; `false` for NULL.
+pub(crate) fn write_out<T>(p: *mut T, value: T) -> bool {
+    match in_mut(p) {
+        Some(slot) => {
+            *slot = value;
+            true
+        }
+        None => false,
+    }
+}
+
+/// Copies as much of `text` as fits into a C char buffer, NUL-terminated;
+/// returns the full length (without the NUL).
+pub(crate) fn write_c_string(buffer: *mut core::ffi::c_char, size: usize, text: &str) -> usize {
+    if !buffer.is_null() && size > 0 {
+        let n = text.len().min(size - 1);
+        write_array(buffer.cast::<u8>(), &text.as_bytes()[..n]);
+        // SAFETY: the buffer holds `size` bytes (header contract) and n < size.
+        unsafe { buffer.add(n).write(0) };
+    }
+    text.len()
+}

@@ -1,0 +1,66 @@
+//! `D3DKMTShareObjects`.
+
+use core::ffi::c_void;
+
+use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
+use windows_sys::Win32::Foundation::{HANDLE, NTSTATUS, UNICODE_STRING};
+
+use super::{dispatch, ptr};
+use crate::error::{KResult, KernelError};
+use crate::handle::LocalHandle;
+use crate::support::Entry;
+
+/// Decodes `OBJECT_ATTRIBUTES` into an optional name. NULL attributes mean no
+/// name. `Length` must be the struct's size; a `RootDirectory` names no
+/// directory object here (`STATUS_INVALID_HANDLE`); the name must be a whole
+/// number of UTF-16 units within `MaximumLength`.
+pub(crate) fn object_name(attributes: *const OBJECT_ATTRIBUTES) -> KResult<Option<String>> {
+    let Some(attributes) = ptr::in_ref(attributes) else { return Ok(None) };
+    if attributes.Length as usize != size_of::<OBJECT_ATTRIBUTES>() {
+        return Err(KernelError::InvalidParameter("OBJECT_ATTRIBUTES.Length is not its size"));
+    }
+    if !attributes.RootDirectory.is_null() {
+        return Err(KernelError::BadNtHandle(attributes.RootDirectory as usize as u64));
+    }
+    let Some(name) = ptr::in_ref::<UNICODE_STRING>(attributes.ObjectName) else { return Ok(None) };
+    if name.Length % 2 != 0 || name.Length > name.MaximumLength {
+        return Err(KernelError::InvalidParameter("malformed UNICODE_STRING"));
+    }
+    if name.Length == 0 {
+        return Ok(None);
+    }
+    let units = ptr::read_utf16(name.Buffer, name.Length).ok_or(KernelError::InvalidParameter("NULL name buffer"))?;
+    String::from_utf16(&units).map(Some).map_err(|_| KernelError::InvalidParameter("name is not valid UTF-16"))
+}
+
+/// `D3DKMTShareObjects`: see [`crate::Process::share_objects`]. NULL
+/// `hObjects` or `phSharedNtHandle`, or `cObjects` outside 1..=3, is
+/// `STATUS_INVALID_PARAMETER`.
+#[allow(unsafe_code, reason = "an exported C symbol")]
+#[unsafe(no_mangle)]
+pub extern "system" fn D3DKMTShareObjects(
+    count: u32,
+    objects: *const u32,
+    attributes: *const OBJECT_ATTRIBUTES,
+    access: u32,
+    out: *mut HANDLE,
+) -> NTSTATUS {
+    dispatch(Entry::D3DKMTShareObjects, |process| {
+        if out.is_null() {
+            return Err(KernelError::InvalidParameter("NULL phSharedNtHandle"));
+        }
+        if count == 0 || count > 3 {
+            return Err(KernelError::InvalidParameter("cObjects must be 1 to 3"));
+        }
+        let handles: Vec<LocalHandle> = ptr::read_array(objects, count as usize)
+            .ok_or(KernelError::InvalidParameter("NULL hObjects"))?
+            .into_iter()
+            .map(LocalHandle)
+            .collect();
+        let name = object_name(attributes)?;
+        let nt = process.share_objects(&handles, name.as_deref(), access)?;
+        ptr::write_out(out, nt.as_ptr() as *mut c_void as HANDLE);
+        Ok(())
+    })
+}
+const _: windows_sys::Wdk::Graphics::Direct3D::PFND3DKMT_SHAREOBJECTS = Some(D3DKMTShareObjects);

@@ -1,0 +1,119 @@
+//! Devices: `D3DKMTCreateDevice`, `D3DKMTDestroyDevice`.
+//!
+//! A device belongs to the process that created it and is never shared, so it
+//! has exactly one handle. It is the parent of the sync objects and protected
+//! sessions created on it: destroying it destroys their handles in this
+//! process (sessions per [`crate::policy::DeviceDestroySessions`]). Objects
+//! that other processes or NT handles still hold live on without it.
+
+use std::sync::Arc;
+
+use crate::adapter::Adapter;
+use crate::error::{KResult, KernelError};
+use crate::handle::LocalHandle;
+use crate::kernel::KernelInner;
+use crate::live::{LiveToken, ObjectKind};
+use crate::policy::DeviceDestroySessions;
+use crate::process::{LocalEntry, Process, ProcessState};
+use crate::sync::Graveyard;
+
+pub(crate) struct Device {
+    pub(crate) adapter: Arc<Adapter>,
+    _live: LiveToken,
+}
+
+/// A device's handle-table entry: the device, and its children's handles.
+pub(crate) struct DeviceEntry {
+    pub(crate) device: Arc<Device>,
+    /// Handles of children, pushed on create. A child destroyed on its own
+    /// stays listed until the list is compacted, so entries are checked
+    /// against the table before use.
+    pub(crate) children: Vec<u32>,
+    pub(crate) live_children: usize,
+}
+
+impl ProcessState {
+    /// Links a new child handle to its device.
+    pub(crate) fn add_child(&mut self, device: u32, child: u32) {
+        let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) else {
+            unreachable!("a child is only created on a device checked under the same lock")
+        };
+        d.children.push(child);
+        d.live_children += 1;
+        if d.children.len() > 2 * d.live_children + 16 {
+            let mut children = std::mem::take(&mut d.children);
+            children.retain(|&c| self.local.get(c as u64).and_then(LocalEntry::owner) == Some(device));
+            let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) else { unreachable!() };
+            d.children = children;
+        }
+    }
+
+    /// Looks up a device handle of this process.
+    pub(crate) fn device(&self, handle: u32) -> KResult<&Arc<Device>> {
+        match self.local.get(handle as u64) {
+            Some(LocalEntry::Device(d)) => Ok(&d.device),
+            _ => Err(KernelError::BadLocalHandle { handle, expected: "device" }),
+        }
+    }
+
+    /// Removes a device and its children's handles; the entries go to the
+    /// graveyard, to be dropped after the lock.
+    pub(crate) fn destroy_device_locked(
+        &mut self,
+        handle: u64,
+        kernel: &KernelInner,
+        graveyard: &mut Graveyard<LocalEntry>,
+    ) {
+        let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
+        for child in &entry.children {
+            let owned = self.local.get(*child as u64).and_then(LocalEntry::owner) == Some(handle as u32);
+            if !owned {
+                continue;
+            }
+            let is_session = matches!(self.local.get(*child as u64), Some(LocalEntry::ProtectedSession(_)));
+            if is_session && kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles {
+                if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(*child as u64) {
+                    s.device = None;
+                }
+                continue;
+            }
+            if let Some(e) = self.local.remove(*child as u64) {
+                graveyard.bury(e);
+            }
+        }
+        graveyard.bury(LocalEntry::Device(entry));
+    }
+}
+
+impl Process {
+    /// `D3DKMTCreateDevice` on an adapter handle of this process.
+    pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
+        let mut graveyard = Graveyard::default();
+        let mut state = self.lock_live()?;
+        let adapter = match state.local.get(adapter.0 as u64) {
+            Some(LocalEntry::Adapter(a)) => Arc::clone(a),
+            _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
+        };
+        let device = Arc::new(Device { adapter, _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
+        let entry = DeviceEntry { device, children: Vec::new(), live_children: 0 };
+        state.insert_local(LocalEntry::Device(entry), &mut graveyard)
+    }
+
+    /// `D3DKMTDestroyDevice`: destroys the device and the handles of its
+    /// children in this process.
+    pub fn destroy_device(&self, device: LocalHandle) -> KResult<()> {
+        let mut graveyard = Graveyard::default();
+        let mut state = self.lock_live()?;
+        state.device(device.0)?;
+        state.destroy_device_locked(device.0 as u64, self.kernel_inner(), &mut graveyard);
+        drop(state);
+        Ok(())
+    }
+}
+
+impl Process {
+    /// Fails unless `device` is a device handle of this process.
+    pub(crate) fn check_device(&self, device: LocalHandle) -> KResult<()> {
+        self.lock_live()?.device(device.0).map(|_| ())
+    }
+}

@@ -1,0 +1,105 @@
+//! The kernel's internal error type, and its one mapping to [`NtStatus`].
+
+use crate::NtStatus;
+
+/// Why a kernel call failed.
+///
+/// Each variant says which argument or rule failed, for traces and test
+/// messages; [`KernelError::status`] is the only place that turns it into the
+/// NTSTATUS the caller sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KernelError {
+    /// A NULL pointer, a bad size, a bad flag combination, or a field that
+    /// Windows rejects: `STATUS_INVALID_PARAMETER`.
+    #[error("invalid parameter: {0}")]
+    InvalidParameter(&'static str),
+    /// A D3DKMT handle that names nothing of the expected type in the calling
+    /// process (stale, destroyed, foreign or of another kind):
+    /// `STATUS_INVALID_PARAMETER`, as Windows answers for D3DKMT handles.
+    #[error("no {expected} with D3DKMT handle {handle:#010x} in this process")]
+    BadLocalHandle {
+        /// The handle value given.
+        handle: u32,
+        /// The object kind the call wanted.
+        expected: &'static str,
+    },
+    /// An NT handle that names nothing in the calling process:
+    /// `STATUS_INVALID_HANDLE`.
+    #[error("no NT handle {0:#x} in this process")]
+    BadNtHandle(u64),
+    /// An NT handle to an object of another type. The status is the kernel's
+    /// [`crate::Policies::wrong_nt_object_type`].
+    #[error("NT handle names a {found}, not a {expected}")]
+    WrongNtObjectType {
+        /// The NT object type the call wanted.
+        expected: &'static str,
+        /// The NT object type the handle names.
+        found: &'static str,
+        /// The status the policy chose.
+        status: NtStatus,
+    },
+    /// The handle lacks an access right: `STATUS_ACCESS_DENIED`.
+    #[error("access denied: {0}")]
+    AccessDenied(&'static str),
+    /// A caller's buffer is too small; the status is the one the policy named.
+    #[error("buffer too small: {what} needs {needed} bytes, got {given}")]
+    BufferTooSmall {
+        /// Which buffer.
+        what: &'static str,
+        /// Bytes needed.
+        needed: u32,
+        /// Bytes given.
+        given: u32,
+        /// The status the policy chose.
+        status: NtStatus,
+    },
+    /// The adapter or driver does not support the request: `STATUS_NOT_SUPPORTED`.
+    #[error("not supported: {0}")]
+    NotSupported(&'static str),
+    /// A name already in use: `STATUS_OBJECT_NAME_COLLISION`.
+    #[error("object name already exists")]
+    NameCollision,
+    /// A handle table is full: `STATUS_NO_MEMORY`.
+    #[error("handle table full")]
+    TableFull,
+    /// The calling virtual process has exited: `STATUS_PROCESS_IS_TERMINATING`.
+    #[error("the virtual process has exited")]
+    ProcessExited,
+    /// The part of the call that this crate does not emulate:
+    /// `STATUS_NOT_IMPLEMENTED`.
+    #[error("not emulated: {0}")]
+    NotImplemented(&'static str),
+    /// A status the fake kernel-mode driver returned, passed through.
+    #[error("the kernel-mode driver returned {0}")]
+    Driver(NtStatus),
+}
+
+impl KernelError {
+    /// The NTSTATUS the caller sees for this error.
+    pub fn status(&self) -> NtStatus {
+        match self {
+            KernelError::InvalidParameter(_) | KernelError::BadLocalHandle { .. } => {
+                NtStatus::INVALID_PARAMETER
+            }
+            KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
+            KernelError::WrongNtObjectType { status, .. } => *status,
+            KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,
+            KernelError::BufferTooSmall { status, .. } => *status,
+            KernelError::NotSupported(_) => NtStatus::NOT_SUPPORTED,
+            KernelError::NameCollision => NtStatus::OBJECT_NAME_COLLISION,
+            KernelError::TableFull => NtStatus::NO_MEMORY,
+            KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
+            KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
+            KernelError::Driver(status) => *status,
+        }
+    }
+}
+
+impl From<KernelError> for NtStatus {
+    fn from(error: KernelError) -> NtStatus {
+        error.status()
+    }
+}
+
+/// The result of a kernel call.
+pub type KResult<T> = Result<T, KernelError>;

@@ -1,0 +1,201 @@
+//! The fake kernel: configuration, adapters, processes, the KMD, and the
+//! kernel-wide registries.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+
+use crate::adapter::{Adapter, AdapterConfig, Luid};
+use crate::error::{KResult, KernelError};
+use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
+use crate::live::{LiveCounters, ObjectKind};
+use crate::policy::Policies;
+use crate::process::{Process, ProcessId};
+use crate::session::ProtectedSession;
+use crate::shared::Namespace;
+use crate::sync::{Mutex, RwLock};
+use crate::sync_object::WaitHub;
+
+/// How to build a [`Kernel`].
+#[derive(Clone, Debug)]
+pub struct KernelConfig {
+    /// The adapters, in enumeration order. May be empty.
+    pub adapters: Vec<AdapterConfig>,
+    /// Every undocumented choice; see [`Policies`].
+    pub policies: Policies,
+}
+
+impl Default for KernelConfig {
+    /// One full adapter, LUID `{0x1234, 0}`, supporting protected sessions.
+    fn default() -> Self {
+        KernelConfig {
+            adapters: vec![AdapterConfig::new(Luid { low: 0x1234, high: 0 })],
+            policies: Policies::default(),
+        }
+    }
+}
+
+pub(crate) struct KernelInner {
+    pub(crate) id: u64,
+    pub(crate) adapters: Vec<Arc<Adapter>>,
+    pub(crate) policies: Policies,
+    pub(crate) kmd: RwLock<Arc<dyn Kmd>>,
+    pub(crate) sessions: Arc<SessionRegistry>,
+    pub(crate) namespace: Arc<Namespace>,
+    pub(crate) wait_hub: Arc<WaitHub>,
+    processes: Mutex<Vec<Weak<crate::process::ProcessInner>>>,
+    counters: Mutex<Vec<Arc<LiveCounters>>>,
+    next_pid: AtomicU32,
+    pub(crate) next_gpu_va: AtomicU64,
+    default_process: OnceLock<Process>,
+}
+
+/// The kernel's session keys → sessions, for the KMD's status callback.
+#[derive(Default)]
+pub(crate) struct SessionRegistry {
+    pub(crate) map: Mutex<HashMap<SessionKey, Weak<ProtectedSession>>>,
+    pub(crate) next: AtomicU64,
+}
+
+/// One fake kernel: a reference to it (cloning gives another reference).
+///
+/// Kernels are fully isolated from each other; any number can exist in one
+/// test binary. A kernel lives while any reference to it, or to one of its
+/// processes, exists.
+#[derive(Clone)]
+pub struct Kernel(pub(crate) Arc<KernelInner>);
+
+static NEXT_KERNEL_ID: AtomicU64 = AtomicU64::new(1);
+static DEFAULT_KERNEL: OnceLock<Kernel> = OnceLock::new();
+
+/// The kernel that unbound threads call into: created on first use with
+/// [`KernelConfig::default`] and never destroyed.
+pub fn default_kernel() -> &'static Kernel {
+    DEFAULT_KERNEL.get_or_init(|| Kernel::new(KernelConfig::default()))
+}
+
+impl std::fmt::Debug for Kernel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Kernel").field("id", &self.0.id).finish()
+    }
+}
+
+impl Kernel {
+    /// A new kernel with the given adapters and policies, with no processes
+    /// but its default process (created on first use).
+    ///
+    /// # Panics
+    /// If two adapters share a LUID, or one has the zero LUID.
+    pub fn new(config: KernelConfig) -> Kernel {
+        for (i, a) in config.adapters.iter().enumerate() {
+            assert!(a.luid != Luid::default(), "adapter {i} has the zero LUID");
+            assert!(
+                config.adapters[..i].iter().all(|b| b.luid != a.luid),
+                "adapter {i} repeats LUID {:?}",
+                a.luid
+            );
+        }
+        let adapters = config
+            .adapters
+            .into_iter()
+            .enumerate()
+            .map(|(index, config)| Arc::new(Adapter { index, config }))
+            .collect();
+        Kernel(Arc::new(KernelInner {
+            id: NEXT_KERNEL_ID.fetch_add(1, Ordering::Relaxed),
+            adapters,
+            policies: config.policies,
+            kmd: RwLock::new(Arc::new(DefaultKmd)),
+            sessions: Arc::new(SessionRegistry { map: Mutex::default(), next: AtomicU64::new(1) }),
+            namespace: Arc::new(Namespace::default()),
+            wait_hub: Arc::new(WaitHub::default()),
+            processes: Mutex::new(Vec::new()),
+            counters: Mutex::new(Vec::new()),
+            next_pid: AtomicU32::new(1),
+            next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
+            default_process: OnceLock::new(),
+        }))
+    }
+
+    /// A number identifying this kernel within the test binary.
+    pub fn id(&self) -> u64 {
+        self.0.id
+    }
+
+    /// The kernel's policies.
+    pub fn policies(&self) -> &Policies {
+        &self.0.policies
+    }
+
+    /// The configured adapters' LUIDs, in enumeration order.
+    pub fn adapter_luids(&self) -> Vec<Luid> {
+        self.0.adapters.iter().map(|a| a.config.luid).collect()
+    }
+
+    /// A new virtual process with empty handle tables.
+    pub fn create_process(&self) -> Process {
+        let pid = ProcessId(self.0.next_pid.fetch_add(1, Ordering::Relaxed));
+        let counters = Arc::new(LiveCounters::default());
+        self.0.counters.lock().push(Arc::clone(&counters));
+        let process = Process::new(&self.0, pid, counters);
+        let mut processes = self.0.processes.lock();
+        processes.retain(|p| p.strong_count() > 0);
+        processes.push(Arc::downgrade(&process.0));
+        process
+    }
+
+    /// The process that unbound threads use when this is the default kernel;
+    /// for other kernels, simply their first process.
+    pub fn default_process(&self) -> Process {
+        self.0.default_process.get_or_init(|| self.create_process()).clone()
+    }
+
+    /// Every process of this kernel that is still referenced, exited or not.
+    pub fn processes(&self) -> Vec<Process> {
+        self.0.processes.lock().iter().filter_map(|p| p.upgrade().map(Process)).collect()
+    }
+
+    /// Installs the fake kernel-mode driver. Sessions already created keep the
+    /// KMD they were created with, and call its destroy DDI.
+    pub fn set_kmd(&self, kmd: Arc<dyn Kmd>) {
+        *self.0.kmd.write() = kmd;
+    }
+
+    /// How many kernel objects of `kind` are alive in this kernel.
+    pub fn live_objects(&self, kind: ObjectKind) -> i64 {
+        self.0.counters.lock().iter().map(|c| c.get(kind)).sum()
+    }
+
+    /// How many kernel objects of any kind are alive.
+    pub fn total_live_objects(&self) -> i64 {
+        ObjectKind::ALL.iter().map(|&k| self.live_objects(k)).sum()
+    }
+
+    /// `DxgkCbSetProtectedSessionStatus`: the KMD sets a session's status.
+    ///
+    /// A change bumps the session's status fence by one, on the edges
+    /// [`Policies::status_fence_bump`] names, and wakes its waiters; setting
+    /// the status the session already has changes nothing. A key that names
+    /// no live session (never created, or already destroyed; the KMD must not
+    /// call this during or after destroy) is `STATUS_INVALID_HANDLE`.
+    pub fn set_protected_session_status(&self, session: SessionKey, status: SessionStatus) -> KResult<()> {
+        let found = self.0.sessions.map.lock().get(&session).and_then(Weak::upgrade);
+        let session = found.ok_or(KernelError::BadNtHandle(session.0))?;
+        session.set_status(status, &self.0.policies)
+    }
+
+    /// A session's current status, as the kernel sees it (no process needed).
+    pub fn protected_session_status(&self, session: SessionKey) -> KResult<SessionStatus> {
+        let found = self.0.sessions.map.lock().get(&session).and_then(Weak::upgrade);
+        found.ok_or(KernelError::BadNtHandle(session.0))?.status()
+    }
+
+    /// Keys of every protected session alive in this kernel, in creation order.
+    pub fn protected_sessions(&self) -> Vec<SessionKey> {
+        let map = self.0.sessions.map.lock();
+        let mut keys: Vec<SessionKey> =
+            map.iter().filter(|(_, w)| w.strong_count() > 0).map(|(k, _)| *k).collect();
+        keys.sort();
+        keys
+    }
+}

@@ -1,0 +1,147 @@
+//! Policies: every choice Windows leaves undocumented, named and switchable.
+//!
+//! Each field of [`Policies`] is one choice the research could not pin to an
+//! observation on Windows (tagged [INFER] in `windows-semantics.md`). The
+//! default is our best reading; a user who knows better sets another value on
+//! [`crate::KernelConfig::policies`].
+
+use crate::NtStatus;
+
+/// The kernel's policies. `Policies::default()` gives the documented defaults.
+#[derive(Clone, Debug)]
+pub struct Policies {
+    /// Status for an NT handle that names an object of another type, e.g. a
+    /// sync-object NT handle given to `OpenProtectedSessionFromNtHandle`.
+    /// Default `STATUS_OBJECT_TYPE_MISMATCH`, the object manager's generic
+    /// answer; Windows may map it to `STATUS_INVALID_PARAMETER` (unknown).
+    pub wrong_nt_object_type: NtStatus,
+    /// Status when `QueryProtectedSessionInfoFromNtHandle` gets a non-NULL blob
+    /// buffer smaller than the stored blob. Default `STATUS_BUFFER_TOO_SMALL`.
+    /// Either way the caller's struct is left untouched; a caller learns the
+    /// sizes with NULL buffers first.
+    pub short_blob_buffer: NtStatus,
+    /// Which status edges bump a protected session's status fence.
+    pub status_fence_bump: StatusFenceBump,
+    /// What destroying a device does to the protected sessions created on it.
+    pub device_destroy_sessions: DeviceDestroySessions,
+    /// When a freed handle value may be handed out again.
+    pub handle_reuse: HandleReuse,
+    /// Whether processes share one numbering of handle values.
+    pub handle_numbering: HandleNumbering,
+    /// Maximum live D3DKMT handles per process (a quota): `STATUS_NO_MEMORY`
+    /// beyond it. Default 2^24 - 1, the whole index space.
+    pub max_local_handles: u32,
+    /// Maximum live NT handles per process: `STATUS_NO_MEMORY` beyond it.
+    /// Default 2^24 (Windows' per-process handle limit).
+    pub max_nt_handles: u32,
+    /// What closing a process's last handle to an adapter does to the
+    /// process's devices on it.
+    pub adapter_close: AdapterClose,
+    /// `NumAdapters` reported by `EnumAdapters2`/`3` with a NULL array.
+    /// Default 34, as Windows 11 (WINE #17; Windows 10 says 32).
+    pub enum_adapters_capacity: u32,
+    /// What a CPU signal of a monitored fence to a lower value does.
+    pub fence_regression: FenceRegression,
+    /// The access a duplicated NT handle gets when `DUPLICATE_SAME_ACCESS` is
+    /// not given.
+    pub duplicate_access: DuplicateAccess,
+}
+
+impl Default for Policies {
+    fn default() -> Self {
+        Policies {
+            wrong_nt_object_type: NtStatus::OBJECT_TYPE_MISMATCH,
+            short_blob_buffer: NtStatus::BUFFER_TOO_SMALL,
+            status_fence_bump: StatusFenceBump::default(),
+            device_destroy_sessions: DeviceDestroySessions::CloseHandles,
+            handle_reuse: HandleReuse::Delayed,
+            handle_numbering: HandleNumbering::PerProcessRanges,
+            max_local_handles: (1 << 24) - 1,
+            max_nt_handles: 1 << 24,
+            adapter_close: AdapterClose::DestroyDevices,
+            enum_adapters_capacity: 34,
+            fence_regression: FenceRegression::Ignore,
+            duplicate_access: DuplicateAccess::AsRequested,
+        }
+    }
+}
+
+/// Which protected-session status changes bump the status fence by one.
+///
+/// The D3D12 spec says the fence is incremented when content becomes invalid,
+/// and that an app waits for a bump before reusing a resource after INVALID;
+/// bumping on both edges satisfies both. Setting the status a session already
+/// has is not a change and never bumps.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StatusFenceBump {
+    /// OK → INVALID bumps the fence. Default true.
+    pub on_invalidate: bool,
+    /// INVALID → OK bumps the fence. Default true.
+    pub on_revalidate: bool,
+}
+
+impl Default for StatusFenceBump {
+    fn default() -> Self {
+        StatusFenceBump { on_invalidate: true, on_revalidate: true }
+    }
+}
+
+/// What `D3DKMTDestroyDevice` does to sessions created on the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeviceDestroySessions {
+    /// Default: the session handles the device's `CreateProtectedSession`
+    /// calls returned are closed with it, like every other child. The session
+    /// itself lives on while NT handles or other processes' handles hold it.
+    CloseHandles,
+    /// Session handles are process-scoped and outlive their device.
+    KeepHandles,
+}
+
+/// When a freed handle value may be handed out again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleReuse {
+    /// Default: after the next-fit cursor wraps round (see `handle` docs).
+    Delayed,
+    /// Never: every value is used once; the index space is a lifetime quota.
+    Never,
+}
+
+/// Whether processes share one numbering of handle values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandleNumbering {
+    /// Default: each process numbers from its own starting point, so a handle
+    /// passed to the wrong process names nothing there and fails.
+    PerProcessRanges,
+    /// Every process starts at the same value, as on Windows.
+    Shared,
+}
+
+/// What closing a process's last handle to an adapter does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterClose {
+    /// Default, as Microsoft's WSL dxgkrnl: the process's devices on that
+    /// adapter are destroyed, with their children.
+    DestroyDevices,
+    /// Devices keep the adapter alive.
+    KeepDevices,
+}
+
+/// What a CPU signal of a monitored fence to a lower value does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FenceRegression {
+    /// Default: the fence keeps its higher value; the call still succeeds.
+    Ignore,
+    /// The fence takes the lower value.
+    Store,
+}
+
+/// The access of a duplicate made without `DUPLICATE_SAME_ACCESS`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DuplicateAccess {
+    /// Default: the access asked for, as Windows grants it under the default
+    /// security of D3DKMT shared objects.
+    AsRequested,
+    /// At most the source handle's access: asking for more is
+    /// `STATUS_ACCESS_DENIED`.
+    SubsetOfSource,
+}

@@ -1,0 +1,327 @@
+//! Virtual processes: their handle tables, the thread binding, and exit.
+//!
+//! `D3DKMT*` calls carry no process. A thread is bound to a [`Process`] with
+//! [`Process::enter`]; the returned guard restores the previous binding. An
+//! unbound thread calls as the default process of the default kernel.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::adapter::Adapter;
+use crate::device::DeviceEntry;
+use crate::error::{KResult, KernelError};
+use crate::handle::{HandleTable, LocalHandle, NtHandle, Shape};
+use crate::kernel::{Kernel, KernelInner};
+use crate::live::{LiveCounters, ObjectKind};
+use crate::session::SessionEntry;
+use crate::shared::NtEntry;
+use crate::sync::{Graveyard, Mutex, MutexGuard};
+use crate::sync_object::SyncEntry;
+
+/// A virtual process's id, unique within its kernel. The default process is 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ProcessId(pub u32);
+
+/// What a D3DKMT handle holds. Each variant owns one reference.
+pub(crate) enum LocalEntry {
+    Adapter(Arc<Adapter>),
+    Device(DeviceEntry),
+    SyncObject(SyncEntry),
+    ProtectedSession(SessionEntry),
+}
+
+impl LocalEntry {
+    /// The device this entry is a child of, if any.
+    pub(crate) fn owner(&self) -> Option<u32> {
+        match self {
+            LocalEntry::SyncObject(s) => Some(s.device),
+            LocalEntry::ProtectedSession(s) => s.device,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) => None,
+        }
+    }
+}
+
+pub(crate) struct ProcessState {
+    pub(crate) exited: bool,
+    pub(crate) local: HandleTable<LocalEntry>,
+    pub(crate) nt: HandleTable<NtEntry>,
+    /// Open handles per adapter index.
+    pub(crate) adapter_opens: HashMap<usize, u32>,
+}
+
+impl ProcessState {
+    /// Inserts an entry under a new handle. On failure (the table is full)
+    /// the entry goes to `graveyard`, to be dropped after the lock.
+    pub(crate) fn insert_local(
+        &mut self,
+        entry: LocalEntry,
+        graveyard: &mut Graveyard<LocalEntry>,
+    ) -> KResult<LocalHandle> {
+        let owner = entry.owner();
+        let handle = match self.local.insert(entry) {
+            Ok(h) => h as u32,
+            Err(entry) => {
+                graveyard.bury(entry);
+                return Err(KernelError::TableFull);
+            }
+        };
+        if let Some(device) = owner {
+            self.add_child(device, handle);
+        }
+        Ok(LocalHandle(handle))
+    }
+
+    /// Removes a handle's entry, and unlinks it from its device.
+    pub(crate) fn remove_local(&mut self, handle: u32) -> Option<LocalEntry> {
+        let entry = self.local.remove(handle as u64)?;
+        if let Some(device) = entry.owner() {
+            if let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) {
+                d.live_children -= 1;
+            }
+        }
+        Some(entry)
+    }
+
+    /// Inserts an NT entry under a new handle; on failure the entry goes to
+    /// `graveyard`.
+    pub(crate) fn insert_nt(&mut self, entry: NtEntry, graveyard: &mut Graveyard<NtEntry>) -> KResult<NtHandle> {
+        match self.nt.insert(entry) {
+            Ok(h) => Ok(NtHandle(h)),
+            Err(entry) => {
+                graveyard.bury(entry);
+                Err(KernelError::TableFull)
+            }
+        }
+    }
+}
+
+pub(crate) struct ProcessInner {
+    pub(crate) pid: ProcessId,
+    pub(crate) kernel: Arc<KernelInner>,
+    pub(crate) state: Mutex<ProcessState>,
+    pub(crate) live: Arc<LiveCounters>,
+}
+
+/// A virtual process: a reference to it. Cloning gives another reference to
+/// the same process; the process lives until its kernel and every reference
+/// are gone, but it stops holding objects when it [exits](Process::exit).
+#[derive(Clone)]
+pub struct Process(pub(crate) Arc<ProcessInner>);
+
+impl std::fmt::Debug for Process {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Process").field("pid", &self.0.pid).field("kernel", &self.0.kernel.id).finish()
+    }
+}
+
+impl PartialEq for Process {
+    fn eq(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+impl Eq for Process {}
+
+impl Process {
+    pub(crate) fn new(kernel: &Arc<KernelInner>, pid: ProcessId, live: Arc<LiveCounters>) -> Process {
+        let p = &kernel.policies;
+        Process(Arc::new(ProcessInner {
+            pid,
+            kernel: Arc::clone(kernel),
+            state: Mutex::new(ProcessState {
+                exited: false,
+                local: HandleTable::new(
+                    Shape::Local,
+                    pid.0,
+                    p.handle_numbering,
+                    p.handle_reuse,
+                    p.max_local_handles,
+                ),
+                nt: HandleTable::new(Shape::Nt, pid.0, p.handle_numbering, p.handle_reuse, p.max_nt_handles),
+                adapter_opens: HashMap::new(),
+            }),
+            live,
+        }))
+    }
+
+    /// This process's id.
+    pub fn id(&self) -> ProcessId {
+        self.0.pid
+    }
+
+    /// The kernel this process belongs to.
+    pub fn kernel(&self) -> Kernel {
+        Kernel(Arc::clone(&self.0.kernel))
+    }
+
+    pub(crate) fn kernel_inner(&self) -> &Arc<KernelInner> {
+        &self.0.kernel
+    }
+
+    /// Locks the process state, or fails if the process has exited.
+    pub(crate) fn lock_live(&self) -> KResult<MutexGuard<'_, ProcessState>> {
+        let state = self.0.state.lock();
+        if state.exited {
+            return Err(KernelError::ProcessExited);
+        }
+        Ok(state)
+    }
+
+    /// Binds the calling thread to this process for its `D3DKMT*` calls until
+    /// the guard drops, which restores the previous binding. Guards nest.
+    #[must_use = "the binding ends when the guard drops"]
+    pub fn enter(&self) -> Binding {
+        let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+        Binding { previous: Some(previous), _not_send: std::marker::PhantomData }
+    }
+
+    /// Runs `f` with the calling thread bound to this process.
+    pub fn run<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _binding = self.enter();
+        f()
+    }
+
+    /// Process exit: closes every D3DKMT and NT handle the process holds, so
+    /// it keeps nothing alive (WINE #6). Later calls from a thread bound to it
+    /// fail with `STATUS_PROCESS_IS_TERMINATING`. Exiting twice does nothing.
+    pub fn exit(&self) {
+        let mut graveyard = Graveyard::default();
+        let mut nt_graveyard = Graveyard::default();
+        let mut state = self.0.state.lock();
+        if state.exited {
+            return;
+        }
+        state.exited = true;
+        // Children before devices, devices before adapters; the order only
+        // matters for which drop runs a KMD callback first.
+        let mut entries = state.local.drain();
+        entries.sort_by_key(|(_, e)| match e {
+            LocalEntry::SyncObject(_) | LocalEntry::ProtectedSession(_) => 0,
+            LocalEntry::Device(_) => 1,
+            LocalEntry::Adapter(_) => 2,
+        });
+        graveyard.0.extend(entries.into_iter().map(|(_, e)| e));
+        nt_graveyard.0.extend(state.nt.drain().into_iter().map(|(_, e)| e));
+        state.adapter_opens.clear();
+        drop(state);
+        drop(nt_graveyard);
+        drop(graveyard);
+    }
+
+    /// True once [`Process::exit`] has run.
+    pub fn has_exited(&self) -> bool {
+        self.0.state.lock().exited
+    }
+
+    /// Live D3DKMT handles in this process.
+    pub fn local_handle_count(&self) -> usize {
+        self.0.state.lock().local.len()
+    }
+
+    /// Live NT handles in this process.
+    pub fn nt_handle_count(&self) -> usize {
+        self.0.state.lock().nt.len()
+    }
+
+    /// Every live D3DKMT handle of this process, with the kind of what it names.
+    pub fn local_handles(&self) -> Vec<(LocalHandle, HandleKind)> {
+        let state = self.0.state.lock();
+        state
+            .local
+            .iter()
+            .map(|(h, e)| {
+                let kind = match e {
+                    LocalEntry::Adapter(_) => HandleKind::Adapter,
+                    LocalEntry::Device(_) => HandleKind::Device,
+                    LocalEntry::SyncObject(_) => HandleKind::SyncObject,
+                    LocalEntry::ProtectedSession(_) => HandleKind::ProtectedSession,
+                };
+                (LocalHandle(h as u32), kind)
+            })
+            .collect()
+    }
+
+    /// Every live NT handle of this process.
+    pub fn nt_handles(&self) -> Vec<NtHandle> {
+        self.0.state.lock().nt.iter().map(|(h, _)| NtHandle(h)).collect()
+    }
+
+    /// Objects of `kind` this process created that are still alive (whoever
+    /// holds them now).
+    pub fn live_objects_created(&self, kind: ObjectKind) -> i64 {
+        self.0.live.get(kind)
+    }
+}
+
+/// What a D3DKMT handle names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum HandleKind {
+    /// An adapter.
+    Adapter,
+    /// A device.
+    Device,
+    /// A synchronization object.
+    SyncObject,
+    /// A protected session.
+    ProtectedSession,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Process>> = const { RefCell::new(None) };
+}
+
+/// The binding made by [`Process::enter`]; dropping it restores the previous one.
+pub struct Binding {
+    previous: Option<Option<Process>>,
+    _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Drop for Binding {
+    fn drop(&mut self) {
+        if let Some(previous) = self.previous.take() {
+            // The process reference we drop may be the last one; that only
+            // frees handle tables of an exited or orphaned process.
+            let _ours = CURRENT.with(|c| c.replace(previous));
+        }
+    }
+}
+
+/// The process the calling thread's `D3DKMT*` calls act as: the bound one,
+/// or the default kernel's default process.
+pub fn current() -> Process {
+    CURRENT
+        .with(|c| c.borrow().clone())
+        .unwrap_or_else(|| crate::kernel::default_kernel().default_process())
+}
+
+/// Runs `f` with the current process without taking a new reference.
+pub(crate) fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
+    let bound = CURRENT.with(|c| c.try_borrow().ok().and_then(|b| b.as_ref().map(|p| Arc::clone(&p.0))));
+    match bound {
+        Some(inner) => f(&Process(inner)),
+        None => f(&crate::kernel::default_kernel().default_process()),
+    }
+}
+
+/// Bindings are per thread: a thread spawned by a bound thread starts unbound.
+#[cfg(test)]
+mod tests {
+    use crate::{Kernel, KernelConfig};
+
+    #[test]
+    fn binding_nests_and_restores() {
+        let k = Kernel::new(KernelConfig::default());
+        let a = k.create_process();
+        let b = k.create_process();
+        {
+            let _ga = a.enter();
+            assert_eq!(super::current(), a);
+            {
+                let _gb = b.enter();
+                assert_eq!(super::current(), b);
+            }
+            assert_eq!(super::current(), a);
+        }
+        assert_eq!(super::current(), crate::kernel::default_kernel().default_process());
+    }
+}

@@ -1,0 +1,279 @@
+//! Protected sessions: `D3DKMTCreateProtectedSession`,
+//! `D3DKMTDestroyProtectedSession`, `D3DKMTQueryProtectedSessionStatus`,
+//! `D3DKMTQueryProtectedSessionInfoFromNtHandle`,
+//! `D3DKMTOpenProtectedSessionFromNtHandle`.
+//!
+//! A session is created on a device with a monitored fence (its status fence)
+//! and two blobs: the driver's, which the KMD's create DDI sees and may
+//! rewrite, and the runtime's, which only user mode sees. Only the KMD changes
+//! its status, through [`crate::Kernel::set_protected_session_status`]; each
+//! change bumps the status fence. Other processes reach it through an NT
+//! handle of type `DxgkSharedProtectedSessionObject` made by
+//! `D3DKMTShareObjects` (our reading: Windows does not document which call
+//! makes that handle). The KMD's destroy DDI runs when the last reference
+//! goes: every process's session handles and every NT handle.
+
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
+
+use crate::adapter::Adapter;
+use crate::error::{KResult, KernelError};
+use crate::handle::{LocalHandle, NtHandle};
+use crate::kernel::SessionRegistry;
+use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
+use crate::live::{LiveToken, ObjectKind};
+use crate::policy::Policies;
+use crate::process::{LocalEntry, Process, ProcessState};
+use crate::shared::{NtObjectKind, access};
+use crate::sync::{Graveyard, Mutex};
+use crate::sync_object::{SyncKind, SyncObject};
+
+/// A session's life: created (with the KMD's handle and the status), or
+/// destroyed (the KMD's destroy DDI has run or is running).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionState {
+    Active { status: SessionStatus, kmd_handle: u64 },
+    Destroyed,
+}
+
+impl SessionState {
+    /// The transition the status callback makes; returns the old status, or
+    /// fails on a destroyed session.
+    fn set_status(&mut self, new: SessionStatus) -> KResult<SessionStatus> {
+        match self {
+            SessionState::Active { status, .. } => Ok(std::mem::replace(status, new)),
+            SessionState::Destroyed => Err(KernelError::InvalidParameter("session is being destroyed")),
+        }
+    }
+
+    /// The transition destruction makes; returns the KMD handle to destroy.
+    fn destroy(&mut self) -> Option<u64> {
+        match std::mem::replace(self, SessionState::Destroyed) {
+            SessionState::Active { kmd_handle, .. } => Some(kmd_handle),
+            SessionState::Destroyed => None,
+        }
+    }
+}
+
+pub(crate) struct ProtectedSession {
+    pub(crate) key: SessionKey,
+    adapter: Arc<Adapter>,
+    pub(crate) fence: Arc<SyncObject>,
+    pub(crate) driver_data: Box<[u8]>,
+    pub(crate) runtime_data: Box<[u8]>,
+    state: Mutex<SessionState>,
+    kmd: Arc<dyn Kmd>,
+    registry: Weak<SessionRegistry>,
+    _live: LiveToken,
+}
+
+impl ProtectedSession {
+    pub(crate) fn status(&self) -> KResult<SessionStatus> {
+        match *self.state.lock() {
+            SessionState::Active { status, .. } => Ok(status),
+            SessionState::Destroyed => Err(KernelError::InvalidParameter("session is destroyed")),
+        }
+    }
+
+    pub(crate) fn set_status(&self, status: SessionStatus, policies: &Policies) -> KResult<()> {
+        let old = self.state.lock().set_status(status)?;
+        let bump = match (old, status) {
+            (SessionStatus::Ok, SessionStatus::Invalid) => policies.status_fence_bump.on_invalidate,
+            (SessionStatus::Invalid, SessionStatus::Ok) => policies.status_fence_bump.on_revalidate,
+            _ => false,
+        };
+        if bump {
+            self.fence.bump();
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ProtectedSession {
+    fn drop(&mut self) {
+        if let Some(registry) = self.registry.upgrade() {
+            registry.map.lock().remove(&self.key);
+        }
+        if let Some(kmd_handle) = self.state.get_mut().destroy() {
+            self.kmd.destroy_protected_session(self.adapter.config.luid, kmd_handle);
+        }
+    }
+}
+
+/// A session's handle-table entry.
+pub(crate) struct SessionEntry {
+    pub(crate) session: Arc<ProtectedSession>,
+    /// The device it was created on; `None` when opened from an NT handle
+    /// (process-scoped) or kept past its device's destruction.
+    pub(crate) device: Option<u32>,
+}
+
+/// What `QueryProtectedSessionInfoFromNtHandle` returns: the stored blobs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SessionInfo {
+    /// The driver blob, as the KMD left it.
+    pub driver_data: Vec<u8>,
+    /// The runtime blob.
+    pub runtime_data: Vec<u8>,
+}
+
+impl ProcessState {
+    fn session_entry(&self, handle: u32) -> KResult<&SessionEntry> {
+        match self.local.get(handle as u64) {
+            Some(LocalEntry::ProtectedSession(s)) => Ok(s),
+            _ => Err(KernelError::BadLocalHandle { handle, expected: "protected session" }),
+        }
+    }
+}
+
+impl Process {
+    /// `D3DKMTCreateProtectedSession`.
+    ///
+    /// `device` must be a device of this process; `fence` a monitored fence
+    /// of this process on the same adapter (else `STATUS_INVALID_PARAMETER`).
+    /// An adapter without protected-session support is `STATUS_NOT_SUPPORTED`.
+    /// The KMD's create DDI runs with no lock held; its failure status is
+    /// returned as is. The session gets a [`SessionKey`] and starts OK.
+    pub fn create_protected_session(
+        &self,
+        device: LocalHandle,
+        fence: LocalHandle,
+        driver_data: &[u8],
+        runtime_data: &[u8],
+    ) -> KResult<LocalHandle> {
+        self.create_protected_session_with(device, fence, || Ok((driver_data.to_vec(), runtime_data.to_vec())))
+    }
+
+    /// As [`Process::create_protected_session`], reading the blobs only once
+    /// the handles have been checked (the ABI must not touch a garbage
+    /// struct's blob pointers before its handles have failed).
+    pub(crate) fn create_protected_session_with(
+        &self,
+        device: LocalHandle,
+        fence: LocalHandle,
+        blobs: impl FnOnce() -> KResult<(Vec<u8>, Vec<u8>)>,
+    ) -> KResult<LocalHandle> {
+        let kernel = self.kernel_inner();
+        let (adapter, fence) = {
+            let state = self.lock_live()?;
+            let adapter = Arc::clone(&state.device(device.0)?.adapter);
+            let fence = Arc::clone(&state.sync_entry(fence.0)?.object);
+            (adapter, fence)
+        };
+        if fence.kind != SyncKind::MonitoredFence {
+            return Err(KernelError::InvalidParameter("hSyncObject is not a monitored fence"));
+        }
+        if fence.adapter.index != adapter.index {
+            return Err(KernelError::InvalidParameter("hSyncObject is on another adapter"));
+        }
+        if !adapter.config.protected_sessions {
+            return Err(KernelError::NotSupported("the adapter has no protected-session support"));
+        }
+        let (driver_data, runtime_data) = blobs()?;
+        let key = SessionKey(kernel.sessions.next.fetch_add(1, Ordering::Relaxed));
+        let kmd = Arc::clone(&*kernel.kmd.read());
+        let mut driver_data = driver_data.into_boxed_slice();
+        let kmd_handle = kmd
+            .create_protected_session(&mut CreateSessionArgs {
+                adapter: adapter.config.luid,
+                session: key,
+                driver_data: &mut driver_data,
+            })
+            .map_err(KernelError::Driver)?;
+        let session = Arc::new(ProtectedSession {
+            key,
+            adapter,
+            fence,
+            driver_data,
+            runtime_data: runtime_data.into_boxed_slice(),
+            state: Mutex::new(SessionState::Active { status: SessionStatus::Ok, kmd_handle }),
+            kmd,
+            registry: Arc::downgrade(&kernel.sessions),
+            _live: LiveToken::new(&self.0.live, ObjectKind::ProtectedSession),
+        });
+        kernel.sessions.map.lock().insert(key, Arc::downgrade(&session));
+        // From here a failure drops the session, which runs the destroy DDI:
+        // the create is undone as if it never happened.
+        let mut graveyard = Graveyard::default();
+        let mut state = self.lock_live()?;
+        // The device may have gone while the KMD ran.
+        state.device(device.0)?;
+        let entry = SessionEntry { session, device: Some(device.0) };
+        state.insert_local(LocalEntry::ProtectedSession(entry), &mut graveyard)
+    }
+
+    /// `D3DKMTDestroyProtectedSession`: closes this handle, whether it came
+    /// from create or open. The destroy DDI runs if it was the last reference.
+    pub fn destroy_protected_session(&self, handle: LocalHandle) -> KResult<()> {
+        let mut state = self.lock_live()?;
+        state.session_entry(handle.0)?;
+        let entry = state.remove_local(handle.0);
+        drop(state);
+        drop(entry);
+        Ok(())
+    }
+
+    /// `D3DKMTQueryProtectedSessionStatus`.
+    pub fn query_protected_session_status(&self, handle: LocalHandle) -> KResult<SessionStatus> {
+        let state = self.lock_live()?;
+        state.session_entry(handle.0)?.session.status()
+    }
+
+    /// The kernel's key for a session handle of this process: what a test
+    /// acting as the KMD passes to [`crate::Kernel::set_protected_session_status`].
+    pub fn protected_session_key(&self, handle: LocalHandle) -> KResult<SessionKey> {
+        let state = self.lock_live()?;
+        Ok(state.session_entry(handle.0)?.session.key)
+    }
+
+    /// The status fence of a session handle of this process, as its current value.
+    pub fn protected_session_fence_value(&self, handle: LocalHandle) -> KResult<u64> {
+        let state = self.lock_live()?;
+        Ok(state.session_entry(handle.0)?.session.fence.value())
+    }
+
+    fn session_from_nt(&self, state: &ProcessState, nt: NtHandle) -> KResult<Arc<ProtectedSession>> {
+        let (object, granted) = state.nt_object(nt, self.kernel_inner(), NtObjectKind::PROTECTED_SESSION)?;
+        if granted & access::READ_CONTROL == 0 {
+            return Err(KernelError::AccessDenied("NT handle lacks STANDARD_RIGHTS_READ"));
+        }
+        match &object.kind {
+            NtObjectKind::ProtectedSession(s) => Ok(Arc::clone(s)),
+            NtObjectKind::SyncObject(_) => unreachable!("type checked"),
+        }
+    }
+
+    /// `D3DKMTQueryProtectedSessionInfoFromNtHandle`: the stored blobs. A bad
+    /// NT handle is `STATUS_INVALID_HANDLE`, one of another type follows
+    /// [`Policies::wrong_nt_object_type`], and one without
+    /// `STANDARD_RIGHTS_READ` access is `STATUS_ACCESS_DENIED`.
+    pub fn query_protected_session_info(&self, nt: NtHandle) -> KResult<SessionInfo> {
+        let state = self.lock_live()?;
+        let session = self.session_from_nt(&state, nt)?;
+        drop(state);
+        Ok(SessionInfo { driver_data: session.driver_data.to_vec(), runtime_data: session.runtime_data.to_vec() })
+    }
+
+    /// Runs `f` on the stored blobs without copying them.
+    pub(crate) fn with_protected_session_blobs<R>(
+        &self,
+        nt: NtHandle,
+        f: impl FnOnce(&[u8], &[u8]) -> KResult<R>,
+    ) -> KResult<R> {
+        let state = self.lock_live()?;
+        let session = self.session_from_nt(&state, nt)?;
+        drop(state);
+        let result = f(&session.driver_data, &session.runtime_data);
+        drop(session);
+        result
+    }
+
+    /// `D3DKMTOpenProtectedSessionFromNtHandle`: a new handle in this process
+    /// to the session, bound to no device. Errors as for the info query.
+    pub fn open_protected_session_from_nt_handle(&self, nt: NtHandle) -> KResult<LocalHandle> {
+        let mut graveyard = Graveyard::default();
+        let mut state = self.lock_live()?;
+        let session = self.session_from_nt(&state, nt)?;
+        state.insert_local(LocalEntry::ProtectedSession(SessionEntry { session, device: None }), &mut graveyard)
+    }
+}
