@@ -20,6 +20,23 @@ mod sync;
 #[cfg(feature = "win32-handles")]
 mod win32;
 
+/// Every `D3DKMT*` export, for Rust code that calls the C entry points
+/// directly (tests, benches, code written against windows-sys).
+pub mod exports {
+    pub use super::adapter::{D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid};
+    pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
+    pub use super::session::{
+        D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
+        D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
+    };
+    pub use super::share::D3DKMTShareObjects;
+    pub use super::stubs::{D3DKMTSetHwProtectionTeardownRecovery, D3DKMTSetVidPnSourceHwProtection};
+    pub use super::sync::{
+        D3DKMTCreateSynchronizationObject2, D3DKMTDestroySynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle2,
+        D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
+    };
+}
+
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
