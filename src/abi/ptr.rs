@@ -144,3 +144,15 @@ pub(crate) fn write_c_string(buffer: *mut core::ffi::c_char, size: usize, text: 
     }
     text.len()
 }
+
+// SAFETY: integers accept every bit pattern.
+unsafe impl Pod for usize {}
+
+/// Reads a `T` at byte `offset` inside a windows-sys union or struct, e.g. a
+/// union member's field. Panics if it would read past the end.
+pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
+    assert!(offset + core::mem::size_of::<T>() <= core::mem::size_of::<U>(), "read_at past the end");
+    // SAFETY: the read stays inside `*u` (checked above), T accepts any bit
+    // pattern (Pod), and read_unaligned needs no alignment.
+    unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
+}

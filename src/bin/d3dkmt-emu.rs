@@ -1,1 +1,60 @@
-fn main() {}
+//! `d3dkmt-emu`: the command line.
+//!
+//! - `d3dkmt-emu conformance [--table FILE]`: runs the table of
+//!   Windows-observed results against fresh kernels, prints it and a summary,
+//!   and exits 1 on any mismatch.
+//! - `d3dkmt-emu support`: prints the entry-point support table.
+
+use std::process::ExitCode;
+
+use d3dkmt_emu::conformance;
+use d3dkmt_emu::support::{ENTRY_POINTS, Support};
+
+fn usage() -> ExitCode {
+    eprintln!("usage: d3dkmt-emu conformance [--table FILE]\n       d3dkmt-emu support");
+    ExitCode::from(2)
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("conformance") => {
+            let text = match args.get(1).map(String::as_str) {
+                None => conformance::TABLE.to_string(),
+                Some("--table") => match args.get(2).map(std::fs::read_to_string) {
+                    Some(Ok(text)) => text,
+                    Some(Err(e)) => {
+                        eprintln!("d3dkmt-emu: cannot read the table: {e}");
+                        return ExitCode::from(2);
+                    }
+                    None => return usage(),
+                },
+                Some(_) => return usage(),
+            };
+            let rows = match conformance::parse(&text) {
+                Ok(rows) => rows,
+                Err(e) => {
+                    eprintln!("d3dkmt-emu: bad table: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            let outcomes = conformance::run_all(&rows);
+            match conformance::report(&outcomes, &mut std::io::stdout().lock()) {
+                Ok(true) => ExitCode::SUCCESS,
+                Ok(false) => ExitCode::from(1),
+                Err(_) => ExitCode::from(2),
+            }
+        }
+        Some("support") => {
+            for (_, name, support) in ENTRY_POINTS {
+                match support {
+                    Support::Supported => println!("{name:<48} supported"),
+                    Support::Partial(gaps) => println!("{name:<48} partial: {gaps}"),
+                    Support::Stub => println!("{name:<48} stub (STATUS_NOT_IMPLEMENTED)"),
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        _ => usage(),
+    }
+}
