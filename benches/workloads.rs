@@ -7,7 +7,8 @@
 //! missed target never fails the run.
 //!
 //! `cargo bench --bench workloads -- --quick` (or `D3DKMT_BENCH_QUICK=1`)
-//! runs ten times fewer iterations, for a CI smoke run.
+//! runs ten times fewer iterations, for a CI smoke run. Naming workload
+//! groups (`floor`, `w1`, `w2`, `w3`, `w4`) after `--` runs only those.
 //!
 //! Every D3DKMT call goes through the C ABI: the crate's exported
 //! `extern "system"` functions, called with windows-sys structs.
@@ -62,8 +63,8 @@ const RUNTIME_BLOB: [u8; 8] = *b"runtime!";
 // ---------------------------------------------------------------------------
 
 macro_rules! thunk {
-    ($(fn $name:ident(&$($m:ident)? $ty:ty) = $export:ident as $ptr:ty;)*) => {$(
-        fn $name(args: &$($m)? $ty) -> NTSTATUS {
+    ($(fn $name:ident($arg:ty) = $export:ident as $ptr:ty;)*) => {$(
+        fn $name(args: $arg) -> NTSTATUS {
             let f: unsafe extern "system" fn($ptr) -> NTSTATUS = exports::$export;
             // SAFETY: `args` is a valid, aligned, initialised struct of the
             // type the export takes, borrowed (exclusively, if the export
@@ -254,6 +255,8 @@ impl Row {
 
 struct Bench {
     quick: bool,
+    /// Lower-case workload names given on the command line; empty runs all.
+    filters: Vec<String>,
     rows: Vec<Row>,
 }
 
@@ -640,34 +643,44 @@ fn main() {
     println!();
     print_header();
 
-    let small = floor(&mut bench, 1_000, 20_000_000);
-    let large = floor(&mut bench, 1_000_000, 10_000_000);
-    let w1_ns = w1(&mut bench);
-    let w2_small = w2(&mut bench, 1_000, 3_000_000);
-    let w2_large = w2(&mut bench, 1_000_000, 2_000_000);
-    let w3_ns = w3(&mut bench);
-    let speedup = w4(&mut bench);
-    black_box(w1_ns);
+    let small = bench
+        .selected("floor")
+        .then(|| floor(&mut bench, 1_000, 20_000_000));
+    let large = bench
+        .selected("floor")
+        .then(|| floor(&mut bench, 1_000_000, 10_000_000));
+    if bench.selected("w1") {
+        w1(&mut bench);
+    }
+    let w2_small = bench
+        .selected("w2")
+        .then(|| w2(&mut bench, 1_000, 3_000_000));
+    let w2_large = bench
+        .selected("w2")
+        .then(|| w2(&mut bench, 1_000_000, 2_000_000));
+    let w3_ns = bench.selected("w3").then(|| w3(&mut bench));
+    let speedup = bench.selected("w4").then(|| w4(&mut bench));
 
     println!();
-    println!("{:<58} {:>8} {:>10} {:>7}", "ratio", "value", "target", "");
-    println!("{}", "-".repeat(58 + 1 + 8 + 1 + 10 + 1 + 7));
+    println!("{:<50} {:>8} {:>10} {:>7}", "ratio", "value", "target", "");
+    println!("{}", "-".repeat(50 + 1 + 8 + 1 + 10 + 1 + 7));
+    let pair = |w: Option<f64>, f: &Option<Floor>, g: fn(&Floor) -> f64| Some(w? / g(f.as_ref()?));
     let ratios = [
         (
             "W3 / floor lookup (1,000 live)",
-            w3_ns / small.lookup,
+            pair(w3_ns, &small, |f| f.lookup),
             3.0,
             true,
         ),
         (
             "W2 / (floor insert + remove) (1,000 live)",
-            w2_small / (small.insert + small.remove),
+            pair(w2_small, &small, |f| f.insert + f.remove),
             3.0,
             true,
         ),
         (
             "W2 / (floor insert + remove) (1,000,000 live)",
-            w2_large / (large.insert + large.remove),
+            pair(w2_large, &large, |f| f.insert + f.remove),
             3.0,
             true,
         ),
@@ -680,9 +693,12 @@ fn main() {
     ];
     for (name, value, target, at_most) in ratios {
         let target_text = format!("{} {target:.1}x", if at_most { "<=" } else { ">=" });
-        println!(
-            "{name:<58} {value:>7.2}x {target_text:>10} {:>7}",
-            verdict(value, target, at_most)
-        );
+        match value {
+            Some(v) => println!(
+                "{name:<50} {v:>7.2}x {target_text:>10} {:>7}",
+                verdict(v, target, at_most)
+            ),
+            None => println!("{name:<50} {:>8} {target_text:>10} {:>7}", "n/a", "-"),
+        }
     }
 }
