@@ -262,12 +262,26 @@ struct Bench {
 
 impl Bench {
     fn new() -> Bench {
-        let flag = std::env::args().skip(1).any(|a| a == "--quick");
+        let args: Vec<String> = std::env::args().skip(1).collect();
+        let flag = args.iter().any(|a| a == "--quick");
         let env = std::env::var("D3DKMT_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
+        // `cargo bench` passes `--bench`; other flags are ignored too.
+        let filters = args
+            .iter()
+            .filter(|a| !a.starts_with('-'))
+            .map(|a| a.to_lowercase())
+            .collect();
         Bench {
             quick: flag || env,
+            filters,
             rows: Vec::new(),
         }
+    }
+
+    /// Whether the workload group `group` (`floor`, `w1` .. `w4`) runs: all
+    /// do unless names are given (`cargo bench --bench workloads -- w2 floor`).
+    fn selected(&self, group: &str) -> bool {
+        self.filters.is_empty() || self.filters.iter().any(|f| f == group)
     }
 
     /// The iteration count for a workload: `full`, or a tenth in quick mode.
