@@ -128,11 +128,9 @@ impl Process {
         let mut out = Vec::with_capacity(listed.len());
         for adapter in listed {
             match self.open_adapter(adapter) {
-                Ok(handle) => out.push(AdapterInfo {
-                    handle,
-                    luid: adapter.config.luid,
-                    num_sources: adapter.config.num_sources,
-                }),
+                Ok(handle) => {
+                    out.push(AdapterInfo { handle, luid: adapter.config.luid, num_sources: adapter.config.num_sources })
+                }
                 Err(e) => {
                     // All or nothing: close what this call opened.
                     for info in out {

@@ -19,9 +19,9 @@ use crate::abi::exports::{
     D3DKMTCloseAdapter, D3DKMTCreateDevice, D3DKMTCreateProtectedSession, D3DKMTCreateSynchronizationObject2,
     D3DKMTDestroyDevice, D3DKMTDestroyProtectedSession, D3DKMTDestroySynchronizationObject, D3DKMTEnumAdapters2,
     D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid, D3DKMTOpenProtectedSessionFromNtHandle,
-    D3DKMTOpenSyncObjectFromNtHandle2, D3DKMTQueryProtectedSessionInfoFromNtHandle,
-    D3DKMTQueryProtectedSessionStatus, D3DKMTSetHwProtectionTeardownRecovery, D3DKMTSetVidPnSourceHwProtection,
-    D3DKMTShareObjects, D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
+    D3DKMTOpenSyncObjectFromNtHandle2, D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
+    D3DKMTSetHwProtectionTeardownRecovery, D3DKMTSetVidPnSourceHwProtection, D3DKMTShareObjects,
+    D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
 };
 use crate::{Kernel, KernelConfig, NtStatus, Process};
 
@@ -268,8 +268,7 @@ impl Ctx {
 
     fn share(objects: &[u32], access: u32) -> (NtStatus, HANDLE) {
         let mut nt: HANDLE = core::ptr::null_mut();
-        let status =
-            D3DKMTShareObjects(objects.len() as u32, objects.as_ptr(), core::ptr::null(), access, &mut nt);
+        let status = D3DKMTShareObjects(objects.len() as u32, objects.as_ptr(), core::ptr::null(), access, &mut nt);
         (NtStatus(status), nt)
     }
 
@@ -315,7 +314,8 @@ fn scenario(name: &str) -> Option<Scenario> {
             fence.hSyncObject = JUNK;
             fence.Info.SharedHandle = JUNK;
             let status = NtStatus(D3DKMTCreateSynchronizationObject2(&mut fence));
-            for (what, v) in [("hAdapter", open.hAdapter), ("hDevice", dev.hDevice), ("hSyncObject", fence.hSyncObject)] {
+            for (what, v) in [("hAdapter", open.hAdapter), ("hDevice", dev.hDevice), ("hSyncObject", fence.hSyncObject)]
+            {
                 c.that(v != JUNK && v != 0, format!("{what} not written"));
             }
             c.that(fence.Info.SharedHandle == 0, "SharedHandle of an NT-shared fence is not 0 (WINE #53)");
@@ -496,7 +496,10 @@ fn scenario(name: &str) -> Option<Scenario> {
             let (_, nt) = Ctx::share(&[fence], crate::access::SYNC_ALL_ACCESS);
             NtStatus(D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: fence }))
                 .unwrap();
-            c.that(ctx.kernel.live_objects(crate::ObjectKind::SyncObject) == 1, "fence died with its last D3DKMT handle");
+            c.that(
+                ctx.kernel.live_objects(crate::ObjectKind::SyncObject) == 1,
+                "fence died with its last D3DKMT handle",
+            );
             let mut open = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 { hNtHandle: nt, hDevice: device, ..Default::default() };
             NtStatus(D3DKMTOpenSyncObjectFromNtHandle2(&mut open))
         },
@@ -533,13 +536,16 @@ fn scenario(name: &str) -> Option<Scenario> {
             let nt = ctx.shared_session();
             let nt_b = ctx
                 .a
-                .duplicate_nt_handle(crate::NtHandle::from_ptr(nt), &ctx.b, 0, crate::DuplicateOptions {
-                    close_source: true,
-                    same_access: true,
-                })
+                .duplicate_nt_handle(
+                    crate::NtHandle::from_ptr(nt),
+                    &ctx.b,
+                    0,
+                    crate::DuplicateOptions { close_source: true, same_access: true },
+                )
                 .expect("duplicate");
             let _b = ctx.b.enter();
-            let mut info = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE { hNtHandle: nt_b.as_ptr(), ..Default::default() };
+            let mut info =
+                D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE { hNtHandle: nt_b.as_ptr(), ..Default::default() };
             NtStatus(D3DKMTQueryProtectedSessionInfoFromNtHandle(&mut info)).unwrap();
             c.that(info.PrivateDriverDataSize == 3 && info.PrivateRuntimeDataSize == 7, "blob sizes");
             let (mut drv, mut rt) = ([0u8; 3], [0u8; 7]);
@@ -668,7 +674,11 @@ fn scenario(name: &str) -> Option<Scenario> {
             let name: Vec<u16> = "\\BaseNamedObjects\\Fence".encode_utf16().collect();
             let upper: Vec<u16> = "\\BASENAMEDOBJECTS\\FENCE".encode_utf16().collect();
             let share = |h: &u32, n: &[u16]| {
-                let s = UNICODE_STRING { Length: (n.len() * 2) as u16, MaximumLength: (n.len() * 2) as u16, Buffer: n.as_ptr().cast_mut() };
+                let s = UNICODE_STRING {
+                    Length: (n.len() * 2) as u16,
+                    MaximumLength: (n.len() * 2) as u16,
+                    Buffer: n.as_ptr().cast_mut(),
+                };
                 let attributes = OBJECT_ATTRIBUTES {
                     Length: size_of::<OBJECT_ATTRIBUTES>() as u32,
                     ObjectName: &s,
@@ -702,7 +712,11 @@ pub fn report(outcomes: &[Outcome], out: &mut impl std::io::Write) -> std::io::R
     for o in outcomes {
         let mark = if o.passed() { "ok" } else { "FAIL" };
         let name = o.status.name().map(str::to_string).unwrap_or_else(|| format!("{:#010X}", o.status.0 as u32));
-        writeln!(out, "{mark:<4}  {:<width$}  {:<input_width$}  {name:<28}  {}", o.row.entry, o.row.input, o.row.facts)?;
+        writeln!(
+            out,
+            "{mark:<4}  {:<width$}  {:<input_width$}  {name:<28}  {}",
+            o.row.entry, o.row.input, o.row.facts
+        )?;
         for p in &o.problems {
             writeln!(out, "        line {}: {p}", o.row.line)?;
         }

@@ -78,9 +78,7 @@ impl KernelError {
     /// The NTSTATUS the caller sees for this error.
     pub fn status(&self) -> NtStatus {
         match self {
-            KernelError::InvalidParameter(_) | KernelError::BadLocalHandle { .. } => {
-                NtStatus::INVALID_PARAMETER
-            }
+            KernelError::InvalidParameter(_) | KernelError::BadLocalHandle { .. } => NtStatus::INVALID_PARAMETER,
             KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
             KernelError::WrongNtObjectType { status, .. } => *status,
             KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,

@@ -122,13 +122,7 @@ pub(crate) struct HandleTable<T> {
 }
 
 impl<T> HandleTable<T> {
-    pub(crate) fn new(
-        shape: Shape,
-        pid: u32,
-        numbering: HandleNumbering,
-        reuse: HandleReuse,
-        quota: u32,
-    ) -> Self {
+    pub(crate) fn new(shape: Shape, pid: u32, numbering: HandleNumbering, reuse: HandleReuse, quota: u32) -> Self {
         HandleTable {
             slots: Vec::new(),
             cursor: 0,
@@ -200,7 +194,16 @@ impl<T> HandleTable<T> {
         }
     }
 
+    /// Drops the tag bits Windows ignores in NT handles.
+    fn normalize(&self, handle: u64) -> u64 {
+        match self.shape {
+            Shape::Local => handle,
+            Shape::Nt => handle & !3,
+        }
+    }
+
     pub(crate) fn get(&self, handle: u64) -> Option<&T> {
+        let handle = self.normalize(handle);
         let pos = self.pos_of(handle)?;
         match &self.slots[pos].entry {
             Some((stored, value)) if *stored == handle => Some(value),
@@ -209,6 +212,7 @@ impl<T> HandleTable<T> {
     }
 
     pub(crate) fn get_mut(&mut self, handle: u64) -> Option<&mut T> {
+        let handle = self.normalize(handle);
         let pos = self.pos_of(handle)?;
         match &mut self.slots[pos].entry {
             Some((stored, value)) if *stored == handle => Some(value),
@@ -218,6 +222,7 @@ impl<T> HandleTable<T> {
 
     /// Removes and returns the entry. The caller drops it after unlocking.
     pub(crate) fn remove(&mut self, handle: u64) -> Option<T> {
+        let handle = self.normalize(handle);
         let pos = self.pos_of(handle)?;
         let slot = &mut self.slots[pos];
         match &slot.entry {
@@ -324,8 +329,7 @@ mod tests {
 
     #[test]
     fn never_reuse_fails_when_the_quota_is_spent() {
-        let mut t: HandleTable<u32> =
-            HandleTable::new(Shape::Local, 1, HandleNumbering::Shared, HandleReuse::Never, 4);
+        let mut t: HandleTable<u32> = HandleTable::new(Shape::Local, 1, HandleNumbering::Shared, HandleReuse::Never, 4);
         for i in 0..4 {
             let h = t.insert(i).unwrap();
             t.remove(h);

@@ -89,11 +89,7 @@ impl Kernel {
     pub fn new(config: KernelConfig) -> Kernel {
         for (i, a) in config.adapters.iter().enumerate() {
             assert!(a.luid != Luid::default(), "adapter {i} has the zero LUID");
-            assert!(
-                config.adapters[..i].iter().all(|b| b.luid != a.luid),
-                "adapter {i} repeats LUID {:?}",
-                a.luid
-            );
+            assert!(config.adapters[..i].iter().all(|b| b.luid != a.luid), "adapter {i} repeats LUID {:?}", a.luid);
         }
         let adapters = config
             .adapters
@@ -193,8 +189,7 @@ impl Kernel {
     /// Keys of every protected session alive in this kernel, in creation order.
     pub fn protected_sessions(&self) -> Vec<SessionKey> {
         let map = self.0.sessions.map.lock();
-        let mut keys: Vec<SessionKey> =
-            map.iter().filter(|(_, w)| w.strong_count() > 0).map(|(k, _)| *k).collect();
+        let mut keys: Vec<SessionKey> = map.iter().filter(|(_, w)| w.strong_count() > 0).map(|(k, _)| *k).collect();
         keys.sort();
         keys
     }

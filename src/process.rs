@@ -130,13 +130,7 @@ impl Process {
             kernel: Arc::clone(kernel),
             state: Mutex::new(ProcessState {
                 exited: false,
-                local: HandleTable::new(
-                    Shape::Local,
-                    pid.0,
-                    p.handle_numbering,
-                    p.handle_reuse,
-                    p.max_local_handles,
-                ),
+                local: HandleTable::new(Shape::Local, pid.0, p.handle_numbering, p.handle_reuse, p.max_local_handles),
                 nt: HandleTable::new(Shape::Nt, pid.0, p.handle_numbering, p.handle_reuse, p.max_nt_handles),
                 adapter_opens: HashMap::new(),
             }),
@@ -289,9 +283,7 @@ impl Drop for Binding {
 /// The process the calling thread's `D3DKMT*` calls act as: the bound one,
 /// or the default kernel's default process.
 pub fn current() -> Process {
-    CURRENT
-        .with(|c| c.borrow().clone())
-        .unwrap_or_else(|| crate::kernel::default_kernel().default_process())
+    CURRENT.with(|c| c.borrow().clone()).unwrap_or_else(|| crate::kernel::default_kernel().default_process())
 }
 
 /// Runs `f` with the current process without taking a new reference.

@@ -19,7 +19,7 @@ pub enum Support {
 
 macro_rules! entry_points {
     ($($name:ident => $support:expr,)*) => {
-        /// One exported `D3DKMT*` entry point (the Windows spelling).
+        /// One exported entry point (the Windows spelling).
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
         #[allow(non_camel_case_types, reason = "the exact Windows spellings")]
         pub enum Entry {
@@ -53,6 +53,8 @@ entry_points! {
     D3DKMTQueryProtectedSessionInfoFromNtHandle => Supported,
     D3DKMTOpenProtectedSessionFromNtHandle => Supported,
     D3DKMTShareObjects => Partial("one monitored fence or one protected session; resources and keyed mutexes are not emulated yet"),
+    CloseHandle => Partial("with the `win32-handles` feature only; closes our NT handles, nothing else"),
+    DuplicateHandle => Partial("with the `win32-handles` feature only; duplicates our NT handles between virtual processes"),
     D3DKMTSetHwProtectionTeardownRecovery => Stub,
     D3DKMTSetVidPnSourceHwProtection => Stub,
 }

@@ -18,7 +18,9 @@ fn the_table_names_every_cited_fact() {
     let rows = conformance::parse(conformance::TABLE).unwrap();
     let facts: String = rows.iter().map(|r| format!("{} ", r.facts)).collect();
     for n in [1, 2, 4, 5, 16, 17, 18, 19, 20, 21, 29, 30, 31, 44, 45, 46, 52, 53, 92, 94, 95, 96, 97, 99] {
-        let named = facts.contains(&format!("#{n},")) || facts.contains(&format!("#{n} ")) || facts.contains(&format!(", #{n}"));
+        let named = facts.contains(&format!("#{n},"))
+            || facts.contains(&format!("#{n} "))
+            || facts.contains(&format!(", #{n}"));
         assert!(named, "no conformance row names WINE #{n}");
     }
     for entry in [

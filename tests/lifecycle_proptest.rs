@@ -324,7 +324,13 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let status = if invalid { SessionStatus::Invalid } else { SessionStatus::Ok };
                 let r = kernel.set_protected_session_status(key, status);
                 let (alive, _) = m.alive();
-                prop_assert_eq!(r.is_ok(), alive.contains(&o), "{}: status set on a session alive={}", ctx, alive.contains(&o));
+                prop_assert_eq!(
+                    r.is_ok(),
+                    alive.contains(&o),
+                    "{}: status set on a session alive={}",
+                    ctx,
+                    alive.contains(&o)
+                );
             }
             Op::UseStale { p, which } => {
                 let Some(h) = pick(&m.procs[p].stale, which) else { continue };
@@ -334,7 +340,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 let a = procs[p].destroy_sync_object(LocalHandle(h)).map_err(|e| e.status());
                 let b = procs[p].destroy_protected_session(LocalHandle(h)).map_err(|e| e.status());
                 let c = procs[p].destroy_device(LocalHandle(h)).map_err(|e| e.status());
-                let want = if m.procs[p].exited { NtStatus::PROCESS_IS_TERMINATING } else { NtStatus::INVALID_PARAMETER };
+                let want =
+                    if m.procs[p].exited { NtStatus::PROCESS_IS_TERMINATING } else { NtStatus::INVALID_PARAMETER };
                 for r in [a, b, c] {
                     prop_assert_eq!(r, Err(want), "{}: stale handle {:#x} accepted", ctx, h);
                 }

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use d3dkmt_emu::{
-    CreateSessionArgs, DeviceDestroySessions, DuplicateOptions, Kernel, KernelConfig, Kmd, LocalHandle, Luid,
-    NtStatus, ObjectKind, Policies, Process, SessionKey, SessionStatus, SyncFlags, access,
+    CreateSessionArgs, DeviceDestroySessions, DuplicateOptions, Kernel, KernelConfig, Kmd, LocalHandle, Luid, NtStatus,
+    ObjectKind, Policies, Process, SessionKey, SessionStatus, SyncFlags, access,
 };
 
 const SHARED_NT: SyncFlags = SyncFlags {
@@ -177,7 +177,8 @@ fn the_bump_policy_can_limit_bumps_to_invalidation() {
 fn a_blocked_cpu_wait_on_the_status_fence_wakes_on_invalidation() {
     let s = setup();
     let nt_fence = s.a.share_objects(&[s.fence], None, access::SYNC_ALL_ACCESS).unwrap();
-    let nt_fence_b = s.a.duplicate_nt_handle(nt_fence, &s.b, access::GENERIC_READ, DuplicateOptions::default()).unwrap();
+    let nt_fence_b =
+        s.a.duplicate_nt_handle(nt_fence, &s.b, access::GENERIC_READ, DuplicateOptions::default()).unwrap();
     let adapter_b = s.b.open_adapter_from_luid(s.kernel.adapter_luids()[0]).unwrap();
     let device_b = s.b.create_device(adapter_b).unwrap();
     let fence_b = s.b.open_sync_object_from_nt_handle(nt_fence_b, device_b, SyncFlags::default()).unwrap();
@@ -197,10 +198,7 @@ fn destroying_the_device_closes_its_session_handles_by_default() {
     let s = setup();
     let nt = s.a.share_objects(&[s.session], None, access::GENERIC_ALL).unwrap();
     s.a.destroy_device(s.device).unwrap();
-    assert_eq!(
-        s.a.query_protected_session_status(s.session).map_err(|e| e.status()),
-        Err(NtStatus::INVALID_PARAMETER)
-    );
+    assert_eq!(s.a.query_protected_session_status(s.session).map_err(|e| e.status()), Err(NtStatus::INVALID_PARAMETER));
     assert!(s.kmd.destroyed.lock().unwrap().is_empty(), "the NT handle keeps the session");
     s.a.close_nt_handle(nt).unwrap();
     assert_eq!(s.kmd.destroyed.lock().unwrap().len(), 1);

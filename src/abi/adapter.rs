@@ -21,12 +21,7 @@ pub(crate) fn luid_out(l: Luid) -> LUID {
 
 /// The shared body of `EnumAdapters2`/`3`: a NULL array asks for the
 /// capacity (WINE #17); otherwise open and list (WINE #18, #19).
-fn enum_into(
-    process: &Process,
-    filter: EnumFilter,
-    num: &mut u32,
-    array: *mut D3DKMT_ADAPTERINFO,
-) -> KResult<()> {
+fn enum_into(process: &Process, filter: EnumFilter, num: &mut u32, array: *mut D3DKMT_ADAPTERINFO) -> KResult<()> {
     if array.is_null() {
         *num = process.kernel_inner().policies.enum_adapters_capacity;
         return Ok(());

@@ -19,15 +19,17 @@ use crate::error::KernelError;
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::ObjectKind;
-use crate::policy::{AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse};
+use crate::policy::{
+    AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse,
+};
 use crate::process::Binding;
 use crate::shared::DuplicateOptions;
 use crate::{Kernel, KernelConfig, NtStatus, Policies, Process};
 
 /// Opaque C handle to a kernel reference.
-pub struct d3dkmt_emu_kernel(Kernel);
+pub struct d3dkmt_emu_kernel(pub(crate) Kernel);
 /// Opaque C handle to a process reference.
-pub struct d3dkmt_emu_process(Process);
+pub struct d3dkmt_emu_process(pub(crate) Process);
 /// Opaque C handle to a thread binding.
 pub struct d3dkmt_emu_binding(#[allow(dead_code, reason = "held for its Drop")] Binding);
 
@@ -340,9 +342,7 @@ pub struct d3dkmt_emu_kmd_callbacks {
 
 struct CKmd {
     context: ForeignContext,
-    create: Option<
-        extern "C" fn(*mut c_void, LUID, u64, *mut c_void, u32, *mut u64) -> NTSTATUS,
-    >,
+    create: Option<extern "C" fn(*mut c_void, LUID, u64, *mut c_void, u32, *mut u64) -> NTSTATUS>,
     destroy: Option<extern "C" fn(*mut c_void, LUID, u64)>,
 }
 
@@ -350,11 +350,8 @@ impl Kmd for CKmd {
     fn create_protected_session(&self, args: &mut CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
         let Some(create) = self.create else { return Ok(args.session.0) };
         let mut kmd_session = args.session.0;
-        let data = if args.driver_data.is_empty() {
-            core::ptr::null_mut()
-        } else {
-            args.driver_data.as_mut_ptr().cast()
-        };
+        let data =
+            if args.driver_data.is_empty() { core::ptr::null_mut() } else { args.driver_data.as_mut_ptr().cast() };
         let status = create(
             self.context.0,
             super::adapter::luid_out(args.adapter),

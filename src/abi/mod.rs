@@ -40,10 +40,10 @@ pub mod exports {
 use std::cell::RefCell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use crate::NtStatus;
 use crate::error::{KResult, KernelError};
 use crate::process::{Process, with_current};
 use crate::support::Entry;
-use crate::NtStatus;
 
 thread_local! {
     static LAST_ERROR: RefCell<Option<(Entry, String)>> = const { RefCell::new(None) };

@@ -1,7 +1,5 @@
 //! `D3DKMTShareObjects`.
 
-use core::ffi::c_void;
-
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Win32::Foundation::{HANDLE, NTSTATUS, UNICODE_STRING};
 
@@ -59,7 +57,7 @@ pub extern "system" fn D3DKMTShareObjects(
             .collect();
         let name = object_name(attributes)?;
         let nt = process.share_objects(&handles, name.as_deref(), access)?;
-        ptr::write_out(out, nt.as_ptr() as *mut c_void as HANDLE);
+        ptr::write_out(out, nt.as_ptr());
         Ok(())
     })
 }

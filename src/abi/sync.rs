@@ -20,8 +20,8 @@ fn fence_pairs(count: u32, handles: *const u32, values: *const u64) -> KResult<V
     if count == 0 || count > MAX_OBJECTS {
         return Err(KernelError::InvalidParameter("ObjectCount must be 1 to 32"));
     }
-    let handles = ptr::read_array(handles, count as usize)
-        .ok_or(KernelError::InvalidParameter("NULL ObjectHandleArray"))?;
+    let handles =
+        ptr::read_array(handles, count as usize).ok_or(KernelError::InvalidParameter("NULL ObjectHandleArray"))?;
     let values =
         ptr::read_array(values, count as usize).ok_or(KernelError::InvalidParameter("NULL FenceValueArray"))?;
     Ok(handles.into_iter().map(LocalHandle).zip(values).collect())
