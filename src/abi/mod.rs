@@ -30,7 +30,7 @@ pub mod exports {
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
     };
     pub use super::share::D3DKMTShareObjects;
-    pub use super::stubs::{D3DKMTSetHwProtectionTeardownRecovery, D3DKMTSetVidPnSourceHwProtection};
+    pub use super::stubs::*;
     pub use super::sync::{
         D3DKMTCreateSynchronizationObject2, D3DKMTDestroySynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle2,
         D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
