@@ -6,14 +6,16 @@
 //!   step per create (0x40 for D3DKMT handles, 4 for NT handles), across every
 //!   object kind, and a destroyed value is not handed out again at once
 //!   (WINE #1, #2).
-//! - The table grows (doubling) instead of wrapping while it is at least half
-//!   full, so the next-fit scan is amortised O(1) and the table is at most
-//!   twice the live count.
+//! - The table grows instead of wrapping while it is at least half full or
+//!   shorter than [`MIN_REUSE_DISTANCE`] slots, so the next-fit scan is
+//!   amortised O(1), the table is at most twice the live count (or that
+//!   minimum), and a freed value is not handed out again for at least
+//!   `MIN_REUSE_DISTANCE - live` creates.
 //! - A freed slot is reused only after the cursor wraps round to it. Each slot
 //!   keeps a generation that moves on every free; D3DKMT handles carry it in
 //!   their two top bits (`unique`, 1..=3, never 0), so a stale or
 //!   double-destroyed handle fails until its slot has been reused three times,
-//!   which takes at least one and a half table-lengths of creates. Under
+//!   which takes at least three table-lengths of creates (tens of thousands). Under
 //!   [`HandleReuse::Never`] a slot is never reused and stale handles fail
 //!   forever, at the cost of a lifetime quota of 2^24 handles per process.
 //!
@@ -21,6 +23,9 @@
 //! another process, or with the wrong `unique` bits is simply absent.
 
 use crate::policy::{HandleNumbering, HandleReuse};
+
+/// Tables grow to at least this many slots before they wrap round.
+pub(crate) const MIN_REUSE_DISTANCE: usize = 1 << 14;
 
 /// A process-local D3DKMT handle (`D3DKMT_HANDLE`): `unique:2 | index:24 | instance:6`.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
@@ -172,7 +177,9 @@ impl<T> HandleTable<T> {
         let mut scanned = 0usize;
         loop {
             if self.cursor >= self.slots.len() {
-                let must_grow = self.reuse == HandleReuse::Never || self.live * 2 >= self.slots.len();
+                let must_grow = self.reuse == HandleReuse::Never
+                    || self.live * 2 >= self.slots.len()
+                    || self.slots.len() < MIN_REUSE_DISTANCE;
                 if must_grow && grow_ok(self) {
                     self.slots.push(Slot { generation: 0, entry: None });
                 } else if self.reuse == HandleReuse::Never || self.live >= self.slots.len() {
@@ -284,7 +291,7 @@ mod tests {
         assert_eq!(t.remove(a), None);
         assert!(t.get(a).is_none());
         // Reuse the slot after a wrap: the old value still fails.
-        for _ in 0..8 {
+        for _ in 0..2 * MIN_REUSE_DISTANCE {
             let h = t.insert(9).unwrap();
             t.remove(h);
         }
@@ -321,7 +328,7 @@ mod tests {
             let h = t.insert(i).unwrap();
             t.remove(h).unwrap();
         }
-        assert!(t.slots.len() <= 2 * keep.len() + 2, "len {}", t.slots.len());
+        assert!(t.slots.len() <= (2 * keep.len() + 2).max(MIN_REUSE_DISTANCE), "len {}", t.slots.len());
         for (i, h) in keep.iter().enumerate() {
             assert_eq!(t.get(*h), Some(&(i as u32)));
         }
