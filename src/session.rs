@@ -277,3 +277,24 @@ impl Process {
         state.insert_local(LocalEntry::ProtectedSession(SessionEntry { session, device: None }), &mut graveyard)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_transitions_return_the_old_status() {
+        let mut s = SessionState::Active { status: SessionStatus::Ok, kmd_handle: 9 };
+        assert_eq!(s.set_status(SessionStatus::Invalid), Ok(SessionStatus::Ok));
+        assert_eq!(s.set_status(SessionStatus::Invalid), Ok(SessionStatus::Invalid));
+        assert_eq!(s, SessionState::Active { status: SessionStatus::Invalid, kmd_handle: 9 });
+    }
+
+    #[test]
+    fn destroy_happens_once_and_then_refuses_status() {
+        let mut s = SessionState::Active { status: SessionStatus::Ok, kmd_handle: 9 };
+        assert_eq!(s.destroy(), Some(9));
+        assert_eq!(s.destroy(), None, "the destroy DDI runs once");
+        assert!(s.set_status(SessionStatus::Ok).is_err());
+    }
+}

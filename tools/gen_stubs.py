@@ -101,3 +101,4 @@ print(f"{len(rows)} stubs, {len(hand_written)} hand-written exports, {len(decls)
 
 import subprocess
 subprocess.run(["cargo", "fmt", "--all"], cwd=ROOT, check=False)
+subprocess.run([sys.executable, os.path.join(ROOT, "tools/gen_header_stubs.py"), ROOT], check=True)

@@ -1,0 +1,1286 @@
+/*
+ * d3dkmt_emu.h - C interface of d3dkmt-emu (library `d3dkmt_emu`).
+ *
+ * d3dkmt-emu is an in-process stand-in for the Windows graphics kernel as
+ * user mode reaches it through the D3DKMT* thunks. Link a driver, runtime or
+ * translation layer against libd3dkmt_emu instead of gdi32/libdxg and its
+ * tests run on plain Linux: no Windows, no GPU, no /dev/dxg.
+ *
+ * This header has three parts:
+ *
+ *   1. Windows-named types and constants (NTSTATUS, HANDLE, LUID, the
+ *      D3DKMT_* argument structs, STATUS_* values, access rights). Their
+ *      layout is identical to the windows-sys crate's on x86_64; the sizes
+ *      are checked at compile time below. A program that already has the
+ *      Windows SDK/WDK definitions can define D3DKMT_EMU_USE_SYSTEM_TYPES
+ *      before including this file to skip ours.
+ *   2. Prototypes of the D3DKMT* entry points the library exports. Define
+ *      D3DKMT_EMU_NO_THUNK_PROTOTYPES to leave them out (for example when
+ *      another header already declares them).
+ *   3. The d3dkmt_emu_* control API: kernels, virtual processes, thread
+ *      binding, the fake kernel-mode driver (KMD), NT-handle close and
+ *      duplicate, and diagnostics.
+ *
+ * ---------------------------------------------------------------------------
+ * Which kernel and process a D3DKMT* call talks to
+ * ---------------------------------------------------------------------------
+ *
+ * D3DKMT* calls carry no process argument. Each thread acts as one virtual
+ * process: the one it is bound to with d3dkmt_emu_thread_bind, or, when it
+ * is not bound, the default process of the default kernel. The default
+ * kernel is created on first use with the default configuration (one full
+ * adapter with LUID {0x1234, 0} that supports protected sessions, every
+ * policy at its default) and lives until the program ends. So code that
+ * never calls a d3dkmt_emu_* function still works: all its threads share
+ * that one default process.
+ *
+ * ---------------------------------------------------------------------------
+ * Error conventions of the D3DKMT* entry points
+ * ---------------------------------------------------------------------------
+ *
+ *  - A NULL argument-struct pointer: STATUS_INVALID_PARAMETER.
+ *  - A D3DKMT_HANDLE (adapter, device, sync object, session) that names
+ *    nothing of the expected kind in the calling process - zero, stale,
+ *    destroyed, another process's, another kind's, or garbage:
+ *    STATUS_INVALID_PARAMETER (that is what the Windows kernel answers for
+ *    these handles).
+ *  - An NT HANDLE that is not open in the calling process (NULL, closed,
+ *    garbage): STATUS_INVALID_HANDLE. An NT handle to an object of another
+ *    type: the kernel's wrong_nt_object_type policy (default
+ *    STATUS_OBJECT_TYPE_MISMATCH).
+ *  - A call that fails writes nothing: the argument struct and every buffer
+ *    it points to are left exactly as they were. Outputs are written only
+ *    on success.
+ *  - A thread bound to a process that has exited gets
+ *    STATUS_PROCESS_IS_TERMINATING.
+ *  - Parts of the API the library does not emulate answer
+ *    STATUS_NOT_IMPLEMENTED; nothing pretends to succeed.
+ *  - A bug inside the library is caught at the boundary and reported as
+ *    STATUS_INTERNAL_ERROR; it never unwinds into C.
+ *  - After a failed D3DKMT* call, d3dkmt_emu_last_error gives a one-line
+ *    explanation naming the entry point and the argument or rule.
+ *
+ * All pointers passed in must be valid for the duration of the call, as
+ * with the real thunks; the library can only detect NULL.
+ */
+#ifndef D3DKMT_EMU_H
+#define D3DKMT_EMU_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The thunks use the Windows "system" calling convention: the plain C one
+ * everywhere except 32-bit Windows. */
+#if defined(_WIN32) && (defined(_M_IX86) || defined(__i386__))
+#define D3DKMT_EMU_APIENTRY __stdcall
+#else
+#define D3DKMT_EMU_APIENTRY
+#endif
+
+#ifdef __cplusplus
+#define D3DKMT_EMU_STATIC_ASSERT(expr, msg) static_assert(expr, msg)
+#else
+#define D3DKMT_EMU_STATIC_ASSERT(expr, msg) _Static_assert(expr, msg)
+#endif
+
+/* ======================================================================== */
+/* Part 1: Windows-named types and constants                                */
+/* ======================================================================== */
+
+#ifndef D3DKMT_EMU_USE_SYSTEM_TYPES
+
+/* ---- Basic types ---- */
+
+typedef int32_t NTSTATUS;         /* negative: failure (see NT_SUCCESS) */
+typedef void *HANDLE;             /* NT handle: an opaque pointer-sized value */
+typedef uint32_t D3DKMT_HANDLE;   /* process-local graphics-kernel handle */
+typedef uint32_t UINT;
+typedef uint64_t UINT64;
+typedef int32_t BOOL;
+typedef uint8_t BOOLEAN;
+/* A UTF-16 code unit. Windows' wide character is 2 bytes, unlike Linux's
+ * wchar_t (4 bytes), so strings handed to the library are uint16_t arrays. */
+typedef uint16_t WCHAR;
+
+#ifndef NT_SUCCESS
+#define NT_SUCCESS(status) (((NTSTATUS)(status)) >= 0)
+#endif
+
+/* A locally unique 64-bit identifier, split in two halves. */
+typedef struct _LUID {
+    uint32_t LowPart;
+    int32_t HighPart;
+} LUID;
+
+/* A counted UTF-16 string. Length and MaximumLength are in bytes (not
+ * characters); Buffer need not be NUL-terminated. */
+typedef struct _UNICODE_STRING {
+    uint16_t Length;
+    uint16_t MaximumLength;
+    uint16_t *Buffer;
+} UNICODE_STRING;
+
+/* Naming and security attributes of a new NT object. The library reads
+ * Length (must equal sizeof(OBJECT_ATTRIBUTES)), RootDirectory (must be NULL)
+ * and ObjectName (an optional name, compared case-insensitively); it ignores
+ * the rest. */
+typedef struct _OBJECT_ATTRIBUTES {
+    UINT Length;
+    HANDLE RootDirectory;
+    UNICODE_STRING *ObjectName;
+    UINT Attributes;
+    void *SecurityDescriptor;
+    void *SecurityQualityOfService;
+} OBJECT_ATTRIBUTES;
+
+/* ---- Status codes the library returns ---- */
+
+#ifndef STATUS_SUCCESS
+#define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#endif
+#ifndef STATUS_NOT_IMPLEMENTED
+#define STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
+#endif
+#ifndef STATUS_INVALID_HANDLE
+#define STATUS_INVALID_HANDLE ((NTSTATUS)0xC0000008L)
+#endif
+#ifndef STATUS_INVALID_PARAMETER
+#define STATUS_INVALID_PARAMETER ((NTSTATUS)0xC000000DL)
+#endif
+#ifndef STATUS_NO_MEMORY
+#define STATUS_NO_MEMORY ((NTSTATUS)0xC0000017L)
+#endif
+#ifndef STATUS_ACCESS_DENIED
+#define STATUS_ACCESS_DENIED ((NTSTATUS)0xC0000022L)
+#endif
+#ifndef STATUS_BUFFER_TOO_SMALL
+#define STATUS_BUFFER_TOO_SMALL ((NTSTATUS)0xC0000023L)
+#endif
+#ifndef STATUS_OBJECT_TYPE_MISMATCH
+#define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)0xC0000024L)
+#endif
+#ifndef STATUS_OBJECT_NAME_COLLISION
+#define STATUS_OBJECT_NAME_COLLISION ((NTSTATUS)0xC0000035L)
+#endif
+#ifndef STATUS_NOT_SUPPORTED
+#define STATUS_NOT_SUPPORTED ((NTSTATUS)0xC00000BBL)
+#endif
+#ifndef STATUS_INTERNAL_ERROR
+#define STATUS_INTERNAL_ERROR ((NTSTATUS)0xC00000E5L)
+#endif
+#ifndef STATUS_PROCESS_IS_TERMINATING
+#define STATUS_PROCESS_IS_TERMINATING ((NTSTATUS)0xC000010AL)
+#endif
+
+/* ---- Access rights for NT handles to shared objects ---- */
+
+#ifndef READ_CONTROL
+#define READ_CONTROL 0x00020000u /* needed to open or query through a handle */
+#endif
+#ifndef STANDARD_RIGHTS_READ
+#define STANDARD_RIGHTS_READ READ_CONTROL
+#endif
+#ifndef STANDARD_RIGHTS_REQUIRED
+#define STANDARD_RIGHTS_REQUIRED 0x000F0000u
+#endif
+#ifndef SYNCHRONIZE
+#define SYNCHRONIZE 0x00100000u
+#endif
+#ifndef GENERIC_READ
+#define GENERIC_READ 0x80000000u
+#endif
+#ifndef GENERIC_WRITE
+#define GENERIC_WRITE 0x40000000u
+#endif
+#ifndef GENERIC_EXECUTE
+#define GENERIC_EXECUTE 0x20000000u
+#endif
+#ifndef GENERIC_ALL
+#define GENERIC_ALL 0x10000000u
+#endif
+#ifndef MAXIMUM_ALLOWED
+#define MAXIMUM_ALLOWED 0x02000000u
+#endif
+/* Sync-object specific rights: a handle opened from an NT handle may wait
+ * only with ..._WAIT and signal only with ..._SIGNAL. */
+#ifndef D3DDDI_SYNC_OBJECT_WAIT
+#define D3DDDI_SYNC_OBJECT_WAIT 0x1u
+#endif
+#ifndef D3DDDI_SYNC_OBJECT_SIGNAL
+#define D3DDDI_SYNC_OBJECT_SIGNAL 0x2u
+#endif
+#ifndef D3DDDI_SYNC_OBJECT_ALL_ACCESS
+#define D3DDDI_SYNC_OBJECT_ALL_ACCESS \
+    (STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | D3DDDI_SYNC_OBJECT_WAIT | D3DDDI_SYNC_OBJECT_SIGNAL)
+#endif
+
+/* Options of d3dkmt_emu_nt_duplicate (as for DuplicateHandle). */
+#ifndef DUPLICATE_CLOSE_SOURCE
+#define DUPLICATE_CLOSE_SOURCE 0x1u
+#endif
+#ifndef DUPLICATE_SAME_ACCESS
+#define DUPLICATE_SAME_ACCESS 0x2u
+#endif
+
+/* ---- Adapters ---- */
+
+/* One row of an adapter enumeration. */
+typedef struct _D3DKMT_ADAPTERINFO {
+    D3DKMT_HANDLE hAdapter;  /* out: a new adapter handle the caller closes */
+    LUID AdapterLuid;
+    UINT NumOfSources;
+    BOOL bPrecisePresentRegionsPreferred; /* always 0 here */
+} D3DKMT_ADAPTERINFO;
+
+typedef struct _D3DKMT_ENUMADAPTERS2 {
+    UINT NumAdapters;                /* in: room in pAdapters; out: rows written */
+    D3DKMT_ADAPTERINFO *pAdapters;   /* NULL: only ask how many rows to allow */
+} D3DKMT_ENUMADAPTERS2;
+
+/* Which adapter kinds EnumAdapters3 lists besides full adapters. */
+typedef struct _D3DKMT_ENUMADAPTERS_FILTER {
+    union {
+        struct {
+            UINT64 IncludeComputeOnly : 1;
+            UINT64 IncludeDisplayOnly : 1;
+            UINT64 Reserved : 62;
+        };
+        UINT64 Value;
+    };
+} D3DKMT_ENUMADAPTERS_FILTER;
+
+typedef struct _D3DKMT_ENUMADAPTERS3 {
+    D3DKMT_ENUMADAPTERS_FILTER Filter;
+    UINT NumAdapters;
+    D3DKMT_ADAPTERINFO *pAdapters;
+} D3DKMT_ENUMADAPTERS3;
+
+typedef struct _D3DKMT_OPENADAPTERFROMLUID {
+    LUID AdapterLuid;
+    D3DKMT_HANDLE hAdapter; /* out */
+} D3DKMT_OPENADAPTERFROMLUID;
+
+typedef struct _D3DKMT_CLOSEADAPTER {
+    D3DKMT_HANDLE hAdapter;
+} D3DKMT_CLOSEADAPTER;
+
+/* ---- Devices ---- */
+
+/* Device-creation flag bits; the library ignores them. */
+typedef struct _D3DKMT_CREATEDEVICEFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DKMT_CREATEDEVICEFLAGS;
+
+typedef struct _D3DKMT_CREATEDEVICE {
+    union {
+        D3DKMT_HANDLE hAdapter; /* in: the adapter (the library reads this) */
+        void *pAdapter;         /* legacy kernel-mode form; not used */
+    };
+    D3DKMT_CREATEDEVICEFLAGS Flags;
+    D3DKMT_HANDLE hDevice;         /* out */
+    /* Legacy (pre-WDDM 2) outputs: set to NULL / 0 on success. */
+    void *pCommandBuffer;
+    UINT CommandBufferSize;
+    void *pAllocationList;         /* a D3DDDI_ALLOCATIONLIST array on Windows */
+    UINT AllocationListSize;
+    void *pPatchLocationList;      /* a D3DDDI_PATCHLOCATIONLIST array on Windows */
+    UINT PatchLocationListSize;
+} D3DKMT_CREATEDEVICE;
+
+typedef struct _D3DKMT_DESTROYDEVICE {
+    D3DKMT_HANDLE hDevice;
+} D3DKMT_DESTROYDEVICE;
+
+/* ---- Synchronization objects ---- */
+
+typedef enum _D3DDDI_SYNCHRONIZATIONOBJECT_TYPE {
+    D3DDDI_SYNCHRONIZATION_MUTEX = 1,
+    D3DDDI_SEMAPHORE = 2,
+    D3DDDI_FENCE = 3,
+    D3DDDI_CPU_NOTIFICATION = 4,
+    D3DDDI_MONITORED_FENCE = 5,          /* the only type the library emulates */
+    D3DDDI_PERIODIC_MONITORED_FENCE = 6,
+    D3DDDI_SYNCHRONIZATION_TYPE_LIMIT = 7
+} D3DDDI_SYNCHRONIZATIONOBJECT_TYPE;
+
+typedef struct _D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS {
+    union {
+        struct {
+            UINT Shared : 1;                /* bit 0 */
+            UINT NtSecuritySharing : 1;     /* bit 1: shared through NT handles */
+            UINT CrossAdapter : 1;          /* bit 2 */
+            UINT TopOfPipeline : 1;         /* bit 3 */
+            UINT NoSignal : 1;              /* bit 4: this handle may not signal */
+            UINT NoWait : 1;                /* bit 5: this handle may not wait */
+            UINT NoSignalMaxValueOnTdr : 1; /* bit 6 */
+            UINT NoGPUAccess : 1;           /* bit 7 */
+            UINT SignalByKmd : 1;           /* bit 8 */
+            UINT Reserved : 23;
+        };
+        UINT Value;
+    };
+} D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS;
+
+typedef struct _D3DDDI_SYNCHRONIZATIONOBJECTINFO2 {
+    D3DDDI_SYNCHRONIZATIONOBJECT_TYPE Type;
+    D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS Flags;
+    union {
+        struct {
+            BOOL InitialState;
+        } SynchronizationMutex;
+        struct {
+            UINT MaxCount;
+            UINT InitialCount;
+        } Semaphore;
+        struct {
+            UINT64 FenceValue;
+        } Fence;
+        struct {
+            HANDLE Event;
+        } CPUNotification;
+        struct {
+            UINT64 InitialFenceValue;           /* in */
+            void *FenceValueCPUVirtualAddress;  /* out: the fence's value, readable */
+            UINT64 FenceValueGPUVirtualAddress; /* out: a fake GPU address */
+            UINT EngineAffinity;
+            UINT Padding;
+        } MonitoredFence;
+        struct {
+            D3DKMT_HANDLE hAdapter;
+            UINT VidPnTargetId;
+            UINT64 Time;
+            void *FenceValueCPUVirtualAddress;
+            UINT64 FenceValueGPUVirtualAddress;
+            UINT EngineAffinity;
+            UINT Padding;
+        } PeriodicMonitoredFence;
+        struct {
+            UINT64 Reserved[8];
+        } Reserved;
+    };
+    D3DKMT_HANDLE SharedHandle; /* out: always 0 (no global share handles) */
+} D3DDDI_SYNCHRONIZATIONOBJECTINFO2;
+
+typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT2 {
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_SYNCHRONIZATIONOBJECTINFO2 Info;
+    D3DKMT_HANDLE hSyncObject; /* out */
+} D3DKMT_CREATESYNCHRONIZATIONOBJECT2;
+
+typedef struct _D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hSyncObject;
+} D3DKMT_DESTROYSYNCHRONIZATIONOBJECT;
+
+/* Signal flag bits; the library ignores them. */
+typedef struct _D3DDDICB_SIGNALFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDICB_SIGNALFLAGS;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU {
+    D3DKMT_HANDLE hDevice;
+    UINT ObjectCount;                       /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+    D3DDDICB_SIGNALFLAGS Flags;
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU;
+
+typedef struct _D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS {
+    union {
+        struct {
+            UINT WaitAny : 1; /* return when any one object is reached */
+            UINT Reserved : 31;
+        };
+        UINT Value;
+    };
+} D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU {
+    D3DKMT_HANDLE hDevice;
+    UINT ObjectCount;                       /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+    HANDLE hAsyncEvent;                     /* must be NULL: blocking waits only */
+    D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS Flags;
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU;
+
+typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
+    HANDLE hNtHandle;
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS Flags; /* in; out: Shared/NtSecuritySharing cleared */
+    D3DKMT_HANDLE hSyncObject;                /* out */
+    union {
+        struct {
+            void *FenceValueCPUVirtualAddress;  /* out */
+            UINT64 FenceValueGPUVirtualAddress; /* out */
+            UINT EngineAffinity;
+        } MonitoredFence;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2;
+
+/* ---- Protected sessions ---- */
+
+typedef enum _D3DKMT_PROTECTED_SESSION_STATUS {
+    D3DKMT_PROTECTED_SESSION_STATUS_OK = 0,
+    D3DKMT_PROTECTED_SESSION_STATUS_INVALID = 1
+} D3DKMT_PROTECTED_SESSION_STATUS;
+
+typedef struct _D3DKMT_CREATEPROTECTEDSESSION {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hSyncObject;        /* a monitored fence: the status fence */
+    const void *pPrivateDriverData;   /* given to the KMD, which may rewrite it */
+    UINT PrivateDriverDataSize;
+    const void *pPrivateRuntimeData;  /* stored as is */
+    UINT PrivateRuntimeDataSize;
+    D3DKMT_HANDLE hHandle;            /* out */
+} D3DKMT_CREATEPROTECTEDSESSION;
+
+typedef struct _D3DKMT_DESTROYPROTECTEDSESSION {
+    D3DKMT_HANDLE hHandle;
+} D3DKMT_DESTROYPROTECTEDSESSION;
+
+typedef struct _D3DKMT_QUERYPROTECTEDSESSIONSTATUS {
+    D3DKMT_HANDLE hHandle;
+    D3DKMT_PROTECTED_SESSION_STATUS Status; /* out */
+} D3DKMT_QUERYPROTECTEDSESSIONSTATUS;
+
+/* The buffer pointers are const-qualified, as in the Windows definition,
+ * although the call writes the blobs through them. */
+typedef struct _D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE {
+    HANDLE hNtHandle;
+    const void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;       /* in: room; out: the blob's size */
+    const void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;      /* in: room; out: the blob's size */
+} D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE;
+
+typedef struct _D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE {
+    HANDLE hNtHandle;
+    D3DKMT_HANDLE hHandle; /* out */
+} D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE;
+
+/* ---- Argument types of some entry points that are exported, not emulated ---- */
+
+typedef struct _D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY {
+    D3DKMT_HANDLE hAdapter;
+    BOOL Recovered;
+} D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY;
+
+typedef struct _D3DKMT_SETVIDPNSOURCEHWPROTECTION {
+    D3DKMT_HANDLE hAdapter;
+    UINT VidPnSourceId;
+    BOOL HwProtected;
+} D3DKMT_SETVIDPNSOURCEHWPROTECTION;
+
+/* BEGIN GENERATED STUB TYPES (from src/abi/stubs.rs) */
+/* Argument types of the entry points that are exported but not
+ * emulated. Declared incomplete: those calls look at nothing and answer
+ * STATUS_NOT_IMPLEMENTED. A program that needs their contents uses the
+ * Windows definitions (D3DKMT_EMU_USE_SYSTEM_TYPES). */
+typedef enum _D3DKMT_SCHEDULINGPRIORITYCLASS {
+    D3DKMT_SCHEDULINGPRIORITYCLASS_IDLE = 0,
+    D3DKMT_SCHEDULINGPRIORITYCLASS_BELOW_NORMAL = 1,
+    D3DKMT_SCHEDULINGPRIORITYCLASS_NORMAL = 2,
+    D3DKMT_SCHEDULINGPRIORITYCLASS_ABOVE_NORMAL = 3,
+    D3DKMT_SCHEDULINGPRIORITYCLASS_HIGH = 4,
+    D3DKMT_SCHEDULINGPRIORITYCLASS_REALTIME = 5
+} D3DKMT_SCHEDULINGPRIORITYCLASS;
+typedef struct _D3DDDI_DESTROYPAGINGQUEUE D3DDDI_DESTROYPAGINGQUEUE;
+typedef struct _D3DDDI_GETRESOURCEPRESENTPRIVATEDRIVERDATA D3DDDI_GETRESOURCEPRESENTPRIVATEDRIVERDATA;
+typedef struct _D3DDDI_MAKERESIDENT D3DDDI_MAKERESIDENT;
+typedef struct _D3DDDI_MAPGPUVIRTUALADDRESS D3DDDI_MAPGPUVIRTUALADDRESS;
+typedef struct _D3DDDI_RESERVEGPUVIRTUALADDRESS D3DDDI_RESERVEGPUVIRTUALADDRESS;
+typedef struct _D3DDDI_UPDATEALLOCPROPERTY D3DDDI_UPDATEALLOCPROPERTY;
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX D3DKMT_ACQUIREKEYEDMUTEX;
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX2 D3DKMT_ACQUIREKEYEDMUTEX2;
+typedef struct _D3DKMT_ADJUSTFULLSCREENGAMMA D3DKMT_ADJUSTFULLSCREENGAMMA;
+typedef struct _D3DKMT_CANCEL_PRESENTS D3DKMT_CANCEL_PRESENTS;
+typedef struct _D3DKMT_CHANGESURFACEPOINTER D3DKMT_CHANGESURFACEPOINTER;
+typedef struct _D3DKMT_CHANGEVIDEOMEMORYRESERVATION D3DKMT_CHANGEVIDEOMEMORYRESERVATION;
+typedef struct _D3DKMT_CHECKMONITORPOWERSTATE D3DKMT_CHECKMONITORPOWERSTATE;
+typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT;
+typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2;
+typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3;
+typedef struct _D3DKMT_CHECKOCCLUSION D3DKMT_CHECKOCCLUSION;
+typedef struct _D3DKMT_CHECKSHAREDRESOURCEACCESS D3DKMT_CHECKSHAREDRESOURCEACCESS;
+typedef struct _D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP;
+typedef struct _D3DKMT_CONFIGURESHAREDRESOURCE D3DKMT_CONFIGURESHAREDRESOURCE;
+typedef struct _D3DKMT_CREATEALLOCATION D3DKMT_CREATEALLOCATION;
+typedef struct _D3DKMT_CREATECONTEXT D3DKMT_CREATECONTEXT;
+typedef struct _D3DKMT_CREATECONTEXTVIRTUAL D3DKMT_CREATECONTEXTVIRTUAL;
+typedef struct _D3DKMT_CREATEDCFROMMEMORY D3DKMT_CREATEDCFROMMEMORY;
+typedef struct _D3DKMT_CREATEHWCONTEXT D3DKMT_CREATEHWCONTEXT;
+typedef struct _D3DKMT_CREATEHWQUEUE D3DKMT_CREATEHWQUEUE;
+typedef struct _D3DKMT_CREATEKEYEDMUTEX D3DKMT_CREATEKEYEDMUTEX;
+typedef struct _D3DKMT_CREATEKEYEDMUTEX2 D3DKMT_CREATEKEYEDMUTEX2;
+typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
+typedef struct _D3DKMT_CREATEPAGINGQUEUE D3DKMT_CREATEPAGINGQUEUE;
+typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT D3DKMT_CREATESYNCHRONIZATIONOBJECT;
+typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
+typedef struct _D3DKMT_DESTROYALLOCATION D3DKMT_DESTROYALLOCATION;
+typedef struct _D3DKMT_DESTROYALLOCATION2 D3DKMT_DESTROYALLOCATION2;
+typedef struct _D3DKMT_DESTROYCONTEXT D3DKMT_DESTROYCONTEXT;
+typedef struct _D3DKMT_DESTROYDCFROMMEMORY D3DKMT_DESTROYDCFROMMEMORY;
+typedef struct _D3DKMT_DESTROYHWCONTEXT D3DKMT_DESTROYHWCONTEXT;
+typedef struct _D3DKMT_DESTROYHWQUEUE D3DKMT_DESTROYHWQUEUE;
+typedef struct _D3DKMT_DESTROYKEYEDMUTEX D3DKMT_DESTROYKEYEDMUTEX;
+typedef struct _D3DKMT_DESTROYOVERLAY D3DKMT_DESTROYOVERLAY;
+typedef struct _D3DKMT_DESTROY_OUTPUTDUPL D3DKMT_DESTROY_OUTPUTDUPL;
+typedef struct _D3DKMT_ENUMADAPTERS D3DKMT_ENUMADAPTERS;
+typedef struct _D3DKMT_ESCAPE D3DKMT_ESCAPE;
+typedef struct _D3DKMT_EVICT D3DKMT_EVICT;
+typedef struct _D3DKMT_FLIPOVERLAY D3DKMT_FLIPOVERLAY;
+typedef struct _D3DKMT_FLUSHHEAPTRANSITIONS D3DKMT_FLUSHHEAPTRANSITIONS;
+typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS D3DKMT_FREEGPUVIRTUALADDRESS;
+typedef struct _D3DKMT_GETALLOCATIONPRIORITY D3DKMT_GETALLOCATIONPRIORITY;
+typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
+typedef struct _D3DKMT_GETDEVICESTATE D3DKMT_GETDEVICESTATE;
+typedef struct _D3DKMT_GETDISPLAYMODELIST D3DKMT_GETDISPLAYMODELIST;
+typedef struct _D3DKMT_GETMULTISAMPLEMETHODLIST D3DKMT_GETMULTISAMPLEMETHODLIST;
+typedef struct _D3DKMT_GETOVERLAYSTATE D3DKMT_GETOVERLAYSTATE;
+typedef struct _D3DKMT_GETPRESENTHISTORY D3DKMT_GETPRESENTHISTORY;
+typedef struct _D3DKMT_GETPROCESSDEVICEREMOVALSUPPORT D3DKMT_GETPROCESSDEVICEREMOVALSUPPORT;
+typedef struct _D3DKMT_GETRUNTIMEDATA D3DKMT_GETRUNTIMEDATA;
+typedef struct _D3DKMT_GETSCANLINE D3DKMT_GETSCANLINE;
+typedef struct _D3DKMT_GETSHAREDPRIMARYHANDLE D3DKMT_GETSHAREDPRIMARYHANDLE;
+typedef struct _D3DKMT_GETSHAREDRESOURCEADAPTERLUID D3DKMT_GETSHAREDRESOURCEADAPTERLUID;
+typedef struct _D3DKMT_GETVERTICALBLANKEVENT D3DKMT_GETVERTICALBLANKEVENT;
+typedef struct _D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS;
+typedef struct _D3DKMT_GET_POST_COMPOSITION_CAPS D3DKMT_GET_POST_COMPOSITION_CAPS;
+typedef struct _D3DKMT_INVALIDATEACTIVEVIDPN D3DKMT_INVALIDATEACTIVEVIDPN;
+typedef struct _D3DKMT_INVALIDATECACHE D3DKMT_INVALIDATECACHE;
+typedef struct _D3DKMT_LOCK D3DKMT_LOCK;
+typedef struct _D3DKMT_LOCK2 D3DKMT_LOCK2;
+typedef struct _D3DKMT_MARKDEVICEASERROR D3DKMT_MARKDEVICEASERROR;
+typedef struct _D3DKMT_OFFERALLOCATIONS D3DKMT_OFFERALLOCATIONS;
+typedef struct _D3DKMT_OPENADAPTERFROMDEVICENAME D3DKMT_OPENADAPTERFROMDEVICENAME;
+typedef struct _D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME;
+typedef struct _D3DKMT_OPENADAPTERFROMHDC D3DKMT_OPENADAPTERFROMHDC;
+typedef struct _D3DKMT_OPENKEYEDMUTEX D3DKMT_OPENKEYEDMUTEX;
+typedef struct _D3DKMT_OPENKEYEDMUTEX2 D3DKMT_OPENKEYEDMUTEX2;
+typedef struct _D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE;
+typedef struct _D3DKMT_OPENNTHANDLEFROMNAME D3DKMT_OPENNTHANDLEFROMNAME;
+typedef struct _D3DKMT_OPENRESOURCE D3DKMT_OPENRESOURCE;
+typedef struct _D3DKMT_OPENRESOURCEFROMNTHANDLE D3DKMT_OPENRESOURCEFROMNTHANDLE;
+typedef struct _D3DKMT_OPENSYNCHRONIZATIONOBJECT D3DKMT_OPENSYNCHRONIZATIONOBJECT;
+typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE D3DKMT_OPENSYNCOBJECTFROMNTHANDLE;
+typedef struct _D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
+typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
+typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
+typedef struct _D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA;
+typedef struct _D3DKMT_OUTPUTDUPL_METADATA D3DKMT_OUTPUTDUPL_METADATA;
+typedef struct _D3DKMT_OUTPUTDUPL_RELEASE_FRAME D3DKMT_OUTPUTDUPL_RELEASE_FRAME;
+typedef struct _D3DKMT_POLLDISPLAYCHILDREN D3DKMT_POLLDISPLAYCHILDREN;
+typedef struct _D3DKMT_PRESENT D3DKMT_PRESENT;
+typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY D3DKMT_PRESENT_MULTIPLANE_OVERLAY;
+typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 D3DKMT_PRESENT_MULTIPLANE_OVERLAY2;
+typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 D3DKMT_PRESENT_MULTIPLANE_OVERLAY3;
+typedef struct _D3DKMT_PRESENT_REDIRECTED D3DKMT_PRESENT_REDIRECTED;
+typedef struct _D3DKMT_QUERYADAPTERINFO D3DKMT_QUERYADAPTERINFO;
+typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY D3DKMT_QUERYALLOCATIONRESIDENCY;
+typedef struct _D3DKMT_QUERYCLOCKCALIBRATION D3DKMT_QUERYCLOCKCALIBRATION;
+typedef struct _D3DKMT_QUERYFSEBLOCK D3DKMT_QUERYFSEBLOCK;
+typedef struct _D3DKMT_QUERYPROCESSOFFERINFO D3DKMT_QUERYPROCESSOFFERINFO;
+typedef struct _D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME;
+typedef struct _D3DKMT_QUERYRESOURCEINFO D3DKMT_QUERYRESOURCEINFO;
+typedef struct _D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE;
+typedef struct _D3DKMT_QUERYSTATISTICS D3DKMT_QUERYSTATISTICS;
+typedef struct _D3DKMT_QUERYVIDEOMEMORYINFO D3DKMT_QUERYVIDEOMEMORYINFO;
+typedef struct _D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP;
+typedef struct _D3DKMT_RECLAIMALLOCATIONS D3DKMT_RECLAIMALLOCATIONS;
+typedef struct _D3DKMT_RECLAIMALLOCATIONS2 D3DKMT_RECLAIMALLOCATIONS2;
+typedef struct _D3DKMT_REGISTERTRIMNOTIFICATION D3DKMT_REGISTERTRIMNOTIFICATION;
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX D3DKMT_RELEASEKEYEDMUTEX;
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX2 D3DKMT_RELEASEKEYEDMUTEX2;
+typedef struct _D3DKMT_RENDER D3DKMT_RENDER;
+typedef struct _D3DKMT_SETALLOCATIONPRIORITY D3DKMT_SETALLOCATIONPRIORITY;
+typedef struct _D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+typedef struct _D3DKMT_SETCONTEXTSCHEDULINGPRIORITY D3DKMT_SETCONTEXTSCHEDULINGPRIORITY;
+typedef struct _D3DKMT_SETDISPLAYMODE D3DKMT_SETDISPLAYMODE;
+typedef struct _D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT;
+typedef struct _D3DKMT_SETFSEBLOCK D3DKMT_SETFSEBLOCK;
+typedef struct _D3DKMT_SETGAMMARAMP D3DKMT_SETGAMMARAMP;
+typedef struct _D3DKMT_SETQUEUEDLIMIT D3DKMT_SETQUEUEDLIMIT;
+typedef struct _D3DKMT_SETSTABLEPOWERSTATE D3DKMT_SETSTABLEPOWERSTATE;
+typedef struct _D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET;
+typedef struct _D3DKMT_SETVIDPNSOURCEOWNER D3DKMT_SETVIDPNSOURCEOWNER;
+typedef struct _D3DKMT_SETVIDPNSOURCEOWNER1 D3DKMT_SETVIDPNSOURCEOWNER1;
+typedef struct _D3DKMT_SETVIDPNSOURCEOWNER2 D3DKMT_SETVIDPNSOURCEOWNER2;
+typedef struct _D3DKMT_SET_COLORSPACE_TRANSFORM D3DKMT_SET_COLORSPACE_TRANSFORM;
+typedef struct _D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION;
+typedef struct _D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION;
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
+typedef struct _D3DKMT_SUBMITCOMMAND D3DKMT_SUBMITCOMMAND;
+typedef struct _D3DKMT_SUBMITCOMMANDTOHWQUEUE D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+typedef struct _D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
+typedef struct _D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
+typedef struct _D3DKMT_TRIMPROCESSCOMMITMENT D3DKMT_TRIMPROCESSCOMMITMENT;
+typedef struct _D3DKMT_UNLOCK D3DKMT_UNLOCK;
+typedef struct _D3DKMT_UNLOCK2 D3DKMT_UNLOCK2;
+typedef struct _D3DKMT_UNREGISTERTRIMNOTIFICATION D3DKMT_UNREGISTERTRIMNOTIFICATION;
+typedef struct _D3DKMT_UPDATEGPUVIRTUALADDRESS D3DKMT_UPDATEGPUVIRTUALADDRESS;
+typedef struct _D3DKMT_UPDATEOVERLAY D3DKMT_UPDATEOVERLAY;
+typedef struct _D3DKMT_WAITFORIDLE D3DKMT_WAITFORIDLE;
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT D3DKMT_WAITFORSYNCHRONIZATIONOBJECT;
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2;
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU;
+typedef struct _D3DKMT_WAITFORVERTICALBLANKEVENT D3DKMT_WAITFORVERTICALBLANKEVENT;
+typedef struct _D3DKMT_WAITFORVERTICALBLANKEVENT2 D3DKMT_WAITFORVERTICALBLANKEVENT2;
+typedef struct _GUID GUID;
+/* END GENERATED STUB TYPES */
+
+/* ---- Layout checks (x86_64, against windows-sys 0.61) ---- */
+
+#if defined(__x86_64__) || defined(_M_X64)
+D3DKMT_EMU_STATIC_ASSERT(sizeof(LUID) == 8, "LUID layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(UNICODE_STRING) == 16, "UNICODE_STRING layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(OBJECT_ATTRIBUTES) == 48, "OBJECT_ATTRIBUTES layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(OBJECT_ATTRIBUTES, Attributes) == 24, "OBJECT_ATTRIBUTES layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERINFO) == 20, "D3DKMT_ADAPTERINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ENUMADAPTERS2) == 16, "D3DKMT_ENUMADAPTERS2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ENUMADAPTERS_FILTER) == 8, "D3DKMT_ENUMADAPTERS_FILTER layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ENUMADAPTERS3) == 24, "D3DKMT_ENUMADAPTERS3 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_ENUMADAPTERS3, pAdapters) == 16, "D3DKMT_ENUMADAPTERS3 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMLUID) == 12, "D3DKMT_OPENADAPTERFROMLUID layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CLOSEADAPTER) == 4, "D3DKMT_CLOSEADAPTER layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEDEVICEFLAGS) == 4, "D3DKMT_CREATEDEVICEFLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEDEVICE) == 64, "D3DKMT_CREATEDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, hDevice) == 12, "D3DKMT_CREATEDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, PatchLocationListSize) == 56, "D3DKMT_CREATEDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_TYPE) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_TYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2) == 80, "D3DDDI_SYNCHRONIZATIONOBJECTINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2, MonitoredFence) == 8, "D3DDDI_SYNCHRONIZATIONOBJECTINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2, SharedHandle) == 72, "D3DDDI_SYNCHRONIZATIONOBJECTINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2) == 96, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2, hSyncObject) == 88, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYSYNCHRONIZATIONOBJECT) == 4, "D3DKMT_DESTROYSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDICB_SIGNALFLAGS) == 4, "D3DDDICB_SIGNALFLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU) == 32, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS) == 4, "D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU) == 40, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU, Flags) == 32, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2) == 88, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2, MonitoredFence) == 24, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_PROTECTED_SESSION_STATUS) == 4, "D3DKMT_PROTECTED_SESSION_STATUS size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEPROTECTEDSESSION) == 40, "D3DKMT_CREATEPROTECTEDSESSION layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEPROTECTEDSESSION, hHandle) == 36, "D3DKMT_CREATEPROTECTEDSESSION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYPROTECTEDSESSION) == 4, "D3DKMT_DESTROYPROTECTEDSESSION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYPROTECTEDSESSIONSTATUS) == 8, "D3DKMT_QUERYPROTECTEDSESSIONSTATUS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE) == 40, "D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, PrivateRuntimeDataSize) == 32, "D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE) == 16, "D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY) == 8, "D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEHWPROTECTION) == 12, "D3DKMT_SETVIDPNSOURCEHWPROTECTION layout");
+#endif /* x86_64 */
+
+#endif /* !D3DKMT_EMU_USE_SYSTEM_TYPES */
+
+/* ======================================================================== */
+/* Part 2: the exported D3DKMT* entry points                                */
+/* ======================================================================== */
+
+#ifndef D3DKMT_EMU_NO_THUNK_PROTOTYPES
+
+/* -- Adapters -- */
+
+/* Lists the calling process's adapters, opening a new adapter handle for
+ * each row; the caller closes every one with D3DKMTCloseAdapter. With
+ * pAdapters NULL, only sets NumAdapters to the number of rows to allow
+ * (the enum_adapters_capacity policy, default 34) and opens nothing. With
+ * fewer rows of room than adapters: STATUS_BUFFER_TOO_SMALL, nothing opened. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEnumAdapters2(D3DKMT_ENUMADAPTERS2 *pData);
+/* As D3DKMTEnumAdapters2; compute-only and display-only adapters are listed
+ * only when the filter asks for them. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEnumAdapters3(D3DKMT_ENUMADAPTERS3 *pData);
+/* Opens a new handle to the adapter with that LUID (unknown LUID:
+ * STATUS_INVALID_PARAMETER). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromLuid(D3DKMT_OPENADAPTERFROMLUID *pData);
+/* Closes one adapter handle. Closing the process's last handle to an
+ * adapter also destroys its devices there (adapter_close policy). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCloseAdapter(const D3DKMT_CLOSEADAPTER *pData);
+
+/* -- Devices -- */
+
+/* Creates a device on an adapter handle of the calling process. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
+/* Destroys a device and closes the handles of the sync objects and
+ * sessions created on it in this process. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
+
+/* -- Synchronization objects -- */
+
+/* Creates a monitored fence (Type D3DDDI_MONITORED_FENCE). Shared and
+ * NtSecuritySharing must be set together or not at all. Other known types:
+ * STATUS_NOT_IMPLEMENTED; unknown types: STATUS_INVALID_PARAMETER. The CPU
+ * virtual address returned points at the fence's 64-bit value and stays
+ * valid while the fence object lives (in any process). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject2(D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *pData);
+/* Closes a sync-object handle; the object lives on while other handles,
+ * NT handles or protected sessions hold it. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroySynchronizationObject(const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *pData);
+/* Sets each fence to its value (a lower value is ignored by default) and
+ * wakes waiters. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromCpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *pData);
+/* Blocks until every listed fence (or, with WaitAny, one) has reached its
+ * value. hAsyncEvent must be NULL (otherwise STATUS_NOT_IMPLEMENTED). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromCpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *pData);
+/* Opens a new handle, on hDevice, to the sync object an NT handle names.
+ * The NT handle needs READ_CONTROL; the new handle may wait only if it has
+ * D3DDDI_SYNC_OBJECT_WAIT and signal only if it has ..._SIGNAL. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle2(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 *pData);
+
+/* -- Protected sessions -- */
+
+/* Creates a protected session on a device, with a monitored fence of the same
+ * adapter as its status fence. The KMD's create callback sees (and may
+ * rewrite) the driver blob. An adapter without protected-session support:
+ * STATUS_NOT_SUPPORTED; a KMD failure status is returned unchanged. A NULL,
+ * zeroed or garbage struct: STATUS_INVALID_PARAMETER (the blob pointers are
+ * read only once both handles have been found good). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateProtectedSession(D3DKMT_CREATEPROTECTEDSESSION *pData);
+/* Closes a session handle (created or opened). The KMD's destroy callback
+ * runs when the last handle or NT handle to the session goes. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyProtectedSession(D3DKMT_DESTROYPROTECTEDSESSION *pData);
+/* Reports the status the KMD last set (sessions start OK). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProtectedSessionStatus(D3DKMT_QUERYPROTECTEDSESSIONSTATUS *pData);
+/* Copies out the stored blobs of the session an NT handle names. Per blob:
+ * a NULL buffer gets only its size; a buffer with enough room gets the bytes
+ * and the size; a buffer with too little room fails the whole call with the
+ * short_blob_buffer policy's status (default STATUS_BUFFER_TOO_SMALL) and
+ * writes nothing. The NT handle is checked first (NULL or garbage:
+ * STATUS_INVALID_HANDLE); it needs READ_CONTROL (else STATUS_ACCESS_DENIED). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProtectedSessionInfoFromNtHandle(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE *pData);
+/* Opens a new session handle in the calling process, bound to no device.
+ * Errors as for the info query. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenProtectedSessionFromNtHandle(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE *pData);
+
+/* -- Sharing -- */
+
+/* Wraps one object - a monitored fence created with NtSecuritySharing, or a
+ * protected session - in an NT object and returns a new NT handle to it in
+ * the calling process, with dwDesiredAccess (generic rights are mapped). The
+ * NT object keeps the wrapped object alive until every NT handle to it is
+ * closed (d3dkmt_emu_nt_close). pObjectAttributes may be NULL; a name in it
+ * already in use: STATUS_OBJECT_NAME_COLLISION. cObjects must be 1..3 and,
+ * for now, only one object can be shared at a time
+ * (otherwise STATUS_INVALID_PARAMETER). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjects(UINT cObjects, const D3DKMT_HANDLE *hObjects,
+                                                OBJECT_ATTRIBUTES *pObjectAttributes, UINT dwDesiredAccess,
+                                                HANDLE *phSharedNtHandle);
+
+/* -- Exported but not emulated --
+ * Every other D3DKMT* function gdi32 exports is exported too, so code that
+ * links against them links against this library. Each answers
+ * STATUS_NOT_IMPLEMENTED without looking at its arguments
+ * (D3DKMTCheckExclusiveOwnership answers FALSE), and d3dkmt_emu_last_error
+ * says so. The list below mirrors src/abi/stubs.rs; regenerate it with it. */
+
+/* BEGIN GENERATED STUB PROTOTYPES (from src/abi/stubs.rs) */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex(D3DKMT_ACQUIREKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex2(D3DKMT_ACQUIREKEYEDMUTEX2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAdjustFullscreenGamma(const D3DKMT_ADJUSTFULLSCREENGAMMA *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCancelPresents(const D3DKMT_CANCEL_PRESENTS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeSurfacePointer(const D3DKMT_CHANGESURFACEPOINTER *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeVideoMemoryReservation(const D3DKMT_CHANGEVIDEOMEMORYRESERVATION *pData);
+BOOLEAN D3DKMT_EMU_APIENTRY D3DKMTCheckExclusiveOwnership(void);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMonitorPowerState(const D3DKMT_CHECKMONITORPOWERSTATE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport2(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport3(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckSharedResourceAccess(const D3DKMT_CHECKSHAREDRESOURCEACCESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckVidPnExclusiveOwnership(const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTConfigureSharedResource(const D3DKMT_CONFIGURESHAREDRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation(D3DKMT_CREATEALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation2(D3DKMT_CREATEALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContext(D3DKMT_CREATECONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContextVirtual(D3DKMT_CREATECONTEXTVIRTUAL *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDCFromMemory(D3DKMT_CREATEDCFROMMEMORY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwContext(D3DKMT_CREATEHWCONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwQueue(D3DKMT_CREATEHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex(D3DKMT_CREATEKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex2(D3DKMT_CREATEKEYEDMUTEX2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOutputDupl(const D3DKMT_CREATE_OUTPUTDUPL *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOverlay(D3DKMT_CREATEOVERLAY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject(D3DKMT_CREATESYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation(const D3DKMT_DESTROYALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation2(const D3DKMT_DESTROYALLOCATION2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDCFromMemory(const D3DKMT_DESTROYDCFROMMEMORY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwContext(const D3DKMT_DESTROYHWCONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwQueue(const D3DKMT_DESTROYHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyKeyedMutex(const D3DKMT_DESTROYKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOutputDupl(const D3DKMT_DESTROY_OUTPUTDUPL *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOverlay(const D3DKMT_DESTROYOVERLAY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyPagingQueue(D3DDDI_DESTROYPAGINGQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEnumAdapters(D3DKMT_ENUMADAPTERS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEscape(const D3DKMT_ESCAPE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEvict(D3DKMT_EVICT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlipOverlay(const D3DKMT_FLIPOVERLAY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlushHeapTransitions(const D3DKMT_FLUSHHEAPTRANSITIONS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFreeGpuVirtualAddress(const D3DKMT_FREEGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCATIONPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDWMVerticalBlankEvent(const D3DKMT_GETVERTICALBLANKEVENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDeviceState(D3DKMT_GETDEVICESTATE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDisplayModeList(D3DKMT_GETDISPLAYMODELIST *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultiPlaneOverlayCaps(D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultisampleMethodList(D3DKMT_GETMULTISAMPLEMETHODLIST *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetOverlayState(D3DKMT_GETOVERLAYSTATE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetPostCompositionCaps(D3DKMT_GET_POST_COMPOSITION_CAPS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetPresentHistory(D3DKMT_GETPRESENTHISTORY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetPresentQueueEvent(D3DKMT_HANDLE hAdapter, HANDLE *phQueueEvent);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetProcessDeviceRemovalSupport(D3DKMT_GETPROCESSDEVICEREMOVALSUPPORT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetProcessSchedulingPriorityClass(HANDLE hProcess, D3DKMT_SCHEDULINGPRIORITYCLASS *pPriority);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetResourcePresentPrivateDriverData(D3DDDI_GETRESOURCEPRESENTPRIVATEDRIVERDATA *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetRuntimeData(D3DKMT_GETRUNTIMEDATA *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetScanLine(D3DKMT_GETSCANLINE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedPrimaryHandle(D3DKMT_GETSHAREDPRIMARYHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedResourceAdapterLuid(D3DKMT_GETSHAREDRESOURCEADAPTERLUID *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateActiveVidPn(const D3DKMT_INVALIDATEACTIVEVIDPN *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateCache(const D3DKMT_INVALIDATECACHE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock(D3DKMT_LOCK *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock2(D3DKMT_LOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMarkDeviceAsError(const D3DKMT_MARKDEVICEASERROR *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromDeviceName(D3DKMT_OPENADAPTERFROMDEVICENAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromGdiDisplayName(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromHdc(D3DKMT_OPENADAPTERFROMHDC *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex(D3DKMT_OPENKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex2(D3DKMT_OPENKEYEDMUTEX2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutexFromNtHandle(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMNAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource2(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResourceFromNtHandle(D3DKMT_OPENRESOURCEFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectNtHandleFromName(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSynchronizationObject(D3DKMT_OPENSYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_FRAMEINFO *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplPresent(const D3DKMT_OUTPUTDUPLPRESENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplReleaseFrame(const D3DKMT_OUTPUTDUPL_RELEASE_FRAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPollDisplayChildren(const D3DKMT_POLLDISPLAYCHILDREN *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresent(D3DKMT_PRESENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay2(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay3(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentRedirected(const D3DKMT_PRESENT_REDIRECTED *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAdapterInfo(D3DKMT_QUERYADAPTERINFO *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYALLOCATIONRESIDENCY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryClockCalibration(D3DKMT_QUERYCLOCKCALIBRATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryFSEBlock(D3DKMT_QUERYFSEBLOCK *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProcessOfferInfo(D3DKMT_QUERYPROCESSOFFERINFO *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfo(D3DKMT_QUERYRESOURCEINFO *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfoFromNtHandle(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryStatistics(const D3DKMT_QUERYSTATISTICS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVidPnExclusiveOwnership(D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVideoMemoryInfo(D3DKMT_QUERYVIDEOMEMORYINFO *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations(D3DKMT_RECLAIMALLOCATIONS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterTrimNotification(D3DKMT_REGISTERTRIMNOTIFICATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterVailProcess(const GUID *pVmGuid);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex(D3DKMT_RELEASEKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex2(D3DKMT_RELEASEKEYEDMUTEX2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseProcessVidPnSourceOwners(HANDLE hProcess);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRender(D3DKMT_RENDER *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReserveGpuVirtualAddress(D3DDDI_RESERVEGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetAllocationPriority(const D3DKMT_SETALLOCATIONPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextInProcessSchedulingPriority(const D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextSchedulingPriority(const D3DKMT_SETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetDisplayMode(D3DKMT_SETDISPLAYMODE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetDisplayPrivateDriverFormat(const D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetFSEBlock(const D3DKMT_SETFSEBLOCK *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetGammaRamp(const D3DKMT_SETGAMMARAMP *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetHwProtectionTeardownRecovery(const D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetMonitorColorSpaceTransform(const D3DKMT_SET_COLORSPACE_TRANSFORM *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetProcessSchedulingPriorityClass(HANDLE hProcess, D3DKMT_SCHEDULINGPRIORITYCLASS Priority);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetQueuedLimit(const D3DKMT_SETQUEUEDLIMIT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetStablePowerState(const D3DKMT_SETSTABLEPOWERSTATE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetSyncRefreshCountWaitTarget(const D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceHwProtection(const D3DKMT_SETVIDPNSOURCEHWPROTECTION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner(const D3DKMT_SETVIDPNSOURCEOWNER *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner1(const D3DKMT_SETVIDPNSOURCEOWNER1 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner2(const D3DKMT_SETVIDPNSOURCEOWNER2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryLockNotification(const D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryUnLockNotification(const D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommand(const D3DKMT_SUBMITCOMMAND *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommandToHwQueue(const D3DKMT_SUBMITCOMMANDTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitSignalSyncObjectsToHwQueue(const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitWaitForSyncObjectsToHwQueue(const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTTrimProcessCommitment(D3DKMT_TRIMPROCESSCOMMITMENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock(const D3DKMT_UNLOCK *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock2(const D3DKMT_UNLOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnregisterTrimNotification(D3DKMT_UNREGISTERTRIMNOTIFICATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateAllocationProperty(D3DDDI_UPDATEALLOCPROPERTY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateGpuVirtualAddress(const D3DKMT_UPDATEGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateOverlay(const D3DKMT_UPDATEOVERLAY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForIdle(const D3DKMT_WAITFORIDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject2(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromGpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent(const D3DKMT_WAITFORVERTICALBLANKEVENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent2(const D3DKMT_WAITFORVERTICALBLANKEVENT2 *pData);
+/* END GENERATED STUB PROTOTYPES */
+
+#endif /* !D3DKMT_EMU_NO_THUNK_PROTOTYPES */
+
+/* ======================================================================== */
+/* Part 3: the d3dkmt_emu_* control API                                     */
+/* ======================================================================== */
+/*
+ * Ownership: every d3dkmt_emu_kernel *, d3dkmt_emu_process * and
+ * d3dkmt_emu_binding * a function returns is a NEW reference owned by the
+ * caller, who gives it back exactly once with the matching
+ * d3dkmt_emu_kernel_release, d3dkmt_emu_process_release or
+ * d3dkmt_emu_thread_unbind. Functions that take one of these pointers only
+ * borrow it for the call. Releasing a reference never destroys anything
+ * another reference still uses.
+ *
+ * Threads: every function may be called from any thread, concurrently. The
+ * exceptions are the binding rules at d3dkmt_emu_thread_bind.
+ *
+ * The control functions do not change what d3dkmt_emu_last_error reports.
+ */
+
+/* A kernel: adapters, policies, processes, the KMD. Kernels are isolated from
+ * each other; a test may create as many as it likes. */
+typedef struct d3dkmt_emu_kernel d3dkmt_emu_kernel;
+/* A virtual process of one kernel, with its own D3DKMT and NT handle tables. */
+typedef struct d3dkmt_emu_process d3dkmt_emu_process;
+/* One binding of one thread to one process (see d3dkmt_emu_thread_bind). */
+typedef struct d3dkmt_emu_binding d3dkmt_emu_binding;
+
+/* Values of d3dkmt_emu_adapter_config.kind. */
+#define D3DKMT_EMU_ADAPTER_FULL 0u         /* render + display: always listed */
+#define D3DKMT_EMU_ADAPTER_COMPUTE_ONLY 1u /* listed by EnumAdapters3 with IncludeComputeOnly */
+#define D3DKMT_EMU_ADAPTER_DISPLAY_ONLY 2u /* listed by EnumAdapters3 with IncludeDisplayOnly */
+
+/* Values of d3dkmt_emu_kernel_live_objects' kind. */
+#define D3DKMT_EMU_OBJECT_DEVICE 0u
+#define D3DKMT_EMU_OBJECT_SYNC_OBJECT 1u
+#define D3DKMT_EMU_OBJECT_PROTECTED_SESSION 2u
+#define D3DKMT_EMU_OBJECT_NT_OBJECT 3u
+#define D3DKMT_EMU_OBJECT_ALL UINT32_MAX
+
+/* Values for d3dkmt_emu_kmd_set_protected_session_status' status (the same
+ * numbers as D3DKMT_PROTECTED_SESSION_STATUS). */
+#define D3DKMT_EMU_SESSION_STATUS_OK 0
+#define D3DKMT_EMU_SESSION_STATUS_INVALID 1
+
+/* The access "all" maps to for a shared protected session: it has no
+ * rights of its own beyond the standard ones. */
+#define D3DKMT_EMU_SESSION_ALL_ACCESS (0x000F0000u | 0x00100000u)
+
+/* One adapter of a kernel configuration. */
+typedef struct d3dkmt_emu_adapter_config {
+    LUID luid;                   /* nonzero, unique within the kernel */
+    uint32_t protected_sessions; /* nonzero: supports protected sessions */
+    uint32_t kind;               /* D3DKMT_EMU_ADAPTER_* */
+    uint32_t num_sources;        /* reported as NumOfSources */
+} d3dkmt_emu_adapter_config;
+
+/* A kernel configuration. Always start from d3dkmt_emu_kernel_config_init,
+ * then change what you need. For the flag fields, nonzero means "yes". */
+typedef struct d3dkmt_emu_kernel_config {
+    /* sizeof(d3dkmt_emu_kernel_config); set by _init, checked by _create. */
+    uint32_t struct_size;
+    /* Number of entries at `adapters` (may be 0). */
+    uint32_t adapter_count;
+    /* The adapters, in enumeration order. Copied by d3dkmt_emu_kernel_create;
+     * the caller keeps ownership. */
+    const d3dkmt_emu_adapter_config *adapters;
+    /* Status for an NT handle naming an object of the wrong type.
+     * Default STATUS_OBJECT_TYPE_MISMATCH. */
+    NTSTATUS wrong_nt_object_type;
+    /* Status for a session-info buffer with too little room.
+     * Default STATUS_BUFFER_TOO_SMALL. */
+    NTSTATUS short_blob_buffer;
+    /* A session's status change OK -> INVALID adds 1 to its status fence.
+     * Default 1. */
+    uint32_t bump_on_invalidate;
+    /* A session's status change INVALID -> OK adds 1 to its status fence.
+     * Default 1. */
+    uint32_t bump_on_revalidate;
+    /* Destroying a device leaves the session handles created on it open
+     * (default 0: they are closed with the device). */
+    uint32_t device_destroy_keeps_sessions;
+    /* A freed handle value is never handed out again (default 0: reused only
+     * after the allocator has cycled through the table). */
+    uint32_t never_reuse_handles;
+    /* All processes number their handles from the same start, as Windows
+     * does (default 0: each process has its own range, so a handle used in
+     * the wrong process fails). */
+    uint32_t shared_handle_numbering;
+    /* Closing a process's last handle to an adapter leaves its devices there
+     * alive (default 0: they are destroyed). */
+    uint32_t adapter_close_keeps_devices;
+    /* NumAdapters that EnumAdapters2/3 report for a NULL array. Default 34. */
+    uint32_t enum_adapters_capacity;
+    /* A CPU signal to a lower value lowers the fence (default 0: ignored). */
+    uint32_t fence_regression_stores;
+    /* A duplicate made without DUPLICATE_SAME_ACCESS may not ask for more
+     * access than its source has: STATUS_ACCESS_DENIED (default 0: it gets
+     * what it asks for). */
+    uint32_t duplicate_access_subset;
+    /* Most live D3DKMT handles per process (STATUS_NO_MEMORY beyond).
+     * Default 2^24 - 1. */
+    uint32_t max_local_handles;
+    /* Most live NT handles per process (STATUS_NO_MEMORY beyond).
+     * Default 2^24. */
+    uint32_t max_nt_handles;
+} d3dkmt_emu_kernel_config;
+
+/* The fake kernel-mode driver, as a table of C callbacks. Either callback may
+ * be NULL. */
+typedef struct d3dkmt_emu_kmd_callbacks {
+    /* Passed back as the first argument of every callback. Callbacks may run
+     * on any thread (whichever thread's call triggers them), so whatever it
+     * points at must be safe to use from any thread. It must stay valid
+     * until every session created while this table was installed has been
+     * destroyed, even after the table is replaced. */
+    void *context;
+
+    /* Called by D3DKMTCreateProtectedSession, on the calling thread, with no
+     * kernel lock held (the callback may call back into the library).
+     *   adapter           the LUID of the device's adapter
+     *   session_key       the kernel's key for the new session, nonzero and
+     *                     unique within the kernel; pass it later to
+     *                     d3dkmt_emu_kmd_set_protected_session_status. The
+     *                     key becomes usable only once this callback has
+     *                     returned success.
+     *   driver_data       the kernel's own copy of the driver blob, which the
+     *                     callback may rewrite in place: what it leaves there
+     *                     is what D3DKMTQueryProtectedSessionInfoFromNtHandle
+     *                     hands out later. Valid only during the call; NULL
+     *                     when driver_data_size is 0.
+     *   kmd_session       in: session_key; out: the driver's own handle for
+     *                     the session, given back to destroy.
+     * Return a success status to accept the session. A failure status is
+     * returned unchanged by D3DKMTCreateProtectedSession; no session exists
+     * then and destroy is not called for it.
+     * NULL: every session is accepted with kmd_session = session_key. */
+    NTSTATUS (*create_protected_session)(void *context, LUID adapter, uint64_t session_key,
+                                         void *driver_data, uint32_t driver_data_size,
+                                         uint64_t *kmd_session);
+
+    /* Called exactly once for each session create accepted, when the last
+     * reference to the session goes: every process's session handles and
+     * every NT handle to it. It runs on the thread whose call released that
+     * reference (a D3DKMT* call, d3dkmt_emu_nt_close, d3dkmt_emu_process_exit,
+     * or a release of a process's last reference), with no kernel lock held.
+     * The session key is already dead: setting a status with it fails. */
+    void (*destroy_protected_session)(void *context, LUID adapter, uint64_t kmd_session);
+} d3dkmt_emu_kmd_callbacks;
+
+#if defined(__x86_64__) || defined(_M_X64)
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, wrong_nt_object_type) == 16, "d3dkmt_emu_kernel_config layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, max_nt_handles) == 64, "d3dkmt_emu_kernel_config layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_callbacks) == 24, "d3dkmt_emu_kmd_callbacks layout");
+#endif
+
+/* ---- Kernels ---- */
+
+/* Fills *config with the defaults: one full adapter, LUID {0x1234, 0}, one
+ * source, protected sessions supported, and every policy at the default
+ * stated at its field. config->adapters then points at a static table owned
+ * by the library (valid for the whole program).
+ * Returns STATUS_SUCCESS, or STATUS_INVALID_PARAMETER if config is NULL. */
+NTSTATUS d3dkmt_emu_kernel_config_init(d3dkmt_emu_kernel_config *config);
+
+/* Creates a new kernel. config NULL means the defaults; otherwise it is
+ * copied and not used after the call. Returns a new kernel reference
+ * (release with d3dkmt_emu_kernel_release), or NULL for a bad configuration:
+ * wrong struct_size, NULL adapters with a nonzero adapter_count, a zero or
+ * repeated LUID, or an unknown kind. */
+d3dkmt_emu_kernel *d3dkmt_emu_kernel_create(const d3dkmt_emu_kernel_config *config);
+
+/* Returns a new reference to the default kernel (the one unbound threads
+ * use; created on first use, never destroyed). Release it with
+ * d3dkmt_emu_kernel_release. */
+d3dkmt_emu_kernel *d3dkmt_emu_kernel_default(void);
+
+/* Gives back one kernel reference. The kernel itself lives on while other
+ * references to it or to any of its processes exist. NULL is ignored. */
+void d3dkmt_emu_kernel_release(d3dkmt_emu_kernel *kernel);
+
+/* Number of live kernel objects of one kind (D3DKMT_EMU_OBJECT_*) in the
+ * kernel, or of every kind with D3DKMT_EMU_OBJECT_ALL (UINT32_MAX). Adapters
+ * are not counted. Returns -1 for a NULL kernel or an unknown kind. A test
+ * that has closed everything expects 0 for D3DKMT_EMU_OBJECT_ALL. */
+int64_t d3dkmt_emu_kernel_live_objects(const d3dkmt_emu_kernel *kernel, uint32_t kind);
+
+/* ---- Processes ---- */
+
+/* Creates a new virtual process of `kernel`, with empty handle tables.
+ * Returns a new process reference (release with d3dkmt_emu_process_release),
+ * or NULL if kernel is NULL. */
+d3dkmt_emu_process *d3dkmt_emu_process_create(const d3dkmt_emu_kernel *kernel);
+
+/* Returns a new reference to the process the calling thread acts as: its
+ * current binding, or the default kernel's default process. Release it
+ * with d3dkmt_emu_process_release. */
+d3dkmt_emu_process *d3dkmt_emu_process_current(void);
+
+/* The process's id, unique within its kernel (the default kernel's default
+ * process is 1). 0 for NULL. */
+uint32_t d3dkmt_emu_process_id(const d3dkmt_emu_process *process);
+
+/* Simulates process exit: closes every D3DKMT and NT handle the process
+ * holds, so it keeps nothing alive (KMD destroy callbacks may run on this
+ * thread). Afterwards every D3DKMT* call made as this process, and
+ * d3dkmt_emu_nt_close, d3dkmt_emu_nt_duplicate and
+ * d3dkmt_emu_protected_session_key naming it, fail with
+ * STATUS_PROCESS_IS_TERMINATING. Exiting twice does nothing. The reference stays valid and must still be released.
+ * NULL is ignored. */
+void d3dkmt_emu_process_exit(const d3dkmt_emu_process *process);
+
+/* Gives back one process reference; it does not exit the process. When the
+ * last reference goes (bindings hold references too), whatever handles the
+ * process still holds are closed as if it had exited. NULL is ignored. */
+void d3dkmt_emu_process_release(d3dkmt_emu_process *process);
+
+/* Number of live handles in the process: D3DKMT handles for nt == 0, NT
+ * handles for nt != 0. process NULL means the calling thread's process.
+ * 0 after exit. */
+uint32_t d3dkmt_emu_process_handle_count(const d3dkmt_emu_process *process, uint32_t nt);
+
+/* ---- Thread binding ---- */
+
+/* Makes the calling thread act as `process` for its D3DKMT* calls until the
+ * binding is undone. Returns a new binding (which holds a reference to the
+ * process), or NULL if process is NULL.
+ *
+ * Rules: a binding belongs to the thread that made it. Undo it with
+ * d3dkmt_emu_thread_unbind on that same thread, before the thread ends.
+ * Bindings nest: binding again while bound switches to the new process,
+ * and undoing that binding restores the previous one - so undo bindings in
+ * the reverse order they were made. A thread starts unbound, whatever the
+ * binding of the thread that created it. */
+d3dkmt_emu_binding *d3dkmt_emu_thread_bind(const d3dkmt_emu_process *process);
+
+/* Undoes a binding made by d3dkmt_emu_thread_bind on this thread, restoring
+ * the binding before it (or none), and frees it. NULL is ignored. */
+void d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
+
+/* ---- The fake kernel-mode driver ---- */
+
+/* Installs a KMD on the kernel: the callback table is copied (callbacks NULL
+ * reinstalls the default KMD, which accepts every session and does nothing on
+ * destroy). Only sessions created afterwards use it; earlier sessions keep
+ * calling the KMD they were created with.
+ * Returns STATUS_SUCCESS, or STATUS_INVALID_PARAMETER if kernel is NULL. */
+NTSTATUS d3dkmt_emu_kernel_set_kmd(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *callbacks);
+
+/* What the driver does to report a protected session's status: status 0 is
+ * OK, 1 INVALID. A change bumps the session's status fence by 1 (on the
+ * edges the bump_on_* policies select) and wakes CPU waiters on it; setting
+ * the status the session already has changes nothing. Callable from any
+ * thread, including from inside KMD callbacks.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_HANDLE if session_key names no live
+ * session of the kernel (never created, not yet accepted, or destroyed);
+ * STATUS_INVALID_PARAMETER for a NULL kernel or another status value. */
+NTSTATUS d3dkmt_emu_kmd_set_protected_session_status(const d3dkmt_emu_kernel *kernel, uint64_t session_key,
+                                                     int32_t status);
+
+/* Looks up the kernel's key (as the create callback saw it) for a session
+ * handle of `process` (NULL: the calling thread's process) and stores it in
+ * *key. Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER if key is NULL or
+ * the handle is not a session handle of that process;
+ * STATUS_PROCESS_IS_TERMINATING after exit. */
+NTSTATUS d3dkmt_emu_protected_session_key(const d3dkmt_emu_process *process, D3DKMT_HANDLE session, uint64_t *key);
+
+/* ---- NT handles ---- */
+
+/* Closes an NT handle of `process` (NULL: the calling thread's process), as
+ * CloseHandle does. The object it names goes when its last handle does (KMD
+ * destroy callbacks may run on this thread).
+ * Returns STATUS_SUCCESS; STATUS_INVALID_HANDLE if the handle is not open
+ * in that process; STATUS_PROCESS_IS_TERMINATING after exit. */
+NTSTATUS d3dkmt_emu_nt_close(const d3dkmt_emu_process *process, HANDLE handle);
+
+/* Duplicates an NT handle of source_process into target_process (either NULL
+ * means the calling thread's process; they may be the same), as
+ * DuplicateHandle does, and stores the new handle in *target. The new handle
+ * gets the source's access with DUPLICATE_SAME_ACCESS, otherwise `access`
+ * (generic rights mapped; see the duplicate_access_subset policy). With
+ * DUPLICATE_CLOSE_SOURCE the source handle is closed even if the duplicate
+ * then fails. The new handle belongs to the target process; close it there
+ * with d3dkmt_emu_nt_close.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a NULL target, an
+ * option bit other than 1, 2 and 4 (4, DUPLICATE_SAME_ATTRIBUTES, is
+ * accepted and ignored), or processes of different kernels;
+ * STATUS_INVALID_HANDLE if source is not open in source_process;
+ * STATUS_ACCESS_DENIED (duplicate_access_subset policy);
+ * STATUS_PROCESS_IS_TERMINATING if either process has exited;
+ * STATUS_NO_MEMORY if the target's table is full. *target is written only
+ * on success. */
+NTSTATUS d3dkmt_emu_nt_duplicate(const d3dkmt_emu_process *source_process, HANDLE source,
+                                 const d3dkmt_emu_process *target_process, HANDLE *target, uint32_t access,
+                                 uint32_t options);
+
+/* ---- Win32 handle functions (Cargo feature "win32-handles") ---- */
+
+/* Built only with the library's `win32-handles` feature; define
+ * D3DKMT_EMU_WIN32_HANDLES to declare them. CloseHandle and DuplicateHandle
+ * work on the NT handles D3DKMTShareObjects gives, acting as the calling
+ * thread's process; they return nonzero on success and 0 on failure, with
+ * the reason in d3dkmt_emu_last_error (there is no GetLastError). Other
+ * handles are not understood. */
+#ifdef D3DKMT_EMU_WIN32_HANDLES
+/* A process handle for DuplicateHandle naming `process` (of the calling
+ * thread's kernel): a plain value, nothing to close. NULL for NULL. The
+ * pseudo-handle (HANDLE)-1 names the calling thread's process. */
+HANDLE d3dkmt_emu_process_win32_handle(const d3dkmt_emu_process *process);
+#ifndef D3DKMT_EMU_NO_THUNK_PROTOTYPES
+/* As d3dkmt_emu_nt_close for the calling thread's process. */
+BOOL D3DKMT_EMU_APIENTRY CloseHandle(HANDLE hObject);
+/* As d3dkmt_emu_nt_duplicate, with process handles; bInheritHandle is
+ * ignored, and lpTargetHandle may be NULL with DUPLICATE_CLOSE_SOURCE. */
+BOOL D3DKMT_EMU_APIENTRY DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSourceHandle,
+                                         HANDLE hTargetProcessHandle, HANDLE *lpTargetHandle,
+                                         UINT dwDesiredAccess, BOOL bInheritHandle, UINT dwOptions);
+#endif
+#endif /* D3DKMT_EMU_WIN32_HANDLES */
+
+/* ---- Diagnostics ---- */
+
+/* Explains why the calling thread's most recent D3DKMT* call failed, as
+ * "EntryPoint: reason". Copies as much as fits into buffer (size bytes,
+ * always NUL-terminated when size > 0; buffer may be NULL with size 0) and
+ * returns the full length without the NUL; returns 0 (and writes "") if
+ * that call succeeded or no call was made yet. Each D3DKMT* call replaces
+ * the previous message; d3dkmt_emu_* calls leave it alone. */
+size_t d3dkmt_emu_last_error(char *buffer, size_t size);
+
+#ifdef __cplusplus
+} /* extern "C" */
+#endif
+
+#endif /* D3DKMT_EMU_H */

@@ -1,0 +1,531 @@
+/*
+ * session_roundtrip.c - a C client of d3dkmt-emu, built against
+ * include/d3dkmt_emu.h only (no Windows headers).
+ *
+ * Walks a protected session through its whole life across two virtual
+ * processes of a fresh kernel, with the test playing the kernel-mode driver:
+ *
+ *   process A  opens the adapter, creates a device, a shareable monitored
+ *              fence and a protected session on them, shares the session
+ *              and the fence as NT handles and duplicates both into B;
+ *   process B  queries the session's blobs, opens the session, the fence
+ *              and its own device, and watches the status change as the
+ *              "driver" flips it INVALID and back to OK;
+ *   then       both close everything, and the driver's destroy callback must
+ *              run exactly once, only when the last handle goes.
+ *
+ * It also feeds NULL, zeroed and 0xA5-filled structs to the five session
+ * entry points and checks they fail with the required status without
+ * writing anything.
+ *
+ * Prints "N passed, 0 failed" and exits 0, or stops at the first failed
+ * check with its location and status and exits 1.
+ */
+#include "d3dkmt_emu.h"
+
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Checks ---- */
+
+static unsigned g_passed;
+/* The status of the last call a CHECK_NT made, printed by every failure. */
+static NTSTATUS g_status;
+
+static void check_failed(const char *file, int line, const char *expr) {
+    char why[512];
+    size_t len = d3dkmt_emu_last_error(why, sizeof why);
+    fprintf(stderr, "%s:%d: CHECK failed: %s\n", file, line, expr);
+    fprintf(stderr, "  last status: 0x%08" PRIX32 "\n", (uint32_t)g_status);
+    fprintf(stderr, "  d3dkmt_emu_last_error: %s\n", len ? why : "(none)");
+    fprintf(stderr, "%u passed, 1 failed\n", g_passed);
+    exit(1);
+}
+
+#define CHECK(cond)                                      \
+    do {                                                 \
+        if (cond) {                                      \
+            g_passed++;                                  \
+        } else {                                         \
+            check_failed(__FILE__, __LINE__, #cond);     \
+        }                                                \
+    } while (0)
+
+/* Runs `call` (an NTSTATUS expression) and checks it returned `want`. */
+#define CHECK_NT(call, want)                                          \
+    do {                                                              \
+        g_status = (call);                                            \
+        if (g_status == (NTSTATUS)(want)) {                           \
+            g_passed++;                                               \
+        } else {                                                      \
+            check_failed(__FILE__, __LINE__, #call " == " #want);     \
+        }                                                             \
+    } while (0)
+
+#define CHECK_OK(call) CHECK_NT(call, STATUS_SUCCESS)
+
+/* ---- The fake kernel-mode driver ---- */
+
+#define KMD_SESSION_BASE 0x4B4D000000000000ull
+#define REWRITTEN_BYTE 0xD7u
+
+/* Shared with callbacks that may run on any thread, hence atomics. */
+typedef struct kmd_state {
+    atomic_int creates;
+    atomic_int destroys;
+    _Atomic uint64_t last_key;
+    _Atomic uint64_t destroyed_session;
+    atomic_int bad_args;           /* a callback saw arguments it did not expect */
+    const d3dkmt_emu_kernel *kernel;
+} kmd_state;
+
+static NTSTATUS kmd_create(void *context, LUID adapter, uint64_t session_key, void *driver_data,
+                           uint32_t driver_data_size, uint64_t *kmd_session) {
+    kmd_state *kmd = context;
+    atomic_fetch_add(&kmd->creates, 1);
+    if (adapter.LowPart != 0x1234 || adapter.HighPart != 0 || session_key == 0 || kmd_session == NULL ||
+        *kmd_session != session_key || driver_data == NULL || driver_data_size != 8) {
+        atomic_fetch_add(&kmd->bad_args, 1);
+        return STATUS_INVALID_PARAMETER;
+    }
+    /* No kernel lock is held here: calling back in must not deadlock. */
+    if (d3dkmt_emu_kernel_live_objects(kmd->kernel, D3DKMT_EMU_OBJECT_ALL) < 0) {
+        atomic_fetch_add(&kmd->bad_args, 1);
+    }
+    atomic_store(&kmd->last_key, session_key);
+    ((uint8_t *)driver_data)[0] = (uint8_t)REWRITTEN_BYTE;
+    *kmd_session = KMD_SESSION_BASE | session_key;
+    return STATUS_SUCCESS;
+}
+
+static void kmd_destroy(void *context, LUID adapter, uint64_t kmd_session) {
+    kmd_state *kmd = context;
+    if (adapter.LowPart != 0x1234 || adapter.HighPart != 0) {
+        atomic_fetch_add(&kmd->bad_args, 1);
+    }
+    atomic_store(&kmd->destroyed_session, kmd_session);
+    atomic_fetch_add(&kmd->destroys, 1);
+}
+
+/* ---- Helpers ---- */
+
+static uint64_t fence_value(const void *cpu_va) {
+    return __atomic_load_n((const uint64_t *)cpu_va, __ATOMIC_SEQ_CST);
+}
+
+static int all_bytes(const void *p, size_t n, uint8_t value) {
+    const uint8_t *b = p;
+    for (size_t i = 0; i < n; i++) {
+        if (b[i] != value) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* A thread acting as process B that blocks on B's fence handle. */
+typedef struct waiter {
+    const d3dkmt_emu_process *process;
+    D3DKMT_HANDLE device;
+    D3DKMT_HANDLE fence;
+    uint64_t value;
+    NTSTATUS status;
+    int bound;
+} waiter;
+
+static void *wait_thread(void *arg) {
+    waiter *w = arg;
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(w->process);
+    w->bound = binding != NULL;
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU wait;
+    memset(&wait, 0, sizeof wait);
+    wait.hDevice = w->device;
+    wait.ObjectCount = 1;
+    wait.ObjectHandleArray = &w->fence;
+    wait.FenceValueArray = &w->value;
+    w->status = D3DKMTWaitForSynchronizationObjectFromCpu(&wait);
+    d3dkmt_emu_thread_unbind(binding);
+    return NULL;
+}
+
+/* NULL, zeroed and 0xA5-filled structs for the five session entry points.
+ * Each call must fail with the expected status and leave the struct as it
+ * was, byte for byte. */
+#define GARBAGE_CASE(type, fn, want_filled)                                          \
+    do {                                                                             \
+        type args_, copy_;                                                           \
+        CHECK_NT(fn(NULL), STATUS_INVALID_PARAMETER);                                \
+        CHECK(d3dkmt_emu_last_error(NULL, 0) > 0);                                   \
+        memset(&args_, 0, sizeof args_);                                             \
+        memcpy(&copy_, &args_, sizeof args_);                                        \
+        CHECK_NT(fn(&args_), want_filled);                                           \
+        CHECK(memcmp(&args_, &copy_, sizeof args_) == 0);                            \
+        memset(&args_, 0xA5, sizeof args_);                                          \
+        memcpy(&copy_, &args_, sizeof args_);                                        \
+        CHECK_NT(fn(&args_), want_filled);                                           \
+        CHECK(memcmp(&args_, &copy_, sizeof args_) == 0);                            \
+    } while (0)
+
+static void garbage_structs(void) {
+    GARBAGE_CASE(D3DKMT_CREATEPROTECTEDSESSION, D3DKMTCreateProtectedSession, STATUS_INVALID_PARAMETER);
+    GARBAGE_CASE(D3DKMT_DESTROYPROTECTEDSESSION, D3DKMTDestroyProtectedSession, STATUS_INVALID_PARAMETER);
+    GARBAGE_CASE(D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMTQueryProtectedSessionStatus, STATUS_INVALID_PARAMETER);
+    GARBAGE_CASE(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMTQueryProtectedSessionInfoFromNtHandle,
+                 STATUS_INVALID_HANDLE);
+    GARBAGE_CASE(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMTOpenProtectedSessionFromNtHandle,
+                 STATUS_INVALID_HANDLE);
+
+    /* Exported, not emulated: they link and say so. */
+    CHECK_NT(D3DKMTSetHwProtectionTeardownRecovery(NULL), STATUS_NOT_IMPLEMENTED);
+    CHECK(D3DKMTCheckExclusiveOwnership() == 0);
+    CHECK(d3dkmt_emu_last_error(NULL, 0) > 0);
+}
+
+/* ---- The test ---- */
+
+int main(void) {
+    static kmd_state kmd;
+    static const uint8_t driver_blob[8] = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18};
+    static const uint8_t runtime_blob[5] = {0x21, 0x22, 0x23, 0x24, 0x25};
+    const uint64_t initial_value = 41;
+
+    /* ---- A kernel with our KMD, and two processes ---- */
+
+    d3dkmt_emu_kernel_config config;
+    CHECK_OK(d3dkmt_emu_kernel_config_init(&config));
+    CHECK(config.struct_size == sizeof config);
+    CHECK(config.adapter_count == 1 && config.adapters != NULL);
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(&config);
+    CHECK(kernel != NULL);
+
+    kmd.kernel = kernel;
+    d3dkmt_emu_kmd_callbacks callbacks;
+    memset(&callbacks, 0, sizeof callbacks);
+    callbacks.context = &kmd;
+    callbacks.create_protected_session = kmd_create;
+    callbacks.destroy_protected_session = kmd_destroy;
+    CHECK_OK(d3dkmt_emu_kernel_set_kmd(kernel, &callbacks));
+
+    d3dkmt_emu_process *proc_a = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_process *proc_b = d3dkmt_emu_process_create(kernel);
+    CHECK(proc_a != NULL && proc_b != NULL);
+    CHECK(d3dkmt_emu_process_id(proc_a) != d3dkmt_emu_process_id(proc_b));
+
+    /* ---- Process A: adapter, device, fence, session, sharing ---- */
+
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc_a);
+    CHECK(binding != NULL);
+    {
+        d3dkmt_emu_process *current = d3dkmt_emu_process_current();
+        CHECK(d3dkmt_emu_process_id(current) == d3dkmt_emu_process_id(proc_a));
+        d3dkmt_emu_process_release(current);
+    }
+
+    D3DKMT_ENUMADAPTERS2 enum2;
+    memset(&enum2, 0, sizeof enum2);
+    CHECK_OK(D3DKMTEnumAdapters2(&enum2)); /* NULL array: how many rows to allow */
+    CHECK(enum2.NumAdapters >= 1);
+    CHECK(d3dkmt_emu_process_handle_count(NULL, 0) == 0); /* that opened nothing */
+    D3DKMT_ADAPTERINFO *rows = calloc(enum2.NumAdapters, sizeof *rows);
+    CHECK(rows != NULL);
+    enum2.pAdapters = rows;
+    CHECK_OK(D3DKMTEnumAdapters2(&enum2));
+    CHECK(enum2.NumAdapters == 1);
+    const UINT adapter_rows = enum2.NumAdapters;
+    CHECK(rows[0].AdapterLuid.LowPart == 0x1234 && rows[0].AdapterLuid.HighPart == 0);
+    CHECK(rows[0].hAdapter != 0);
+    CHECK(d3dkmt_emu_last_error(NULL, 0) == 0);
+    const D3DKMT_HANDLE adapter_a = rows[0].hAdapter;
+
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = adapter_a;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+    const D3DKMT_HANDLE device_a = create_device.hDevice;
+    CHECK(device_a != 0);
+
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 create_fence;
+    memset(&create_fence, 0, sizeof create_fence);
+    create_fence.hDevice = device_a;
+    create_fence.Info.Type = D3DDDI_MONITORED_FENCE;
+    create_fence.Info.Flags.Shared = 1;
+    create_fence.Info.Flags.NtSecuritySharing = 1;
+    create_fence.Info.MonitoredFence.InitialFenceValue = initial_value;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&create_fence));
+    const D3DKMT_HANDLE fence_a = create_fence.hSyncObject;
+    const void *fence_a_va = create_fence.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+    CHECK(fence_a != 0);
+    CHECK(fence_a_va != NULL);
+    CHECK(fence_value(fence_a_va) == initial_value);
+    CHECK(create_fence.Info.SharedHandle == 0);
+
+    uint8_t driver_in[8];
+    memcpy(driver_in, driver_blob, sizeof driver_in);
+    D3DKMT_CREATEPROTECTEDSESSION create_session;
+    memset(&create_session, 0, sizeof create_session);
+    create_session.hDevice = device_a;
+    create_session.hSyncObject = fence_a;
+    create_session.pPrivateDriverData = driver_in;
+    create_session.PrivateDriverDataSize = sizeof driver_in;
+    create_session.pPrivateRuntimeData = runtime_blob;
+    create_session.PrivateRuntimeDataSize = sizeof runtime_blob;
+    CHECK_OK(D3DKMTCreateProtectedSession(&create_session));
+    const D3DKMT_HANDLE session_a = create_session.hHandle;
+    CHECK(session_a != 0);
+    CHECK(atomic_load(&kmd.creates) == 1);
+    CHECK(atomic_load(&kmd.destroys) == 0);
+    CHECK(atomic_load(&kmd.bad_args) == 0);
+    /* The KMD rewrote the kernel's copy, not the caller's buffer. */
+    CHECK(memcmp(driver_in, driver_blob, sizeof driver_in) == 0);
+
+    const uint64_t session_key = atomic_load(&kmd.last_key);
+    CHECK(session_key != 0);
+    uint64_t key = 0;
+    CHECK_OK(d3dkmt_emu_protected_session_key(proc_a, session_a, &key));
+    CHECK(key == session_key);
+
+    HANDLE nt_session_a = NULL, nt_fence_a = NULL;
+    CHECK_OK(D3DKMTShareObjects(1, &session_a, NULL, GENERIC_ALL, &nt_session_a));
+    CHECK(nt_session_a != NULL);
+    CHECK_OK(D3DKMTShareObjects(1, &fence_a, NULL, GENERIC_ALL, &nt_fence_a));
+    CHECK(nt_fence_a != NULL && nt_fence_a != nt_session_a);
+    CHECK(d3dkmt_emu_process_handle_count(proc_a, 1) == 2);
+
+    HANDLE nt_session_b = NULL, nt_fence_b = NULL;
+    CHECK_OK(d3dkmt_emu_nt_duplicate(proc_a, nt_session_a, proc_b, &nt_session_b, 0, DUPLICATE_SAME_ACCESS));
+    CHECK_OK(d3dkmt_emu_nt_duplicate(proc_a, nt_fence_a, proc_b, &nt_fence_b, 0, DUPLICATE_SAME_ACCESS));
+    CHECK(nt_session_b != NULL && nt_fence_b != NULL);
+    CHECK(d3dkmt_emu_process_handle_count(proc_b, 1) == 2);
+
+    CHECK_OK(d3dkmt_emu_nt_close(proc_a, nt_session_a));
+    CHECK_OK(d3dkmt_emu_nt_close(NULL, nt_fence_a)); /* NULL: the bound process, A */
+    CHECK_NT(d3dkmt_emu_nt_close(proc_a, nt_fence_a), STATUS_INVALID_HANDLE);
+    CHECK(d3dkmt_emu_process_handle_count(proc_a, 1) == 0);
+    d3dkmt_emu_thread_unbind(binding);
+
+    /* ---- Process B: query, open, watch the status ---- */
+
+    binding = d3dkmt_emu_thread_bind(proc_b);
+    CHECK(binding != NULL);
+
+    /* A's handles mean nothing in B. */
+    {
+        D3DKMT_QUERYPROTECTEDSESSIONSTATUS foreign;
+        memset(&foreign, 0, sizeof foreign);
+        foreign.hHandle = session_a;
+        CHECK_NT(D3DKMTQueryProtectedSessionStatus(&foreign), STATUS_INVALID_PARAMETER);
+    }
+
+    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE info;
+    memset(&info, 0, sizeof info);
+    info.hNtHandle = nt_session_b;
+    CHECK_OK(D3DKMTQueryProtectedSessionInfoFromNtHandle(&info)); /* NULL buffers: sizes only */
+    CHECK(info.PrivateDriverDataSize == 8);
+    CHECK(info.PrivateRuntimeDataSize == 5);
+
+    uint8_t driver_out[8], runtime_out[5];
+    memset(driver_out, 0, sizeof driver_out);
+    memset(runtime_out, 0, sizeof runtime_out);
+    info.pPrivateDriverData = driver_out;
+    info.PrivateDriverDataSize = sizeof driver_out;
+    info.pPrivateRuntimeData = runtime_out;
+    info.PrivateRuntimeDataSize = sizeof runtime_out;
+    CHECK_OK(D3DKMTQueryProtectedSessionInfoFromNtHandle(&info));
+    CHECK(info.PrivateDriverDataSize == 8 && info.PrivateRuntimeDataSize == 5);
+    CHECK(driver_out[0] == REWRITTEN_BYTE); /* as the KMD left it */
+    CHECK(memcmp(driver_out + 1, driver_blob + 1, sizeof driver_out - 1) == 0);
+    CHECK(memcmp(runtime_out, runtime_blob, sizeof runtime_out) == 0);
+
+    /* Too little room for one blob: the call fails and writes nothing at
+     * all, not even the blob that would have fitted. */
+    {
+        uint8_t small_driver[16], small_runtime[16];
+        D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE before;
+
+        memset(small_driver, 0xEE, sizeof small_driver);
+        memset(small_runtime, 0xEE, sizeof small_runtime);
+        info.pPrivateDriverData = small_driver;
+        info.PrivateDriverDataSize = 4;
+        info.pPrivateRuntimeData = small_runtime;
+        info.PrivateRuntimeDataSize = sizeof small_runtime;
+        memcpy(&before, &info, sizeof info);
+        CHECK_NT(D3DKMTQueryProtectedSessionInfoFromNtHandle(&info), STATUS_BUFFER_TOO_SMALL);
+        CHECK(memcmp(&info, &before, sizeof info) == 0);
+        CHECK(all_bytes(small_driver, sizeof small_driver, 0xEE));
+        CHECK(all_bytes(small_runtime, sizeof small_runtime, 0xEE));
+
+        info.PrivateDriverDataSize = sizeof small_driver;
+        info.PrivateRuntimeDataSize = 4;
+        memcpy(&before, &info, sizeof info);
+        CHECK_NT(D3DKMTQueryProtectedSessionInfoFromNtHandle(&info), STATUS_BUFFER_TOO_SMALL);
+        CHECK(memcmp(&info, &before, sizeof info) == 0);
+        CHECK(all_bytes(small_driver, sizeof small_driver, 0xEE));
+        CHECK(all_bytes(small_runtime, sizeof small_runtime, 0xEE));
+    }
+
+    D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE open_session;
+    memset(&open_session, 0, sizeof open_session);
+    open_session.hNtHandle = nt_session_b;
+    CHECK_OK(D3DKMTOpenProtectedSessionFromNtHandle(&open_session));
+    const D3DKMT_HANDLE session_b = open_session.hHandle;
+    CHECK(session_b != 0);
+    CHECK_OK(d3dkmt_emu_protected_session_key(NULL, session_b, &key));
+    CHECK(key == session_key);
+
+    D3DKMT_OPENADAPTERFROMLUID open_adapter;
+    memset(&open_adapter, 0, sizeof open_adapter);
+    open_adapter.AdapterLuid = rows[0].AdapterLuid;
+    CHECK_OK(D3DKMTOpenAdapterFromLuid(&open_adapter));
+    const D3DKMT_HANDLE adapter_b = open_adapter.hAdapter;
+    CHECK(adapter_b != 0);
+
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = adapter_b;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+    const D3DKMT_HANDLE device_b = create_device.hDevice;
+    CHECK(device_b != 0);
+
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 open_fence;
+    memset(&open_fence, 0, sizeof open_fence);
+    open_fence.hNtHandle = nt_fence_b;
+    open_fence.hDevice = device_b;
+    CHECK_OK(D3DKMTOpenSyncObjectFromNtHandle2(&open_fence));
+    const D3DKMT_HANDLE fence_b = open_fence.hSyncObject;
+    const void *fence_b_va = open_fence.MonitoredFence.FenceValueCPUVirtualAddress;
+    CHECK(fence_b != 0);
+    CHECK(fence_b_va != NULL);
+    CHECK(fence_value(fence_b_va) == initial_value);
+
+    D3DKMT_QUERYPROTECTEDSESSIONSTATUS status;
+    memset(&status, 0, sizeof status);
+    status.hHandle = session_b;
+    status.Status = (D3DKMT_PROTECTED_SESSION_STATUS)-1;
+    CHECK_OK(D3DKMTQueryProtectedSessionStatus(&status));
+    CHECK(status.Status == D3DKMT_PROTECTED_SESSION_STATUS_OK);
+
+    /* The driver invalidates the session: B sees it, and the status fence
+     * moves on by one. */
+    CHECK_OK(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, D3DKMT_EMU_SESSION_STATUS_INVALID));
+    CHECK_OK(D3DKMTQueryProtectedSessionStatus(&status));
+    CHECK(status.Status == D3DKMT_PROTECTED_SESSION_STATUS_INVALID);
+    CHECK(fence_value(fence_b_va) == initial_value + 1);
+    {
+        const uint64_t reached = initial_value + 1;
+        D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU wait;
+        memset(&wait, 0, sizeof wait);
+        wait.hDevice = device_b;
+        wait.ObjectCount = 1;
+        wait.ObjectHandleArray = &fence_b;
+        wait.FenceValueArray = &reached;
+        CHECK_OK(D3DKMTWaitForSynchronizationObjectFromCpu(&wait)); /* already reached: returns at once */
+    }
+    /* Setting the same status again is no change and no bump. */
+    CHECK_OK(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, D3DKMT_EMU_SESSION_STATUS_INVALID));
+    CHECK(fence_value(fence_b_va) == initial_value + 1);
+    CHECK_NT(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, 7), STATUS_INVALID_PARAMETER);
+
+    /* Back to OK, while another thread (also acting as B) blocks on the
+     * next fence value. */
+    {
+        waiter w;
+        pthread_t thread;
+        memset(&w, 0, sizeof w);
+        w.process = proc_b;
+        w.device = device_b;
+        w.fence = fence_b;
+        w.value = initial_value + 2;
+        w.status = STATUS_INTERNAL_ERROR;
+        CHECK(pthread_create(&thread, NULL, wait_thread, &w) == 0);
+        CHECK_OK(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, D3DKMT_EMU_SESSION_STATUS_OK));
+        CHECK(pthread_join(thread, NULL) == 0);
+        CHECK(w.bound);
+        CHECK_OK(w.status);
+    }
+    CHECK_OK(D3DKMTQueryProtectedSessionStatus(&status));
+    CHECK(status.Status == D3DKMT_PROTECTED_SESSION_STATUS_OK);
+    CHECK(fence_value(fence_b_va) == initial_value + 2);
+    CHECK(fence_value(fence_a_va) == initial_value + 2); /* the same fence, seen from A */
+
+    /* Garbage in, nothing out. */
+    garbage_structs();
+    CHECK(atomic_load(&kmd.creates) == 1);
+
+    /* ---- Teardown: the session must outlive every handle but the last ---- */
+
+    d3dkmt_emu_thread_unbind(binding);
+    binding = d3dkmt_emu_thread_bind(proc_a);
+    CHECK(binding != NULL);
+    {
+        D3DKMT_DESTROYPROTECTEDSESSION destroy_session;
+        D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_fence;
+        D3DKMT_DESTROYDEVICE destroy_device;
+
+        destroy_session.hHandle = session_a;
+        CHECK_OK(D3DKMTDestroyProtectedSession(&destroy_session));
+        CHECK_NT(D3DKMTDestroyProtectedSession(&destroy_session), STATUS_INVALID_PARAMETER);
+        CHECK(atomic_load(&kmd.destroys) == 0);
+        destroy_fence.hSyncObject = fence_a;
+        CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+        destroy_device.hDevice = device_a;
+        CHECK_OK(D3DKMTDestroyDevice(&destroy_device));
+        for (UINT i = 0; i < adapter_rows; i++) {
+            D3DKMT_CLOSEADAPTER close_adapter;
+            close_adapter.hAdapter = rows[i].hAdapter;
+            CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+        }
+        CHECK(d3dkmt_emu_process_handle_count(proc_a, 0) == 0);
+        CHECK(d3dkmt_emu_process_handle_count(proc_a, 1) == 0);
+        CHECK(atomic_load(&kmd.destroys) == 0);
+    }
+    d3dkmt_emu_thread_unbind(binding);
+
+    binding = d3dkmt_emu_thread_bind(proc_b);
+    CHECK(binding != NULL);
+    {
+        D3DKMT_DESTROYPROTECTEDSESSION destroy_session;
+        D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_fence;
+        D3DKMT_DESTROYDEVICE destroy_device;
+        D3DKMT_CLOSEADAPTER close_adapter;
+
+        destroy_session.hHandle = session_b;
+        CHECK_OK(D3DKMTDestroyProtectedSession(&destroy_session));
+        CHECK(atomic_load(&kmd.destroys) == 0); /* B's NT handle still holds it */
+        destroy_fence.hSyncObject = fence_b;
+        CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+        destroy_device.hDevice = device_b;
+        CHECK_OK(D3DKMTDestroyDevice(&destroy_device));
+        close_adapter.hAdapter = adapter_b;
+        CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+        CHECK(d3dkmt_emu_process_handle_count(proc_b, 0) == 0);
+
+        CHECK_OK(d3dkmt_emu_nt_close(proc_b, nt_fence_b));
+        CHECK(atomic_load(&kmd.destroys) == 0);
+        CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_PROTECTED_SESSION) == 1);
+
+        CHECK_OK(d3dkmt_emu_nt_close(proc_b, nt_session_b)); /* the last reference */
+        CHECK(atomic_load(&kmd.destroys) == 1);
+        CHECK(atomic_load(&kmd.destroyed_session) == (KMD_SESSION_BASE | session_key));
+        CHECK(d3dkmt_emu_process_handle_count(proc_b, 1) == 0);
+    }
+    d3dkmt_emu_thread_unbind(binding);
+
+    /* The key died with the session. */
+    CHECK_NT(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, D3DKMT_EMU_SESSION_STATUS_OK),
+             STATUS_INVALID_HANDLE);
+    CHECK(atomic_load(&kmd.creates) == 1);
+    CHECK(atomic_load(&kmd.destroys) == 1);
+    CHECK(atomic_load(&kmd.bad_args) == 0);
+    CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_ALL) == 0);
+
+    free(rows);
+    d3dkmt_emu_process_release(proc_a);
+    d3dkmt_emu_process_release(proc_b);
+    d3dkmt_emu_kernel_release(kernel);
+
+    printf("%u passed, 0 failed\n", g_passed);
+    return 0;
+}
