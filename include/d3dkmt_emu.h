@@ -1048,10 +1048,10 @@ typedef struct d3dkmt_emu_kernel_config {
      * what it asks for). */
     uint32_t duplicate_access_subset;
     /* Most live D3DKMT handles per process (STATUS_NO_MEMORY beyond).
-     * Default 2^24 - 1. */
+     * Default 2^24 - 1; 0 is refused. */
     uint32_t max_local_handles;
     /* Most live NT handles per process (STATUS_NO_MEMORY beyond).
-     * Default 2^24. */
+     * Default 2^24; 0 is refused. */
     uint32_t max_nt_handles;
 } d3dkmt_emu_kernel_config;
 
@@ -1118,7 +1118,7 @@ NTSTATUS d3dkmt_emu_kernel_config_init(d3dkmt_emu_kernel_config *config);
  * copied and not used after the call. Returns a new kernel reference
  * (release with d3dkmt_emu_kernel_release), or NULL for a bad configuration:
  * wrong struct_size, NULL adapters with a nonzero adapter_count, a zero or
- * repeated LUID, or an unknown kind. */
+ * repeated LUID, an unknown kind, or a zero handle quota. */
 d3dkmt_emu_kernel *d3dkmt_emu_kernel_create(const d3dkmt_emu_kernel_config *config);
 
 /* Returns a new reference to the default kernel (the one unbound threads
@@ -1186,8 +1186,11 @@ uint32_t d3dkmt_emu_process_handle_count(const d3dkmt_emu_process *process, uint
 d3dkmt_emu_binding *d3dkmt_emu_thread_bind(const d3dkmt_emu_process *process);
 
 /* Undoes a binding made by d3dkmt_emu_thread_bind on this thread, restoring
- * the binding before it (or none), and frees it. NULL is ignored. */
-void d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
+ * the binding before it (or none), and frees it. Bindings must be undone on
+ * the thread that made them, innermost first: a binding of another thread,
+ * or one with a newer binding still in force, is refused with
+ * STATUS_INVALID_PARAMETER and left as it is. NULL is ignored (success). */
+NTSTATUS d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
 
 /* ---- The fake kernel-mode driver ---- */
 
@@ -1203,8 +1206,11 @@ NTSTATUS d3dkmt_emu_kernel_set_kmd(const d3dkmt_emu_kernel *kernel, const d3dkmt
  * edges the bump_on_* policies select) and wakes CPU waiters on it; setting
  * the status the session already has changes nothing. Callable from any
  * thread, including from inside KMD callbacks.
+ * The create callback may already set the status of the session it is
+ * creating (the session then starts with that status).
  * Returns STATUS_SUCCESS; STATUS_INVALID_HANDLE if session_key names no live
- * session of the kernel (never created, not yet accepted, or destroyed);
+ * session of the kernel (never created, refused by the create callback, or
+ * destroyed, which includes during the destroy callback);
  * STATUS_INVALID_PARAMETER for a NULL kernel or another status value. */
 NTSTATUS d3dkmt_emu_kmd_set_protected_session_status(const d3dkmt_emu_kernel *kernel, uint64_t session_key,
                                                      int32_t status);

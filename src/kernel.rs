@@ -47,7 +47,6 @@ pub(crate) struct KernelInner {
     counters: Mutex<Vec<Arc<LiveCounters>>>,
     next_pid: AtomicU32,
     pub(crate) next_gpu_va: AtomicU64,
-    default_process: OnceLock<Process>,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -66,12 +65,26 @@ pub(crate) struct SessionRegistry {
 pub struct Kernel(pub(crate) Arc<KernelInner>);
 
 static NEXT_KERNEL_ID: AtomicU64 = AtomicU64::new(1);
-static DEFAULT_KERNEL: OnceLock<Kernel> = OnceLock::new();
+static DEFAULT: OnceLock<(Kernel, Process)> = OnceLock::new();
+
+fn default_pair() -> &'static (Kernel, Process) {
+    DEFAULT.get_or_init(|| {
+        let kernel = Kernel::new(KernelConfig::default());
+        let process = kernel.create_process();
+        (kernel, process)
+    })
+}
 
 /// The kernel that unbound threads call into: created on first use with
 /// [`KernelConfig::default`] and never destroyed.
 pub fn default_kernel() -> &'static Kernel {
-    DEFAULT_KERNEL.get_or_init(|| Kernel::new(KernelConfig::default()))
+    &default_pair().0
+}
+
+/// The default kernel's default process (id 1): the process of every thread
+/// that is not bound to one.
+pub fn default_process() -> &'static Process {
+    &default_pair().1
 }
 
 impl std::fmt::Debug for Kernel {
@@ -109,7 +122,6 @@ impl Kernel {
             counters: Mutex::new(Vec::new()),
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
-            default_process: OnceLock::new(),
         }))
     }
 
@@ -128,22 +140,22 @@ impl Kernel {
         self.0.adapters.iter().map(|a| a.config.luid).collect()
     }
 
-    /// A new virtual process with empty handle tables.
+    /// A new virtual process with empty handle tables. Process ids start at 1.
     pub fn create_process(&self) -> Process {
         let pid = ProcessId(self.0.next_pid.fetch_add(1, Ordering::Relaxed));
         let counters = Arc::new(LiveCounters::default());
-        self.0.counters.lock().push(Arc::clone(&counters));
+        {
+            let mut all = self.0.counters.lock();
+            // Counters only the list holds belong to gone processes whose
+            // objects are all gone too: they count nothing any more.
+            all.retain(|c| Arc::strong_count(c) > 1);
+            all.push(Arc::clone(&counters));
+        }
         let process = Process::new(&self.0, pid, counters);
         let mut processes = self.0.processes.lock();
         processes.retain(|p| p.strong_count() > 0);
         processes.push(Arc::downgrade(&process.0));
         process
-    }
-
-    /// The process that unbound threads use when this is the default kernel;
-    /// for other kernels, simply their first process.
-    pub fn default_process(&self) -> Process {
-        self.0.default_process.get_or_init(|| self.create_process()).clone()
     }
 
     /// Every process of this kernel that is still referenced, exited or not.

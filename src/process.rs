@@ -98,6 +98,8 @@ impl ProcessState {
 
 pub(crate) struct ProcessInner {
     pub(crate) pid: ProcessId,
+    /// Set by exit, read without the lock by blocked waits.
+    pub(crate) exited: std::sync::atomic::AtomicBool,
     pub(crate) kernel: Arc<KernelInner>,
     pub(crate) state: Mutex<ProcessState>,
     pub(crate) live: Arc<LiveCounters>,
@@ -127,6 +129,7 @@ impl Process {
         let p = &kernel.policies;
         Process(Arc::new(ProcessInner {
             pid,
+            exited: std::sync::atomic::AtomicBool::new(false),
             kernel: Arc::clone(kernel),
             state: Mutex::new(ProcessState {
                 exited: false,
@@ -166,7 +169,16 @@ impl Process {
     #[must_use = "the binding ends when the guard drops"]
     pub fn enter(&self) -> Binding {
         let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
-        Binding { previous: Some(previous), _not_send: std::marker::PhantomData }
+        let depth = DEPTH.with(|d| {
+            d.set(d.get() + 1);
+            d.get()
+        });
+        Binding {
+            previous: Some(previous),
+            depth,
+            thread: std::thread::current().id(),
+            _not_send: std::marker::PhantomData,
+        }
     }
 
     /// Runs `f` with the calling thread bound to this process.
@@ -186,6 +198,7 @@ impl Process {
             return;
         }
         state.exited = true;
+        self.0.exited.store(true, std::sync::atomic::Ordering::SeqCst);
         // Children before devices, devices before adapters; the order only
         // matters for which drop runs a KMD callback first.
         let mut entries = state.local.drain();
@@ -200,6 +213,8 @@ impl Process {
         drop(state);
         drop(nt_graveyard);
         drop(graveyard);
+        // Threads blocked in a CPU wait as this process give up.
+        self.0.kernel.wait_hub.wake_all();
     }
 
     /// True once [`Process::exit`] has run.
@@ -262,16 +277,30 @@ pub enum HandleKind {
 
 thread_local! {
     static CURRENT: RefCell<Option<Process>> = const { RefCell::new(None) };
+    /// How many bindings are in force on this thread.
+    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// The binding made by [`Process::enter`]; dropping it restores the previous one.
 pub struct Binding {
     previous: Option<Option<Process>>,
+    depth: usize,
+    thread: std::thread::ThreadId,
     _not_send: std::marker::PhantomData<*const ()>,
+}
+
+impl Binding {
+    /// True if this is the innermost binding of the calling thread, so that
+    /// dropping it restores what was in force before it. The C API checks
+    /// this before undoing a binding.
+    pub fn is_innermost_here(&self) -> bool {
+        self.thread == std::thread::current().id() && DEPTH.with(|d| d.get()) == self.depth
+    }
 }
 
 impl Drop for Binding {
     fn drop(&mut self) {
+        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
         if let Some(previous) = self.previous.take() {
             // The process reference we drop may be the last one; that only
             // frees handle tables of an exited or orphaned process.
@@ -283,7 +312,7 @@ impl Drop for Binding {
 /// The process the calling thread's `D3DKMT*` calls act as: the bound one,
 /// or the default kernel's default process.
 pub fn current() -> Process {
-    CURRENT.with(|c| c.borrow().clone()).unwrap_or_else(|| crate::kernel::default_kernel().default_process())
+    CURRENT.with(|c| c.borrow().clone()).unwrap_or_else(|| crate::kernel::default_process().clone())
 }
 
 /// Runs `f` with the current process without taking a new reference.
@@ -291,7 +320,7 @@ pub(crate) fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
     let bound = CURRENT.with(|c| c.try_borrow().ok().and_then(|b| b.as_ref().map(|p| Arc::clone(&p.0))));
     match bound {
         Some(inner) => f(&Process(inner)),
-        None => f(&crate::kernel::default_kernel().default_process()),
+        None => f(crate::kernel::default_process()),
     }
 }
 
@@ -314,6 +343,6 @@ mod tests {
             }
             assert_eq!(super::current(), a);
         }
-        assert_eq!(super::current(), crate::kernel::default_kernel().default_process());
+        assert_eq!(super::current(), crate::kernel::default_process().clone());
     }
 }

@@ -14,7 +14,7 @@
 //! goes: every process's session handles and every NT handle.
 
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Weak};
+use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::Adapter;
 use crate::error::{KResult, KernelError};
@@ -28,10 +28,12 @@ use crate::shared::{NtObjectKind, access};
 use crate::sync::{Graveyard, Mutex};
 use crate::sync_object::{SyncKind, SyncObject};
 
-/// A session's life: created (with the KMD's handle and the status), or
-/// destroyed (the KMD's destroy DDI has run or is running).
+/// A session's life: being created (registered, so the KMD may already set
+/// its status from inside its create DDI), created (with the KMD's handle),
+/// or destroyed (the destroy DDI has run or is running, or create failed).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum SessionState {
+    Creating { status: SessionStatus },
     Active { status: SessionStatus, kmd_handle: u64 },
     Destroyed,
 }
@@ -41,16 +43,26 @@ impl SessionState {
     /// fails on a destroyed session.
     fn set_status(&mut self, new: SessionStatus) -> KResult<SessionStatus> {
         match self {
-            SessionState::Active { status, .. } => Ok(std::mem::replace(status, new)),
+            SessionState::Creating { status } | SessionState::Active { status, .. } => {
+                Ok(std::mem::replace(status, new))
+            }
             SessionState::Destroyed => Err(KernelError::InvalidParameter("session is being destroyed")),
         }
     }
 
-    /// The transition destruction makes; returns the KMD handle to destroy.
+    /// The create DDI succeeded: the session is live, with the KMD's handle.
+    fn activate(&mut self, kmd_handle: u64) {
+        if let SessionState::Creating { status } = *self {
+            *self = SessionState::Active { status, kmd_handle };
+        }
+    }
+
+    /// The transition destruction (or a failed create) makes; returns the KMD
+    /// handle to destroy, if the create DDI had succeeded.
     fn destroy(&mut self) -> Option<u64> {
         match std::mem::replace(self, SessionState::Destroyed) {
             SessionState::Active { kmd_handle, .. } => Some(kmd_handle),
-            SessionState::Destroyed => None,
+            SessionState::Creating { .. } | SessionState::Destroyed => None,
         }
     }
 }
@@ -59,7 +71,8 @@ pub(crate) struct ProtectedSession {
     pub(crate) key: SessionKey,
     adapter: Arc<Adapter>,
     pub(crate) fence: Arc<SyncObject>,
-    pub(crate) driver_data: Box<[u8]>,
+    /// Set once the create DDI returns, as the KMD left it.
+    driver_data: OnceLock<Box<[u8]>>,
     pub(crate) runtime_data: Box<[u8]>,
     state: Mutex<SessionState>,
     kmd: Arc<dyn Kmd>,
@@ -68,9 +81,13 @@ pub(crate) struct ProtectedSession {
 }
 
 impl ProtectedSession {
+    pub(crate) fn driver_data(&self) -> &[u8] {
+        self.driver_data.get().map_or(&[], |d| d)
+    }
+
     pub(crate) fn status(&self) -> KResult<SessionStatus> {
         match *self.state.lock() {
-            SessionState::Active { status, .. } => Ok(status),
+            SessionState::Creating { status } | SessionState::Active { status, .. } => Ok(status),
             SessionState::Destroyed => Err(KernelError::InvalidParameter("session is destroyed")),
         }
     }
@@ -172,26 +189,39 @@ impl Process {
         let (driver_data, runtime_data) = blobs()?;
         let key = SessionKey(kernel.sessions.next.fetch_add(1, Ordering::Relaxed));
         let kmd = Arc::clone(&*kernel.kmd.read());
-        let mut driver_data = driver_data.into_boxed_slice();
-        let kmd_handle = kmd
-            .create_protected_session(&mut CreateSessionArgs {
-                adapter: adapter.config.luid,
-                session: key,
-                driver_data: &mut driver_data,
-            })
-            .map_err(KernelError::Driver)?;
         let session = Arc::new(ProtectedSession {
             key,
             adapter,
             fence,
-            driver_data,
+            driver_data: OnceLock::new(),
             runtime_data: runtime_data.into_boxed_slice(),
-            state: Mutex::new(SessionState::Active { status: SessionStatus::Ok, kmd_handle }),
-            kmd,
+            state: Mutex::new(SessionState::Creating { status: SessionStatus::Ok }),
+            kmd: Arc::clone(&kmd),
             registry: Arc::downgrade(&kernel.sessions),
             _live: LiveToken::new(&self.0.live, ObjectKind::ProtectedSession),
         });
+        // Registered before the DDI runs, so the KMD may set the status of
+        // the session it is creating, as a real driver may.
         kernel.sessions.map.lock().insert(key, Arc::downgrade(&session));
+        let mut driver_data = driver_data.into_boxed_slice();
+        let created = kmd.create_protected_session(&mut CreateSessionArgs {
+            adapter: session.adapter.config.luid,
+            session: key,
+            driver_data: &mut driver_data,
+        });
+        match created {
+            Ok(kmd_handle) => {
+                let _ = session.driver_data.set(driver_data);
+                session.state.lock().activate(kmd_handle);
+            }
+            Err(status) => {
+                // No destroy DDI for a create that failed; dropping the
+                // session unregisters it.
+                session.state.lock().destroy();
+                drop(session);
+                return Err(KernelError::Driver(status));
+            }
+        }
         // From here a failure drops the session, which runs the destroy DDI:
         // the create is undone as if it never happened.
         let mut graveyard = Graveyard::default();
@@ -251,7 +281,7 @@ impl Process {
         let state = self.lock_live()?;
         let session = self.session_from_nt(&state, nt)?;
         drop(state);
-        Ok(SessionInfo { driver_data: session.driver_data.to_vec(), runtime_data: session.runtime_data.to_vec() })
+        Ok(SessionInfo { driver_data: session.driver_data().to_vec(), runtime_data: session.runtime_data.to_vec() })
     }
 
     /// Runs `f` on the stored blobs without copying them.
@@ -263,7 +293,7 @@ impl Process {
         let state = self.lock_live()?;
         let session = self.session_from_nt(&state, nt)?;
         drop(state);
-        let result = f(&session.driver_data, &session.runtime_data);
+        let result = f(session.driver_data(), &session.runtime_data);
         drop(session);
         result
     }
@@ -288,6 +318,16 @@ mod tests {
         assert_eq!(s.set_status(SessionStatus::Invalid), Ok(SessionStatus::Ok));
         assert_eq!(s.set_status(SessionStatus::Invalid), Ok(SessionStatus::Invalid));
         assert_eq!(s, SessionState::Active { status: SessionStatus::Invalid, kmd_handle: 9 });
+    }
+
+    #[test]
+    fn a_session_being_created_takes_status_and_keeps_it_when_activated() {
+        let mut s = SessionState::Creating { status: SessionStatus::Ok };
+        assert_eq!(s.set_status(SessionStatus::Invalid), Ok(SessionStatus::Ok));
+        s.activate(5);
+        assert_eq!(s, SessionState::Active { status: SessionStatus::Invalid, kmd_handle: 5 });
+        let mut failed = SessionState::Creating { status: SessionStatus::Ok };
+        assert_eq!(failed.destroy(), None, "no destroy DDI for a failed create");
     }
 
     #[test]

@@ -82,6 +82,12 @@ impl WaitHub {
         }
     }
 
+    /// Wakes every waiter to recheck its condition.
+    pub(crate) fn wake_all(&self) {
+        let _guard = self.lock.lock();
+        self.cv.notify_all();
+    }
+
     fn wait_until(&self, satisfied: impl Fn() -> bool) {
         self.waiters.fetch_add(1, Ordering::SeqCst);
         let mut guard = self.lock.lock();
@@ -264,15 +270,18 @@ impl Process {
     /// `D3DKMTWaitForSynchronizationObjectFromCpu` with a NULL event: blocks
     /// until every fence (or, with `wait_any`, one fence) has reached its
     /// value. At most `D3DDDI_MAX_OBJECT_WAITED_ON` (32) objects. The wait
-    /// holds references, so destroying the handles meanwhile does not end it.
+    /// holds references, so destroying the handles meanwhile does not end it;
+    /// the process's exit does, with `STATUS_PROCESS_IS_TERMINATING`.
     pub fn wait_from_cpu(&self, device: LocalHandle, objects: &[(LocalHandle, u64)], wait_any: bool) -> KResult<()> {
         let list = self.fence_list(device, objects, 32, false)?;
         let hub = Arc::clone(&self.kernel_inner().wait_hub);
+        let exited = || self.0.exited.load(Ordering::SeqCst);
         hub.wait_until(|| {
             let mut reached = list.iter().map(|(o, v)| o.value() >= *v);
-            if wait_any { reached.any(|r| r) } else { reached.all(|r| r) }
+            exited() || if wait_any { reached.any(|r| r) } else { reached.all(|r| r) }
         });
-        Ok(())
+        drop(list);
+        if exited() { Err(KernelError::ProcessExited) } else { Ok(()) }
     }
 
     /// The current value of a monitored fence handle of this process.

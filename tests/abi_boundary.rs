@@ -96,7 +96,7 @@ fn an_unbound_thread_uses_the_default_kernel_with_no_set_up() {
         assert_eq!(status(D3DKMTCreateDevice(&mut dev)), NtStatus::SUCCESS);
         assert_eq!(status(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: dev.hDevice })), NtStatus::SUCCESS);
         assert_eq!(status(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: infos[0].hAdapter })), NtStatus::SUCCESS);
-        assert_eq!(d3dkmt_emu::current_process(), d3dkmt_emu::kernel::default_kernel().default_process());
+        assert_eq!(d3dkmt_emu::current_process(), d3dkmt_emu::kernel::default_process().clone());
     })
     .join()
     .unwrap();
@@ -237,4 +237,22 @@ proptest! {
         prop_assert_eq!(query.Status, 9);
         prop_assert_eq!(f.process.local_handles(), before);
     }
+}
+
+#[test]
+fn bindings_are_undone_on_their_thread_innermost_first() {
+    let ck = d3dkmt_emu_kernel_create(std::ptr::null());
+    let a2 = d3dkmt_emu_process_create(ck);
+    let b2 = d3dkmt_emu_process_create(ck);
+    let outer = d3dkmt_emu_thread_bind(a2);
+    let inner = d3dkmt_emu_thread_bind(b2);
+    assert_eq!(status(d3dkmt_emu_thread_unbind(outer)), NtStatus::INVALID_PARAMETER, "outer before inner");
+    let inner_addr = inner as usize;
+    let other = std::thread::spawn(move || d3dkmt_emu_thread_unbind(inner_addr as *mut _)).join().unwrap();
+    assert_eq!(status(other), NtStatus::INVALID_PARAMETER, "another thread's binding");
+    assert_eq!(status(d3dkmt_emu_thread_unbind(inner)), NtStatus::SUCCESS);
+    assert_eq!(status(d3dkmt_emu_thread_unbind(outer)), NtStatus::SUCCESS);
+    d3dkmt_emu_process_release(a2);
+    d3dkmt_emu_process_release(b2);
+    d3dkmt_emu_kernel_release(ck);
 }

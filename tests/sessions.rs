@@ -284,3 +284,40 @@ fn many_kernels_on_many_threads_stay_isolated() {
     }
     assert_eq!(counter.load(Ordering::Relaxed), 200);
 }
+
+/// A KMD that reports the session INVALID from inside its own create DDI, as
+/// a driver that detects tampering at once may.
+struct InvalidAtBirth(Mutex<Option<Kernel>>);
+
+impl Kmd for InvalidAtBirth {
+    fn create_protected_session(&self, args: &mut CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
+        let kernel = self.0.lock().unwrap().clone().unwrap();
+        kernel.set_protected_session_status(args.session, SessionStatus::Invalid).map_err(|e| e.status())?;
+        Ok(1)
+    }
+}
+
+#[test]
+fn the_kmd_may_set_the_status_of_the_session_it_is_creating() {
+    let kernel = Kernel::new(KernelConfig::default());
+    kernel.set_kmd(Arc::new(InvalidAtBirth(Mutex::new(Some(kernel.clone())))));
+    let p = kernel.create_process();
+    let device = p.create_device(p.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap()).unwrap();
+    let fence = p.create_monitored_fence(device, SyncFlags::default(), 0).unwrap().handle;
+    let session = p.create_protected_session(device, fence, b"", b"").unwrap();
+    assert_eq!(p.query_protected_session_status(session).unwrap(), SessionStatus::Invalid);
+    assert_eq!(p.fence_value(fence).unwrap(), 1, "the status fence was bumped");
+    p.exit();
+}
+
+#[test]
+fn a_blocked_wait_ends_when_its_process_exits() {
+    let s = setup();
+    let a = s.a.clone();
+    let (device, fence) = (s.device, s.fence);
+    let waiter = std::thread::spawn(move || a.wait_from_cpu(device, &[(fence, u64::MAX)], false));
+    std::thread::sleep(Duration::from_millis(30));
+    assert!(!waiter.is_finished());
+    s.a.exit();
+    assert_eq!(waiter.join().unwrap().map_err(|e| e.status()), Err(NtStatus::PROCESS_IS_TERMINATING));
+}

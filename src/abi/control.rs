@@ -106,6 +106,10 @@ fn process_or_current(p: *const d3dkmt_emu_process) -> Process {
 #[unsafe(no_mangle)]
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_kernel_config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || config_init(config))
+}
+
+fn config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
     static DEFAULT_ADAPTER: d3dkmt_emu_adapter_config = d3dkmt_emu_adapter_config {
         luid: LUID { LowPart: 0x1234, HighPart: 0 },
         protected_sessions: 1,
@@ -138,7 +142,10 @@ pub extern "C" fn d3dkmt_emu_kernel_config_init(config: *mut d3dkmt_emu_kernel_c
 }
 
 fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
-    if c.struct_size as usize != size_of::<d3dkmt_emu_kernel_config>() {
+    if c.struct_size as usize != size_of::<d3dkmt_emu_kernel_config>()
+        || c.max_local_handles == 0
+        || c.max_nt_handles == 0
+    {
         return None;
     }
     let adapters = ptr::read_array(c.adapters, c.adapter_count as usize)?;
@@ -286,11 +293,21 @@ pub extern "C" fn d3dkmt_emu_thread_bind(process: *const d3dkmt_emu_process) -> 
     })
 }
 
-/// Ends a binding, restoring the one before it. NULL is ignored.
+/// Ends a binding, restoring the one before it. A binding of another thread,
+/// or not the innermost, is refused (`STATUS_INVALID_PARAMETER`) and left in
+/// force. NULL is ignored.
 #[unsafe(no_mangle)]
 #[allow(unsafe_code, reason = "an exported C symbol")]
-pub extern "C" fn d3dkmt_emu_thread_unbind(binding: *mut d3dkmt_emu_binding) {
-    guarded((), || drop(ptr::take_box(binding)));
+pub extern "C" fn d3dkmt_emu_thread_unbind(binding: *mut d3dkmt_emu_binding) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        match ptr::in_ref(binding) {
+            None => return NtStatus::SUCCESS.0,
+            Some(b) if !b.0.is_innermost_here() => return NtStatus::INVALID_PARAMETER.0,
+            Some(_) => {}
+        }
+        drop(ptr::take_box(binding));
+        NtStatus::SUCCESS.0
+    })
 }
 
 /// Live D3DKMT handles (`nt` = 0) or NT handles (`nt` != 0) in the process.

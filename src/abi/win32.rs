@@ -18,19 +18,23 @@ use crate::shared::DuplicateOptions;
 use crate::support::Entry;
 use crate::{KResult, Process};
 
-/// Tag of the process handles `d3dkmt_emu_process_win32_handle` makes.
+/// Tag of the process handles `d3dkmt_emu_process_win32_handle` makes: the
+/// tag, the kernel's id in bits 32..62 and the process id in bits 0..32, so a
+/// handle made for one kernel names nothing in another.
 const PROCESS_HANDLE_TAG: u64 = 0x4000_0000_0000_0000;
+
+fn process_handle(process: &Process) -> u64 {
+    PROCESS_HANDLE_TAG | (process.kernel().id() & 0x3FFF_FFFF) << 32 | process.id().0 as u64
+}
 
 fn process_from_handle(current: &Process, h: HANDLE) -> KResult<Process> {
     let v = h as usize as u64;
     if v == u64::MAX {
         return Ok(current.clone());
     }
-    if v & PROCESS_HANDLE_TAG == 0 {
-        return Err(KernelError::BadNtHandle(v));
-    }
-    let pid = (v & !PROCESS_HANDLE_TAG) as u32;
-    current.kernel().processes().into_iter().find(|p| p.id().0 == pid).ok_or(KernelError::BadNtHandle(v))
+    let pid = v as u32;
+    let found = current.kernel().processes().into_iter().find(|p| p.id().0 == pid);
+    found.filter(|p| process_handle(p) == v).ok_or(KernelError::BadNtHandle(v))
 }
 
 /// A Win32-style process handle for `process`, for `DuplicateHandle`. It is a
@@ -39,7 +43,7 @@ fn process_from_handle(current: &Process, h: HANDLE) -> KResult<Process> {
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_process_win32_handle(process: *const d3dkmt_emu_process) -> HANDLE {
     match ptr::in_ref(process) {
-        Some(p) => (PROCESS_HANDLE_TAG | p.0.id().0 as u64) as usize as HANDLE,
+        Some(p) => process_handle(&p.0) as usize as HANDLE,
         None => core::ptr::null_mut(),
     }
 }

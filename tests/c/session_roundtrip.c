@@ -148,7 +148,7 @@ static void *wait_thread(void *arg) {
     wait.ObjectHandleArray = &w->fence;
     wait.FenceValueArray = &w->value;
     w->status = D3DKMTWaitForSynchronizationObjectFromCpu(&wait);
-    d3dkmt_emu_thread_unbind(binding);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
     return NULL;
 }
 
@@ -305,7 +305,7 @@ int main(void) {
     CHECK_OK(d3dkmt_emu_nt_close(NULL, nt_fence_a)); /* NULL: the bound process, A */
     CHECK_NT(d3dkmt_emu_nt_close(proc_a, nt_fence_a), STATUS_INVALID_HANDLE);
     CHECK(d3dkmt_emu_process_handle_count(proc_a, 1) == 0);
-    d3dkmt_emu_thread_unbind(binding);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
 
     /* ---- Process B: query, open, watch the status ---- */
 
@@ -456,7 +456,7 @@ int main(void) {
 
     /* ---- Teardown: the session must outlive every handle but the last ---- */
 
-    d3dkmt_emu_thread_unbind(binding);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
     binding = d3dkmt_emu_thread_bind(proc_a);
     CHECK(binding != NULL);
     {
@@ -481,7 +481,7 @@ int main(void) {
         CHECK(d3dkmt_emu_process_handle_count(proc_a, 1) == 0);
         CHECK(atomic_load(&kmd.destroys) == 0);
     }
-    d3dkmt_emu_thread_unbind(binding);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
 
     binding = d3dkmt_emu_thread_bind(proc_b);
     CHECK(binding != NULL);
@@ -511,7 +511,7 @@ int main(void) {
         CHECK(atomic_load(&kmd.destroyed_session) == (KMD_SESSION_BASE | session_key));
         CHECK(d3dkmt_emu_process_handle_count(proc_b, 1) == 0);
     }
-    d3dkmt_emu_thread_unbind(binding);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
 
     /* The key died with the session. */
     CHECK_NT(d3dkmt_emu_kmd_set_protected_session_status(kernel, session_key, D3DKMT_EMU_SESSION_STATUS_OK),
