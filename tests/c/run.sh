@@ -64,6 +64,14 @@ echo "==> $CC: tests/c/session_roundtrip.c"
 echo "==> run"
 "$BIN"
 
+echo "==> $CC: the same test linked against the static library"
+"$CC" -std=c11 -Wall -Wextra -Werror -g -Iinclude \
+    tests/c/session_roundtrip.c \
+    -o "$BIN-static" \
+    "$LIBDIR/libd3dkmt_emu.a" \
+    -lpthread -ldl -lm
+"$BIN-static"
+
 if command -v valgrind >/dev/null 2>&1; then
     echo "==> run under valgrind"
     valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite "$BIN"
