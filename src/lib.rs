@@ -21,6 +21,44 @@
 //! - Windows-shaped handles and Windows' statuses for bad input; see
 //!   [`support::ENTRY_POINTS`] for what each export does.
 //!
+//! ## A protected session across two processes
+//!
+//! ```
+//! use d3dkmt_emu::{access, DuplicateOptions, Kernel, KernelConfig, SessionStatus, SyncFlags};
+//!
+//! let kernel = Kernel::new(KernelConfig::default());
+//! let (a, b) = (kernel.create_process(), kernel.create_process());
+//!
+//! // Process A: adapter, device, status fence, session; share it with B.
+//! let adapter = a.open_adapter_from_luid(kernel.adapter_luids()[0])?;
+//! let device = a.create_device(adapter)?;
+//! let shared = SyncFlags { shared: true, nt_security_sharing: true, ..SyncFlags::default() };
+//! let fence = a.create_monitored_fence(device, shared, 0)?;
+//! let session = a.create_protected_session(device, fence.handle, b"driver", b"runtime")?;
+//! let nt = a.share_objects(&[session], None, access::GENERIC_ALL)?;
+//! let same = DuplicateOptions { close_source: true, same_access: true };
+//! let nt_in_b = a.duplicate_nt_handle(nt, &b, 0, same)?;
+//!
+//! // Process B: read the blobs, open the session.
+//! assert_eq!(b.query_protected_session_info(nt_in_b)?.runtime_data, b"runtime");
+//! let opened = b.open_protected_session_from_nt_handle(nt_in_b)?;
+//!
+//! // The test, as the kernel-mode driver, invalidates it; B sees it, and
+//! // the status fence moved.
+//! kernel.set_protected_session_status(a.protected_session_key(session)?, SessionStatus::Invalid)?;
+//! assert_eq!(b.query_protected_session_status(opened)?, SessionStatus::Invalid);
+//! assert_eq!(a.fence_value(fence.handle)?, 1);
+//!
+//! // Exits close everything; nothing is left alive.
+//! a.exit();
+//! b.exit();
+//! assert_eq!(kernel.total_live_objects(), 0);
+//! # Ok::<(), d3dkmt_emu::KernelError>(())
+//! ```
+//!
+//! The same calls through the C ABI are the `D3DKMT*` exports in
+//! [`abi::exports`], acting as the thread's bound process ([`Process::enter`]).
+//!
 //! ## What is not (yet)
 //!
 //! Other sync-object types, keyed mutexes, resources and allocations, GPU
