@@ -13,10 +13,7 @@
 //! Every D3DKMT call goes through the C ABI: the crate's exported
 //! `extern "system"` functions, called with windows-sys structs.
 
-#![allow(
-    unsafe_code,
-    reason = "the bench calls the crate's exported C entry points through C function pointers"
-)]
+#![allow(unsafe_code, reason = "the bench calls the crate's exported C entry points through C function pointers")]
 
 use std::hint::black_box;
 use std::sync::Barrier;
@@ -28,13 +25,11 @@ use parking_lot::Mutex;
 use slab::Slab;
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::{
-    D3DDDI_MONITORED_FENCE, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS,
-    D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS_0, D3DDDI_SYNCHRONIZATIONOBJECTINFO2, D3DKMT_CREATEDEVICE,
-    D3DKMT_CREATEDEVICE_0, D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
-    D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT,
-    D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
-    D3DKMT_PROTECTED_SESSION_STATUS_OK, D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
-    D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
+    D3DDDI_MONITORED_FENCE, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS_0,
+    D3DDDI_SYNCHRONIZATIONOBJECTINFO2, D3DKMT_CREATEDEVICE, D3DKMT_CREATEDEVICE_0, D3DKMT_CREATEPROTECTEDSESSION,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_PROTECTED_SESSION_STATUS_OK,
+    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
 };
 use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
 
@@ -45,10 +40,7 @@ const GENERIC_ALL: u32 = 0x1000_0000;
 /// `Shared | NtSecuritySharing` in `D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS`.
 const SHARED_NT: u32 = 0x3;
 /// The default kernel configuration's adapter LUID.
-const ADAPTER_LUID: LUID = LUID {
-    LowPart: 0x1234,
-    HighPart: 0,
-};
+const ADAPTER_LUID: LUID = LUID { LowPart: 0x1234, HighPart: 0 };
 /// The protected session's blobs.
 const DRIVER_BLOB: [u8; 16] = *b"driver-blob-0123";
 const RUNTIME_BLOB: [u8; 8] = *b"runtime!";
@@ -96,25 +88,12 @@ thunk! {
 
 /// `D3DKMTShareObjects` for a list of handles, with no name.
 fn share_objects(objects: &[u32], access: u32, out: &mut HANDLE) -> NTSTATUS {
-    let f: unsafe extern "system" fn(
-        u32,
-        *const u32,
-        *const OBJECT_ATTRIBUTES,
-        u32,
-        *mut HANDLE,
-    ) -> NTSTATUS = exports::D3DKMTShareObjects;
+    let f: unsafe extern "system" fn(u32, *const u32, *const OBJECT_ATTRIBUTES, u32, *mut HANDLE) -> NTSTATUS =
+        exports::D3DKMTShareObjects;
     // SAFETY: `objects` points at `objects.len()` valid handles, NULL object
     // attributes mean no name, and `out` is a valid exclusive out-pointer for
     // the call.
-    unsafe {
-        f(
-            objects.len() as u32,
-            objects.as_ptr(),
-            core::ptr::null(),
-            access,
-            out,
-        )
-    }
+    unsafe { f(objects.len() as u32, objects.as_ptr(), core::ptr::null(), access, out) }
 }
 
 /// Panics (with the emulator's explanation) unless a call succeeded: a failed
@@ -133,20 +112,10 @@ fn ok(status: NTSTATUS, what: &str) {
 
 /// Opens the default adapter and creates a device on it, as the bound process.
 fn open_device() -> u32 {
-    let mut open = D3DKMT_OPENADAPTERFROMLUID {
-        AdapterLuid: ADAPTER_LUID,
-        hAdapter: 0,
-    };
-    ok(
-        open_adapter_from_luid(&mut open),
-        "D3DKMTOpenAdapterFromLuid",
-    );
-    let mut create = D3DKMT_CREATEDEVICE {
-        Anonymous: D3DKMT_CREATEDEVICE_0 {
-            hAdapter: open.hAdapter,
-        },
-        ..Default::default()
-    };
+    let mut open = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: ADAPTER_LUID, hAdapter: 0 };
+    ok(open_adapter_from_luid(&mut open), "D3DKMTOpenAdapterFromLuid");
+    let mut create =
+        D3DKMT_CREATEDEVICE { Anonymous: D3DKMT_CREATEDEVICE_0 { hAdapter: open.hAdapter }, ..Default::default() };
     ok(create_device(&mut create), "D3DKMTCreateDevice");
     create.hDevice
 }
@@ -165,23 +134,15 @@ fn create_fence(device: u32, flags: u32) -> u32 {
         },
         hSyncObject: 0,
     };
-    ok(
-        create_sync_object2(black_box(&mut args)),
-        "D3DKMTCreateSynchronizationObject2",
-    );
+    ok(create_sync_object2(black_box(&mut args)), "D3DKMTCreateSynchronizationObject2");
     args.hSyncObject
 }
 
 /// `D3DKMTDestroySynchronizationObject`.
 #[inline(always)]
 fn destroy_fence(handle: u32) {
-    let args = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
-        hSyncObject: handle,
-    };
-    ok(
-        destroy_sync_object(black_box(&args)),
-        "D3DKMTDestroySynchronizationObject",
-    );
+    let args = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: handle };
+    ok(destroy_sync_object(black_box(&args)), "D3DKMTDestroySynchronizationObject");
 }
 
 /// `D3DKMTCreateProtectedSession` on `device` with `fence` as status fence.
@@ -195,33 +156,21 @@ fn create_session(device: u32, fence: u32) -> u32 {
         PrivateRuntimeDataSize: RUNTIME_BLOB.len() as u32,
         hHandle: 0,
     };
-    ok(
-        create_protected_session(black_box(&mut args)),
-        "D3DKMTCreateProtectedSession",
-    );
+    ok(create_protected_session(black_box(&mut args)), "D3DKMTCreateProtectedSession");
     args.hHandle
 }
 
 /// `D3DKMTDestroyProtectedSession`.
 fn destroy_session(handle: u32) {
     let mut args = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: handle };
-    ok(
-        destroy_protected_session(black_box(&mut args)),
-        "D3DKMTDestroyProtectedSession",
-    );
+    ok(destroy_protected_session(black_box(&mut args)), "D3DKMTDestroyProtectedSession");
 }
 
 /// `D3DKMTQueryProtectedSessionStatus`; returns the status.
 #[inline(always)]
 fn session_status(handle: u32) -> i32 {
-    let mut args = D3DKMT_QUERYPROTECTEDSESSIONSTATUS {
-        hHandle: handle,
-        Status: -1,
-    };
-    ok(
-        query_protected_session_status(black_box(&mut args)),
-        "D3DKMTQueryProtectedSessionStatus",
-    );
+    let mut args = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: handle, Status: -1 };
+    ok(query_protected_session_status(black_box(&mut args)), "D3DKMTQueryProtectedSessionStatus");
     args.Status
 }
 
@@ -266,16 +215,8 @@ impl Bench {
         let flag = args.iter().any(|a| a == "--quick");
         let env = std::env::var("D3DKMT_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         // `cargo bench` passes `--bench`; other flags are ignored too.
-        let filters = args
-            .iter()
-            .filter(|a| !a.starts_with('-'))
-            .map(|a| a.to_lowercase())
-            .collect();
-        Bench {
-            quick: flag || env,
-            filters,
-            rows: Vec::new(),
-        }
+        let filters = args.iter().filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
+        Bench { quick: flag || env, filters, rows: Vec::new() }
     }
 
     /// Whether the workload group `group` (`floor`, `w1` .. `w4`) runs: all
@@ -292,27 +233,16 @@ impl Bench {
     /// Runs `run(iters)` (which returns the time its `iters` operations took,
     /// set-up excluded) once to warm up and then [`REPS`] times, prints a row,
     /// and returns the median ns/op.
-    fn measure(
-        &mut self,
-        name: &str,
-        full_iters: u64,
-        mut run: impl FnMut(u64) -> Duration,
-    ) -> f64 {
+    fn measure(&mut self, name: &str, full_iters: u64, mut run: impl FnMut(u64) -> Duration) -> f64 {
         let iters = self.iters(full_iters);
         black_box(run((iters / 5).max(1)));
-        let ns = (0..REPS)
-            .map(|_| run(iters).as_nanos() as f64 / iters as f64)
-            .collect();
+        let ns = (0..REPS).map(|_| run(iters).as_nanos() as f64 / iters as f64).collect();
         self.push(name, iters, ns)
     }
 
     fn push(&mut self, name: &str, iters: u64, mut ns: Vec<f64>) -> f64 {
         ns.sort_by(f64::total_cmp);
-        let row = Row {
-            name: name.to_string(),
-            iters,
-            ns,
-        };
+        let row = Row { name: name.to_string(), iters, ns };
         print_row(&row);
         let median = row.median();
         self.rows.push(row);
@@ -325,10 +255,7 @@ fn print_header() {
         "{:<48} {:>11} {:>12} {:>10} {:>10} {:>14}",
         "workload", "iters/rep", "median ns/op", "min", "max", "median ops/s"
     );
-    println!(
-        "{}",
-        "-".repeat(48 + 1 + 11 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 14)
-    );
+    println!("{}", "-".repeat(48 + 1 + 11 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 14));
 }
 
 fn print_row(row: &Row) {
@@ -381,7 +308,7 @@ struct Floor {
     lookup: f64,
 }
 
-fn floor(bench: &mut Bench, live: usize, iters: u64) -> Floor {
+fn floor(bench: &mut Bench, live: usize, iters: u64, lookup_iters: u64) -> Floor {
     let slab = Mutex::new(Slab::with_capacity(live + BATCH));
     let mut keys: Vec<usize> = {
         let mut s = slab.lock();
@@ -430,7 +357,7 @@ fn floor(bench: &mut Bench, live: usize, iters: u64) -> Floor {
     });
 
     shuffle(&mut keys, 0x9E37_79B9_7F4A_7C15);
-    let lookup = bench.measure(&format!("floor lookup ({label} live)"), iters, |n| {
+    let lookup = bench.measure(&format!("floor lookup ({label} live)"), lookup_iters, |n| {
         let t = Instant::now();
         let mut i = 0;
         for _ in 0..n {
@@ -443,11 +370,7 @@ fn floor(bench: &mut Bench, live: usize, iters: u64) -> Floor {
         t.elapsed()
     });
     assert_eq!(slab.lock().len(), live);
-    Floor {
-        insert,
-        remove,
-        lookup,
-    }
+    Floor { insert, remove, lookup }
 }
 
 // ---------------------------------------------------------------------------
@@ -467,38 +390,19 @@ fn w1(bench: &mut Bench) -> f64 {
         // A: create the session and share it.
         let session = create_session(device, fence);
         let mut nt_a: HANDLE = core::ptr::null_mut();
-        ok(
-            share_objects(&[session], GENERIC_ALL, &mut nt_a),
-            "D3DKMTShareObjects",
-        );
+        ok(share_objects(&[session], GENERIC_ALL, &mut nt_a), "D3DKMTShareObjects");
         // Hand the NT handle to B.
-        let options = DuplicateOptions {
-            close_source: true,
-            same_access: true,
-        };
-        let nt_b = a
-            .duplicate_nt_handle(NtHandle::from_ptr(nt_a), &b, 0, options)
-            .expect("DuplicateHandle");
+        let options = DuplicateOptions { close_source: true, same_access: true };
+        let nt_b = a.duplicate_nt_handle(NtHandle::from_ptr(nt_a), &b, 0, options).expect("DuplicateHandle");
         {
             // B: query the blob sizes, open, query the status, close.
             let _bound_b = b.enter();
-            let mut info = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE {
-                hNtHandle: nt_b.as_ptr(),
-                ..Default::default()
-            };
-            ok(
-                query_protected_session_info(black_box(&mut info)),
-                "D3DKMTQueryProtectedSessionInfoFromNtHandle",
-            );
+            let mut info =
+                D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE { hNtHandle: nt_b.as_ptr(), ..Default::default() };
+            ok(query_protected_session_info(black_box(&mut info)), "D3DKMTQueryProtectedSessionInfoFromNtHandle");
             debug_assert_eq!(info.PrivateDriverDataSize as usize, DRIVER_BLOB.len());
-            let mut open = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE {
-                hNtHandle: nt_b.as_ptr(),
-                hHandle: 0,
-            };
-            ok(
-                open_protected_session(black_box(&mut open)),
-                "D3DKMTOpenProtectedSessionFromNtHandle",
-            );
+            let mut open = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: nt_b.as_ptr(), hHandle: 0 };
+            ok(open_protected_session(black_box(&mut open)), "D3DKMTOpenProtectedSessionFromNtHandle");
             black_box(session_status(open.hHandle));
             destroy_session(open.hHandle);
         }
@@ -507,23 +411,15 @@ fn w1(bench: &mut Bench) -> f64 {
         destroy_session(session);
     };
 
-    let ns = bench.measure("W1 two-process session round trip", 300_000, |n| {
+    let ns = bench.measure("W1 two-process session round trip", 1_000_000, |n| {
         let t = Instant::now();
         for _ in 0..n {
             round_trip();
         }
         t.elapsed()
     });
-    assert_eq!(
-        a.local_handle_count(),
-        3,
-        "A keeps its adapter, device and fence"
-    );
-    assert_eq!(
-        b.local_handle_count() + b.nt_handle_count(),
-        0,
-        "B keeps nothing"
-    );
+    assert_eq!(a.local_handle_count(), 3, "A keeps its adapter, device and fence");
+    assert_eq!(b.local_handle_count() + b.nt_handle_count(), 0, "B keeps nothing");
     ns
 }
 
@@ -532,17 +428,13 @@ fn w2(bench: &mut Bench, live: usize, iters: u64) -> f64 {
     let kernel = Kernel::new(KernelConfig::default());
     let (process, device, _fences) = process_with_fences(&kernel, live);
     let _bound = process.enter();
-    bench.measure(
-        &format!("W2 fence create+destroy ({} live)", group(live as f64)),
-        iters,
-        |n| {
-            let t = Instant::now();
-            for _ in 0..n {
-                destroy_fence(create_fence(device, 0));
-            }
-            t.elapsed()
-        },
-    )
+    bench.measure(&format!("W2 fence create+destroy ({} live)", group(live as f64)), iters, |n| {
+        let t = Instant::now();
+        for _ in 0..n {
+            destroy_fence(create_fence(device, 0));
+        }
+        t.elapsed()
+    })
 }
 
 /// W3: `D3DKMTQueryProtectedSessionStatus` on a live session.
@@ -553,7 +445,7 @@ fn w3(bench: &mut Bench) -> f64 {
     let device = open_device();
     let fence = create_fence(device, 0);
     let session = create_session(device, fence);
-    bench.measure("W3 query protected-session status", 10_000_000, |n| {
+    bench.measure("W3 query protected-session status", 30_000_000, |n| {
         let t = Instant::now();
         for _ in 0..n {
             let status = session_status(black_box(session));
@@ -567,12 +459,9 @@ fn w3(bench: &mut Bench) -> f64 {
 /// kernel, against the same total work on one thread. Returns the speed-up.
 fn w4(bench: &mut Bench) -> f64 {
     const LIVE: usize = 1_000;
-    let per_thread = bench.iters(2_000_000);
+    let per_thread = bench.iters(2_500_000);
     let kernel = Kernel::new(KernelConfig::default());
-    let workers = [
-        process_with_fences(&kernel, LIVE),
-        process_with_fences(&kernel, LIVE),
-    ];
+    let workers = [process_with_fences(&kernel, LIVE), process_with_fences(&kernel, LIVE)];
     let churn = |device: u32, n: u64| {
         for _ in 0..n {
             destroy_fence(create_fence(device, 0));
@@ -589,9 +478,7 @@ fn w4(bench: &mut Bench) -> f64 {
         t.elapsed()
     };
     black_box(one_thread((per_thread / 5).max(1)));
-    let ns1: Vec<f64> = (0..REPS)
-        .map(|_| one_thread(per_thread).as_nanos() as f64 / (2 * per_thread) as f64)
-        .collect();
+    let ns1: Vec<f64> = (0..REPS).map(|_| one_thread(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
 
     // Two threads, started together; timed from the start barrier to the end
     // barrier, so thread creation and warm-up are outside the window.
@@ -615,20 +502,11 @@ fn w4(bench: &mut Bench) -> f64 {
             t.elapsed()
         })
     };
-    let ns2: Vec<f64> = (0..REPS)
-        .map(|_| two_threads(per_thread).as_nanos() as f64 / (2 * per_thread) as f64)
-        .collect();
+    let ns2: Vec<f64> =
+        (0..REPS).map(|_| two_threads(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
 
-    let one = bench.push(
-        "W4 fence churn, 1 thread (aggregate, 1,000 live)",
-        2 * per_thread,
-        ns1,
-    );
-    let two = bench.push(
-        "W4 fence churn, 2 threads (aggregate, 1,000 live)",
-        2 * per_thread,
-        ns2,
-    );
+    let one = bench.push("W4 fence churn, 1 thread (aggregate, 1,000 live)", 2 * per_thread, ns1);
+    let two = bench.push("W4 fence churn, 2 threads (aggregate, 1,000 live)", 2 * per_thread, ns2);
     // Throughputs are inverses of the aggregate ns/op.
     one / two
 }
@@ -636,11 +514,7 @@ fn w4(bench: &mut Bench) -> f64 {
 // ---------------------------------------------------------------------------
 
 fn verdict(ratio: f64, target: f64, at_most: bool) -> &'static str {
-    let met = if at_most {
-        ratio <= target
-    } else {
-        ratio >= target
-    };
+    let met = if at_most { ratio <= target } else { ratio >= target };
     if met { "met" } else { "missed" }
 }
 
@@ -648,30 +522,18 @@ fn main() {
     let mut bench = Bench::new();
     println!(
         "d3dkmt-emu workloads: median of {REPS} repetitions after a warm-up{}",
-        if bench.quick {
-            " (quick: 1/10 of the iterations)"
-        } else {
-            ""
-        }
+        if bench.quick { " (quick: 1/10 of the iterations)" } else { "" }
     );
     println!();
     print_header();
 
-    let small = bench
-        .selected("floor")
-        .then(|| floor(&mut bench, 1_000, 20_000_000));
-    let large = bench
-        .selected("floor")
-        .then(|| floor(&mut bench, 1_000_000, 10_000_000));
+    let small = bench.selected("floor").then(|| floor(&mut bench, 1_000, 100_000_000, 100_000_000));
+    let large = bench.selected("floor").then(|| floor(&mut bench, 1_000_000, 100_000_000, 15_000_000));
     if bench.selected("w1") {
         w1(&mut bench);
     }
-    let w2_small = bench
-        .selected("w2")
-        .then(|| w2(&mut bench, 1_000, 3_000_000));
-    let w2_large = bench
-        .selected("w2")
-        .then(|| w2(&mut bench, 1_000_000, 2_000_000));
+    let w2_small = bench.selected("w2").then(|| w2(&mut bench, 1_000, 5_000_000));
+    let w2_large = bench.selected("w2").then(|| w2(&mut bench, 1_000_000, 5_000_000));
     let w3_ns = bench.selected("w3").then(|| w3(&mut bench));
     let speedup = bench.selected("w4").then(|| w4(&mut bench));
 
@@ -680,38 +542,15 @@ fn main() {
     println!("{}", "-".repeat(50 + 1 + 8 + 1 + 10 + 1 + 7));
     let pair = |w: Option<f64>, f: &Option<Floor>, g: fn(&Floor) -> f64| Some(w? / g(f.as_ref()?));
     let ratios = [
-        (
-            "W3 / floor lookup (1,000 live)",
-            pair(w3_ns, &small, |f| f.lookup),
-            3.0,
-            true,
-        ),
-        (
-            "W2 / (floor insert + remove) (1,000 live)",
-            pair(w2_small, &small, |f| f.insert + f.remove),
-            3.0,
-            true,
-        ),
-        (
-            "W2 / (floor insert + remove) (1,000,000 live)",
-            pair(w2_large, &large, |f| f.insert + f.remove),
-            3.0,
-            true,
-        ),
-        (
-            "W4 speed-up (2-thread / 1-thread throughput)",
-            speedup,
-            1.7,
-            false,
-        ),
+        ("W3 / floor lookup (1,000 live)", pair(w3_ns, &small, |f| f.lookup), 3.0, true),
+        ("W2 / (floor insert + remove) (1,000 live)", pair(w2_small, &small, |f| f.insert + f.remove), 3.0, true),
+        ("W2 / (floor insert + remove) (1,000,000 live)", pair(w2_large, &large, |f| f.insert + f.remove), 3.0, true),
+        ("W4 speed-up (2-thread / 1-thread throughput)", speedup, 1.7, false),
     ];
     for (name, value, target, at_most) in ratios {
         let target_text = format!("{} {target:.1}x", if at_most { "<=" } else { ">=" });
         match value {
-            Some(v) => println!(
-                "{name:<50} {v:>7.2}x {target_text:>10} {:>7}",
-                verdict(v, target, at_most)
-            ),
+            Some(v) => println!("{name:<50} {v:>7.2}x {target_text:>10} {:>7}", verdict(v, target, at_most)),
             None => println!("{name:<50} {:>8} {target_text:>10} {:>7}", "n/a", "-"),
         }
     }

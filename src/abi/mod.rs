@@ -1,6 +1,6 @@
 //! The C ABI: the `D3DKMT*` exports and the `d3dkmt_emu_*` control API.
 //!
-//! Every export does the same five things, through [`dispatch`]: catch any
+//! Every export does the same five things, through one dispatch function: catch any
 //! panic (it becomes `STATUS_INTERNAL_ERROR`, never an unwind into C); decode
 //! and check its arguments (NULL, sizes, handles) into typed values; call one
 //! safe core function on the calling thread's process; map the error to its
