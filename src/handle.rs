@@ -145,7 +145,13 @@ impl<T> HandleTable<T> {
     }
 
     fn value_of(&self, pos: usize, generation: u32) -> u64 {
-        let index = 1 + (self.offset as u64 + pos as u64) % self.shape.index_space() as u64;
+        // offset < space and pos < space, so one subtraction replaces a `%`.
+        let space = self.shape.index_space() as u64;
+        let mut index = self.offset as u64 + pos as u64;
+        if index >= space {
+            index -= space;
+        }
+        let index = index + 1;
         match self.shape {
             Shape::Local => (((generation % 3) + 1) as u64) << 30 | index << 6,
             Shape::Nt => index << 2,
@@ -167,7 +173,11 @@ impl<T> HandleTable<T> {
         if index == 0 || index > space {
             return None;
         }
-        let pos = (index - 1 + space - self.offset as u64) % space;
+        // index - 1 < space and offset < space: one conditional subtraction.
+        let mut pos = index - 1 + space - self.offset as u64;
+        if pos >= space {
+            pos -= space;
+        }
         ((pos as usize) < self.slots.len()).then_some(pos as usize)
     }
 
@@ -330,6 +340,19 @@ mod tests {
         }
         assert!(t.slots.len() <= (2 * keep.len() + 2).max(MIN_REUSE_DISTANCE), "len {}", t.slots.len());
         for (i, h) in keep.iter().enumerate() {
+            assert_eq!(t.get(*h), Some(&(i as u32)));
+        }
+    }
+
+    #[test]
+    fn numbering_wraps_round_the_index_space() {
+        // Process 256 starts 0xFFFF indices before the end of the space.
+        let mut t = local(256);
+        let handles: Vec<u64> = (0..70_000).map(|i| t.insert(i).unwrap()).collect();
+        let distinct: std::collections::HashSet<u64> = handles.iter().copied().collect();
+        assert_eq!(distinct.len(), handles.len());
+        for (i, h) in handles.iter().enumerate() {
+            assert!(LocalHandle(*h as u32).is_local_shaped(), "{h:#x}");
             assert_eq!(t.get(*h), Some(&(i as u32)));
         }
     }
