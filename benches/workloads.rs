@@ -7,7 +7,9 @@
 //! missed target never fails the run.
 //!
 //! `cargo bench --bench workloads -- --quick` (or `D3DKMT_BENCH_QUICK=1`)
-//! runs ten times fewer iterations, for a CI smoke run. Naming workload
+//! runs ten times fewer iterations, for a CI smoke run. Run without `--bench`
+//! (which `cargo bench` passes), as by `cargo test --benches`, it only checks
+//! that every workload works: a thousandth of the iterations, one repetition. Naming workload
 //! groups (`floor`, `w1`, `w2`, `w3`, `w4`) after `--` runs only those.
 //!
 //! Every D3DKMT call goes through the C ABI: the crate's exported
@@ -175,48 +177,46 @@ fn session_status(handle: u32) -> i32 {
 }
 
 /// A new process of `kernel` with a device and `live` monitored fences on it.
-fn process_with_fences(kernel: &Kernel, live: usize) -> (Process, u32, Vec<u32>) {
+fn process_with_fences(kernel: &Kernel, live: usize) -> (Process, u32) {
     let process = kernel.create_process();
-    let _bound = process.enter();
-    let device = open_device();
-    let fences = (0..live).map(|_| create_fence(device, 0)).collect();
-    drop(_bound);
-    (process, device, fences)
+    let device = process.run(|| {
+        let device = open_device();
+        for _ in 0..live {
+            create_fence(device, 0);
+        }
+        device
+    });
+    (process, device)
 }
 
 // ---------------------------------------------------------------------------
 // The harness.
 // ---------------------------------------------------------------------------
 
-/// One measured workload.
-struct Row {
-    name: String,
-    iters: u64,
-    /// ns per operation, one per repetition, sorted.
-    ns: Vec<f64>,
-}
-
-impl Row {
-    fn median(&self) -> f64 {
-        self.ns[self.ns.len() / 2]
-    }
-}
-
 struct Bench {
-    quick: bool,
+    /// The iteration counts are divided by this.
+    divisor: u64,
+    /// Timed repetitions per workload.
+    reps: usize,
     /// Lower-case workload names given on the command line; empty runs all.
     filters: Vec<String>,
-    rows: Vec<Row>,
 }
 
 impl Bench {
     fn new() -> Bench {
         let args: Vec<String> = std::env::args().skip(1).collect();
-        let flag = args.iter().any(|a| a == "--quick");
+        let quick = args.iter().any(|a| a == "--quick");
         let env = std::env::var("D3DKMT_BENCH_QUICK").is_ok_and(|v| !v.is_empty() && v != "0");
         // `cargo bench` passes `--bench`; other flags are ignored too.
         let filters = args.iter().filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
-        Bench { quick: flag || env, filters, rows: Vec::new() }
+        let (divisor, reps) = if !args.iter().any(|a| a == "--bench") {
+            (1000, 1)
+        } else if quick || env {
+            (10, REPS)
+        } else {
+            (1, REPS)
+        };
+        Bench { divisor, reps, filters }
     }
 
     /// Whether the workload group `group` (`floor`, `w1` .. `w4`) runs: all
@@ -225,50 +225,37 @@ impl Bench {
         self.filters.is_empty() || self.filters.iter().any(|f| f == group)
     }
 
-    /// The iteration count for a workload: `full`, or a tenth in quick mode.
+    /// The iteration count for a workload: `full`, divided in quick and test mode.
     fn iters(&self, full: u64) -> u64 {
-        if self.quick { (full / 10).max(1) } else { full }
+        (full / self.divisor).max(1)
     }
 
     /// Runs `run(iters)` (which returns the time its `iters` operations took,
-    /// set-up excluded) once to warm up and then [`REPS`] times, prints a row,
+    /// set-up excluded) once to warm up and then `reps` times, prints a row,
     /// and returns the median ns/op.
-    fn measure(&mut self, name: &str, full_iters: u64, mut run: impl FnMut(u64) -> Duration) -> f64 {
+    fn measure(&self, name: &str, full_iters: u64, mut run: impl FnMut(u64) -> Duration) -> f64 {
         let iters = self.iters(full_iters);
         black_box(run((iters / 5).max(1)));
-        let ns = (0..REPS).map(|_| run(iters).as_nanos() as f64 / iters as f64).collect();
-        self.push(name, iters, ns)
-    }
-
-    fn push(&mut self, name: &str, iters: u64, mut ns: Vec<f64>) -> f64 {
-        ns.sort_by(f64::total_cmp);
-        let row = Row { name: name.to_string(), iters, ns };
-        print_row(&row);
-        let median = row.median();
-        self.rows.push(row);
-        median
+        let ns = (0..self.reps).map(|_| run(iters).as_nanos() as f64 / iters as f64).collect();
+        report(name, iters, ns)
     }
 }
 
 fn print_header() {
     println!(
-        "{:<48} {:>11} {:>12} {:>10} {:>10} {:>14}",
+        "{:<50} {:>11} {:>12} {:>10} {:>10} {:>14}",
         "workload", "iters/rep", "median ns/op", "min", "max", "median ops/s"
     );
-    println!("{}", "-".repeat(48 + 1 + 11 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 14));
+    println!("{}", "-".repeat(50 + 1 + 11 + 1 + 12 + 1 + 10 + 1 + 10 + 1 + 14));
 }
 
-fn print_row(row: &Row) {
-    let (min, max) = (row.ns[0], row.ns[row.ns.len() - 1]);
-    println!(
-        "{:<48} {:>11} {:>12.1} {:>10.1} {:>10.1} {:>14}",
-        row.name,
-        row.iters,
-        row.median(),
-        min,
-        max,
-        group(1e9 / row.median())
-    );
+/// Prints one workload's row from its per-repetition ns/op, and returns the
+/// median.
+fn report(name: &str, iters: u64, mut ns: Vec<f64>) -> f64 {
+    ns.sort_by(f64::total_cmp);
+    let (min, median, max) = (ns[0], ns[ns.len() / 2], ns[ns.len() - 1]);
+    println!("{name:<50} {iters:>11} {median:>12.1} {min:>10.1} {max:>10.1} {:>14}", group(1e9 / median));
+    median
 }
 
 /// `1234567.8` → `"1,234,568"`.
@@ -308,7 +295,7 @@ struct Floor {
     lookup: f64,
 }
 
-fn floor(bench: &mut Bench, live: usize, iters: u64, lookup_iters: u64) -> Floor {
+fn floor(bench: &Bench, live: usize, iters: u64, lookup_iters: u64) -> Floor {
     let slab = Mutex::new(Slab::with_capacity(live + BATCH));
     let mut keys: Vec<usize> = {
         let mut s = slab.lock();
@@ -378,7 +365,7 @@ fn floor(bench: &mut Bench, live: usize, iters: u64, lookup_iters: u64) -> Floor
 // ---------------------------------------------------------------------------
 
 /// W1: the two-process protected-session round trip.
-fn w1(bench: &mut Bench) -> f64 {
+fn w1(bench: &Bench) -> f64 {
     let kernel = Kernel::new(KernelConfig::default());
     let a = kernel.create_process();
     let b = kernel.create_process();
@@ -420,25 +407,28 @@ fn w1(bench: &mut Bench) -> f64 {
     });
     assert_eq!(a.local_handle_count(), 3, "A keeps its adapter, device and fence");
     assert_eq!(b.local_handle_count() + b.nt_handle_count(), 0, "B keeps nothing");
+    assert!(kernel.protected_sessions().is_empty(), "every session is destroyed");
     ns
 }
 
 /// W2: create + destroy of one monitored fence with `live` other fences.
-fn w2(bench: &mut Bench, live: usize, iters: u64) -> f64 {
+fn w2(bench: &Bench, live: usize, iters: u64) -> f64 {
     let kernel = Kernel::new(KernelConfig::default());
-    let (process, device, _fences) = process_with_fences(&kernel, live);
+    let (process, device) = process_with_fences(&kernel, live);
     let _bound = process.enter();
-    bench.measure(&format!("W2 fence create+destroy ({} live)", group(live as f64)), iters, |n| {
+    let ns = bench.measure(&format!("W2 fence create+destroy ({} live)", group(live as f64)), iters, |n| {
         let t = Instant::now();
         for _ in 0..n {
             destroy_fence(create_fence(device, 0));
         }
         t.elapsed()
-    })
+    });
+    assert_eq!(process.local_handle_count(), live + 2, "the adapter, the device and the live fences");
+    ns
 }
 
 /// W3: `D3DKMTQueryProtectedSessionStatus` on a live session.
-fn w3(bench: &mut Bench) -> f64 {
+fn w3(bench: &Bench) -> f64 {
     let kernel = Kernel::new(KernelConfig::default());
     let process = kernel.create_process();
     let _bound = process.enter();
@@ -457,7 +447,7 @@ fn w3(bench: &mut Bench) -> f64 {
 
 /// W4: W2 at 1,000 live on two threads, each bound to its own process of one
 /// kernel, against the same total work on one thread. Returns the speed-up.
-fn w4(bench: &mut Bench) -> f64 {
+fn w4(bench: &Bench) -> f64 {
     const LIVE: usize = 1_000;
     let per_thread = bench.iters(2_500_000);
     let kernel = Kernel::new(KernelConfig::default());
@@ -471,14 +461,15 @@ fn w4(bench: &mut Bench) -> f64 {
     // One thread: each process's share of the work in turn.
     let one_thread = |n: u64| {
         let t = Instant::now();
-        for (process, device, _) in &workers {
+        for (process, device) in &workers {
             let _bound = process.enter();
             churn(*device, n);
         }
         t.elapsed()
     };
     black_box(one_thread((per_thread / 5).max(1)));
-    let ns1: Vec<f64> = (0..REPS).map(|_| one_thread(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
+    let ns1: Vec<f64> =
+        (0..bench.reps).map(|_| one_thread(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
 
     // Two threads, started together; timed from the start barrier to the end
     // barrier, so thread creation and warm-up are outside the window.
@@ -486,7 +477,7 @@ fn w4(bench: &mut Bench) -> f64 {
         let start = Barrier::new(3);
         let end = Barrier::new(3);
         std::thread::scope(|s| {
-            for (process, device, _) in &workers {
+            for (process, device) in &workers {
                 let (start, end) = (&start, &end);
                 s.spawn(move || {
                     let _bound = process.enter();
@@ -503,10 +494,10 @@ fn w4(bench: &mut Bench) -> f64 {
         })
     };
     let ns2: Vec<f64> =
-        (0..REPS).map(|_| two_threads(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
+        (0..bench.reps).map(|_| two_threads(per_thread).as_nanos() as f64 / (2 * per_thread) as f64).collect();
 
-    let one = bench.push("W4 fence churn, 1 thread (aggregate, 1,000 live)", 2 * per_thread, ns1);
-    let two = bench.push("W4 fence churn, 2 threads (aggregate, 1,000 live)", 2 * per_thread, ns2);
+    let one = report("W4 fence churn, 1 thread (aggregate, 1,000 live)", 2 * per_thread, ns1);
+    let two = report("W4 fence churn, 2 threads (aggregate, 1,000 live)", 2 * per_thread, ns2);
     // Throughputs are inverses of the aggregate ns/op.
     one / two
 }
@@ -519,23 +510,27 @@ fn verdict(ratio: f64, target: f64, at_most: bool) -> &'static str {
 }
 
 fn main() {
-    let mut bench = Bench::new();
+    let bench = Bench::new();
     println!(
-        "d3dkmt-emu workloads: median of {REPS} repetitions after a warm-up{}",
-        if bench.quick { " (quick: 1/10 of the iterations)" } else { "" }
+        "d3dkmt-emu workloads: median of {} repetition(s) after a warm-up{}",
+        bench.reps,
+        match bench.divisor {
+            1 => String::new(),
+            d => format!(" (1/{d} of the iterations: {})", if d == 10 { "quick" } else { "test mode, no --bench" }),
+        }
     );
     println!();
     print_header();
 
-    let small = bench.selected("floor").then(|| floor(&mut bench, 1_000, 100_000_000, 100_000_000));
-    let large = bench.selected("floor").then(|| floor(&mut bench, 1_000_000, 100_000_000, 15_000_000));
+    let small = bench.selected("floor").then(|| floor(&bench, 1_000, 100_000_000, 100_000_000));
+    let large = bench.selected("floor").then(|| floor(&bench, 1_000_000, 100_000_000, 15_000_000));
     if bench.selected("w1") {
-        w1(&mut bench);
+        w1(&bench);
     }
-    let w2_small = bench.selected("w2").then(|| w2(&mut bench, 1_000, 5_000_000));
-    let w2_large = bench.selected("w2").then(|| w2(&mut bench, 1_000_000, 5_000_000));
-    let w3_ns = bench.selected("w3").then(|| w3(&mut bench));
-    let speedup = bench.selected("w4").then(|| w4(&mut bench));
+    let w2_small = bench.selected("w2").then(|| w2(&bench, 1_000, 5_000_000));
+    let w2_large = bench.selected("w2").then(|| w2(&bench, 1_000_000, 5_000_000));
+    let w3_ns = bench.selected("w3").then(|| w3(&bench));
+    let speedup = bench.selected("w4").then(|| w4(&bench));
 
     println!();
     println!("{:<50} {:>8} {:>10} {:>7}", "ratio", "value", "target", "");
