@@ -25,27 +25,19 @@ pub(crate) struct Device {
 /// A device's handle-table entry: the device, and its children's handles.
 pub(crate) struct DeviceEntry {
     pub(crate) device: Arc<Device>,
-    /// Handles of children, pushed on create. A child destroyed on its own
-    /// stays listed until the list is compacted, so entries are checked
-    /// against the table before use.
+    /// Handles of the live children; each child records its place here, so
+    /// it is unlinked in O(1) when destroyed on its own.
     pub(crate) children: Vec<u32>,
-    pub(crate) live_children: usize,
 }
 
 impl ProcessState {
-    /// Links a new child handle to its device.
-    pub(crate) fn add_child(&mut self, device: u32, child: u32) {
+    /// Links a new child handle to its device; returns its place in the list.
+    pub(crate) fn add_child(&mut self, device: u32, child: u32) -> u32 {
         let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) else {
             unreachable!("a child is only created on a device checked under the same lock")
         };
         d.children.push(child);
-        d.live_children += 1;
-        if d.children.len() > 2 * d.live_children + 16 {
-            let mut children = std::mem::take(&mut d.children);
-            children.retain(|&c| self.local.get(c as u64).and_then(LocalEntry::owner) == Some(device));
-            let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) else { unreachable!() };
-            d.children = children;
-        }
+        (d.children.len() - 1) as u32
     }
 
     /// Looks up a device handle of this process.
@@ -65,21 +57,17 @@ impl ProcessState {
         graveyard: &mut Graveyard<LocalEntry>,
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
-        for child in &entry.children {
-            let owned = self.local.get(*child as u64).and_then(LocalEntry::owner) == Some(handle as u32);
-            if !owned {
-                continue;
-            }
-            let is_session = matches!(self.local.get(*child as u64), Some(LocalEntry::ProtectedSession(_)));
-            if is_session && kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles {
-                if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(*child as u64) {
+        let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
+        for &child in &entry.children {
+            if keep_sessions {
+                if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(child as u64) {
                     s.device = None;
+                    continue;
                 }
-                continue;
             }
-            if let Some(e) = self.local.remove(*child as u64) {
-                graveyard.bury(e);
-            }
+            // The device is gone from the table, so this does not unlink.
+            let removed = self.local.remove(child as u64).expect("children are live");
+            graveyard.bury(removed);
         }
         graveyard.bury(LocalEntry::Device(entry));
     }
@@ -95,7 +83,7 @@ impl Process {
             _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
         };
         let device = Arc::new(Device { adapter, _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
-        let entry = DeviceEntry { device, children: Vec::new(), live_children: 0 };
+        let entry = DeviceEntry { device, children: Vec::new() };
         state.insert_local(LocalEntry::Device(entry), &mut graveyard)
     }
 

@@ -195,7 +195,7 @@ impl Kernel {
     /// A session's current status, as the kernel sees it (no process needed).
     pub fn protected_session_status(&self, session: SessionKey) -> KResult<SessionStatus> {
         let found = self.0.sessions.map.lock().get(&session).and_then(Weak::upgrade);
-        found.ok_or(KernelError::BadNtHandle(session.0))?.status()
+        Ok(found.ok_or(KernelError::BadNtHandle(session.0))?.status())
     }
 
     /// Keys of every protected session alive in this kernel, in creation order.

@@ -40,6 +40,22 @@ impl LocalEntry {
             LocalEntry::Adapter(_) | LocalEntry::Device(_) => None,
         }
     }
+
+    fn child_slot(&self) -> u32 {
+        match self {
+            LocalEntry::SyncObject(s) => s.child_slot,
+            LocalEntry::ProtectedSession(s) => s.child_slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) => 0,
+        }
+    }
+
+    fn set_child_slot(&mut self, slot: u32) {
+        match self {
+            LocalEntry::SyncObject(s) => s.child_slot = slot,
+            LocalEntry::ProtectedSession(s) => s.child_slot = slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) => {}
+        }
+    }
 }
 
 pub(crate) struct ProcessState {
@@ -48,6 +64,9 @@ pub(crate) struct ProcessState {
     pub(crate) nt: HandleTable<NtEntry>,
     /// Open handles per adapter index.
     pub(crate) adapter_opens: HashMap<usize, u32>,
+    /// The fake GPU virtual addresses this process hands out next, from a
+    /// block taken from the kernel (so creates do not contend on it).
+    gpu_va: std::ops::Range<u64>,
 }
 
 impl ProcessState {
@@ -67,17 +86,23 @@ impl ProcessState {
             }
         };
         if let Some(device) = owner {
-            self.add_child(device, handle);
+            let slot = self.add_child(device, handle);
+            self.local.get_mut(handle as u64).expect("just inserted").set_child_slot(slot);
         }
         Ok(LocalHandle(handle))
     }
 
-    /// Removes a handle's entry, and unlinks it from its device.
+    /// Removes a handle's entry, and unlinks it from its device in O(1).
     pub(crate) fn remove_local(&mut self, handle: u32) -> Option<LocalEntry> {
         let entry = self.local.remove(handle as u64)?;
         if let Some(device) = entry.owner() {
-            if let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) {
-                d.live_children -= 1;
+            let slot = entry.child_slot();
+            let Some(LocalEntry::Device(d)) = self.local.get_mut(device as u64) else {
+                unreachable!("a child's device outlives it in the table")
+            };
+            d.children.swap_remove(slot as usize);
+            if let Some(&moved) = d.children.get(slot as usize) {
+                self.local.get_mut(moved as u64).expect("children are live").set_child_slot(slot);
             }
         }
         Some(entry)
@@ -85,6 +110,19 @@ impl ProcessState {
 
     /// Inserts an NT entry under a new handle; on failure the entry goes to
     /// `graveyard`.
+    /// A new fake GPU virtual address for a fence value (one page each).
+    pub(crate) fn next_gpu_va(&mut self, kernel: &KernelInner) -> u64 {
+        const PAGE: u64 = 0x1000;
+        const BLOCK: u64 = 4096 * PAGE;
+        if self.gpu_va.is_empty() {
+            let start = kernel.next_gpu_va.fetch_add(BLOCK, std::sync::atomic::Ordering::Relaxed);
+            self.gpu_va = start..start + BLOCK;
+        }
+        let va = self.gpu_va.start;
+        self.gpu_va.start += PAGE;
+        va
+    }
+
     pub(crate) fn insert_nt(&mut self, entry: NtEntry, graveyard: &mut Graveyard<NtEntry>) -> KResult<NtHandle> {
         match self.nt.insert(entry) {
             Ok(h) => Ok(NtHandle(h)),
@@ -96,6 +134,9 @@ impl ProcessState {
     }
 }
 
+/// Aligned to two cache lines so that threads bound to different processes
+/// never share one through neighbouring process state.
+#[repr(align(128))]
 pub(crate) struct ProcessInner {
     pub(crate) pid: ProcessId,
     /// Set by exit, read without the lock by blocked waits.
@@ -136,6 +177,7 @@ impl Process {
                 local: HandleTable::new(Shape::Local, pid.0, p.handle_numbering, p.handle_reuse, p.max_local_handles),
                 nt: HandleTable::new(Shape::Nt, pid.0, p.handle_numbering, p.handle_reuse, p.max_nt_handles),
                 adapter_opens: HashMap::new(),
+                gpu_va: 0..0,
             }),
             live,
         }))

@@ -13,7 +13,7 @@
 //! makes that handle). The KMD's destroy DDI runs when the last reference
 //! goes: every process's session handles and every NT handle.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::Adapter;
@@ -26,7 +26,7 @@ use crate::policy::Policies;
 use crate::process::{LocalEntry, Process, ProcessState};
 use crate::shared::{NtObjectKind, access};
 use crate::sync::{Graveyard, Mutex};
-use crate::sync_object::{SyncKind, SyncObject};
+use crate::sync_object::{SyncKind, SyncObject, WaitHub};
 
 /// A session's life: being created (registered, so the KMD may already set
 /// its status from inside its create DDI), created (with the KMD's handle),
@@ -75,7 +75,12 @@ pub(crate) struct ProtectedSession {
     driver_data: OnceLock<Box<[u8]>>,
     pub(crate) runtime_data: Box<[u8]>,
     state: Mutex<SessionState>,
+    /// The status, as `SessionStatus as u8`: a copy of the one in `state`,
+    /// written under its lock, read without it by status queries.
+    status: AtomicU8,
     kmd: Arc<dyn Kmd>,
+    /// The kernel's waiters, woken when a status change bumps the fence.
+    hub: Arc<WaitHub>,
     registry: Weak<SessionRegistry>,
     _live: LiveToken,
 }
@@ -85,22 +90,29 @@ impl ProtectedSession {
         self.driver_data.get().map_or(&[], |d| d)
     }
 
-    pub(crate) fn status(&self) -> KResult<SessionStatus> {
-        match *self.state.lock() {
-            SessionState::Creating { status } | SessionState::Active { status, .. } => Ok(status),
-            SessionState::Destroyed => Err(KernelError::InvalidParameter("session is destroyed")),
+    /// The status. A session reachable from a handle is never destroyed, so
+    /// this reads the lock-free copy.
+    pub(crate) fn status(&self) -> SessionStatus {
+        match self.status.load(Ordering::Acquire) {
+            0 => SessionStatus::Ok,
+            _ => SessionStatus::Invalid,
         }
     }
 
     pub(crate) fn set_status(&self, status: SessionStatus, policies: &Policies) -> KResult<()> {
-        let old = self.state.lock().set_status(status)?;
+        let old = {
+            let mut state = self.state.lock();
+            let old = state.set_status(status)?;
+            self.status.store(status as u8, Ordering::Release);
+            old
+        };
         let bump = match (old, status) {
             (SessionStatus::Ok, SessionStatus::Invalid) => policies.status_fence_bump.on_invalidate,
             (SessionStatus::Invalid, SessionStatus::Ok) => policies.status_fence_bump.on_revalidate,
             _ => false,
         };
         if bump {
-            self.fence.bump();
+            self.fence.bump(&self.hub);
         }
         Ok(())
     }
@@ -123,6 +135,8 @@ pub(crate) struct SessionEntry {
     /// The device it was created on; `None` when opened from an NT handle
     /// (process-scoped) or kept past its device's destruction.
     pub(crate) device: Option<u32>,
+    /// Its place in the device's child list.
+    pub(crate) child_slot: u32,
 }
 
 /// What `QueryProtectedSessionInfoFromNtHandle` returns: the stored blobs.
@@ -180,7 +194,7 @@ impl Process {
         if fence.kind != SyncKind::MonitoredFence {
             return Err(KernelError::InvalidParameter("hSyncObject is not a monitored fence"));
         }
-        if fence.adapter.index != adapter.index {
+        if fence.adapter != adapter.index {
             return Err(KernelError::InvalidParameter("hSyncObject is on another adapter"));
         }
         if !adapter.config.protected_sessions {
@@ -196,7 +210,9 @@ impl Process {
             driver_data: OnceLock::new(),
             runtime_data: runtime_data.into_boxed_slice(),
             state: Mutex::new(SessionState::Creating { status: SessionStatus::Ok }),
+            status: AtomicU8::new(SessionStatus::Ok as u8),
             kmd: Arc::clone(&kmd),
+            hub: Arc::clone(&kernel.wait_hub),
             registry: Arc::downgrade(&kernel.sessions),
             _live: LiveToken::new(&self.0.live, ObjectKind::ProtectedSession),
         });
@@ -228,7 +244,7 @@ impl Process {
         let mut state = self.lock_live()?;
         // The device may have gone while the KMD ran.
         state.device(device.0)?;
-        let entry = SessionEntry { session, device: Some(device.0) };
+        let entry = SessionEntry { session, device: Some(device.0), child_slot: 0 };
         state.insert_local(LocalEntry::ProtectedSession(entry), &mut graveyard)
     }
 
@@ -246,7 +262,7 @@ impl Process {
     /// `D3DKMTQueryProtectedSessionStatus`.
     pub fn query_protected_session_status(&self, handle: LocalHandle) -> KResult<SessionStatus> {
         let state = self.lock_live()?;
-        state.session_entry(handle.0)?.session.status()
+        Ok(state.session_entry(handle.0)?.session.status())
     }
 
     /// The kernel's key for a session handle of this process: what a test
@@ -304,7 +320,10 @@ impl Process {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
         let session = self.session_from_nt(&state, nt)?;
-        state.insert_local(LocalEntry::ProtectedSession(SessionEntry { session, device: None }), &mut graveyard)
+        state.insert_local(
+            LocalEntry::ProtectedSession(SessionEntry { session, device: None, child_slot: 0 }),
+            &mut graveyard,
+        )
     }
 }
 

@@ -16,7 +16,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
-use crate::adapter::Adapter;
 use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
 use crate::live::{LiveToken, ObjectKind};
@@ -100,7 +99,9 @@ impl WaitHub {
 }
 
 pub(crate) struct SyncObject {
-    pub(crate) adapter: Arc<Adapter>,
+    /// Index of the adapter it was created on (adapters live as long as the
+    /// kernel, so no reference is needed, and none is contended).
+    pub(crate) adapter: usize,
     pub(crate) kind: SyncKind,
     /// Created with `NtSecuritySharing`: `ShareObjects` accepts it.
     pub(crate) nt_shareable: bool,
@@ -108,7 +109,6 @@ pub(crate) struct SyncObject {
     pub(crate) no_signal_max_value_on_tdr: bool,
     value: AtomicU64,
     pub(crate) gpu_va: u64,
-    hub: Arc<WaitHub>,
     _live: LiveToken,
 }
 
@@ -123,21 +123,22 @@ impl SyncObject {
         self.value.as_ptr().cast_const()
     }
 
-    /// Sets the value (or keeps a higher one, per policy) and wakes waiters.
-    pub(crate) fn signal(&self, value: u64, regression: FenceRegression) {
+    /// Sets the value (or keeps a higher one, per policy) and wakes the
+    /// kernel's waiters.
+    pub(crate) fn signal(&self, value: u64, regression: FenceRegression, hub: &WaitHub) {
         match regression {
             FenceRegression::Ignore => {
                 self.value.fetch_max(value, Ordering::SeqCst);
             }
             FenceRegression::Store => self.value.store(value, Ordering::SeqCst),
         }
-        self.hub.notify();
+        hub.notify();
     }
 
     /// Adds one to the value and wakes waiters; returns the new value.
-    pub(crate) fn bump(&self) -> u64 {
+    pub(crate) fn bump(&self, hub: &WaitHub) -> u64 {
         let new = self.value.fetch_add(1, Ordering::SeqCst).wrapping_add(1);
-        self.hub.notify();
+        hub.notify();
         new
     }
 }
@@ -147,6 +148,8 @@ pub(crate) struct SyncEntry {
     pub(crate) object: Arc<SyncObject>,
     /// The device the handle was created or opened on.
     pub(crate) device: u32,
+    /// Its place in the device's child list.
+    pub(crate) child_slot: u32,
     pub(crate) can_signal: bool,
     pub(crate) can_wait: bool,
 }
@@ -191,20 +194,25 @@ impl Process {
         }
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        let adapter = Arc::clone(&state.device(device.0)?.adapter);
-        let kernel = self.kernel_inner();
+        let adapter = state.device(device.0)?.adapter.index;
+        let gpu_va = state.next_gpu_va(self.kernel_inner());
         let object = Arc::new(SyncObject {
             adapter,
             kind: SyncKind::MonitoredFence,
             nt_shareable: flags.nt_security_sharing,
             no_signal_max_value_on_tdr: flags.no_signal_max_value_on_tdr,
             value: AtomicU64::new(initial_value),
-            gpu_va: kernel.next_gpu_va.fetch_add(0x1000, Ordering::Relaxed),
-            hub: Arc::clone(&kernel.wait_hub),
+            gpu_va,
             _live: LiveToken::new(&self.0.live, ObjectKind::SyncObject),
         });
         let (cpu_va, gpu_va) = (object.cpu_va(), object.gpu_va);
-        let entry = SyncEntry { object, device: device.0, can_signal: !flags.no_signal, can_wait: !flags.no_wait };
+        let entry = SyncEntry {
+            object,
+            device: device.0,
+            child_slot: 0,
+            can_signal: !flags.no_signal,
+            can_wait: !flags.no_wait,
+        };
         let handle = state.insert_local(LocalEntry::SyncObject(entry), &mut graveyard)?;
         Ok(MonitoredFence { handle, cpu_va, gpu_va })
     }
@@ -260,9 +268,9 @@ impl Process {
     /// `STATUS_ACCESS_DENIED`.
     pub fn signal_from_cpu(&self, device: LocalHandle, objects: &[(LocalHandle, u64)]) -> KResult<()> {
         let list = self.fence_list(device, objects, 32, true)?;
-        let regression = self.kernel_inner().policies.fence_regression;
+        let kernel = self.kernel_inner();
         for (object, value) in list {
-            object.signal(value, regression);
+            object.signal(value, kernel.policies.fence_regression, &kernel.wait_hub);
         }
         Ok(())
     }
@@ -317,6 +325,7 @@ impl Process {
         let entry = SyncEntry {
             object,
             device: device.0,
+            child_slot: 0,
             can_signal: !flags.no_signal && granted & access::SYNC_SIGNAL != 0,
             can_wait: !flags.no_wait && granted & access::SYNC_WAIT != 0,
         };
