@@ -21,7 +21,6 @@ use std::hint::black_box;
 use std::sync::Barrier;
 use std::time::{Duration, Instant};
 
-use d3dkmt_emu::abi::exports;
 use d3dkmt_emu::{DuplicateOptions, Kernel, KernelConfig, NtHandle, Process};
 use parking_lot::Mutex;
 use slab::Slab;
@@ -34,6 +33,10 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
 };
 use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
+// windows-sys's declarations of the gdi32 imports: on Linux they carry no
+// library, so they resolve to this crate's `#[no_mangle]` exports, as they do
+// for any code written against windows-sys.
+use windows_sys::Wdk::Graphics::Direct3D as exports;
 
 /// Timed repetitions per workload; the median is reported.
 const REPS: usize = 5;

@@ -56,8 +56,10 @@
 //! # Ok::<(), d3dkmt_emu::KernelError>(())
 //! ```
 //!
-//! The same calls through the C ABI are the `D3DKMT*` exports in
-//! [`abi::exports`], acting as the thread's bound process ([`Process::enter`]).
+//! The same calls through the C ABI are the `D3DKMT*` exports, acting as the
+//! thread's bound process ([`Process::enter`]). Rust code written against
+//! windows-sys reaches them through windows-sys's own declarations, which on
+//! Linux name no library and so resolve to this crate's symbols.
 //!
 //! ## What is not (yet)
 //!

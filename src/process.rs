@@ -6,6 +6,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::adapter::Adapter;
@@ -210,7 +211,7 @@ impl Process {
     /// the guard drops, which restores the previous binding. Guards nest.
     #[must_use = "the binding ends when the guard drops"]
     pub fn enter(&self) -> Binding {
-        let previous = CURRENT.with(|c| c.replace(Some(self.clone())));
+        let previous = CURRENT.with(|c| c.replace(Some(Rc::new(self.clone()))));
         let depth = DEPTH.with(|d| {
             d.set(d.get() + 1);
             d.get()
@@ -318,14 +319,16 @@ pub enum HandleKind {
 }
 
 thread_local! {
-    static CURRENT: RefCell<Option<Process>> = const { RefCell::new(None) };
+    /// The bound process. An `Rc` so a call can hold it cheaply (no atomic
+    /// count) while a nested binding, made by a callback, replaces it.
+    static CURRENT: RefCell<Option<Rc<Process>>> = const { RefCell::new(None) };
     /// How many bindings are in force on this thread.
     static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
 /// The binding made by [`Process::enter`]; dropping it restores the previous one.
 pub struct Binding {
-    previous: Option<Option<Process>>,
+    previous: Option<Option<Rc<Process>>>,
     depth: usize,
     thread: std::thread::ThreadId,
     _not_send: std::marker::PhantomData<*const ()>,
@@ -354,14 +357,14 @@ impl Drop for Binding {
 /// The process the calling thread's `D3DKMT*` calls act as: the bound one,
 /// or the default kernel's default process.
 pub fn current() -> Process {
-    CURRENT.with(|c| c.borrow().clone()).unwrap_or_else(|| crate::kernel::default_process().clone())
+    CURRENT.with(|c| c.borrow().as_deref().cloned()).unwrap_or_else(|| crate::kernel::default_process().clone())
 }
 
-/// Runs `f` with the current process without taking a new reference.
+/// Runs `f` with the current process, taking no atomic reference.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
-    let bound = CURRENT.with(|c| c.try_borrow().ok().and_then(|b| b.as_ref().map(|p| Arc::clone(&p.0))));
+    let bound = CURRENT.with(|c| c.try_borrow().ok().and_then(|b| b.clone()));
     match bound {
-        Some(inner) => f(&Process(inner)),
+        Some(process) => f(&process),
         None => f(crate::kernel::default_process()),
     }
 }

@@ -1,8 +1,11 @@
 //! The ABI boundary: bad input is answered, never obeyed; panics do not cross
 //! into C; stubs say what they are; the default kernel needs no set-up.
+//!
+//! The exports are called as code written against windows-sys calls them:
+//! through windows-sys's own declarations, which resolve to our symbols.
+#![allow(unsafe_code, reason = "calls the C ABI as a C or windows-sys client does")]
 
 use d3dkmt_emu::abi::control::*;
-use d3dkmt_emu::abi::exports::*;
 use d3dkmt_emu::{
     CreateSessionArgs, HandleReuse, Kernel, KernelConfig, Kmd, LocalHandle, NtStatus, Policies, SyncFlags,
 };
@@ -17,6 +20,16 @@ use windows_sys::Wdk::Graphics::Direct3D::{
 
 fn status(raw: i32) -> NtStatus {
     NtStatus(raw)
+}
+
+/// Calls a `D3DKMT*` export through windows-sys's declaration.
+macro_rules! call {
+    ($f:ident($($arg:expr),*)) => {
+        // SAFETY: every pointer argument is a reference to a live, aligned,
+        // initialised struct (or NULL where the test means NULL), valid for
+        // the whole call; the export keeps none of them.
+        unsafe { windows_sys::Wdk::Graphics::Direct3D::$f($($arg),*) }
+    };
 }
 
 struct Fixture {
@@ -49,13 +62,13 @@ fn a_panic_becomes_internal_error_and_the_kernel_lives_on() {
     f.kernel.set_kmd(std::sync::Arc::new(PanickingKmd));
     let mut args = D3DKMT_CREATEPROTECTEDSESSION { hDevice: f.device.0, hSyncObject: f.fence.0, ..Default::default() };
     let handles_before = f.process.local_handles();
-    assert_eq!(status(D3DKMTCreateProtectedSession(&mut args)), NtStatus::INTERNAL_ERROR);
+    assert_eq!(status(call!(D3DKMTCreateProtectedSession(&mut args))), NtStatus::INTERNAL_ERROR);
     assert_eq!(args.hHandle, 0, "no output on failure");
     assert_eq!(f.process.local_handles(), handles_before);
     let (_, why) = d3dkmt_emu::last_error().unwrap();
     assert!(why.contains("the fake KMD blew up"), "{why}");
     f.kernel.set_kmd(std::sync::Arc::new(d3dkmt_emu::DefaultKmd));
-    assert_eq!(status(D3DKMTCreateProtectedSession(&mut args)), NtStatus::SUCCESS);
+    assert_eq!(status(call!(D3DKMTCreateProtectedSession(&mut args))), NtStatus::SUCCESS);
 }
 
 #[test]
@@ -63,7 +76,7 @@ fn last_error_names_the_failing_rule_and_clears_on_success() {
     let f = fixture(Policies::default());
     let _bound = f.process.enter();
     let args = D3DKMT_DESTROYDEVICE { hDevice: 0x4000_1234 & !0x3F };
-    assert_eq!(status(D3DKMTDestroyDevice(&args)), NtStatus::INVALID_PARAMETER);
+    assert_eq!(status(call!(D3DKMTDestroyDevice(&args))), NtStatus::INVALID_PARAMETER);
     let (entry, why) = d3dkmt_emu::last_error().unwrap();
     assert_eq!(entry.name(), "D3DKMTDestroyDevice");
     assert!(why.contains("no device"), "{why}");
@@ -71,14 +84,14 @@ fn last_error_names_the_failing_rule_and_clears_on_success() {
     let len = d3dkmt_emu_last_error(buffer.as_mut_ptr(), buffer.len());
     assert!(len > 0 && buffer[0] != 0);
     let ok = D3DKMT_DESTROYDEVICE { hDevice: f.device.0 };
-    assert_eq!(status(D3DKMTDestroyDevice(&ok)), NtStatus::SUCCESS);
+    assert_eq!(status(call!(D3DKMTDestroyDevice(&ok))), NtStatus::SUCCESS);
     assert!(d3dkmt_emu::last_error().is_none());
 }
 
 #[test]
 fn stubs_answer_not_implemented_and_say_so() {
     let mut args = D3DKMT_CREATECONTEXT::default();
-    assert_eq!(status(D3DKMTCreateContext(&mut args)), NtStatus::NOT_IMPLEMENTED);
+    assert_eq!(status(call!(D3DKMTCreateContext(&mut args))), NtStatus::NOT_IMPLEMENTED);
     assert!(d3dkmt_emu::last_error().unwrap().1.contains("D3DKMTCreateContext"));
     let stubs = d3dkmt_emu::support::ENTRY_POINTS.iter().filter(|(_, _, s)| *s == d3dkmt_emu::Support::Stub).count();
     assert!(stubs > 100, "every gdi32 import has a row");
@@ -89,13 +102,19 @@ fn an_unbound_thread_uses_the_default_kernel_with_no_set_up() {
     std::thread::spawn(|| {
         let mut infos = [D3DKMT_ADAPTERINFO::default(); 4];
         let mut args = D3DKMT_ENUMADAPTERS2 { NumAdapters: 4, pAdapters: infos.as_mut_ptr() };
-        assert_eq!(status(D3DKMTEnumAdapters2(&mut args)), NtStatus::SUCCESS);
+        assert_eq!(status(call!(D3DKMTEnumAdapters2(&mut args))), NtStatus::SUCCESS);
         assert_eq!(args.NumAdapters, 1);
         let mut dev = D3DKMT_CREATEDEVICE::default();
         dev.Anonymous.hAdapter = infos[0].hAdapter;
-        assert_eq!(status(D3DKMTCreateDevice(&mut dev)), NtStatus::SUCCESS);
-        assert_eq!(status(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: dev.hDevice })), NtStatus::SUCCESS);
-        assert_eq!(status(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: infos[0].hAdapter })), NtStatus::SUCCESS);
+        assert_eq!(status(call!(D3DKMTCreateDevice(&mut dev))), NtStatus::SUCCESS);
+        assert_eq!(
+            status(call!(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: dev.hDevice }))),
+            NtStatus::SUCCESS
+        );
+        assert_eq!(
+            status(call!(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: infos[0].hAdapter }))),
+            NtStatus::SUCCESS
+        );
         assert_eq!(d3dkmt_emu::current_process(), d3dkmt_emu::kernel::default_process().clone());
     })
     .join()
@@ -109,12 +128,15 @@ fn wrong_type_handles_fail_and_change_nothing() {
     let session = f.process.create_protected_session(f.device, f.fence, b"", b"").unwrap();
     let before = f.process.local_handles();
     let d = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: session.0 };
-    assert_eq!(status(D3DKMTDestroySynchronizationObject(&d)), NtStatus::INVALID_PARAMETER);
+    assert_eq!(status(call!(D3DKMTDestroySynchronizationObject(&d))), NtStatus::INVALID_PARAMETER);
     let mut s = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: f.fence.0 };
-    assert_eq!(status(D3DKMTDestroyProtectedSession(&mut s)), NtStatus::INVALID_PARAMETER);
-    assert_eq!(status(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: f.fence.0 })), NtStatus::INVALID_PARAMETER);
+    assert_eq!(status(call!(D3DKMTDestroyProtectedSession(&mut s))), NtStatus::INVALID_PARAMETER);
+    assert_eq!(
+        status(call!(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: f.fence.0 }))),
+        NtStatus::INVALID_PARAMETER
+    );
     let c = D3DKMT_CLOSEADAPTER { hAdapter: f.device.0 };
-    assert_eq!(status(D3DKMTCloseAdapter(&c)), NtStatus::INVALID_PARAMETER);
+    assert_eq!(status(call!(D3DKMTCloseAdapter(&c))), NtStatus::INVALID_PARAMETER);
     assert_eq!(f.process.local_handles(), before);
 }
 
@@ -125,7 +147,7 @@ fn the_handle_quota_answers_no_memory_and_leaves_the_struct() {
     let mut args = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: f.device.0, ..Default::default() };
     args.Info.Type = D3DDDI_MONITORED_FENCE;
     args.hSyncObject = 0x1ead_beed;
-    assert_eq!(status(D3DKMTCreateSynchronizationObject2(&mut args)), NtStatus::NO_MEMORY);
+    assert_eq!(status(call!(D3DKMTCreateSynchronizationObject2(&mut args))), NtStatus::NO_MEMORY);
     assert_eq!(args.hSyncObject, 0x1ead_beed);
     assert_eq!(f.kernel.live_objects(d3dkmt_emu::ObjectKind::SyncObject), 1, "the failed fence was not kept");
 }
@@ -219,21 +241,21 @@ proptest! {
             pPrivateRuntimeData: blob.as_ptr().cast(), PrivateRuntimeDataSize: size2, hHandle: 7,
         };
         let copy = create;
-        prop_assert!(status(D3DKMTCreateProtectedSession(&mut create)).is_err());
+        prop_assert!(status(call!(D3DKMTCreateProtectedSession(&mut create))).is_err());
         prop_assert_eq!(format!("{:?}", (create.hDevice, create.hSyncObject, create.PrivateDriverDataSize,
             create.PrivateRuntimeDataSize, create.hHandle)), format!("{:?}", (copy.hDevice, copy.hSyncObject,
             copy.PrivateDriverDataSize, copy.PrivateRuntimeDataSize, copy.hHandle)));
         let mut open = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: nt as usize as _, hHandle: 7 };
-        prop_assert_eq!(status(D3DKMTOpenProtectedSessionFromNtHandle(&mut open)), NtStatus::INVALID_HANDLE);
+        prop_assert_eq!(status(call!(D3DKMTOpenProtectedSessionFromNtHandle(&mut open))), NtStatus::INVALID_HANDLE);
         prop_assert_eq!(open.hHandle, 7);
         let mut info = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE {
             hNtHandle: nt as usize as _, PrivateDriverDataSize: size1, PrivateRuntimeDataSize: size2,
             ..Default::default()
         };
-        prop_assert_eq!(status(D3DKMTQueryProtectedSessionInfoFromNtHandle(&mut info)), NtStatus::INVALID_HANDLE);
+        prop_assert_eq!(status(call!(D3DKMTQueryProtectedSessionInfoFromNtHandle(&mut info))), NtStatus::INVALID_HANDLE);
         prop_assert_eq!((info.PrivateDriverDataSize, info.PrivateRuntimeDataSize), (size1, size2));
         let mut query = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: h_device, Status: 9 };
-        prop_assert_eq!(status(D3DKMTQueryProtectedSessionStatus(&mut query)), NtStatus::INVALID_PARAMETER);
+        prop_assert_eq!(status(call!(D3DKMTQueryProtectedSessionStatus(&mut query))), NtStatus::INVALID_PARAMETER);
         prop_assert_eq!(query.Status, 9);
         prop_assert_eq!(f.process.local_handles(), before);
     }

@@ -20,9 +20,11 @@ mod sync;
 #[cfg(feature = "win32-handles")]
 mod win32;
 
-/// Every `D3DKMT*` export, for Rust code that calls the C entry points
-/// directly (tests, benches, code written against windows-sys).
-pub mod exports {
+/// Every `D3DKMT*` export, for the crate's own callers (the conformance
+/// runner). They are not public Rust API: each takes raw pointers, so a safe
+/// Rust path to them would be unsound. Rust code reaches them as C does,
+/// through windows-sys's `unsafe` declarations, which resolve to these symbols.
+pub(crate) mod exports {
     pub use super::adapter::{D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
     pub use super::session::{
