@@ -216,12 +216,7 @@ impl Process {
             d.set(d.get() + 1);
             d.get()
         });
-        Binding {
-            previous: Some(previous),
-            depth,
-            thread: std::thread::current().id(),
-            _not_send: std::marker::PhantomData,
-        }
+        Binding { previous: Some(previous), depth, thread: thread_token(), _not_send: std::marker::PhantomData }
     }
 
     /// Runs `f` with the calling thread bound to this process.
@@ -326,11 +321,19 @@ thread_local! {
     static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
 }
 
+/// Identifies the calling thread while it lives: the address of one of its
+/// thread-locals. (`std::thread::current` would allocate a handle for a
+/// thread C created, which outlives our tests' leak checks.)
+fn thread_token() -> usize {
+    DEPTH.with(|d| d as *const _ as usize)
+}
+
 /// The binding made by [`Process::enter`]; dropping it restores the previous one.
 pub struct Binding {
     previous: Option<Option<Rc<Process>>>,
     depth: usize,
-    thread: std::thread::ThreadId,
+    /// The binding thread (see `thread_token`).
+    thread: usize,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
@@ -339,7 +342,7 @@ impl Binding {
     /// dropping it restores what was in force before it. The C API checks
     /// this before undoing a binding.
     pub fn is_innermost_here(&self) -> bool {
-        self.thread == std::thread::current().id() && DEPTH.with(|d| d.get()) == self.depth
+        self.thread == thread_token() && DEPTH.with(|d| d.get()) == self.depth
     }
 }
 
