@@ -158,6 +158,7 @@ impl<T> HandleTable<T> {
         }
     }
 
+    #[inline]
     fn pos_of(&self, value: u64) -> Option<usize> {
         let index = match self.shape {
             Shape::Local => {
@@ -212,6 +213,7 @@ impl<T> HandleTable<T> {
     }
 
     /// Drops the tag bits Windows ignores in NT handles.
+    #[inline]
     fn normalize(&self, handle: u64) -> u64 {
         match self.shape {
             Shape::Local => handle,
@@ -219,6 +221,7 @@ impl<T> HandleTable<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn get(&self, handle: u64) -> Option<&T> {
         let handle = self.normalize(handle);
         let pos = self.pos_of(handle)?;

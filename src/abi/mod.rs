@@ -60,7 +60,10 @@ pub fn last_error() -> Option<(Entry, String)> {
 fn record(entry: Entry, message: Option<String>) {
     LAST_ERROR.with(|l| {
         if let Ok(mut l) = l.try_borrow_mut() {
-            *l = message.map(|m| (entry, m));
+            // Success after success (the common case) writes nothing.
+            if message.is_some() || l.is_some() {
+                *l = message.map(|m| (entry, m));
+            }
         }
     });
 }
