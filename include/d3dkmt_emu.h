@@ -1180,16 +1180,18 @@ uint32_t d3dkmt_emu_process_handle_count(const d3dkmt_emu_process *process, uint
  * Rules: a binding belongs to the thread that made it. Undo it with
  * d3dkmt_emu_thread_unbind on that same thread, before the thread ends.
  * Bindings nest: binding again while bound switches to the new process,
- * and undoing that binding restores the previous one - so undo bindings in
- * the reverse order they were made. A thread starts unbound, whatever the
+ * and undoing that binding restores the previous one. (Undoing an older
+ * binding first is allowed: the thread keeps acting as its newest binding
+ * still in force.) A thread starts unbound, whatever the
  * binding of the thread that created it. */
 d3dkmt_emu_binding *d3dkmt_emu_thread_bind(const d3dkmt_emu_process *process);
 
 /* Undoes a binding made by d3dkmt_emu_thread_bind on this thread, restoring
  * the binding before it (or none), and frees it. Bindings must be undone on
- * the thread that made them, innermost first: a binding of another thread,
- * or one with a newer binding still in force, is refused with
- * STATUS_INVALID_PARAMETER and left as it is. NULL is ignored (success). */
+ * the thread that made them; they may be undone in any order, and the thread
+ * acts as its newest binding still in force. A binding of another thread is
+ * refused with STATUS_INVALID_PARAMETER and left as it is. NULL is ignored
+ * (success). */
 NTSTATUS d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
 
 /* ---- The fake kernel-mode driver ---- */

@@ -75,6 +75,13 @@ pub enum KernelError {
 }
 
 impl KernelError {
+    /// A failure status from the KMD. A status that counts as success
+    /// (severity success or informational) cannot be a failure: it becomes
+    /// `STATUS_UNSUCCESSFUL`, so the caller never sees success without outputs.
+    pub(crate) fn driver(status: NtStatus) -> KernelError {
+        KernelError::Driver(if status.is_ok() { NtStatus::UNSUCCESSFUL } else { status })
+    }
+
     /// The NTSTATUS the caller sees for this error.
     pub fn status(&self) -> NtStatus {
         match self {

@@ -11,7 +11,7 @@ use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveCounters, ObjectKind};
 use crate::policy::Policies;
 use crate::process::{Process, ProcessId};
-use crate::session::ProtectedSession;
+use crate::session::SessionCore;
 use crate::shared::Namespace;
 use crate::sync::{Mutex, RwLock};
 use crate::sync_object::WaitHub;
@@ -52,7 +52,7 @@ pub(crate) struct KernelInner {
 /// The kernel's session keys → sessions, for the KMD's status callback.
 #[derive(Default)]
 pub(crate) struct SessionRegistry {
-    pub(crate) map: Mutex<HashMap<SessionKey, Weak<ProtectedSession>>>,
+    pub(crate) map: Mutex<HashMap<SessionKey, Weak<SessionCore>>>,
     pub(crate) next: AtomicU64,
 }
 
@@ -63,6 +63,24 @@ pub(crate) struct SessionRegistry {
 /// processes, exists.
 #[derive(Clone)]
 pub struct Kernel(pub(crate) Arc<KernelInner>);
+
+/// A weak reference to a kernel: what a [`Kmd`] keeps to call back into the
+/// kernel that owns it without keeping that kernel alive.
+#[derive(Clone, Debug)]
+pub struct WeakKernel(Weak<KernelInner>);
+
+impl WeakKernel {
+    /// The kernel, if it still exists.
+    pub fn upgrade(&self) -> Option<Kernel> {
+        self.0.upgrade().map(Kernel)
+    }
+}
+
+impl std::fmt::Debug for KernelInner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KernelInner").field("id", &self.id).finish()
+    }
+}
 
 static NEXT_KERNEL_ID: AtomicU64 = AtomicU64::new(1);
 static DEFAULT: OnceLock<(Kernel, Process)> = OnceLock::new();
@@ -94,12 +112,16 @@ impl std::fmt::Debug for Kernel {
 }
 
 impl Kernel {
-    /// A new kernel with the given adapters and policies, with no processes
-    /// but its default process (created on first use).
+    /// A new kernel with the given adapters and policies, and no processes.
+    /// (Only the default kernel has a default process.)
     ///
     /// # Panics
-    /// If two adapters share a LUID, or one has the zero LUID.
+    /// If two adapters share a LUID, one has the zero LUID, a handle quota is
+    /// 0, or a policy status is a success status (it must be a failure).
     pub fn new(config: KernelConfig) -> Kernel {
+        if let Err(why) = config.policies.check() {
+            panic!("bad kernel policies: {why}");
+        }
         for (i, a) in config.adapters.iter().enumerate() {
             assert!(a.luid != Luid::default(), "adapter {i} has the zero LUID");
             assert!(config.adapters[..i].iter().all(|b| b.luid != a.luid), "adapter {i} repeats LUID {:?}", a.luid);
@@ -123,6 +145,11 @@ impl Kernel {
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
         }))
+    }
+
+    /// A weak reference, for a KMD or anything else the kernel owns.
+    pub fn downgrade(&self) -> WeakKernel {
+        WeakKernel(Arc::downgrade(&self.0))
     }
 
     /// A number identifying this kernel within the test binary.
@@ -201,7 +228,8 @@ impl Kernel {
     /// Keys of every protected session alive in this kernel, in creation order.
     pub fn protected_sessions(&self) -> Vec<SessionKey> {
         let map = self.0.sessions.map.lock();
-        let mut keys: Vec<SessionKey> = map.iter().filter(|(_, w)| w.strong_count() > 0).map(|(k, _)| *k).collect();
+        let mut keys: Vec<SessionKey> =
+            map.iter().filter(|(_, w)| w.upgrade().is_some_and(|c| !c.is_destroyed())).map(|(k, _)| *k).collect();
         keys.sort();
         keys
     }

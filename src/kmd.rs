@@ -11,7 +11,7 @@
 //! the KMD is given at create time and passes to the status callback, and the
 //! KMD's own handle, which it returns from create and gets back on destroy.
 
-use crate::{Luid, NtStatus};
+use crate::{Kernel, Luid, NtStatus};
 
 /// The kernel's own handle for a protected session (dxgkrnl's handle, the one
 /// `DxgkCbSetProtectedSessionStatus` takes). Unique within a kernel, never 0.
@@ -43,6 +43,11 @@ impl SessionStatus {
 pub struct CreateSessionArgs<'a> {
     /// The adapter the session's device is on.
     pub adapter: Luid,
+    /// The kernel creating the session, for calls back into it (e.g.
+    /// [`Kernel::set_protected_session_status`]). A KMD that must reach the
+    /// kernel later keeps a [`crate::WeakKernel`], not a `Kernel`: the kernel
+    /// owns its KMD, so a strong reference would keep both alive forever.
+    pub kernel: Kernel,
     /// The kernel's handle for the session, for status callbacks.
     pub session: SessionKey,
     /// The driver blob the UMD passed. The KMD may rewrite it in place; the

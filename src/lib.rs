@@ -97,7 +97,7 @@ pub use abi::last_error;
 pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
-pub use kernel::{Kernel, KernelConfig};
+pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
 pub use live::ObjectKind;
 pub use policy::{

@@ -66,6 +66,23 @@ impl Default for Policies {
     }
 }
 
+impl Policies {
+    /// Checks the policies make sense: statuses that stand for failures are
+    /// failure statuses, and quotas are nonzero.
+    pub fn check(&self) -> Result<(), &'static str> {
+        if self.wrong_nt_object_type.is_ok() {
+            return Err("wrong_nt_object_type must be a failure status");
+        }
+        if self.short_blob_buffer.is_ok() {
+            return Err("short_blob_buffer must be a failure status");
+        }
+        if self.max_local_handles == 0 || self.max_nt_handles == 0 {
+            return Err("handle quotas must be nonzero");
+        }
+        Ok(())
+    }
+}
+
 /// Which protected-session status changes bump the status fence by one.
 ///
 /// The D3D12 spec says the fence is incremented when content becomes invalid,

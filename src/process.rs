@@ -148,8 +148,9 @@ pub(crate) struct ProcessInner {
 }
 
 /// A virtual process: a reference to it. Cloning gives another reference to
-/// the same process; the process lives until its kernel and every reference
-/// are gone, but it stops holding objects when it [exits](Process::exit).
+/// the same process. The kernel holds processes weakly: when the last
+/// reference goes, the process goes too, and its handles with it, as if it
+/// had exited. It stops holding objects when it [exits](Process::exit).
 #[derive(Clone)]
 pub struct Process(pub(crate) Arc<ProcessInner>);
 
@@ -211,12 +212,14 @@ impl Process {
     /// the guard drops, which restores the previous binding. Guards nest.
     #[must_use = "the binding ends when the guard drops"]
     pub fn enter(&self) -> Binding {
-        let previous = CURRENT.with(|c| c.replace(Some(Rc::new(self.clone()))));
-        let depth = DEPTH.with(|d| {
-            d.set(d.get() + 1);
-            d.get()
+        let id = BINDINGS.with(|b| {
+            let mut b = b.borrow_mut();
+            b.next_id += 1;
+            let id = b.next_id;
+            b.stack.push((id, Rc::new(self.clone())));
+            id
         });
-        Binding { previous: Some(previous), depth, thread: thread_token(), _not_send: std::marker::PhantomData }
+        Binding { id, thread: thread_token(), _not_send: std::marker::PhantomData }
     }
 
     /// Runs `f` with the calling thread bound to this process.
@@ -249,10 +252,11 @@ impl Process {
         nt_graveyard.0.extend(state.nt.drain().into_iter().map(|(_, e)| e));
         state.adapter_opens.clear();
         drop(state);
+        // Threads blocked in a CPU wait as this process give up. Before the
+        // drops below, which run KMD callbacks that might panic.
+        self.0.kernel.wait_hub.wake_all();
         drop(nt_graveyard);
         drop(graveyard);
-        // Threads blocked in a CPU wait as this process give up.
-        self.0.kernel.wait_hub.wake_all();
     }
 
     /// True once [`Process::exit`] has run.
@@ -313,59 +317,69 @@ pub enum HandleKind {
     ProtectedSession,
 }
 
+/// A thread's bindings, oldest first; the thread acts as the newest.
+#[derive(Default)]
+struct Bindings {
+    /// `Rc`s so a call can hold its process cheaply (no atomic count) while
+    /// a callback it makes binds or unbinds.
+    stack: Vec<(u64, Rc<Process>)>,
+    next_id: u64,
+}
+
 thread_local! {
-    /// The bound process. An `Rc` so a call can hold it cheaply (no atomic
-    /// count) while a nested binding, made by a callback, replaces it.
-    static CURRENT: RefCell<Option<Rc<Process>>> = const { RefCell::new(None) };
-    /// How many bindings are in force on this thread.
-    static DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    static BINDINGS: RefCell<Bindings> = RefCell::new(Bindings::default());
 }
 
 /// Identifies the calling thread while it lives: the address of one of its
 /// thread-locals. (`std::thread::current` would allocate a handle for a
 /// thread C created, which outlives our tests' leak checks.)
 fn thread_token() -> usize {
-    DEPTH.with(|d| d as *const _ as usize)
+    BINDINGS.with(|b| b as *const _ as usize)
 }
 
-/// The binding made by [`Process::enter`]; dropping it restores the previous one.
+/// The binding made by [`Process::enter`]. Dropping it ends it: the thread
+/// then acts as the newest binding still in force (so guards may be dropped
+/// in any order), or as the default process if none is.
 pub struct Binding {
-    previous: Option<Option<Rc<Process>>>,
-    depth: usize,
+    id: u64,
     /// The binding thread (see `thread_token`).
     thread: usize,
     _not_send: std::marker::PhantomData<*const ()>,
 }
 
 impl Binding {
-    /// True if this is the innermost binding of the calling thread, so that
-    /// dropping it restores what was in force before it. The C API checks
-    /// this before undoing a binding.
-    pub fn is_innermost_here(&self) -> bool {
-        self.thread == thread_token() && DEPTH.with(|d| d.get()) == self.depth
+    /// True if this binding belongs to the calling thread. The C API checks
+    /// this before undoing a binding; a Rust `Binding` cannot leave its thread.
+    pub fn is_on_this_thread(&self) -> bool {
+        self.thread == thread_token()
     }
 }
 
 impl Drop for Binding {
     fn drop(&mut self) {
-        DEPTH.with(|d| d.set(d.get().saturating_sub(1)));
-        if let Some(previous) = self.previous.take() {
-            // The process reference we drop may be the last one; that only
-            // frees handle tables of an exited or orphaned process.
-            let _ours = CURRENT.with(|c| c.replace(previous));
-        }
+        let id = self.id;
+        let ours = BINDINGS.with(|b| {
+            let mut b = b.borrow_mut();
+            let at = b.stack.iter().rposition(|(i, _)| *i == id)?;
+            Some(b.stack.remove(at))
+        });
+        // Dropped after the borrow ends: it may be the process's last
+        // reference, which frees the handle tables of an orphaned process.
+        drop(ours);
     }
 }
 
-/// The process the calling thread's `D3DKMT*` calls act as: the bound one,
-/// or the default kernel's default process.
+/// The process the calling thread's `D3DKMT*` calls act as: the newest
+/// binding's, or the default kernel's default process.
 pub fn current() -> Process {
-    CURRENT.with(|c| c.borrow().as_deref().cloned()).unwrap_or_else(|| crate::kernel::default_process().clone())
+    BINDINGS
+        .with(|b| b.borrow().stack.last().map(|(_, p)| Process::clone(p)))
+        .unwrap_or_else(|| crate::kernel::default_process().clone())
 }
 
 /// Runs `f` with the current process, taking no atomic reference.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
-    let bound = CURRENT.with(|c| c.try_borrow().ok().and_then(|b| b.clone()));
+    let bound = BINDINGS.with(|b| b.try_borrow().ok().and_then(|b| b.stack.last().map(|(_, p)| Rc::clone(p))));
     match bound {
         Some(process) => f(&process),
         None => f(crate::kernel::default_process()),

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock, Weak};
 use crate::adapter::Adapter;
 use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
-use crate::kernel::SessionRegistry;
+use crate::kernel::{Kernel, SessionRegistry};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveToken, ObjectKind};
 use crate::policy::Policies;
@@ -67,29 +67,22 @@ impl SessionState {
     }
 }
 
-pub(crate) struct ProtectedSession {
+/// What the KMD's status callback reaches through the kernel's registry: the
+/// state and the status fence. It has no `Drop`, so a status call that ends
+/// up holding the last reference runs no KMD callback (the destroy DDI lives
+/// in [`ProtectedSession`]'s `Drop`).
+pub(crate) struct SessionCore {
     pub(crate) key: SessionKey,
-    adapter: Arc<Adapter>,
-    pub(crate) fence: Arc<SyncObject>,
-    /// Set once the create DDI returns, as the KMD left it.
-    driver_data: OnceLock<Box<[u8]>>,
-    pub(crate) runtime_data: Box<[u8]>,
     state: Mutex<SessionState>,
     /// The status, as `SessionStatus as u8`: a copy of the one in `state`,
     /// written under its lock, read without it by status queries.
     status: AtomicU8,
-    kmd: Arc<dyn Kmd>,
+    pub(crate) fence: Arc<SyncObject>,
     /// The kernel's waiters, woken when a status change bumps the fence.
     hub: Arc<WaitHub>,
-    registry: Weak<SessionRegistry>,
-    _live: LiveToken,
 }
 
-impl ProtectedSession {
-    pub(crate) fn driver_data(&self) -> &[u8] {
-        self.driver_data.get().map_or(&[], |d| d)
-    }
-
+impl SessionCore {
     /// The status. A session reachable from a handle is never destroyed, so
     /// this reads the lock-free copy.
     pub(crate) fn status(&self) -> SessionStatus {
@@ -97,6 +90,11 @@ impl ProtectedSession {
             0 => SessionStatus::Ok,
             _ => SessionStatus::Invalid,
         }
+    }
+
+    /// True once the destroy DDI has run (or the create failed).
+    pub(crate) fn is_destroyed(&self) -> bool {
+        *self.state.lock() == SessionState::Destroyed
     }
 
     pub(crate) fn set_status(&self, status: SessionStatus, policies: &Policies) -> KResult<()> {
@@ -118,12 +116,32 @@ impl ProtectedSession {
     }
 }
 
+/// A protected session: what handles and NT objects hold. Its `Drop` is the
+/// last reference going: it unregisters the key and runs the destroy DDI.
+pub(crate) struct ProtectedSession {
+    pub(crate) core: Arc<SessionCore>,
+    adapter: Arc<Adapter>,
+    /// Set once the create DDI returns, as the KMD left it.
+    driver_data: OnceLock<Box<[u8]>>,
+    pub(crate) runtime_data: Box<[u8]>,
+    kmd: Arc<dyn Kmd>,
+    registry: Weak<SessionRegistry>,
+    _live: LiveToken,
+}
+
+impl ProtectedSession {
+    pub(crate) fn driver_data(&self) -> &[u8] {
+        self.driver_data.get().map_or(&[], |d| d)
+    }
+}
+
 impl Drop for ProtectedSession {
     fn drop(&mut self) {
         if let Some(registry) = self.registry.upgrade() {
-            registry.map.lock().remove(&self.key);
+            registry.map.lock().remove(&self.core.key);
         }
-        if let Some(kmd_handle) = self.state.get_mut().destroy() {
+        let kmd_handle = self.core.state.lock().destroy();
+        if let Some(kmd_handle) = kmd_handle {
             self.kmd.destroy_protected_session(self.adapter.config.luid, kmd_handle);
         }
     }
@@ -203,39 +221,43 @@ impl Process {
         let (driver_data, runtime_data) = blobs()?;
         let key = SessionKey(kernel.sessions.next.fetch_add(1, Ordering::Relaxed));
         let kmd = Arc::clone(&*kernel.kmd.read());
-        let session = Arc::new(ProtectedSession {
+        let core = Arc::new(SessionCore {
             key,
-            adapter,
-            fence,
-            driver_data: OnceLock::new(),
-            runtime_data: runtime_data.into_boxed_slice(),
             state: Mutex::new(SessionState::Creating { status: SessionStatus::Ok }),
             status: AtomicU8::new(SessionStatus::Ok as u8),
-            kmd: Arc::clone(&kmd),
+            fence,
             hub: Arc::clone(&kernel.wait_hub),
+        });
+        let session = Arc::new(ProtectedSession {
+            core: Arc::clone(&core),
+            adapter,
+            driver_data: OnceLock::new(),
+            runtime_data: runtime_data.into_boxed_slice(),
+            kmd: Arc::clone(&kmd),
             registry: Arc::downgrade(&kernel.sessions),
             _live: LiveToken::new(&self.0.live, ObjectKind::ProtectedSession),
         });
         // Registered before the DDI runs, so the KMD may set the status of
         // the session it is creating, as a real driver may.
-        kernel.sessions.map.lock().insert(key, Arc::downgrade(&session));
+        kernel.sessions.map.lock().insert(key, Arc::downgrade(&core));
         let mut driver_data = driver_data.into_boxed_slice();
         let created = kmd.create_protected_session(&mut CreateSessionArgs {
             adapter: session.adapter.config.luid,
+            kernel: Kernel(Arc::clone(kernel)),
             session: key,
             driver_data: &mut driver_data,
         });
         match created {
             Ok(kmd_handle) => {
                 let _ = session.driver_data.set(driver_data);
-                session.state.lock().activate(kmd_handle);
+                core.state.lock().activate(kmd_handle);
             }
             Err(status) => {
                 // No destroy DDI for a create that failed; dropping the
                 // session unregisters it.
-                session.state.lock().destroy();
+                core.state.lock().destroy();
                 drop(session);
-                return Err(KernelError::Driver(status));
+                return Err(KernelError::driver(status));
             }
         }
         // From here a failure drops the session, which runs the destroy DDI:
@@ -262,20 +284,20 @@ impl Process {
     /// `D3DKMTQueryProtectedSessionStatus`.
     pub fn query_protected_session_status(&self, handle: LocalHandle) -> KResult<SessionStatus> {
         let state = self.lock_live()?;
-        Ok(state.session_entry(handle.0)?.session.status())
+        Ok(state.session_entry(handle.0)?.session.core.status())
     }
 
     /// The kernel's key for a session handle of this process: what a test
     /// acting as the KMD passes to [`crate::Kernel::set_protected_session_status`].
     pub fn protected_session_key(&self, handle: LocalHandle) -> KResult<SessionKey> {
         let state = self.lock_live()?;
-        Ok(state.session_entry(handle.0)?.session.key)
+        Ok(state.session_entry(handle.0)?.session.core.key)
     }
 
     /// The status fence of a session handle of this process, as its current value.
     pub fn protected_session_fence_value(&self, handle: LocalHandle) -> KResult<u64> {
         let state = self.lock_live()?;
-        Ok(state.session_entry(handle.0)?.session.fence.value())
+        Ok(state.session_entry(handle.0)?.session.core.fence.value())
     }
 
     fn session_from_nt(&self, state: &ProcessState, nt: NtHandle) -> KResult<Arc<ProtectedSession>> {

@@ -261,6 +261,10 @@ impl Process {
         options: DuplicateOptions,
     ) -> KResult<NtHandle> {
         if !Arc::ptr_eq(&self.0.kernel, &target.0.kernel) {
+            if options.close_source {
+                // Closed whatever the outcome, as Windows does.
+                let _ = self.close_nt_handle(nt);
+            }
             return Err(KernelError::InvalidParameter("processes belong to different kernels"));
         }
         let mut graveyard = Graveyard::default();

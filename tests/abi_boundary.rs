@@ -262,19 +262,24 @@ proptest! {
 }
 
 #[test]
-fn bindings_are_undone_on_their_thread_innermost_first() {
+fn bindings_are_undone_on_their_own_thread_in_any_order() {
     let ck = d3dkmt_emu_kernel_create(std::ptr::null());
-    let a2 = d3dkmt_emu_process_create(ck);
-    let b2 = d3dkmt_emu_process_create(ck);
-    let outer = d3dkmt_emu_thread_bind(a2);
-    let inner = d3dkmt_emu_thread_bind(b2);
-    assert_eq!(status(d3dkmt_emu_thread_unbind(outer)), NtStatus::INVALID_PARAMETER, "outer before inner");
+    let a = d3dkmt_emu_process_create(ck);
+    let b = d3dkmt_emu_process_create(ck);
+    let (id_a, id_b) = (d3dkmt_emu_process_id(a), d3dkmt_emu_process_id(b));
+    let outer = d3dkmt_emu_thread_bind(a);
+    let inner = d3dkmt_emu_thread_bind(b);
     let inner_addr = inner as usize;
     let other = std::thread::spawn(move || d3dkmt_emu_thread_unbind(inner_addr as *mut _)).join().unwrap();
-    assert_eq!(status(other), NtStatus::INVALID_PARAMETER, "another thread's binding");
-    assert_eq!(status(d3dkmt_emu_thread_unbind(inner)), NtStatus::SUCCESS);
+    assert_eq!(status(other), NtStatus::INVALID_PARAMETER, "another thread's binding is refused");
+    assert_eq!(d3dkmt_emu::current_process().id().0, id_b);
+    // The outer binding ends first: the thread still acts as the inner one.
     assert_eq!(status(d3dkmt_emu_thread_unbind(outer)), NtStatus::SUCCESS);
-    d3dkmt_emu_process_release(a2);
-    d3dkmt_emu_process_release(b2);
+    assert_eq!(d3dkmt_emu::current_process().id().0, id_b);
+    assert_eq!(status(d3dkmt_emu_thread_unbind(inner)), NtStatus::SUCCESS);
+    assert_eq!(d3dkmt_emu::current_process(), d3dkmt_emu::kernel::default_process().clone());
+    let _ = id_a;
+    d3dkmt_emu_process_release(a);
+    d3dkmt_emu_process_release(b);
     d3dkmt_emu_kernel_release(ck);
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use d3dkmt_emu::{
     CreateSessionArgs, DeviceDestroySessions, DuplicateOptions, Kernel, KernelConfig, Kmd, LocalHandle, Luid, NtStatus,
-    ObjectKind, Policies, Process, SessionKey, SessionStatus, SyncFlags, access,
+    ObjectKind, Policies, Process, SessionKey, SessionStatus, SyncFlags, WeakKernel, access,
 };
 
 const SHARED_NT: SyncFlags = SyncFlags {
@@ -24,7 +24,7 @@ struct RecordingKmd {
     created: Mutex<Vec<(SessionKey, Vec<u8>)>>,
     destroyed: Mutex<Vec<u64>>,
     fail_with: Mutex<Option<NtStatus>>,
-    kernel: Mutex<Option<Kernel>>,
+    kernel: Mutex<Option<WeakKernel>>,
     status_during_destroy: Mutex<Vec<NtStatus>>,
 }
 
@@ -44,7 +44,7 @@ impl Kmd for RecordingKmd {
         self.destroyed.lock().unwrap().push(kmd_session);
         // A KMD must not set the status of a session being destroyed; if it
         // does, the kernel refuses.
-        if let Some(kernel) = self.kernel.lock().unwrap().as_ref() {
+        if let Some(kernel) = self.kernel.lock().unwrap().as_ref().and_then(WeakKernel::upgrade) {
             let key = SessionKey(kmd_session - 0x5E55_0000);
             let r = kernel.set_protected_session_status(key, SessionStatus::Invalid);
             self.status_during_destroy.lock().unwrap().push(r.map_or_else(|e| e.status(), |()| NtStatus::SUCCESS));
@@ -65,7 +65,7 @@ struct Setup {
 fn setup_with(policies: Policies) -> Setup {
     let kernel = Kernel::new(KernelConfig { policies, ..KernelConfig::default() });
     let kmd = Arc::new(RecordingKmd::default());
-    *kmd.kernel.lock().unwrap() = Some(kernel.clone());
+    *kmd.kernel.lock().unwrap() = Some(kernel.downgrade());
     kernel.set_kmd(kmd.clone());
     let a = kernel.create_process();
     let b = kernel.create_process();
@@ -287,12 +287,11 @@ fn many_kernels_on_many_threads_stay_isolated() {
 
 /// A KMD that reports the session INVALID from inside its own create DDI, as
 /// a driver that detects tampering at once may.
-struct InvalidAtBirth(Mutex<Option<Kernel>>);
+struct InvalidAtBirth;
 
 impl Kmd for InvalidAtBirth {
     fn create_protected_session(&self, args: &mut CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
-        let kernel = self.0.lock().unwrap().clone().unwrap();
-        kernel.set_protected_session_status(args.session, SessionStatus::Invalid).map_err(|e| e.status())?;
+        args.kernel.set_protected_session_status(args.session, SessionStatus::Invalid).map_err(|e| e.status())?;
         Ok(1)
     }
 }
@@ -300,7 +299,7 @@ impl Kmd for InvalidAtBirth {
 #[test]
 fn the_kmd_may_set_the_status_of_the_session_it_is_creating() {
     let kernel = Kernel::new(KernelConfig::default());
-    kernel.set_kmd(Arc::new(InvalidAtBirth(Mutex::new(Some(kernel.clone())))));
+    kernel.set_kmd(Arc::new(InvalidAtBirth));
     let p = kernel.create_process();
     let device = p.create_device(p.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap()).unwrap();
     let fence = p.create_monitored_fence(device, SyncFlags::default(), 0).unwrap().handle;

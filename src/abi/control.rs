@@ -142,10 +142,7 @@ fn config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
 }
 
 fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
-    if c.struct_size as usize != size_of::<d3dkmt_emu_kernel_config>()
-        || c.max_local_handles == 0
-        || c.max_nt_handles == 0
-    {
+    if c.struct_size as usize != size_of::<d3dkmt_emu_kernel_config>() {
         return None;
     }
     let adapters = ptr::read_array(c.adapters, c.adapter_count as usize)?;
@@ -202,6 +199,7 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
             DuplicateAccess::AsRequested
         },
     };
+    policies.check().ok()?;
     Some(KernelConfig { adapters: configs, policies })
 }
 
@@ -283,7 +281,7 @@ pub extern "C" fn d3dkmt_emu_process_release(process: *mut d3dkmt_emu_process) {
 }
 
 /// Binds the calling thread to `process` until `d3dkmt_emu_thread_unbind`;
-/// bindings nest and must be undone in reverse order on the same thread.
+/// bindings nest, and are undone on the thread that made them.
 #[unsafe(no_mangle)]
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_thread_bind(process: *const d3dkmt_emu_process) -> *mut d3dkmt_emu_binding {
@@ -293,16 +291,16 @@ pub extern "C" fn d3dkmt_emu_thread_bind(process: *const d3dkmt_emu_process) -> 
     })
 }
 
-/// Ends a binding, restoring the one before it. A binding of another thread,
-/// or not the innermost, is refused (`STATUS_INVALID_PARAMETER`) and left in
-/// force. NULL is ignored.
+/// Ends a binding; the thread then acts as its newest binding still in
+/// force. A binding of another thread is refused (`STATUS_INVALID_PARAMETER`)
+/// and left in force. NULL is ignored.
 #[unsafe(no_mangle)]
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_thread_unbind(binding: *mut d3dkmt_emu_binding) -> NTSTATUS {
     guarded(NtStatus::INTERNAL_ERROR.0, || {
         match ptr::in_ref(binding) {
             None => return NtStatus::SUCCESS.0,
-            Some(b) if !b.0.is_innermost_here() => return NtStatus::INVALID_PARAMETER.0,
+            Some(b) if !b.0.is_on_this_thread() => return NtStatus::INVALID_PARAMETER.0,
             Some(_) => {}
         }
         drop(ptr::take_box(binding));

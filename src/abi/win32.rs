@@ -71,8 +71,17 @@ pub extern "system" fn DuplicateHandle(
 ) -> BOOL {
     let status = dispatch(Entry::DuplicateHandle, |process| {
         let from = process_from_handle(process, source_process)?;
-        let to = process_from_handle(process, target_process)?;
         let options = DuplicateOptions::from_bits(options)?;
+        let to = match process_from_handle(process, target_process) {
+            Ok(to) => to,
+            Err(e) => {
+                if options.close_source {
+                    // Closed whatever the outcome, as Windows does.
+                    let _ = from.close_nt_handle(NtHandle::from_ptr(source));
+                }
+                return Err(e);
+            }
+        };
         if target.is_null() && !options.close_source {
             return Err(KernelError::InvalidParameter("NULL lpTargetHandle"));
         }

@@ -1,0 +1,196 @@
+//! Regressions found by the second review of the core, each a bug once.
+#![allow(unsafe_code, reason = "one test calls the C ABI as a windows-sys client does")]
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use d3dkmt_emu::{
+    CreateSessionArgs, DuplicateOptions, Kernel, KernelConfig, Kmd, Luid, NtStatus, SessionStatus, SyncFlags, access,
+};
+
+const SHARED_NT: SyncFlags = SyncFlags {
+    shared: true,
+    nt_security_sharing: true,
+    cross_adapter: false,
+    no_signal: false,
+    no_wait: false,
+    no_signal_max_value_on_tdr: false,
+};
+
+/// kmd.rs: "an implementation may call back into the kernel (for example
+/// Kernel::set_protected_session_status)". A Rust KMD can only do that by
+/// holding a `Kernel`, and the kernel holds its KMD: a cycle that never frees.
+struct CallbackKmd {
+    kernel: Mutex<Option<d3dkmt_emu::WeakKernel>>,
+    dropped: Arc<AtomicBool>,
+}
+impl Kmd for CallbackKmd {
+    fn destroy_protected_session(&self, _: Luid, _: u64) {
+        // What a KMD keeps the weak reference for: reaching its kernel later.
+        let kernel = self.kernel.lock().unwrap().as_ref().and_then(|w| w.upgrade());
+        assert!(kernel.is_some());
+    }
+}
+impl Drop for CallbackKmd {
+    fn drop(&mut self) {
+        self.dropped.store(true, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn a_kmd_holding_a_weak_kernel_lets_it_go() {
+    let dropped = Arc::new(AtomicBool::new(false));
+    {
+        let k = Kernel::new(KernelConfig::default());
+        let kmd = Arc::new(CallbackKmd { kernel: Mutex::new(Some(k.downgrade())), dropped: dropped.clone() });
+        k.set_kmd(kmd);
+        let p = k.create_process();
+        let dev = p.create_device(p.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+        let f = p.create_monitored_fence(dev, SyncFlags::default(), 0).unwrap().handle;
+        p.create_protected_session(dev, f, b"", b"").unwrap();
+        p.exit(); // runs the destroy DDI, which reaches the kernel
+    } // every reference the test holds is gone
+    assert!(dropped.load(Ordering::SeqCst), "the kernel (and its KMD) were never freed: Kernel -> Kmd -> Kernel");
+}
+
+/// process.rs: "the returned guard restores the previous binding". Dropped in
+/// creation order (as struct fields are), the thread stays bound to `a` for good.
+#[test]
+fn bindings_dropped_in_creation_order_unbind_the_thread() {
+    let k = Kernel::new(KernelConfig::default());
+    let (a, b) = (k.create_process(), k.create_process());
+    struct Both {
+        _first: d3dkmt_emu::Binding,
+        _second: d3dkmt_emu::Binding,
+    }
+    let before = d3dkmt_emu::current_process();
+    {
+        let first = a.enter();
+        let second = b.enter();
+        let _both = Both { _first: first, _second: second };
+    }
+    assert_eq!(d3dkmt_emu::current_process(), before, "thread still acts as {:?}", d3dkmt_emu::current_process());
+}
+
+/// shared.rs: "close_source: close the source handle, even if the duplicate fails".
+#[test]
+fn close_source_closes_even_when_the_target_is_in_another_kernel() {
+    let k1 = Kernel::new(KernelConfig::default());
+    let k2 = Kernel::new(KernelConfig::default());
+    let (a, other) = (k1.create_process(), k2.create_process());
+    let dev = a.create_device(a.open_adapter_from_luid(k1.adapter_luids()[0]).unwrap()).unwrap();
+    let f = a.create_monitored_fence(dev, SHARED_NT, 0).unwrap().handle;
+    let nt = a.share_objects(&[f], None, access::GENERIC_ALL).unwrap();
+    let opts = DuplicateOptions { close_source: true, same_access: true };
+    assert!(a.duplicate_nt_handle(nt, &other, 0, opts).is_err());
+    assert_eq!(a.nt_handle_count(), 0, "DUPLICATE_CLOSE_SOURCE left the source handle open");
+}
+
+/// A KMD whose destroy DDI panics (an assert in test code) during exit: exit's
+/// wake-up of blocked waiters is skipped, so a waiter of the exited process hangs.
+struct PanicOnDestroy;
+impl Kmd for PanicOnDestroy {
+    fn destroy_protected_session(&self, _: Luid, _: u64) {
+        panic!("KMD assertion failed in destroy");
+    }
+}
+
+#[test]
+fn a_panicking_destroy_ddi_in_exit_still_wakes_blocked_waiters() {
+    let k = Kernel::new(KernelConfig::default());
+    k.set_kmd(Arc::new(PanicOnDestroy));
+    let a = k.create_process();
+    let dev = a.create_device(a.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+    let f = a.create_monitored_fence(dev, SyncFlags::default(), 0).unwrap().handle;
+    let _s = a.create_protected_session(dev, f, b"", b"").unwrap();
+    let a2 = a.clone();
+    let waiter = std::thread::spawn(move || a2.wait_from_cpu(dev, &[(f, u64::MAX)], false));
+    std::thread::sleep(Duration::from_millis(50));
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| a.exit()));
+    assert!(a.has_exited());
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(waiter.is_finished(), "the waiter of the exited process is still blocked");
+}
+
+/// A KMD create failure whose status is not an NT error (e.g. STATUS_PENDING
+/// or a policy set to SUCCESS) comes back as success with hHandle unwritten.
+struct PendingKmd;
+impl Kmd for PendingKmd {
+    fn create_protected_session(&self, _: &mut CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
+        Err(NtStatus::PENDING)
+    }
+}
+
+#[test]
+fn a_success_status_from_the_kmd_is_not_passed_off_as_success() {
+    use windows_sys::Wdk::Graphics::Direct3D::D3DKMT_CREATEPROTECTEDSESSION;
+    let k = Kernel::new(KernelConfig::default());
+    k.set_kmd(Arc::new(PendingKmd));
+    let p = k.create_process();
+    let dev = p.create_device(p.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+    let f = p.create_monitored_fence(dev, SyncFlags::default(), 0).unwrap().handle;
+    let _g = p.enter();
+    let mut args =
+        D3DKMT_CREATEPROTECTEDSESSION { hDevice: dev.0, hSyncObject: f.0, hHandle: 0x1ead_beed, ..Default::default() };
+    // SAFETY: `args` is a live, initialised struct for the whole call.
+    let st = NtStatus(unsafe { windows_sys::Wdk::Graphics::Direct3D::D3DKMTCreateProtectedSession(&mut args) });
+    assert!(
+        st.is_err() || args.hHandle != 0x1ead_beed,
+        "status {st} is NT_SUCCESS but hHandle was never written (no session exists)"
+    );
+}
+
+/// kmd.rs / header: the destroy DDI runs on the thread whose call released the
+/// last reference (a D3DKMT* call, nt_close, exit, process release), and the
+/// status callback may be called from the KMD. But `set_protected_session_status`
+/// upgrades the registry's Weak: if the last handle goes meanwhile, the destroy
+/// DDI runs *inside the KMD's own status callback*, re-entering the KMD.
+struct ThreadRecordingKmd {
+    destroy_threads: Mutex<Vec<std::thread::ThreadId>>,
+}
+impl Kmd for ThreadRecordingKmd {
+    fn destroy_protected_session(&self, _: Luid, _: u64) {
+        self.destroy_threads.lock().unwrap().push(std::thread::current().id());
+    }
+}
+
+#[test]
+fn the_destroy_ddi_never_runs_inside_a_status_callback() {
+    let k = Kernel::new(KernelConfig::default());
+    let kmd = Arc::new(ThreadRecordingKmd { destroy_threads: Mutex::new(Vec::new()) });
+    k.set_kmd(kmd.clone());
+    let p = k.create_process();
+    let dev = p.create_device(p.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+    let f = p.create_monitored_fence(dev, SyncFlags::default(), 0).unwrap().handle;
+    let main = std::thread::current().id();
+    let mut inside_callback = 0;
+    for _ in 0..3_000 {
+        let s = p.create_protected_session(dev, f, b"", b"").unwrap();
+        let key = p.protected_session_key(s).unwrap();
+        let k2 = k.clone();
+        let go = Arc::new(std::sync::Barrier::new(2));
+        let go2 = go.clone();
+        let kmd_thread = std::thread::spawn(move || {
+            go2.wait();
+            let mut st = SessionStatus::Invalid;
+            while k2.set_protected_session_status(key, st).is_ok() {
+                st = if st == SessionStatus::Ok { SessionStatus::Invalid } else { SessionStatus::Ok };
+            }
+            std::thread::current().id()
+        });
+        go.wait();
+        p.destroy_protected_session(s).unwrap();
+        let kmd_id = kmd_thread.join().unwrap();
+        let last = *kmd.destroy_threads.lock().unwrap().last().unwrap();
+        if last == kmd_id {
+            inside_callback += 1;
+        } else {
+            assert_eq!(last, main);
+        }
+        if inside_callback > 0 {
+            break;
+        }
+    }
+    assert_eq!(inside_callback, 0, "the destroy DDI ran inside set_protected_session_status on the KMD's thread");
+}
