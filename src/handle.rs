@@ -19,6 +19,13 @@
 //!   [`HandleReuse::Never`] a slot is never reused and stale handles fail
 //!   forever, at the cost of a lifetime quota of 2^24 handles per process.
 //!
+//! - Under [`HandleNumbering::PerProcessRanges`] (the default) each table
+//!   takes its index space in chunks (4,096 D3DKMT or 65,536 NT indices) from
+//!   a pool its kernel shares among processes, so no two live processes ever
+//!   hold the same value, and a handle passed to the wrong process names
+//!   nothing there. The pool has 4,095 chunks of each kind: that many
+//!   processes with handles at once, or 16.7 million D3DKMT handles in all.
+//!
 //! Lookups check the whole stored value, so a handle of another kind, of
 //! another process, or with the wrong `unique` bits is simply absent.
 
@@ -85,26 +92,68 @@ pub(crate) enum Shape {
 }
 
 impl Shape {
-    /// How many distinct indices exist (index 0 is never used).
-    const fn index_space(self) -> u32 {
+    /// log2 of the indices in one chunk of the index space.
+    const fn chunk_bits(self) -> u32 {
         match self {
-            Shape::Local => (1 << 24) - 1,
-            Shape::Nt => (1 << 28) - 1,
+            Shape::Local => 12,
+            Shape::Nt => 16,
         }
     }
 
-    /// Where process `pid`'s numbering starts, so that the handles of two
-    /// processes differ and one leaked across processes fails.
-    fn start_offset(self, pid: u32, numbering: HandleNumbering) -> u32 {
-        match numbering {
-            HandleNumbering::Shared => 0,
-            HandleNumbering::PerProcessRanges => {
-                let stride = match self {
-                    Shape::Local => 0x1_0000,
-                    Shape::Nt => 0x100,
-                };
-                (pid.wrapping_sub(1).wrapping_mul(stride)) % self.index_space()
-            }
+    /// How many whole chunks fit in the index space (index 0 is never used:
+    /// chunk `c`, offset `o` is index `1 + (c << bits) + o`).
+    pub(crate) const fn chunks(self) -> u32 {
+        let space: u32 = match self {
+            Shape::Local => (1 << 24) - 1,
+            Shape::Nt => (1 << 28) - 1,
+        };
+        space >> self.chunk_bits()
+    }
+}
+
+/// Hands out chunks of one shape's index space to the tables of one kernel.
+/// A chunk belongs to one table at a time, so no two processes ever hold the
+/// same handle value, and one passed to the wrong process names nothing
+/// there. Freed chunks go to the back of a queue, so a process's values are
+/// not soon reused by another.
+pub(crate) struct ChunkPool {
+    shape: Shape,
+    state: crate::sync::Mutex<(u32, std::collections::VecDeque<u32>)>,
+}
+
+impl ChunkPool {
+    pub(crate) fn new(shape: Shape) -> ChunkPool {
+        ChunkPool { shape, state: crate::sync::Mutex::new((0, std::collections::VecDeque::new())) }
+    }
+
+    fn take(&self) -> Option<u32> {
+        let mut state = self.state.lock();
+        if state.0 < self.shape.chunks() {
+            state.0 += 1;
+            return Some(state.0 - 1);
+        }
+        state.1.pop_front()
+    }
+
+    fn give_back(&self, chunks: impl IntoIterator<Item = u32>) {
+        self.state.lock().1.extend(chunks);
+    }
+}
+
+/// Where a table gets its chunks.
+pub(crate) enum Numbering {
+    /// From the kernel's pool: values unique across processes.
+    Pool(std::sync::Arc<ChunkPool>),
+    /// Its own: every process numbers alike, as on Windows.
+    Private { next: u32 },
+}
+
+impl Numbering {
+    /// The numbering a policy asks for.
+    pub(crate) fn for_policy(policy: HandleNumbering, pool: &std::sync::Arc<ChunkPool>) -> Numbering {
+        match policy {
+            HandleNumbering::PerProcessRanges => Numbering::Pool(std::sync::Arc::clone(pool)),
+            HandleNumbering::Shared => Numbering::Private { next: 0 },
         }
     }
 }
@@ -120,22 +169,29 @@ pub(crate) struct HandleTable<T> {
     slots: Vec<Slot<T>>,
     cursor: usize,
     live: usize,
-    offset: u32,
     shape: Shape,
     reuse: HandleReuse,
+    /// The quota, in slots.
     capacity: usize,
+    numbering: Numbering,
+    /// Our n-th chunk's number in the index space.
+    chunks: Vec<u32>,
+    /// Index-space chunk number → our chunk number + 1 (0: not ours).
+    owner: Vec<u32>,
 }
 
 impl<T> HandleTable<T> {
-    pub(crate) fn new(shape: Shape, pid: u32, numbering: HandleNumbering, reuse: HandleReuse, quota: u32) -> Self {
+    pub(crate) fn new(shape: Shape, numbering: Numbering, reuse: HandleReuse, quota: u32) -> Self {
         HandleTable {
             slots: Vec::new(),
             cursor: 0,
             live: 0,
-            offset: shape.start_offset(pid, numbering),
             shape,
             reuse,
-            capacity: quota.min(shape.index_space()) as usize,
+            capacity: quota as usize,
+            numbering,
+            chunks: Vec::new(),
+            owner: Vec::new(),
         }
     }
 
@@ -145,13 +201,9 @@ impl<T> HandleTable<T> {
     }
 
     fn value_of(&self, pos: usize, generation: u32) -> u64 {
-        // offset < space and pos < space, so one subtraction replaces a `%`.
-        let space = self.shape.index_space() as u64;
-        let mut index = self.offset as u64 + pos as u64;
-        if index >= space {
-            index -= space;
-        }
-        let index = index + 1;
+        let bits = self.shape.chunk_bits();
+        let chunk = self.chunks[pos >> bits] as u64;
+        let index = 1 + (chunk << bits) + (pos as u64 & ((1 << bits) - 1));
         match self.shape {
             Shape::Local => (((generation % 3) + 1) as u64) << 30 | index << 6,
             Shape::Nt => index << 2,
@@ -170,32 +222,50 @@ impl<T> HandleTable<T> {
             // The low two bits of an NT handle are tag bits Windows ignores.
             Shape::Nt => (value & !3) >> 2,
         };
-        let space = self.shape.index_space() as u64;
-        if index == 0 || index > space {
-            return None;
+        let index = index.checked_sub(1)?;
+        let bits = self.shape.chunk_bits();
+        let ours = *self.owner.get(usize::try_from(index >> bits).ok()?)?;
+        let pos = ((ours.checked_sub(1)? as usize) << bits) | (index as usize & ((1 << bits) - 1));
+        (pos < self.slots.len()).then_some(pos)
+    }
+
+    /// Makes room for one more slot: a new chunk when the last one is full.
+    fn grow(&mut self) -> bool {
+        if self.slots.len() >= self.capacity {
+            return false;
         }
-        // index - 1 < space and offset < space: one conditional subtraction.
-        let mut pos = index - 1 + space - self.offset as u64;
-        if pos >= space {
-            pos -= space;
+        let bits = self.shape.chunk_bits();
+        if self.slots.len() == self.chunks.len() << bits {
+            let chunk = match &mut self.numbering {
+                Numbering::Pool(pool) => pool.take(),
+                Numbering::Private { next } => (*next < self.shape.chunks()).then(|| {
+                    *next += 1;
+                    *next - 1
+                }),
+            };
+            let Some(chunk) = chunk else { return false };
+            if self.owner.len() <= chunk as usize {
+                self.owner.resize(chunk as usize + 1, 0);
+            }
+            self.chunks.push(chunk);
+            self.owner[chunk as usize] = self.chunks.len() as u32;
         }
-        ((pos as usize) < self.slots.len()).then_some(pos as usize)
+        self.slots.push(Slot { generation: 0, entry: None });
+        true
     }
 
     /// Stores `value` under a new handle, or gives it back if the table is full.
     pub(crate) fn insert(&mut self, value: T) -> Result<u64, T> {
-        let grow_ok = |this: &Self| this.slots.len() < this.capacity;
         let mut scanned = 0usize;
         loop {
             if self.cursor >= self.slots.len() {
-                let must_grow = self.reuse == HandleReuse::Never
+                let want_growth = self.reuse == HandleReuse::Never
                     || self.live * 2 >= self.slots.len()
                     || self.slots.len() < MIN_REUSE_DISTANCE;
-                if must_grow && grow_ok(self) {
-                    self.slots.push(Slot { generation: 0, entry: None });
-                } else if self.reuse == HandleReuse::Never || self.live >= self.slots.len() {
-                    return Err(value);
-                } else {
+                if !(want_growth && self.grow()) {
+                    if self.reuse == HandleReuse::Never || self.live >= self.slots.len() {
+                        return Err(value);
+                    }
                     self.cursor = 0;
                 }
             }
@@ -255,17 +325,23 @@ impl<T> HandleTable<T> {
         }
     }
 
-    /// Removes every entry, in handle order. The caller drops them after unlocking.
+    /// Removes every entry, in handle order, and gives the table's chunks
+    /// back to the pool (the process is done with them). The caller drops
+    /// the entries after unlocking.
     pub(crate) fn drain(&mut self) -> Vec<(u64, T)> {
-        let mut out = Vec::with_capacity(self.live);
-        for slot in &mut self.slots {
-            if let Some(entry) = slot.entry.take() {
-                slot.generation = slot.generation.wrapping_add(1);
-                out.push(entry);
-            }
-        }
+        let out = std::mem::take(&mut self.slots).into_iter().filter_map(|s| s.entry).collect();
         self.live = 0;
+        self.cursor = 0;
+        self.release_chunks();
         out
+    }
+
+    fn release_chunks(&mut self) {
+        self.owner.clear();
+        let chunks = std::mem::take(&mut self.chunks);
+        if let Numbering::Pool(pool) = &self.numbering {
+            pool.give_back(chunks);
+        }
     }
 
     /// Every live `(handle, entry)`, in slot order.
@@ -274,18 +350,30 @@ impl<T> HandleTable<T> {
     }
 }
 
+impl<T> Drop for HandleTable<T> {
+    fn drop(&mut self) {
+        self.release_chunks();
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use super::*;
 
-    fn local(pid: u32) -> HandleTable<u32> {
-        HandleTable::new(Shape::Local, pid, HandleNumbering::PerProcessRanges, HandleReuse::Delayed, u32::MAX)
+    fn pool(shape: Shape) -> Arc<ChunkPool> {
+        Arc::new(ChunkPool::new(shape))
+    }
+
+    fn local(pool: &Arc<ChunkPool>) -> HandleTable<u32> {
+        HandleTable::new(Shape::Local, Numbering::Pool(Arc::clone(pool)), HandleReuse::Delayed, u32::MAX)
     }
 
     #[test]
     fn local_handles_step_by_0x40_and_are_windows_shaped() {
         // WINE #1, #2: nonzero, a top bit set, low 6 bits 0, +0x40 per create.
-        let mut t = local(1);
+        let mut t = local(&pool(Shape::Local));
         let a = t.insert(1).unwrap();
         let b = t.insert(2).unwrap();
         assert_eq!(a, 0x4000_0040);
@@ -298,7 +386,7 @@ mod tests {
 
     #[test]
     fn stale_and_double_removed_handles_fail() {
-        let mut t = local(1);
+        let mut t = local(&pool(Shape::Local));
         let a = t.insert(1).unwrap();
         assert_eq!(t.remove(a), Some(1));
         assert_eq!(t.remove(a), None);
@@ -314,7 +402,7 @@ mod tests {
     #[test]
     fn nt_handles_are_multiples_of_four_without_top_bits() {
         let mut t: HandleTable<u32> =
-            HandleTable::new(Shape::Nt, 7, HandleNumbering::PerProcessRanges, HandleReuse::Delayed, u32::MAX);
+            HandleTable::new(Shape::Nt, Numbering::Pool(pool(Shape::Nt)), HandleReuse::Delayed, u32::MAX);
         for i in 0..100 {
             let h = t.insert(i).unwrap();
             assert_eq!(h % 4, 0);
@@ -324,18 +412,53 @@ mod tests {
     }
 
     #[test]
-    fn processes_number_differently_by_default() {
-        let mut a = local(1);
-        let mut b = local(2);
-        let ha = a.insert(0).unwrap();
-        let hb = b.insert(0).unwrap();
-        assert_ne!(ha, hb);
-        assert!(b.get(ha).is_none());
+    fn tables_sharing_a_pool_never_share_a_value() {
+        let p = pool(Shape::Local);
+        let mut tables: Vec<HandleTable<u32>> = (0..8).map(|_| local(&p)).collect();
+        let mut seen = std::collections::HashMap::new();
+        // Interleaved growth past several chunks each.
+        for round in 0..3 * 4096 {
+            for (i, t) in tables.iter_mut().enumerate() {
+                let h = t.insert(round).unwrap();
+                assert_eq!(seen.insert(h, i), None, "{h:#x} handed to two tables");
+            }
+        }
+        for (h, owner) in &seen {
+            for (i, t) in tables.iter().enumerate() {
+                assert_eq!(t.get(*h).is_some(), i == *owner, "{h:#x} resolves in table {i}");
+            }
+        }
+    }
+
+    #[test]
+    fn private_numbering_numbers_every_table_alike() {
+        let mut a: HandleTable<u32> =
+            HandleTable::new(Shape::Local, Numbering::Private { next: 0 }, HandleReuse::Delayed, u32::MAX);
+        let mut b: HandleTable<u32> =
+            HandleTable::new(Shape::Local, Numbering::Private { next: 0 }, HandleReuse::Delayed, u32::MAX);
+        assert_eq!(a.insert(1).unwrap(), b.insert(2).unwrap());
+    }
+
+    #[test]
+    fn chunks_return_to_the_pool_when_a_table_goes() {
+        let p = pool(Shape::Local);
+        let first = {
+            let mut t = local(&p);
+            t.insert(0).unwrap()
+        };
+        let mut other = local(&p);
+        let h = other.insert(0).unwrap();
+        assert_ne!(h, first, "a fresh chunk comes before a returned one");
+        let mut exhausted = 0;
+        while p.take().is_some() {
+            exhausted += 1;
+        }
+        assert_eq!(exhausted, Shape::Local.chunks() - 2 + 1, "the returned chunk is in the queue");
     }
 
     #[test]
     fn table_stays_within_twice_the_live_count() {
-        let mut t = local(1);
+        let mut t = local(&pool(Shape::Local));
         let keep: Vec<u64> = (0..1000).map(|i| t.insert(i).unwrap()).collect();
         for i in 0..100_000 {
             let h = t.insert(i).unwrap();
@@ -348,21 +471,9 @@ mod tests {
     }
 
     #[test]
-    fn numbering_wraps_round_the_index_space() {
-        // Process 256 starts 0xFFFF indices before the end of the space.
-        let mut t = local(256);
-        let handles: Vec<u64> = (0..70_000).map(|i| t.insert(i).unwrap()).collect();
-        let distinct: std::collections::HashSet<u64> = handles.iter().copied().collect();
-        assert_eq!(distinct.len(), handles.len());
-        for (i, h) in handles.iter().enumerate() {
-            assert!(LocalHandle(*h as u32).is_local_shaped(), "{h:#x}");
-            assert_eq!(t.get(*h), Some(&(i as u32)));
-        }
-    }
-
-    #[test]
     fn never_reuse_fails_when_the_quota_is_spent() {
-        let mut t: HandleTable<u32> = HandleTable::new(Shape::Local, 1, HandleNumbering::Shared, HandleReuse::Never, 4);
+        let mut t: HandleTable<u32> =
+            HandleTable::new(Shape::Local, Numbering::Private { next: 0 }, HandleReuse::Never, 4);
         for i in 0..4 {
             let h = t.insert(i).unwrap();
             t.remove(h);
@@ -373,10 +484,19 @@ mod tests {
     #[test]
     fn quota_limits_live_handles() {
         let mut t: HandleTable<u32> =
-            HandleTable::new(Shape::Local, 1, HandleNumbering::Shared, HandleReuse::Delayed, 3);
+            HandleTable::new(Shape::Local, Numbering::Private { next: 0 }, HandleReuse::Delayed, 3);
         let hs: Vec<u64> = (0..3).map(|i| t.insert(i).unwrap()).collect();
         assert_eq!(t.insert(9), Err(9));
         t.remove(hs[1]);
         assert!(t.insert(9).is_ok());
+    }
+
+    #[test]
+    fn garbage_values_name_nothing() {
+        let mut t = local(&pool(Shape::Local));
+        t.insert(1).unwrap();
+        for v in [0u64, 1, 0x40, 0xA5A5_A5A5, 0xFFFF_FFC0, 0x1_0000_0040, u64::MAX] {
+            assert!(t.get(v).is_none(), "{v:#x}");
+        }
     }
 }

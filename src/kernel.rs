@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::{Adapter, AdapterConfig, Luid};
 use crate::error::{KResult, KernelError};
+use crate::handle::{ChunkPool, Shape};
 use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveCounters, ObjectKind};
 use crate::policy::Policies;
@@ -43,6 +44,10 @@ pub(crate) struct KernelInner {
     pub(crate) sessions: Arc<SessionRegistry>,
     pub(crate) namespace: Arc<Namespace>,
     pub(crate) wait_hub: Arc<WaitHub>,
+    /// The index space of D3DKMT handles, shared out among processes.
+    pub(crate) local_chunks: Arc<ChunkPool>,
+    /// The index space of NT handles, shared out among processes.
+    pub(crate) nt_chunks: Arc<ChunkPool>,
     processes: Mutex<Vec<Weak<crate::process::ProcessInner>>>,
     counters: Mutex<Vec<Arc<LiveCounters>>>,
     next_pid: AtomicU32,
@@ -140,6 +145,8 @@ impl Kernel {
             sessions: Arc::new(SessionRegistry { map: Mutex::default(), next: AtomicU64::new(1) }),
             namespace: Arc::new(Namespace::default()),
             wait_hub: Arc::new(WaitHub::default()),
+            local_chunks: Arc::new(ChunkPool::new(Shape::Local)),
+            nt_chunks: Arc::new(ChunkPool::new(Shape::Nt)),
             processes: Mutex::new(Vec::new()),
             counters: Mutex::new(Vec::new()),
             next_pid: AtomicU32::new(1),

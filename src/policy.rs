@@ -126,8 +126,10 @@ pub enum HandleReuse {
 /// Whether processes share one numbering of handle values.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandleNumbering {
-    /// Default: each process numbers from its own starting point, so a handle
-    /// passed to the wrong process names nothing there and fails.
+    /// Default: processes take their handle values from chunks of one
+    /// kernel-wide pool, so no two live processes hold the same value and a
+    /// handle passed to the wrong process names nothing there and fails.
+    /// (Values still step by 0x40 within a process, chunk by chunk.)
     PerProcessRanges,
     /// Every process starts at the same value, as on Windows.
     Shared,

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use crate::adapter::Adapter;
 use crate::device::DeviceEntry;
 use crate::error::{KResult, KernelError};
-use crate::handle::{HandleTable, LocalHandle, NtHandle, Shape};
+use crate::handle::{HandleTable, LocalHandle, NtHandle, Numbering, Shape};
 use crate::kernel::{Kernel, KernelInner};
 use crate::live::{LiveCounters, ObjectKind};
 use crate::session::SessionEntry;
@@ -176,8 +176,18 @@ impl Process {
             kernel: Arc::clone(kernel),
             state: Mutex::new(ProcessState {
                 exited: false,
-                local: HandleTable::new(Shape::Local, pid.0, p.handle_numbering, p.handle_reuse, p.max_local_handles),
-                nt: HandleTable::new(Shape::Nt, pid.0, p.handle_numbering, p.handle_reuse, p.max_nt_handles),
+                local: HandleTable::new(
+                    Shape::Local,
+                    Numbering::for_policy(p.handle_numbering, &kernel.local_chunks),
+                    p.handle_reuse,
+                    p.max_local_handles,
+                ),
+                nt: HandleTable::new(
+                    Shape::Nt,
+                    Numbering::for_policy(p.handle_numbering, &kernel.nt_chunks),
+                    p.handle_reuse,
+                    p.max_nt_handles,
+                ),
                 adapter_opens: HashMap::new(),
                 gpu_va: 0..0,
             }),

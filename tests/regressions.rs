@@ -194,3 +194,48 @@ fn the_destroy_ddi_never_runs_inside_a_status_callback() {
     }
     assert_eq!(inside_callback, 0, "the destroy DDI ran inside set_protected_session_status on the KMD's thread");
 }
+
+/// README: "each process numbers from its own range by default, so a handle
+/// passed to the wrong process fails". Once, ranges were fixed offsets that a
+/// growing table ran into.
+#[test]
+fn an_nt_handle_of_another_process_fails_however_many_each_holds() {
+    let k = Kernel::new(KernelConfig::default());
+    let (a, b) = (k.create_process(), k.create_process());
+    let dev_a = a.create_device(a.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+    let fa = a.create_monitored_fence(dev_a, SHARED_NT, 0).unwrap().handle;
+    // A shares its fence 257 times (an ordinary stress loop), keeping the handles.
+    let mut mine = Vec::new();
+    for _ in 0..257 {
+        mine.push(a.share_objects(&[fa], None, access::GENERIC_ALL).unwrap());
+    }
+    let dev_b = b.create_device(b.open_adapter_from_luid(k.adapter_luids()[0]).unwrap()).unwrap();
+    let fb = b.create_monitored_fence(dev_b, SHARED_NT, 0).unwrap().handle;
+    let nt_b = b.share_objects(&[fb], None, access::GENERIC_ALL).unwrap();
+    // B's NT handle, leaked to A, must fail as if it did not exist.
+    let r = a.close_nt_handle(nt_b);
+    assert_eq!(
+        r.map_err(|e| e.status()),
+        Err(NtStatus::INVALID_HANDLE),
+        "A closed B's NT handle value {nt_b} (it was one of A's own handles)"
+    );
+}
+
+/// Same for D3DKMT handles with more than 256 processes (the fixed offsets
+/// once wrapped there).
+#[test]
+fn a_d3dkmt_handle_of_process_257_fails_in_process_1() {
+    let k = Kernel::new(KernelConfig::default());
+    let procs: Vec<_> = (0..257).map(|_| k.create_process()).collect();
+    let (p1, p257) = (&procs[0], &procs[256]);
+    let luid = k.adapter_luids()[0];
+    let _a1 = p1.open_adapter_from_luid(luid).unwrap();
+    let _a2 = p1.open_adapter_from_luid(luid).unwrap();
+    let foreign = p257.open_adapter_from_luid(luid).unwrap();
+    let r = p1.close_adapter(foreign);
+    assert_eq!(
+        r.map_err(|e| e.status()),
+        Err(NtStatus::INVALID_PARAMETER),
+        "process 1 closed process 257's adapter handle {foreign}"
+    );
+}
