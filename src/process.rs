@@ -328,7 +328,6 @@ pub enum HandleKind {
 }
 
 /// A thread's bindings, oldest first; the thread acts as the newest.
-#[derive(Default)]
 struct Bindings {
     /// `Rc`s so a call can hold its process cheaply (no atomic count) while
     /// a callback it makes binds or unbinds.
@@ -337,7 +336,7 @@ struct Bindings {
 }
 
 thread_local! {
-    static BINDINGS: RefCell<Bindings> = RefCell::new(Bindings::default());
+    static BINDINGS: RefCell<Bindings> = const { RefCell::new(Bindings { stack: Vec::new(), next_id: 0 }) };
 }
 
 /// Identifies the calling thread while it lives: the address of one of its
