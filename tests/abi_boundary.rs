@@ -283,3 +283,17 @@ fn bindings_are_undone_on_their_own_thread_in_any_order() {
     d3dkmt_emu_process_release(b);
     d3dkmt_emu_kernel_release(ck);
 }
+
+#[test]
+fn every_call_as_an_exited_process_fails_alike() {
+    let kernel = Kernel::new(KernelConfig::default());
+    let process = kernel.create_process();
+    process.exit();
+    let _bound = process.enter();
+    // A capacity query touches no process state, and still fails.
+    let mut args = D3DKMT_ENUMADAPTERS2 { NumAdapters: 7, pAdapters: std::ptr::null_mut() };
+    assert_eq!(status(call!(D3DKMTEnumAdapters2(&mut args))), NtStatus::PROCESS_IS_TERMINATING);
+    assert_eq!(args.NumAdapters, 7);
+    let mut ctx = D3DKMT_CREATECONTEXT::default();
+    assert_eq!(status(call!(D3DKMTCreateContext(&mut ctx))), NtStatus::PROCESS_IS_TERMINATING);
+}

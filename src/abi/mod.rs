@@ -70,7 +70,16 @@ fn record(entry: Entry, message: Option<String>) {
 
 /// The one choke point every `D3DKMT*` export goes through.
 pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>) -> i32 {
-    let outcome = catch_unwind(AssertUnwindSafe(|| with_current(call)));
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        with_current(|process| {
+            // Every call made as an exited process fails the same way, even
+            // one (like a capacity query) that would touch no process state.
+            if process.0.exited.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(KernelError::ProcessExited);
+            }
+            call(process)
+        })
+    }));
     let (status, message) = match outcome {
         Ok(Ok(())) => (NtStatus::SUCCESS, None),
         Ok(Err(error)) => (error.status(), Some(error.to_string())),

@@ -1,0 +1,970 @@
+//! Garbage in, status out: arbitrary bytes in the argument struct of every
+//! emulated export. The project rule is that bad input is answered, never
+//! obeyed: no call crashes (a caught panic, `STATUS_INTERNAL_ERROR`, counts as
+//! one), and a call that fails leaves the caller's struct and buffers byte for
+//! byte as they were and the calling process as it was: the same D3DKMT
+//! handles, the same NT handles, the same live objects in the kernel.
+//!
+//! Each case builds a fresh kernel with one process holding real objects (an
+//! adapter handle, a device, a monitored fence created `Shared |
+//! NtSecuritySharing`, a protected session on them, NT handles to the session
+//! and the fence with all access and with none, the fence opened again with
+//! `NoSignal | NoWait`, and a second adapter, without protected sessions, with
+//! a device and a fence of its own); sometimes the session has been made
+//! INVALID, or the process has exited. It fills the struct with random bytes,
+//! then sets the handle fields, part of the time, to zero, a real handle, a
+//! real handle with a few bits flipped, or any value, so that the calls reach
+//! their deeper checks and sometimes succeed.
+//!
+//! The one thing the fuzzer respects is the calling convention: a pointer
+//! field is NULL or points at a live, aligned buffer of the test's, as large
+//! as the count or size field beside it says. Handle fields (`HANDLE`s
+//! included) are not pointers to memory and may hold anything.
+//!
+//! `PROPTEST_CASES` sets the number of cases per export (default 64).
+#![allow(unsafe_code, reason = "fills windows-sys structs with arbitrary bytes and calls the C ABI as C does")]
+
+use std::marker::PhantomData;
+use std::ptr::{null, null_mut, without_provenance_mut};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use d3dkmt_emu::{
+    AdapterConfig, AdapterKind, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus, ObjectKind,
+    Process, SessionStatus, SyncFlags, access,
+};
+use proptest::collection::vec;
+use proptest::prelude::*;
+use proptest::test_runner::TestCaseError;
+use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_ALLOCATIONLIST, D3DDDI_PATCHLOCATIONLIST, D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_CREATEDEVICE,
+    D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYDEVICE,
+    D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2, D3DKMT_ENUMADAPTERS3,
+    D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+};
+use windows_sys::Win32::Foundation::{HANDLE, UNICODE_STRING};
+
+/// Calls a `D3DKMT*` export through windows-sys's declaration.
+macro_rules! call {
+    ($f:ident($($arg:expr),*)) => {
+        // SAFETY: every pointer argument, and every pointer field of the
+        // structs they point at, is NULL or points at a live, aligned,
+        // initialised buffer the test owns, at least as large as the count or
+        // size field beside it states, valid for the whole call (the one rule
+        // the fuzzer keeps); the export keeps none of them.
+        unsafe { windows_sys::Wdk::Graphics::Direct3D::$f($($arg),*) }
+    };
+}
+
+// ---------------------------------------------------------------------------
+// Structs made of arbitrary bytes
+
+/// C structs of integers, raw pointers, and unions and arrays of them.
+///
+/// # Safety
+/// Implement only for `#[repr(C)]` types whose every field accepts any
+/// initialised bit pattern: no references, `bool`s, enums or other niches.
+unsafe trait Plain: Copy {}
+
+macro_rules! plain {
+    ($($t:ty),* $(,)?) => {$(
+        // SAFETY: a windows-sys `#[repr(C)]` struct of integers, raw pointers
+        // and `HANDLE`s (raw pointers), and unions of them: any bits will do.
+        unsafe impl Plain for $t {}
+    )*};
+}
+
+plain!(
+    D3DKMT_ENUMADAPTERS2,
+    D3DKMT_ENUMADAPTERS3,
+    D3DKMT_OPENADAPTERFROMLUID,
+    D3DKMT_CLOSEADAPTER,
+    D3DKMT_CREATEDEVICE,
+    D3DKMT_DESTROYDEVICE,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_CREATEPROTECTEDSESSION,
+    D3DKMT_DESTROYPROTECTEDSESSION,
+    D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
+    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
+    D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    OBJECT_ATTRIBUTES,
+    UNICODE_STRING,
+);
+
+/// A `T` made of arbitrary bytes, kept in `u64` words the test owns: so every
+/// byte, padding included, stays initialised, and the whole can be compared
+/// before and after a call with safe code.
+struct Garbage<T: Plain> {
+    words: Vec<u64>,
+    _type: PhantomData<T>,
+}
+
+impl<T: Plain> Garbage<T> {
+    /// `bytes` must be `size_of::<T>()` long.
+    fn new(bytes: &[u8]) -> Self {
+        const { assert!(align_of::<T>() <= align_of::<u64>()) };
+        assert_eq!(bytes.len(), size_of::<T>(), "one byte per byte of the struct");
+        let mut padded = bytes.to_vec();
+        padded.resize(size_of::<T>().div_ceil(8) * 8, 0);
+        let words = padded.chunks_exact(8).map(|c| u64::from_ne_bytes(c.try_into().expect("8 bytes"))).collect();
+        Garbage { words, _type: PhantomData }
+    }
+
+    fn get(&self) -> &T {
+        // SAFETY: `words` holds at least size_of::<T>() initialised bytes,
+        // aligned for T (checked in `new`); T accepts any bits (`Plain`); the
+        // borrow of `self` keeps the words alive and unaliased by writers.
+        unsafe { &*self.words.as_ptr().cast::<T>() }
+    }
+
+    fn get_mut(&mut self) -> &mut T {
+        // SAFETY: as `get`, with the exclusive borrow of `self`.
+        unsafe { &mut *self.words.as_mut_ptr().cast::<T>() }
+    }
+
+    fn as_mut_ptr(&mut self) -> *mut T {
+        self.words.as_mut_ptr().cast()
+    }
+
+    /// Every byte of the struct (and of the tail of its last word).
+    fn bytes(&self) -> Vec<u64> {
+        self.words.clone()
+    }
+}
+
+fn bytes_of<T>() -> impl Strategy<Value = Vec<u8>> {
+    vec(any::<u8>(), size_of::<T>())
+}
+
+fn handle_value(v: u64) -> HANDLE {
+    without_provenance_mut(v as usize)
+}
+
+fn handle_bits(h: HANDLE) -> u64 {
+    h.addr() as u64
+}
+
+// ---------------------------------------------------------------------------
+// The fixture
+
+const DRIVER_BLOB: &[u8] = b"driver-blob";
+const RUNTIME_BLOB: &[u8] = b"runtime";
+const FENCE_START: u64 = 10;
+
+/// The fixture's D3DKMT handles, as `Pick::Real` indexes them.
+const ADAPTER: usize = 0;
+const DEVICE: usize = 1;
+const FENCE: usize = 2;
+const SESSION: usize = 3;
+/// The fence again, opened from its NT handle with `NoSignal | NoWait`.
+const RESTRICTED: usize = 4;
+/// A compute-only adapter without protected sessions, a device and a plain
+/// fence on it.
+const ADAPTER2: usize = 5;
+const DEVICE2: usize = 6;
+const FENCE2: usize = 7;
+
+/// The fixture's NT handles, as `Pick::Real` indexes them (modulo 4).
+const SESSION_NT: usize = 0;
+const FENCE_NT: usize = 1;
+/// NT handles to the session and the fence with no access at all.
+const SESSION_NT_NO_ACCESS: usize = 2;
+const FENCE_NT_NO_ACCESS: usize = 3;
+
+struct Fixture {
+    kernel: Kernel,
+    process: Process,
+    /// Indexed by `ADAPTER` to `FENCE2`.
+    locals: [u32; 8],
+    /// Indexed by `SESSION_NT` to `FENCE_NT_NO_ACCESS`.
+    nts: [u64; 4],
+}
+
+/// How the fixture's world differs from the plain one.
+#[derive(Clone, Copy, Debug)]
+struct World {
+    /// The KMD has set the session's status to INVALID (the fence moved on).
+    invalid_session: bool,
+    /// The process has exited: every call must fail and change nothing.
+    exited: bool,
+}
+
+fn world() -> impl Strategy<Value = World> {
+    (prop::bool::weighted(0.3), prop::bool::weighted(0.05))
+        .prop_map(|(invalid_session, exited)| World { invalid_session, exited })
+}
+
+fn fixture(world: World) -> Fixture {
+    let second = AdapterConfig {
+        protected_sessions: false,
+        kind: AdapterKind::ComputeOnly,
+        ..AdapterConfig::new(Luid { low: 0x5678, high: 0 })
+    };
+    let mut config = KernelConfig::default();
+    config.adapters.push(second);
+    let kernel = Kernel::new(config);
+    let process = kernel.create_process();
+    let luids = kernel.adapter_luids();
+    let adapter = process.open_adapter_from_luid(luids[0]).unwrap();
+    let device = process.create_device(adapter).unwrap();
+    let shared = SyncFlags::from_bits(0x3);
+    let fence = process.create_monitored_fence(device, shared, FENCE_START).unwrap().handle;
+    let session = process.create_protected_session(device, fence, DRIVER_BLOB, RUNTIME_BLOB).unwrap();
+    let session_nt = process.share_objects(&[session], None, access::GENERIC_ALL).unwrap();
+    let fence_nt = process.share_objects(&[fence], None, access::GENERIC_ALL).unwrap();
+    let session_nt_no_access = process.share_objects(&[session], None, 0).unwrap();
+    let fence_nt_no_access = process.share_objects(&[fence], None, 0).unwrap();
+    let no_signal_no_wait = SyncFlags::from_bits(0x30);
+    let restricted = process.open_sync_object_from_nt_handle(fence_nt, device, no_signal_no_wait).unwrap().handle;
+    let adapter2 = process.open_adapter_from_luid(luids[1]).unwrap();
+    let device2 = process.create_device(adapter2).unwrap();
+    let fence2 = process.create_monitored_fence(device2, SyncFlags::default(), 0).unwrap().handle;
+    if world.invalid_session {
+        let key = process.protected_session_key(session).unwrap();
+        kernel.set_protected_session_status(key, SessionStatus::Invalid).unwrap();
+    }
+    if world.exited {
+        process.exit();
+    }
+    let locals = [adapter, device, fence, session, restricted, adapter2, device2, fence2].map(|h| h.0);
+    let nts = [session_nt, fence_nt, session_nt_no_access, fence_nt_no_access].map(|h| h.0);
+    Fixture { kernel, process, locals, nts }
+}
+
+/// What a handle field is set to.
+#[derive(Clone, Copy, Debug)]
+enum Pick {
+    /// Left as the random bytes made it.
+    Garbage,
+    Zero,
+    /// One of the fixture's real handles (index taken modulo their number).
+    Real(usize),
+    /// A real handle with these bits flipped.
+    Flipped(usize, u64),
+    Any(u64),
+}
+
+fn pick() -> impl Strategy<Value = Pick> {
+    let bits = prop_oneof![(0..64u32).prop_map(|b| 1u64 << b), 1..0x40u64];
+    prop_oneof![
+        2 => Just(Pick::Garbage),
+        1 => Just(Pick::Zero),
+        5 => (0..8usize).prop_map(Pick::Real),
+        2 => (0..8usize, bits).prop_map(|(i, b)| Pick::Flipped(i, b)),
+        1 => any::<u64>().prop_map(Pick::Any),
+    ]
+}
+
+/// Like `pick`, but half the time one of the real handles of the kind the
+/// field wants, so that calls get past their handle checks often enough.
+fn favour(reals: &'static [usize]) -> impl Strategy<Value = Pick> {
+    prop_oneof![proptest::sample::select(reals).prop_map(Pick::Real), pick()]
+}
+
+const ADAPTERS: &[usize] = &[ADAPTER, ADAPTER, ADAPTER2];
+const DEVICES: &[usize] = &[DEVICE, DEVICE, DEVICE2];
+const FENCES: &[usize] = &[FENCE, FENCE, RESTRICTED, FENCE2];
+const SESSIONS: &[usize] = &[SESSION];
+const SESSION_NTS: &[usize] = &[SESSION_NT, SESSION_NT, SESSION_NT_NO_ACCESS];
+const FENCE_NTS: &[usize] = &[FENCE_NT, FENCE_NT, FENCE_NT_NO_ACCESS];
+
+/// A value for a 32-bit field that is not a handle: as the bytes made it, or
+/// one of a few interesting ones.
+fn pick_u32(interesting: &'static [u32]) -> impl Strategy<Value = Option<u32>> {
+    prop_oneof![
+        2 => Just(None),
+        3 => proptest::sample::select(interesting).prop_map(Some),
+        1 => any::<u32>().prop_map(Some),
+    ]
+}
+
+fn fence_value() -> impl Strategy<Value = u64> {
+    prop_oneof![2 => 0..=2 * FENCE_START, 1 => any::<u64>(), 1 => Just(u64::MAX)]
+}
+
+impl Fixture {
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let real = &self.locals;
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+
+    fn nt(&self, pick: Pick, garbage: HANDLE) -> HANDLE {
+        let real = &self.nts;
+        handle_value(match pick {
+            Pick::Garbage => return garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits,
+            Pick::Any(v) => v,
+        })
+    }
+
+    fn state(&self) -> State {
+        let local = self.process.local_handles();
+        let of_kind = |kind| local.iter().filter(move |(_, k)| *k == kind).map(|(h, _)| *h);
+        State {
+            fences: of_kind(HandleKind::SyncObject).map(|h| self.process.fence_value(h).ok()).collect(),
+            sessions: of_kind(HandleKind::ProtectedSession)
+                .map(|h| self.process.query_protected_session_status(h).ok())
+                .collect(),
+            nt: self.process.nt_handles(),
+            live: ObjectKind::ALL.map(|k| self.kernel.live_objects(k)),
+            total: self.kernel.total_live_objects(),
+            local,
+        }
+    }
+}
+
+/// The calling process's state, as far as a failed call must not change it.
+#[derive(Debug, PartialEq)]
+struct State {
+    local: Vec<(LocalHandle, HandleKind)>,
+    nt: Vec<NtHandle>,
+    live: [i64; 4],
+    total: i64,
+    /// The value of each sync-object handle's fence, in `local`'s order.
+    fences: Vec<Option<u64>>,
+    /// The status of each protected-session handle's session.
+    sessions: Vec<Option<SessionStatus>>,
+}
+
+/// The rule, for one call: no panic; on failure, `memory` (the caller's struct
+/// and buffers) and the process as they were, and `last_error` names the
+/// export; on success, the process's tables still make sense.
+fn judge<M: PartialEq + std::fmt::Debug>(
+    f: &Fixture,
+    entry: &str,
+    status: i32,
+    before: &State,
+    memory_before: &M,
+    memory_after: &M,
+) -> Result<(), TestCaseError> {
+    let status = NtStatus(status);
+    prop_assert_ne!(status, NtStatus::INTERNAL_ERROR, "{} panicked: {:?}", entry, d3dkmt_emu::last_error());
+    let after = f.state();
+    if status.is_err() {
+        prop_assert_eq!(memory_before, memory_after, "{} failed with {} but wrote the caller's memory", entry, status);
+        prop_assert_eq!(before, &after, "{} failed with {} but changed the process", entry, status);
+        let named = d3dkmt_emu::last_error().map(|(e, _)| e.name());
+        prop_assert_eq!(named, Some(entry), "last_error after a failed {}", entry);
+    } else {
+        let mut local: Vec<u32> = after.local.iter().map(|(h, _)| h.0).collect();
+        local.sort_unstable();
+        local.dedup();
+        prop_assert_eq!(local.len(), after.local.len(), "{} succeeded: duplicate D3DKMT handles {:?}", entry, after);
+        let mut nt: Vec<u64> = after.nt.iter().map(|h| h.0).collect();
+        nt.sort_unstable();
+        nt.dedup();
+        prop_assert_eq!(nt.len(), after.nt.len(), "{} succeeded: duplicate NT handles {:?}", entry, after);
+        prop_assert!(after.live.iter().all(|&n| n >= 0) && after.total >= 0, "{} succeeded: {:?}", entry, after);
+    }
+    Ok(())
+}
+
+fn config() -> ProptestConfig {
+    ProptestConfig {
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(64),
+        // A failure prints its shrunk input; no regressions file is written.
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    }
+}
+
+/// Runs `call`; if it has not returned within 3 s it is stuck in a CPU wait
+/// the test did not mean to block: exiting the process ends the wait (with
+/// `STATUS_PROCESS_IS_TERMINATING`), and the second value says so.
+fn with_watchdog(process: &Process, call: impl FnOnce() -> i32) -> (i32, bool) {
+    let (done, wait) = mpsc::channel::<()>();
+    let process = process.clone();
+    let dog = std::thread::spawn(move || {
+        let stuck = wait.recv_timeout(Duration::from_secs(3)) == Err(mpsc::RecvTimeoutError::Timeout);
+        if stuck {
+            process.exit();
+        }
+        stuck
+    });
+    let status = call();
+    drop(done);
+    (status, dog.join().expect("the watchdog does not panic"))
+}
+
+// `D3DKMT_ADAPTERINFO` arrays are kept as `u32` words, five a row.
+const _: () = assert!(size_of::<D3DKMT_ADAPTERINFO>() == 20 && align_of::<D3DKMT_ADAPTERINFO>() == 4);
+
+/// A sync-object handle array and a fence-value array, either possibly NULL,
+/// for the CPU signal and wait.
+#[derive(Clone, Debug)]
+struct FenceArrays {
+    count: usize,
+    handles: Option<Vec<Pick>>,
+    values: Option<Vec<u64>>,
+}
+
+fn fence_arrays() -> impl Strategy<Value = FenceArrays> {
+    let count = prop_oneof![3 => 1..=3usize, 1 => 0..=40usize];
+    (count, prop::bool::weighted(0.8), prop::bool::weighted(0.8), vec(favour(FENCES), 40), vec(fence_value(), 40))
+        .prop_map(|(count, with_handles, with_values, handles, values)| FenceArrays {
+            count,
+            handles: with_handles.then(|| handles[..count].to_vec()),
+            values: with_values.then(|| values[..count].to_vec()),
+        })
+}
+
+/// A blob or out-buffer argument: NULL, or a buffer of this many random bytes.
+fn blob() -> impl Strategy<Value = Option<Vec<u8>>> {
+    prop::option::weighted(0.8, vec(any::<u8>(), 0..=64))
+}
+
+/// An adapter-info array: NULL, or this many rows of random `u32` words.
+fn adapter_array() -> impl Strategy<Value = Option<Vec<u32>>> {
+    let rows = prop_oneof![3 => 0..=2usize, 1 => 0..=40usize];
+    prop::option::weighted(0.8, rows.prop_flat_map(|n| vec(any::<u32>(), n * 5)))
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn enum_adapters2(world in world(), bytes in bytes_of::<D3DKMT_ENUMADAPTERS2>(), rows in adapter_array()) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_ENUMADAPTERS2>::new(&bytes);
+        let mut rows = rows;
+        match &mut rows {
+            Some(r) => {
+                args.get_mut().NumAdapters = (r.len() / 5) as u32;
+                args.get_mut().pAdapters = r.as_mut_ptr().cast();
+            }
+            None => args.get_mut().pAdapters = null_mut(),
+        }
+        let (before, memory) = (f.state(), (args.bytes(), rows.clone()));
+        let status = call!(D3DKMTEnumAdapters2(args.as_mut_ptr()));
+        judge(&f, "D3DKMTEnumAdapters2", status, &before, &memory, &(args.bytes(), rows))?;
+    }
+
+    #[test]
+    fn enum_adapters3(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_ENUMADAPTERS3>(),
+        filter in prop::option::of(0..4u64),
+        rows in adapter_array(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_ENUMADAPTERS3>::new(&bytes);
+        if let Some(filter) = filter {
+            args.get_mut().Filter.Value = filter;
+        }
+        let mut rows = rows;
+        match &mut rows {
+            Some(r) => {
+                args.get_mut().NumAdapters = (r.len() / 5) as u32;
+                args.get_mut().pAdapters = r.as_mut_ptr().cast();
+            }
+            None => args.get_mut().pAdapters = null_mut(),
+        }
+        let (before, memory) = (f.state(), (args.bytes(), rows.clone()));
+        let status = call!(D3DKMTEnumAdapters3(args.as_mut_ptr()));
+        judge(&f, "D3DKMTEnumAdapters3", status, &before, &memory, &(args.bytes(), rows))?;
+    }
+
+    #[test]
+    fn open_adapter_from_luid(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENADAPTERFROMLUID>(),
+        luid in pick(),
+        h in pick(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMLUID>::new(&bytes);
+        let luids = f.kernel.adapter_luids();
+        let real = |i: usize| {
+            let l = luids[i % luids.len()];
+            (u64::from(l.high as u32) << 32) | u64::from(l.low)
+        };
+        let a = args.get_mut();
+        let garbage = (u64::from(a.AdapterLuid.HighPart as u32) << 32) | u64::from(a.AdapterLuid.LowPart);
+        let value = match luid {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real(i),
+            Pick::Flipped(i, bits) => real(i) ^ bits,
+            Pick::Any(v) => v,
+        };
+        a.AdapterLuid.LowPart = value as u32;
+        a.AdapterLuid.HighPart = (value >> 32) as i32;
+        a.hAdapter = f.local(h, a.hAdapter);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenAdapterFromLuid(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenAdapterFromLuid", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn close_adapter(world in world(), bytes in bytes_of::<D3DKMT_CLOSEADAPTER>(), h in favour(ADAPTERS)) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CLOSEADAPTER>::new(&bytes);
+        args.get_mut().hAdapter = f.local(h, args.get().hAdapter);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTCloseAdapter(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCloseAdapter", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn create_device(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATEDEVICE>(),
+        h in favour(ADAPTERS),
+        outs in [prop::bool::weighted(0.5), prop::bool::weighted(0.5), prop::bool::weighted(0.5)],
+        sizes in [0..=64u32, 0..=16u32, 0..=16u32],
+        scratch in vec(any::<u64>(), 64),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATEDEVICE>::new(&bytes);
+        // The legacy outputs point at buffers of the test's, as large as
+        // their size fields say (command buffer in bytes, at most 64; the
+        // allocation and patch-location lists in entries, at most 16). The
+        // `hAdapter`/`pAdapter` union is read as `hAdapter`, as user mode
+        // passes it; its upper half stays garbage.
+        const { assert!(16 * size_of::<D3DDDI_PATCHLOCATIONLIST>() <= 64 * 8) };
+        const { assert!(16 * size_of::<D3DDDI_ALLOCATIONLIST>() <= 64 * 8) };
+        let mut buffers = [scratch.clone(), scratch.clone(), scratch];
+        let [command, allocations, patches] = &mut buffers;
+        let a = args.get_mut();
+        // SAFETY: reading a union of a u32 and a pointer: any bits are a u32.
+        let garbage = unsafe { a.Anonymous.hAdapter };
+        a.Anonymous.hAdapter = f.local(h, garbage);
+        a.pCommandBuffer = if outs[0] { command.as_mut_ptr().cast() } else { null_mut() };
+        a.pAllocationList = if outs[1] { allocations.as_mut_ptr().cast() } else { null_mut() };
+        a.pPatchLocationList = if outs[2] { patches.as_mut_ptr().cast() } else { null_mut() };
+        if outs[0] {
+            a.CommandBufferSize = sizes[0];
+        }
+        if outs[1] {
+            a.AllocationListSize = sizes[1];
+        }
+        if outs[2] {
+            a.PatchLocationListSize = sizes[2];
+        }
+        let (before, memory) = (f.state(), (args.bytes(), buffers.clone()));
+        let status = call!(D3DKMTCreateDevice(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCreateDevice", status, &before, &memory, &(args.bytes(), buffers))?;
+    }
+
+    #[test]
+    fn destroy_device(world in world(), bytes in bytes_of::<D3DKMT_DESTROYDEVICE>(), h in favour(DEVICES)) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_DESTROYDEVICE>::new(&bytes);
+        args.get_mut().hDevice = f.local(h, args.get().hDevice);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTDestroyDevice(args.as_mut_ptr()));
+        judge(&f, "D3DKMTDestroyDevice", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn create_synchronization_object2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATESYNCHRONIZATIONOBJECT2>(),
+        device in favour(DEVICES),
+        ty in pick_u32(&[5, 1, 2, 3, 4, 6, 0, 7]),
+        flags in pick_u32(&[0, 1, 2, 3, 0x13, 0x23, 0x43]),
+        cpu_va in prop::option::of(any::<u64>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATESYNCHRONIZATIONOBJECT2>::new(&bytes);
+        // The fence-value CPU address is an output; it points at a word of
+        // the test's, or is NULL. Its place depends on the union member the
+        // type selects (periodic monitored fences have it 8 bytes further).
+        let mut out = [cpu_va.unwrap_or(0)];
+        let out_ptr = if cpu_va.is_some() { out.as_mut_ptr().cast() } else { null_mut() };
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        if let Some(ty) = ty {
+            a.Info.Type = ty as i32;
+        }
+        if let Some(flags) = flags {
+            a.Info.Flags.Anonymous.Value = flags;
+        }
+        if a.Info.Type == 6 {
+            a.Info.Anonymous.PeriodicMonitoredFence.FenceValueCPUVirtualAddress = out_ptr;
+        } else {
+            a.Info.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress = out_ptr;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), out));
+        let status = call!(D3DKMTCreateSynchronizationObject2(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCreateSynchronizationObject2", status, &before, &memory, &(args.bytes(), out))?;
+    }
+
+    #[test]
+    fn destroy_synchronization_object(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_DESTROYSYNCHRONIZATIONOBJECT>(),
+        h in favour(FENCES),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_DESTROYSYNCHRONIZATIONOBJECT>::new(&bytes);
+        args.get_mut().hSyncObject = f.local(h, args.get().hSyncObject);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTDestroySynchronizationObject(args.as_mut_ptr()));
+        judge(&f, "D3DKMTDestroySynchronizationObject", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn signal_synchronization_object_from_cpu(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU>(),
+        device in favour(DEVICES),
+        arrays in fence_arrays(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU>::new(&bytes);
+        let handles: Option<Vec<u32>> = arrays.handles.as_ref().map(|p| p.iter().map(|&p| f.local(p, 0)).collect());
+        let values = arrays.values.clone();
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        if handles.is_some() || values.is_some() {
+            a.ObjectCount = arrays.count as u32;
+        }
+        a.ObjectHandleArray = handles.as_ref().map_or(null(), |h| h.as_ptr());
+        a.FenceValueArray = values.as_ref().map_or(null(), |v| v.as_ptr());
+        let (before, memory) = (f.state(), (args.bytes(), handles.clone(), values.clone()));
+        let status = call!(D3DKMTSignalSynchronizationObjectFromCpu(args.as_mut_ptr()));
+        let after = (args.bytes(), handles, values);
+        judge(&f, "D3DKMTSignalSynchronizationObjectFromCpu", status, &before, &memory, &after)?;
+    }
+
+    #[test]
+    fn wait_for_synchronization_object_from_cpu(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU>(),
+        device in favour(DEVICES),
+        arrays in fence_arrays(),
+        event in prop::option::weighted(0.3, any::<u64>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU>::new(&bytes);
+        let handles: Option<Vec<u32>> = arrays.handles.as_ref().map(|p| p.iter().map(|&p| f.local(p, 0)).collect());
+        let mut values = arrays.values.clone();
+        // A wait with no event on a value a fence has not reached blocks for
+        // good: without an event, every value waited on a sync object is one
+        // its fence has reached. (An exited process's wait fails at once.)
+        let event = event.map_or(null_mut(), handle_value);
+        if event.is_null() {
+            if let (Some(h), Some(v)) = (&handles, &mut values) {
+                for (h, v) in h.iter().zip(v.iter_mut()) {
+                    if let Ok(reached) = f.process.fence_value(LocalHandle(*h)) {
+                        *v %= reached.saturating_add(1).max(1);
+                    }
+                }
+            }
+        }
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        if handles.is_some() || values.is_some() {
+            a.ObjectCount = arrays.count as u32;
+        }
+        a.ObjectHandleArray = handles.as_ref().map_or(null(), |h| h.as_ptr());
+        a.FenceValueArray = values.as_ref().map_or(null(), |v| v.as_ptr());
+        a.hAsyncEvent = event;
+        let (before, memory) = (f.state(), (args.bytes(), handles.clone(), values.clone()));
+        let ptr = args.as_mut_ptr();
+        let (status, stuck) = with_watchdog(&f.process, || call!(D3DKMTWaitForSynchronizationObjectFromCpu(ptr)));
+        prop_assert!(!stuck, "the wait blocked on values the fence had reached");
+        let after = (args.bytes(), handles, values);
+        judge(&f, "D3DKMTWaitForSynchronizationObjectFromCpu", status, &before, &memory, &after)?;
+    }
+
+    #[test]
+    fn open_sync_object_from_nt_handle2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2>(),
+        nt in favour(FENCE_NTS),
+        device in favour(DEVICES),
+        flags in pick_u32(&[0, 1, 2, 3, 0x10, 0x20, 0x30]),
+        cpu_va in prop::option::of(any::<u64>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2>::new(&bytes);
+        let mut out = [cpu_va.unwrap_or(0)];
+        let a = args.get_mut();
+        a.hNtHandle = f.nt(nt, a.hNtHandle);
+        a.hDevice = f.local(device, a.hDevice);
+        if let Some(flags) = flags {
+            a.Flags.Anonymous.Value = flags;
+        }
+        a.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress =
+            if cpu_va.is_some() { out.as_mut_ptr().cast() } else { null_mut() };
+        let (before, memory) = (f.state(), (args.bytes(), out));
+        let status = call!(D3DKMTOpenSyncObjectFromNtHandle2(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSyncObjectFromNtHandle2", status, &before, &memory, &(args.bytes(), out))?;
+    }
+
+    #[test]
+    fn create_protected_session(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATEPROTECTEDSESSION>(),
+        device in favour(DEVICES),
+        fence in favour(FENCES),
+        driver in blob(),
+        runtime in blob(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATEPROTECTEDSESSION>::new(&bytes);
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        a.hSyncObject = f.local(fence, a.hSyncObject);
+        a.pPrivateDriverData = driver.as_ref().map_or(null(), |d| d.as_ptr().cast());
+        a.pPrivateRuntimeData = runtime.as_ref().map_or(null(), |d| d.as_ptr().cast());
+        if let Some(d) = &driver {
+            a.PrivateDriverDataSize = d.len() as u32;
+        }
+        if let Some(r) = &runtime {
+            a.PrivateRuntimeDataSize = r.len() as u32;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), driver.clone(), runtime.clone()));
+        let status = call!(D3DKMTCreateProtectedSession(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCreateProtectedSession", status, &before, &memory, &(args.bytes(), driver, runtime))?;
+    }
+
+    #[test]
+    fn destroy_protected_session(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_DESTROYPROTECTEDSESSION>(),
+        h in favour(SESSIONS),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_DESTROYPROTECTEDSESSION>::new(&bytes);
+        args.get_mut().hHandle = f.local(h, args.get().hHandle);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTDestroyProtectedSession(args.as_mut_ptr()));
+        judge(&f, "D3DKMTDestroyProtectedSession", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn query_protected_session_status(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYPROTECTEDSESSIONSTATUS>(),
+        h in favour(SESSIONS),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYPROTECTEDSESSIONSTATUS>::new(&bytes);
+        args.get_mut().hHandle = f.local(h, args.get().hHandle);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTQueryProtectedSessionStatus(args.as_mut_ptr()));
+        judge(&f, "D3DKMTQueryProtectedSessionStatus", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn query_protected_session_info_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE>(),
+        nt in favour(SESSION_NTS),
+        driver in blob(),
+        runtime in blob(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE>::new(&bytes);
+        let (mut driver, mut runtime) = (driver, runtime);
+        let a = args.get_mut();
+        a.hNtHandle = f.nt(nt, a.hNtHandle);
+        // The out-buffers are typed `const` in windows-sys, but written to.
+        a.pPrivateDriverData = driver.as_mut().map_or(null(), |d| d.as_mut_ptr().cast_const().cast());
+        a.pPrivateRuntimeData = runtime.as_mut().map_or(null(), |d| d.as_mut_ptr().cast_const().cast());
+        if let Some(d) = &driver {
+            a.PrivateDriverDataSize = d.len() as u32;
+        }
+        if let Some(r) = &runtime {
+            a.PrivateRuntimeDataSize = r.len() as u32;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), driver.clone(), runtime.clone()));
+        let status = call!(D3DKMTQueryProtectedSessionInfoFromNtHandle(args.as_mut_ptr()));
+        let after = (args.bytes(), driver, runtime);
+        judge(&f, "D3DKMTQueryProtectedSessionInfoFromNtHandle", status, &before, &memory, &after)?;
+    }
+
+    #[test]
+    fn open_protected_session_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE>(),
+        nt in favour(SESSION_NTS),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE>::new(&bytes);
+        args.get_mut().hNtHandle = f.nt(nt, args.get().hNtHandle);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenProtectedSessionFromNtHandle(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenProtectedSessionFromNtHandle", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn share_objects(
+        world in world(),
+        count in any::<u32>(),
+        objects in prop::option::weighted(0.8, share_list()),
+        attributes in prop::option::weighted(0.6, share_attributes()),
+        access in prop_oneof![
+            proptest::sample::select(&[access::GENERIC_ALL, access::GENERIC_READ, 0, access::SYNC_ALL_ACCESS][..]),
+            any::<u32>(),
+        ],
+        out in prop::option::weighted(0.9, any::<u64>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        // With a NULL object array the count stays garbage.
+        let handles: Option<Vec<u32>> = objects.as_ref().map(|o| o.iter().map(|&p| f.local(p, 0)).collect());
+        let count = handles.as_ref().map_or(count, |h| h.len() as u32);
+        let mut attributes = attributes.map(ShareAttributes::build);
+        let mut slot = [handle_value(out.unwrap_or(0))];
+        let memory_of = |attributes: &Option<BuiltAttributes>, slot: &[HANDLE; 1]| {
+            (attributes.as_ref().map(BuiltAttributes::bytes), handles.clone(), handle_bits(slot[0]))
+        };
+        let (before, memory) = (f.state(), memory_of(&attributes, &slot));
+        let status = call!(D3DKMTShareObjects(
+            count,
+            handles.as_ref().map_or(null(), |h| h.as_ptr()),
+            attributes.as_mut().map_or(null(), |a| a.attributes.as_mut_ptr().cast_const()),
+            access,
+            if out.is_some() { slot.as_mut_ptr() } else { null_mut() }
+        ));
+        judge(&f, "D3DKMTShareObjects", status, &before, &memory, &memory_of(&attributes, &slot))?;
+    }
+}
+
+/// `D3DKMTShareObjects`' object array: mostly one to three entries, mostly
+/// the fence or the session.
+fn share_list() -> impl Strategy<Value = Vec<Pick>> {
+    let one = prop_oneof![Just(Pick::Real(FENCE)), Just(Pick::Real(SESSION)), favour(FENCES), pick()];
+    let len = prop_oneof![3 => 1..=3usize, 1 => 0..=40usize];
+    len.prop_flat_map(move |n| vec(one.clone(), n))
+}
+
+/// `OBJECT_ATTRIBUTES` for `D3DKMTShareObjects`, before its pointers are set.
+#[derive(Clone, Debug)]
+struct ShareAttributes {
+    bytes: Vec<u8>,
+    /// `Length` set to the struct's size (else left as the bytes made it).
+    right_length: bool,
+    /// `RootDirectory` set to NULL (else left as the bytes made it).
+    no_root: bool,
+    /// `ObjectName`: NULL, or this.
+    name: Option<ShareName>,
+    /// `SecurityDescriptor` and `SecurityQualityOfService`: NULL or a buffer
+    /// (the emulation reads neither).
+    security: [bool; 2],
+}
+
+/// A `UNICODE_STRING` for `ObjectName`.
+#[derive(Clone, Debug)]
+struct ShareName {
+    bytes: Vec<u8>,
+    /// `Length` and `MaximumLength`, at most 64 bytes each.
+    length: u16,
+    maximum: u16,
+    /// `Buffer`: NULL, or these 32 UTF-16 units (64 bytes).
+    buffer: Option<Vec<u16>>,
+}
+
+fn share_attributes() -> impl Strategy<Value = ShareAttributes> {
+    let letters = prop_oneof![0x41..0x5Bu16, 0x61..0x7Bu16];
+    let units = prop_oneof![vec(any::<u16>(), 32), vec(letters, 32)];
+    let lengths = prop_oneof![(0..=32u16).prop_map(|n| n * 2), 0..=64u16];
+    let name = (bytes_of::<UNICODE_STRING>(), lengths.clone(), lengths, prop::option::weighted(0.9, units))
+        .prop_map(|(bytes, length, maximum, buffer)| ShareName { bytes, length, maximum, buffer });
+    (
+        bytes_of::<OBJECT_ATTRIBUTES>(),
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.8),
+        prop::option::weighted(0.7, name),
+        [any::<bool>(), any::<bool>()],
+    )
+        .prop_map(|(bytes, right_length, no_root, name, security)| ShareAttributes {
+            bytes,
+            right_length,
+            no_root,
+            name,
+            security,
+        })
+}
+
+/// `OBJECT_ATTRIBUTES` and what its pointers point at, all owned here.
+struct BuiltAttributes {
+    attributes: Garbage<OBJECT_ATTRIBUTES>,
+    name: Option<Garbage<UNICODE_STRING>>,
+    units: Option<Vec<u16>>,
+    security: [Vec<u64>; 2],
+}
+
+impl ShareAttributes {
+    fn build(self) -> BuiltAttributes {
+        let mut attributes = Garbage::<OBJECT_ATTRIBUTES>::new(&self.bytes);
+        let mut security = [vec![0u64; 8], vec![0u64; 8]];
+        let (mut name, mut units) = (None, None);
+        if let Some(given) = self.name {
+            let mut string = Garbage::<UNICODE_STRING>::new(&given.bytes);
+            units = given.buffer;
+            let s = string.get_mut();
+            s.Length = given.length;
+            s.MaximumLength = given.maximum;
+            s.Buffer = units.as_mut().map_or(null_mut(), |u| u.as_mut_ptr());
+            name = Some(string);
+        }
+        let a = attributes.get_mut();
+        if self.right_length {
+            a.Length = size_of::<OBJECT_ATTRIBUTES>() as u32;
+        }
+        if self.no_root {
+            a.RootDirectory = null_mut();
+        }
+        a.ObjectName = name.as_ref().map_or(null(), |n| n.get());
+        let [sd, qos] = &mut security;
+        a.SecurityDescriptor = if self.security[0] { sd.as_ptr().cast() } else { null() };
+        a.SecurityQualityOfService = if self.security[1] { qos.as_ptr().cast() } else { null() };
+        BuiltAttributes { attributes, name, units, security }
+    }
+}
+
+/// Every byte of a `BuiltAttributes`.
+#[derive(Debug, PartialEq)]
+struct AttributesBytes {
+    attributes: Vec<u64>,
+    name: Option<Vec<u64>>,
+    units: Option<Vec<u16>>,
+    security: [Vec<u64>; 2],
+}
+
+impl BuiltAttributes {
+    fn bytes(&self) -> AttributesBytes {
+        AttributesBytes {
+            attributes: self.attributes.bytes(),
+            name: self.name.as_ref().map(Garbage::bytes),
+            units: self.units.clone(),
+            security: self.security.clone(),
+        }
+    }
+}
