@@ -7,7 +7,7 @@ use crate::NtStatus;
 /// Each variant says which argument or rule failed, for traces and test
 /// messages; [`KernelError::status`] is the only place that turns it into the
 /// NTSTATUS the caller sees.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum KernelError {
     /// A NULL pointer, a bad size, a bad flag combination, or a field that
     /// Windows rejects: `STATUS_INVALID_PARAMETER`.

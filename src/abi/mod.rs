@@ -39,7 +39,7 @@ pub(crate) mod exports {
     };
 }
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use crate::NtStatus;
@@ -47,25 +47,28 @@ use crate::error::{KResult, KernelError};
 use crate::process::{Process, with_current};
 use crate::support::Entry;
 
+/// Why a call failed: the error (plain data, so recording it costs a store),
+/// or a caught panic, whose message is kept aside.
+#[derive(Clone, Copy)]
+enum Failure {
+    Error(KernelError),
+    Panic,
+}
+
 thread_local! {
-    static LAST_ERROR: RefCell<Option<(Entry, String)>> = const { RefCell::new(None) };
+    static LAST_ERROR: Cell<Option<(Entry, Failure)>> = const { Cell::new(None) };
+    static PANIC_MESSAGE: RefCell<String> = const { RefCell::new(String::new()) };
 }
 
 /// Why the calling thread's last failed `D3DKMT*` call failed: the entry
 /// point and a sentence naming the argument or rule. Cleared by each call.
 pub fn last_error() -> Option<(Entry, String)> {
-    LAST_ERROR.with(|l| l.borrow().clone())
-}
-
-fn record(entry: Entry, message: Option<String>) {
-    LAST_ERROR.with(|l| {
-        if let Ok(mut l) = l.try_borrow_mut() {
-            // Success after success (the common case) writes nothing.
-            if message.is_some() || l.is_some() {
-                *l = message.map(|m| (entry, m));
-            }
-        }
-    });
+    let (entry, failure) = LAST_ERROR.with(Cell::get)?;
+    let message = match failure {
+        Failure::Error(error) => error.to_string(),
+        Failure::Panic => PANIC_MESSAGE.with(|m| m.borrow().clone()),
+    };
+    Some((entry, message))
 }
 
 /// The one choke point every `D3DKMT*` export goes through.
@@ -80,19 +83,25 @@ pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>)
             call(process)
         })
     }));
-    let (status, message) = match outcome {
+    let (status, failure) = match outcome {
         Ok(Ok(())) => (NtStatus::SUCCESS, None),
-        Ok(Err(error)) => (error.status(), Some(error.to_string())),
+        Ok(Err(error)) => (error.status(), Some(Failure::Error(error))),
         Err(panic) => {
             let what = panic
                 .downcast_ref::<&str>()
                 .map(|s| s.to_string())
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
-            (NtStatus::INTERNAL_ERROR, Some(format!("internal error (a bug in d3dkmt-emu): {what}")))
+            let message = format!("internal error (a bug in d3dkmt-emu): {what}");
+            PANIC_MESSAGE.with(|m| {
+                if let Ok(mut m) = m.try_borrow_mut() {
+                    *m = message;
+                }
+            });
+            (NtStatus::INTERNAL_ERROR, Some(Failure::Panic))
         }
     };
-    record(entry, message);
+    LAST_ERROR.with(|l| l.set(failure.map(|f| (entry, f))));
     status.0
 }
 
