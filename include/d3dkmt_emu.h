@@ -1189,7 +1189,8 @@ d3dkmt_emu_binding *d3dkmt_emu_thread_bind(const d3dkmt_emu_process *process);
 /* Undoes a binding made by d3dkmt_emu_thread_bind on this thread, restoring
  * the binding before it (or none), and frees it. Bindings must be undone on
  * the thread that made them; they may be undone in any order, and the thread
- * acts as its newest binding still in force. A binding of another thread is
+ * acts as its newest binding still in force. A binding not in force on this
+ * thread (another thread's, a dead thread's, or one already undone) is
  * refused with STATUS_INVALID_PARAMETER and left as it is. NULL is ignored
  * (success). */
 NTSTATUS d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);

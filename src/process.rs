@@ -222,13 +222,8 @@ impl Process {
     /// the guard drops, which restores the previous binding. Guards nest.
     #[must_use = "the binding ends when the guard drops"]
     pub fn enter(&self) -> Binding {
-        let id = BINDINGS.with(|b| {
-            let mut b = b.borrow_mut();
-            b.next_id += 1;
-            let id = b.next_id;
-            b.stack.push((id, Rc::new(self.clone())));
-            id
-        });
+        let id = NEXT_BINDING_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        BINDINGS.with(|b| b.borrow_mut().stack.push((id, Rc::new(self.clone()))));
         Binding { id, thread: thread_token(), _not_send: std::marker::PhantomData }
     }
 
@@ -332,18 +327,22 @@ struct Bindings {
     /// `Rc`s so a call can hold its process cheaply (no atomic count) while
     /// a callback it makes binds or unbinds.
     stack: Vec<(u64, Rc<Process>)>,
-    next_id: u64,
 }
 
+/// Binding ids, unique across threads: a binding left by a dead thread, whose
+/// thread-local address a new thread may get, matches none of the new
+/// thread's bindings.
+static NEXT_BINDING_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+
 thread_local! {
-    static BINDINGS: RefCell<Bindings> = const { RefCell::new(Bindings { stack: Vec::new(), next_id: 0 }) };
+    static BINDINGS: RefCell<Bindings> = const { RefCell::new(Bindings { stack: Vec::new() }) };
 }
 
 /// Identifies the calling thread while it lives: the address of one of its
 /// thread-locals. (`std::thread::current` would allocate a handle for a
 /// thread C created, which outlives our tests' leak checks.)
 fn thread_token() -> usize {
-    BINDINGS.with(|b| b as *const _ as usize)
+    BINDINGS.try_with(|b| b as *const _ as usize).unwrap_or(0)
 }
 
 /// The binding made by [`Process::enter`]. Dropping it ends it: the thread
@@ -357,21 +356,28 @@ pub struct Binding {
 }
 
 impl Binding {
-    /// True if this binding belongs to the calling thread. The C API checks
-    /// this before undoing a binding; a Rust `Binding` cannot leave its thread.
-    pub fn is_on_this_thread(&self) -> bool {
+    /// True if this binding is in force on the calling thread: made here and
+    /// not yet undone. The C API checks this before undoing a binding (a
+    /// Rust `Binding` cannot leave its thread).
+    pub fn is_in_force_here(&self) -> bool {
         self.thread == thread_token()
+            && BINDINGS.try_with(|b| b.borrow().stack.iter().any(|(id, _)| *id == self.id)).unwrap_or(false)
     }
 }
 
 impl Drop for Binding {
     fn drop(&mut self) {
         let id = self.id;
-        let ours = BINDINGS.with(|b| {
-            let mut b = b.borrow_mut();
-            let at = b.stack.iter().rposition(|(i, _)| *i == id)?;
-            Some(b.stack.remove(at))
-        });
+        // try_with: at thread exit the stack may already be gone, and our
+        // entry with it (a Binding kept in another thread-local).
+        let ours = BINDINGS
+            .try_with(|b| {
+                let mut b = b.borrow_mut();
+                let at = b.stack.iter().rposition(|(i, _)| *i == id)?;
+                Some(b.stack.remove(at))
+            })
+            .ok()
+            .flatten();
         // Dropped after the borrow ends: it may be the process's last
         // reference, which frees the handle tables of an orphaned process.
         drop(ours);
@@ -382,13 +388,20 @@ impl Drop for Binding {
 /// binding's, or the default kernel's default process.
 pub fn current() -> Process {
     BINDINGS
-        .with(|b| b.borrow().stack.last().map(|(_, p)| Process::clone(p)))
+        .try_with(|b| b.borrow().stack.last().map(|(_, p)| Process::clone(p)))
+        .ok()
+        .flatten()
         .unwrap_or_else(|| crate::kernel::default_process().clone())
 }
 
 /// Runs `f` with the current process, taking no atomic reference.
 pub(crate) fn with_current<R>(f: impl FnOnce(&Process) -> R) -> R {
-    let bound = BINDINGS.with(|b| b.try_borrow().ok().and_then(|b| b.stack.last().map(|(_, p)| Rc::clone(p))));
+    // A thread whose bindings are already torn down (a callback run by its
+    // thread-local destructors) acts as the default process.
+    let bound = BINDINGS
+        .try_with(|b| b.try_borrow().ok().and_then(|b| b.stack.last().map(|(_, p)| Rc::clone(p))))
+        .ok()
+        .flatten();
     match bound {
         Some(process) => f(&process),
         None => f(crate::kernel::default_process()),

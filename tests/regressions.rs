@@ -239,3 +239,67 @@ fn a_d3dkmt_handle_of_process_257_fails_in_process_1() {
         "process 1 closed process 257's adapter handle {foreign}"
     );
 }
+
+/// Binding ids were once per thread, and the thread token is a TLS address a
+/// later thread may reuse: unbinding a dead thread's binding from C removed
+/// the new thread's binding with the same id.
+#[test]
+fn unbinding_a_dead_threads_binding_leaves_this_threads_alone() {
+    use d3dkmt_emu::abi::control::*;
+    let k = d3dkmt_emu_kernel_create(core::ptr::null());
+    let pa = d3dkmt_emu_process_create(k) as usize;
+    let pb = d3dkmt_emu_process_create(k) as usize;
+    let pb_id = d3dkmt_emu_process_id(pb as *const _);
+    for _ in 0..50 {
+        // A thread binds and dies without unbinding (its binding leaks to C).
+        let stale = std::thread::spawn(move || d3dkmt_emu_thread_bind(pa as *const _) as usize).join().unwrap();
+        let (status, before, after) = std::thread::spawn(move || {
+            let mine = d3dkmt_emu_thread_bind(pb as *const _);
+            let cur = || {
+                let p = d3dkmt_emu_process_current();
+                let id = d3dkmt_emu_process_id(p);
+                d3dkmt_emu_process_release(p);
+                id
+            };
+            let before = cur();
+            let status = d3dkmt_emu_thread_unbind(stale as *mut _);
+            assert_ne!(status, NtStatus::SUCCESS.0, "a dead thread's binding was accepted");
+            let after = cur();
+            d3dkmt_emu_thread_unbind(mine);
+            (status, before, after)
+        })
+        .join()
+        .unwrap();
+        assert_eq!(before, pb_id);
+        if status == NtStatus::SUCCESS.0 {
+            // The TLS address was reused: the stale binding passed the thread check.
+            assert_eq!(after, pb_id, "unbinding another (dead) thread's binding unbound this thread");
+        }
+    }
+}
+
+thread_local! {
+    static HELD: std::cell::RefCell<Option<d3dkmt_emu::Binding>> = const { std::cell::RefCell::new(None) };
+}
+
+/// A Binding kept in a thread-local registered before ours is dropped after
+/// ours at thread exit; it once panicked there, which aborts the process.
+#[test]
+fn a_binding_held_in_a_thread_local_does_not_abort_at_thread_exit() {
+    if std::env::var_os("D3DKMT_EMU_REGRESSION_CHILD").is_some() {
+        let k = Kernel::new(KernelConfig::default());
+        let p = k.create_process();
+        std::thread::spawn(move || {
+            HELD.with(|h| *h.borrow_mut() = Some(p.enter()));
+        })
+        .join()
+        .unwrap();
+        return;
+    }
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "a_binding_held_in_a_thread_local_does_not_abort_at_thread_exit", "--nocapture"])
+        .env("D3DKMT_EMU_REGRESSION_CHILD", "1")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "child: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
+}

@@ -292,15 +292,16 @@ pub extern "C" fn d3dkmt_emu_thread_bind(process: *const d3dkmt_emu_process) -> 
 }
 
 /// Ends a binding; the thread then acts as its newest binding still in
-/// force. A binding of another thread is refused (`STATUS_INVALID_PARAMETER`)
-/// and left in force. NULL is ignored.
+/// force. A binding not in force on this thread (another thread's, or a dead
+/// thread's) is refused (`STATUS_INVALID_PARAMETER`) and left as it is. NULL
+/// is ignored.
 #[unsafe(no_mangle)]
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_thread_unbind(binding: *mut d3dkmt_emu_binding) -> NTSTATUS {
     guarded(NtStatus::INTERNAL_ERROR.0, || {
         match ptr::in_ref(binding) {
             None => return NtStatus::SUCCESS.0,
-            Some(b) if !b.0.is_on_this_thread() => return NtStatus::INVALID_PARAMETER.0,
+            Some(b) if !b.0.is_in_force_here() => return NtStatus::INVALID_PARAMETER.0,
             Some(_) => {}
         }
         drop(ptr::take_box(binding));

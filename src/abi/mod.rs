@@ -66,7 +66,7 @@ pub fn last_error() -> Option<(Entry, String)> {
     let (entry, failure) = LAST_ERROR.with(Cell::get)?;
     let message = match failure {
         Failure::Error(error) => error.to_string(),
-        Failure::Panic => PANIC_MESSAGE.with(|m| m.borrow().clone()),
+        Failure::Panic => PANIC_MESSAGE.try_with(|m| m.borrow().clone()).unwrap_or_default(),
     };
     Some((entry, message))
 }
@@ -93,7 +93,7 @@ pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>)
                 .or_else(|| panic.downcast_ref::<String>().cloned())
                 .unwrap_or_default();
             let message = format!("internal error (a bug in d3dkmt-emu): {what}");
-            PANIC_MESSAGE.with(|m| {
+            let _ = PANIC_MESSAGE.try_with(|m| {
                 if let Ok(mut m) = m.try_borrow_mut() {
                     *m = message;
                 }
