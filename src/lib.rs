@@ -78,6 +78,7 @@ pub mod abi;
 mod adapter;
 mod device;
 mod error;
+mod fault;
 mod handle;
 pub mod kernel;
 mod kmd;
@@ -90,6 +91,7 @@ mod status;
 pub mod support;
 mod sync;
 mod sync_object;
+mod trace;
 
 pub mod conformance;
 

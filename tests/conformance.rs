@@ -1,11 +1,11 @@
-//! Runs the conformance table (`fixtures/conformance.tsv`) as a test, and
+//! Runs the conformance tables (`fixtures/conformance*.tsv`) as a test, and
 //! checks that every fact the core issue cites has a row naming it.
 
 use d3dkmt_emu::conformance;
 
 #[test]
 fn every_row_of_the_conformance_table_passes() {
-    let rows = conformance::parse(conformance::TABLE).expect("table parses");
+    let rows = conformance::rows().expect("tables parse");
     assert!(rows.len() >= 80, "the table lost rows: {}", rows.len());
     let outcomes = conformance::run_all(&rows);
     let mut report = Vec::new();
@@ -15,7 +15,7 @@ fn every_row_of_the_conformance_table_passes() {
 
 #[test]
 fn the_table_names_every_cited_fact() {
-    let rows = conformance::parse(conformance::TABLE).unwrap();
+    let rows = conformance::rows().unwrap();
     let facts: String = rows.iter().map(|r| format!("{} ", r.facts)).collect();
     for n in [1, 2, 4, 5, 16, 17, 18, 19, 20, 21, 29, 30, 31, 44, 45, 46, 52, 53, 92, 94, 95, 96, 97, 99] {
         let named = facts.contains(&format!("#{n},"))

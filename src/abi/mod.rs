@@ -39,6 +39,7 @@ pub(crate) mod exports {
     };
 }
 
+use core::ffi::c_void;
 use std::cell::{Cell, RefCell};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -71,8 +72,19 @@ pub fn last_error() -> Option<(Entry, String)> {
     Some((entry, message))
 }
 
-/// The one choke point every `D3DKMT*` export goes through.
+/// The one choke point every `D3DKMT*` export goes through, for exports
+/// whose argument the trace does not decode.
 pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>) -> i32 {
+    dispatch_with(entry, core::ptr::null(), call)
+}
+
+/// The choke point, given the export's argument pointer (for the trace to
+/// decode; it is never dereferenced here).
+///
+/// In order: the exited-process check, then the testing powers' hooks
+/// ([`crate::fault::intercept`] may answer in the call's place, with the
+/// caller's struct untouched), then the call, then the trace record.
+pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(&Process) -> KResult<()>) -> i32 {
     let outcome = catch_unwind(AssertUnwindSafe(|| {
         with_current(|process| {
             // Every call made as an exited process fails the same way, even
@@ -80,7 +92,13 @@ pub(crate) fn dispatch(entry: Entry, call: impl FnOnce(&Process) -> KResult<()>)
             if process.0.exited.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(KernelError::ProcessExited);
             }
-            call(process)
+            let pending = crate::trace::begin(process, entry, arg);
+            let result = match crate::fault::intercept(process, entry) {
+                Some(injected) => Err(injected),
+                None => call(process),
+            };
+            crate::trace::finish(pending, &result);
+            result
         })
     }));
     let (status, failure) = match outcome {
@@ -123,7 +141,7 @@ macro_rules! export {
         #[allow(unsafe_code, reason = "an exported C symbol")]
         #[unsafe(no_mangle)]
         pub extern "system" fn $name($arg: $ty) -> windows_sys::Win32::Foundation::NTSTATUS {
-            $crate::abi::dispatch($crate::support::Entry::$name, |$process| $body)
+            $crate::abi::dispatch_with($crate::support::Entry::$name, $arg as *const core::ffi::c_void, |$process| $body)
         }
         const _: windows_sys::Wdk::Graphics::Direct3D::$pfn = Some($name);
     };

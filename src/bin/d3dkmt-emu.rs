@@ -19,11 +19,11 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("conformance") => {
-            let text = match args.get(1).map(String::as_str) {
-                None => conformance::TABLE.to_string(),
-                Some("--table") => match args.get(2).map(std::fs::read_to_string) {
-                    Some(Ok(text)) => text,
-                    Some(Err(e)) => {
+            let rows = match args.get(1).map(String::as_str) {
+                None => conformance::rows(),
+                Some("--table") => match args.get(2).map(|f| (f, std::fs::read_to_string(f))) {
+                    Some((file, Ok(text))) => conformance::parse_named(file, &text),
+                    Some((_, Err(e))) => {
                         eprintln!("d3dkmt-emu: cannot read the table: {e}");
                         return ExitCode::from(2);
                     }
@@ -31,7 +31,7 @@ fn main() -> ExitCode {
                 },
                 Some(_) => return usage(),
             };
-            let rows = match conformance::parse(&text) {
+            let rows = match rows {
                 Ok(rows) => rows,
                 Err(e) => {
                     eprintln!("d3dkmt-emu: bad table: {e}");

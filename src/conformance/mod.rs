@@ -1,7 +1,9 @@
-//! The conformance table: Windows-observed results as data, run against a
+//! The conformance tables: Windows-observed results as data, run against a
 //! fresh kernel through the C ABI.
 //!
-//! `fixtures/conformance.tsv` has one row per observation: the entry point,
+//! `fixtures/conformance.tsv` (the core and protected sessions) and
+//! `fixtures/conformance/<area>.tsv` (one per API area, each with its
+//! scenarios in the submodule of the same name) have one row per observation: the entry point,
 //! the input (`null`, `zeroed` or `a5` for a 1024-byte buffer filled with
 //! 0x00 or 0xA5, as the ROS parity table does, or `scenario:NAME` for a
 //! sequence of calls written below), the expected status, whether the
@@ -28,6 +30,8 @@ use crate::{Kernel, KernelConfig, NtStatus, Process};
 /// One row of the table.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Row {
+    /// The table's file name, for messages.
+    pub file: String,
     /// 1-based line number in the file, for messages.
     pub line: usize,
     /// The entry point, e.g. `D3DKMTCreateDevice`.
@@ -62,11 +66,34 @@ impl Outcome {
     }
 }
 
-/// The table checked into the repository.
-pub const TABLE: &str = include_str!("../fixtures/conformance.tsv");
+mod adapters;
+mod objects;
+mod sync;
 
-/// Parses the table; `#` lines and blank lines are skipped, the header too.
+/// The tables checked into the repository: (file name, text).
+pub const TABLES: &[(&str, &str)] = &[
+    ("fixtures/conformance.tsv", include_str!("../../fixtures/conformance.tsv")),
+    ("fixtures/conformance/adapters.tsv", include_str!("../../fixtures/conformance/adapters.tsv")),
+    ("fixtures/conformance/sync.tsv", include_str!("../../fixtures/conformance/sync.tsv")),
+    ("fixtures/conformance/objects.tsv", include_str!("../../fixtures/conformance/objects.tsv")),
+];
+
+/// Every row of every checked-in table, in [`TABLES`] order.
+pub fn rows() -> Result<Vec<Row>, String> {
+    let mut rows = Vec::new();
+    for (file, text) in TABLES {
+        rows.extend(parse_named(file, text)?);
+    }
+    Ok(rows)
+}
+
+/// Parses one table; `#` lines and blank lines are skipped, the header too.
 pub fn parse(text: &str) -> Result<Vec<Row>, String> {
+    parse_named("<table>", text)
+}
+
+/// [`parse`], naming the file in rows and messages.
+pub fn parse_named(file: &str, text: &str) -> Result<Vec<Row>, String> {
     let mut rows = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line_no = i + 1;
@@ -75,16 +102,17 @@ pub fn parse(text: &str) -> Result<Vec<Row>, String> {
         }
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() != 6 {
-            return Err(format!("line {line_no}: {} columns, want 6", cols.len()));
+            return Err(format!("{file}:{line_no}: {} columns, want 6", cols.len()));
         }
         let expected =
-            NtStatus::parse(cols[2]).ok_or_else(|| format!("line {line_no}: unknown status {:?}", cols[2]))?;
+            NtStatus::parse(cols[2]).ok_or_else(|| format!("{file}:{line_no}: unknown status {:?}", cols[2]))?;
         let untouched = match cols[3] {
             "yes" => true,
             "no" => false,
-            other => return Err(format!("line {line_no}: untouched must be yes or no, not {other:?}")),
+            other => return Err(format!("{file}:{line_no}: untouched must be yes or no, not {other:?}")),
         };
         rows.push(Row {
+            file: file.to_string(),
             line: line_no,
             entry: cols[0].to_string(),
             input: cols[1].to_string(),
@@ -175,7 +203,13 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         "D3DKMTOpenProtectedSessionFromNtHandle" => D3DKMTOpenProtectedSessionFromNtHandle(p.cast()),
         "D3DKMTSetHwProtectionTeardownRecovery" => D3DKMTSetHwProtectionTeardownRecovery(p.cast()),
         "D3DKMTSetVidPnSourceHwProtection" => D3DKMTSetVidPnSourceHwProtection(p.cast()),
-        _ => return None,
+        _ => match adapters::raw_call(entry, p)
+            .or_else(|| sync::raw_call(entry, p))
+            .or_else(|| objects::raw_call(entry, p))
+        {
+            Some(status) => status,
+            None => return None,
+        },
     };
     Some((NtStatus(status), buffer == before))
 }
@@ -286,6 +320,14 @@ fn bytes_of<T>(v: &T) -> Vec<u8> {
 }
 
 fn scenario(name: &str) -> Option<Scenario> {
+    core_scenario(name)
+        .or_else(|| adapters::scenario(name))
+        .or_else(|| sync::scenario(name))
+        .or_else(|| objects::scenario(name))
+}
+
+/// Scenarios of the core table (`fixtures/conformance.tsv`).
+fn core_scenario(name: &str) -> Option<Scenario> {
     Some(match name {
         "local_handles_step_0x40" => |ctx, c| {
             let adapter = ctx.adapter();
@@ -718,7 +760,7 @@ pub fn report(outcomes: &[Outcome], out: &mut impl std::io::Write) -> std::io::R
             o.row.entry, o.row.input, o.row.facts
         )?;
         for p in &o.problems {
-            writeln!(out, "        line {}: {p}", o.row.line)?;
+            writeln!(out, "        {}:{}: {p}", o.row.file, o.row.line)?;
         }
     }
     let passed = outcomes.iter().filter(|o| o.passed()).count();
