@@ -72,6 +72,10 @@ pub enum KernelError {
     /// A status the fake kernel-mode driver returned, passed through.
     #[error("the kernel-mode driver returned {0}")]
     Driver(NtStatus),
+    /// An armed fault answered the call in its place (see `crate::fault`);
+    /// the status is whatever the fault was armed with, even a success one.
+    #[error("fault injected: {0}")]
+    Injected(NtStatus),
 }
 
 impl KernelError {
@@ -95,7 +99,7 @@ impl KernelError {
             KernelError::TableFull => NtStatus::NO_MEMORY,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
-            KernelError::Driver(status) => *status,
+            KernelError::Driver(status) | KernelError::Injected(status) => *status,
         }
     }
 }
