@@ -72,6 +72,15 @@ pub enum KernelError {
     /// A status the fake kernel-mode driver returned, passed through.
     #[error("the kernel-mode driver returned {0}")]
     Driver(NtStatus),
+    /// A global (KMT) share handle that names no live object of the expected
+    /// kind: `STATUS_INVALID_PARAMETER` (WINE #50, #51, #59).
+    #[error("no live {expected} with global handle {handle:#010x}")]
+    BadGlobalHandle {
+        /// The handle value given.
+        handle: u32,
+        /// The object kind the call wanted.
+        expected: &'static str,
+    },
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -89,7 +98,9 @@ impl KernelError {
     /// The NTSTATUS the caller sees for this error.
     pub fn status(&self) -> NtStatus {
         match self {
-            KernelError::InvalidParameter(_) | KernelError::BadLocalHandle { .. } => NtStatus::INVALID_PARAMETER,
+            KernelError::InvalidParameter(_)
+            | KernelError::BadLocalHandle { .. }
+            | KernelError::BadGlobalHandle { .. } => NtStatus::INVALID_PARAMETER,
             KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
             KernelError::WrongNtObjectType { status, .. } => *status,
             KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,

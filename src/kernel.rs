@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::{Adapter, AdapterConfig, Luid};
 use crate::error::{KResult, KernelError};
+use crate::global::GlobalTable;
 use crate::handle::{ChunkPool, Shape};
 use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveCounters, ObjectKind};
@@ -43,6 +44,8 @@ pub(crate) struct KernelInner {
     pub(crate) kmd: RwLock<Arc<dyn Kmd>>,
     pub(crate) sessions: Arc<SessionRegistry>,
     pub(crate) namespace: Arc<Namespace>,
+    /// Global (KMT) share handles; see [`crate::global`].
+    pub(crate) globals: Arc<GlobalTable>,
     pub(crate) wait_hub: Arc<WaitHub>,
     /// The index space of D3DKMT handles, shared out among processes.
     pub(crate) local_chunks: Arc<ChunkPool>,
@@ -145,6 +148,7 @@ impl Kernel {
             sessions: Arc::new(SessionRegistry { map: Mutex::default(), next: AtomicU64::new(1) }),
             namespace: Arc::new(Namespace::default()),
             wait_hub: Arc::new(WaitHub::default()),
+            globals: Arc::new(GlobalTable::default()),
             local_chunks: Arc::new(ChunkPool::new(Shape::Local)),
             nt_chunks: Arc::new(ChunkPool::new(Shape::Nt)),
             processes: Mutex::new(Vec::new()),

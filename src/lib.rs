@@ -79,6 +79,7 @@ mod adapter;
 mod device;
 mod error;
 mod fault;
+mod global;
 mod handle;
 pub mod kernel;
 mod kmd;
