@@ -212,6 +212,11 @@ impl Kernel {
         self.0.counters.lock().iter().map(|c| c.get(kind)).sum()
     }
 
+    /// How many global (KMT) share handles name a live object.
+    pub fn live_global_handles(&self) -> usize {
+        self.0.globals.len()
+    }
+
     /// How many kernel objects of any kind are alive.
     pub fn total_live_objects(&self) -> i64 {
         ObjectKind::ALL.iter().map(|&k| self.live_objects(k)).sum()
