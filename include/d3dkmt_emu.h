@@ -1053,6 +1053,13 @@ typedef struct d3dkmt_emu_kernel_config {
     /* Most live NT handles per process (STATUS_NO_MEMORY beyond).
      * Default 2^24; 0 is refused. */
     uint32_t max_nt_handles;
+    /* Nonzero: the kernel clock is real (monotonic time since the kernel was
+     * created; timeouts take wall time). 0 (the default): it is virtual: it
+     * starts at 0 and moves only with d3dkmt_emu_kernel_advance_ns, or when
+     * every thread bound to one of the kernel's processes is blocked in a
+     * kernel wait, to the earliest deadline, so timeouts take no wall time.
+     * (The default kernel, used without the control API, has a real clock.) */
+    uint32_t real_clock;
 } d3dkmt_emu_kernel_config;
 
 /* The fake kernel-mode driver, as a table of C callbacks. Either callback may
@@ -1100,6 +1107,7 @@ typedef struct d3dkmt_emu_kmd_callbacks {
 #if defined(__x86_64__) || defined(_M_X64)
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, real_clock) == 68, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, wrong_nt_object_type) == 16, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, max_nt_handles) == 64, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_callbacks) == 24, "d3dkmt_emu_kmd_callbacks layout");
@@ -1125,6 +1133,15 @@ d3dkmt_emu_kernel *d3dkmt_emu_kernel_create(const d3dkmt_emu_kernel_config *conf
  * use; created on first use, never destroyed). Release it with
  * d3dkmt_emu_kernel_release. */
 d3dkmt_emu_kernel *d3dkmt_emu_kernel_default(void);
+
+/* The kernel clock's time in nanoseconds since the kernel was created
+ * (UINT64_MAX for a NULL kernel). See d3dkmt_emu_kernel_config.real_clock. */
+uint64_t d3dkmt_emu_kernel_now_ns(const d3dkmt_emu_kernel *kernel);
+
+/* Advances a virtual clock by ns nanoseconds; waits whose deadline it passes
+ * time out. Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER for a NULL
+ * kernel, or STATUS_NOT_SUPPORTED for a real clock. */
+NTSTATUS d3dkmt_emu_kernel_advance_ns(const d3dkmt_emu_kernel *kernel, uint64_t ns);
 
 /* Gives back one kernel reference. The kernel itself lives on while other
  * references to it or to any of its processes exist. NULL is ignored. */

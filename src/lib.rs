@@ -76,6 +76,7 @@
 
 pub mod abi;
 mod adapter;
+mod clock;
 mod device;
 mod error;
 mod fault;
@@ -98,6 +99,7 @@ pub mod conformance;
 
 pub use abi::last_error;
 pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
+pub use clock::ClockMode;
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};

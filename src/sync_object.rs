@@ -14,7 +14,7 @@
 //! creation answers `STATUS_NOT_IMPLEMENTED`.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
@@ -22,7 +22,7 @@ use crate::live::{LiveToken, ObjectKind};
 use crate::policy::FenceRegression;
 use crate::process::{LocalEntry, Process, ProcessState};
 use crate::shared::{NtObjectKind, access};
-use crate::sync::{Condvar, Graveyard, Mutex};
+use crate::sync::Graveyard;
 
 /// `D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS`, decoded.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -62,41 +62,7 @@ pub enum SyncKind {
     MonitoredFence,
 }
 
-/// Wakes CPU waiters when any fence of the kernel moves.
-#[derive(Default)]
-pub(crate) struct WaitHub {
-    lock: Mutex<()>,
-    cv: Condvar,
-    waiters: AtomicUsize,
-}
-
-impl WaitHub {
-    fn notify(&self) {
-        // Pairs with the increment in `wait_until`: a waiter that registered
-        // before our value store is woken; one that registers after it sees
-        // the new value when it checks.
-        if self.waiters.load(Ordering::SeqCst) > 0 {
-            let _guard = self.lock.lock();
-            self.cv.notify_all();
-        }
-    }
-
-    /// Wakes every waiter to recheck its condition.
-    pub(crate) fn wake_all(&self) {
-        let _guard = self.lock.lock();
-        self.cv.notify_all();
-    }
-
-    fn wait_until(&self, satisfied: impl Fn() -> bool) {
-        self.waiters.fetch_add(1, Ordering::SeqCst);
-        let mut guard = self.lock.lock();
-        while !satisfied() {
-            self.cv.wait(&mut guard);
-        }
-        drop(guard);
-        self.waiters.fetch_sub(1, Ordering::SeqCst);
-    }
-}
+pub(crate) use crate::clock::WaitHub;
 
 pub(crate) struct SyncObject {
     /// Index of the adapter it was created on (adapters live as long as the
@@ -284,7 +250,7 @@ impl Process {
         let list = self.fence_list(device, objects, 32, false)?;
         let hub = Arc::clone(&self.kernel_inner().wait_hub);
         let exited = || self.0.exited.load(Ordering::SeqCst);
-        hub.wait_until(|| {
+        hub.wait_until(&self.kernel_inner().clock, || {
             let mut reached = list.iter().map(|(o, v)| o.value() >= *v);
             exited() || if wait_any { reached.any(|r| r) } else { reached.all(|r| r) }
         });

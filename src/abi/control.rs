@@ -24,7 +24,7 @@ use crate::policy::{
 };
 use crate::process::Binding;
 use crate::shared::DuplicateOptions;
-use crate::{Kernel, KernelConfig, NtStatus, Policies, Process};
+use crate::{ClockMode, Kernel, KernelConfig, NtStatus, Policies, Process};
 
 /// Opaque C handle to a kernel reference.
 pub struct d3dkmt_emu_kernel(pub(crate) Kernel);
@@ -83,6 +83,8 @@ pub struct d3dkmt_emu_kernel_config {
     pub max_local_handles: u32,
     /// [`Policies::max_nt_handles`].
     pub max_nt_handles: u32,
+    /// Nonzero: [`ClockMode::Real`]; 0: a virtual clock (see `crate::clock`).
+    pub real_clock: u32,
 }
 
 /// Runs `f`, turning a panic into `fallback`.
@@ -136,6 +138,7 @@ fn config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
             duplicate_access_subset: 0,
             max_local_handles: p.max_local_handles,
             max_nt_handles: p.max_nt_handles,
+            real_clock: 0,
         },
     );
     if ok { NtStatus::SUCCESS.0 } else { NtStatus::INVALID_PARAMETER.0 }
@@ -200,7 +203,8 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
         },
     };
     policies.check().ok()?;
-    Some(KernelConfig { adapters: configs, policies })
+    let clock = if c.real_clock != 0 { ClockMode::Real } else { ClockMode::Virtual };
+    Some(KernelConfig { adapters: configs, policies, clock })
 }
 
 /// A new kernel; NULL `config` means the defaults. Returns NULL for a bad
@@ -331,6 +335,29 @@ pub extern "C" fn d3dkmt_emu_kernel_live_objects(kernel: *const d3dkmt_emu_kerne
             None if kind == u32::MAX => k.0.total_live_objects(),
             None => -1,
         }
+    })
+}
+
+/// The kernel clock's time, in nanoseconds since the kernel was created
+/// (`UINT64_MAX` for a NULL kernel).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_now_ns(kernel: *const d3dkmt_emu_kernel) -> u64 {
+    guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.0.clock.now_ns()))
+}
+
+/// Advances a virtual clock by `ns` nanoseconds, ending the waits whose
+/// deadline passes. `STATUS_INVALID_PARAMETER` for a NULL kernel,
+/// `STATUS_NOT_SUPPORTED` for a real clock.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_advance_ns(kernel: *const d3dkmt_emu_kernel, ns: u64) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => match k.0.advance(std::time::Duration::from_nanos(ns)) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(status) => status.0,
+        },
     })
 }
 
