@@ -81,6 +81,21 @@ pub enum KernelError {
         /// The object kind the call wanted.
         expected: &'static str,
     },
+    /// A resource handle (`hResource` of `CreateAllocation`) that names
+    /// nothing: `STATUS_INVALID_HANDLE` (WINE #74).
+    #[error("no resource with D3DKMT handle {0:#010x} in this process")]
+    BadResourceHandle(u32),
+    /// No object has that name: `STATUS_OBJECT_NAME_NOT_FOUND` (WINE #102).
+    #[error("no object has that name")]
+    NameNotFound,
+    /// A keyed mutex whose owner went away holding it: `STATUS_ABANDONED`
+    /// (a success-class status, as on Windows; nothing is written).
+    #[error("the keyed mutex was abandoned")]
+    Abandoned,
+    /// A wait's timeout passed: `STATUS_TIMEOUT` (a success-class status, as
+    /// on Windows; nothing is written).
+    #[error("timed out")]
+    Timeout,
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -101,7 +116,10 @@ impl KernelError {
             KernelError::InvalidParameter(_)
             | KernelError::BadLocalHandle { .. }
             | KernelError::BadGlobalHandle { .. } => NtStatus::INVALID_PARAMETER,
-            KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
+            KernelError::BadNtHandle(_) | KernelError::BadResourceHandle(_) => NtStatus::INVALID_HANDLE,
+            KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
+            KernelError::Abandoned => NtStatus::ABANDONED,
+            KernelError::Timeout => NtStatus::TIMEOUT,
             KernelError::WrongNtObjectType { status, .. } => *status,
             KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,
             KernelError::BufferTooSmall { status, .. } => *status,

@@ -19,12 +19,25 @@ pub enum ObjectKind {
     ProtectedSession = 2,
     /// An NT-handle object (`DxgkSharedSyncObject`, `DxgkSharedProtectedSessionObject`).
     NtObject = 3,
+    /// A keyed mutex.
+    KeyedMutex = 4,
+    /// A resource.
+    Resource = 5,
+    /// An allocation.
+    Allocation = 6,
 }
 
 impl ObjectKind {
     /// Every kind, in order.
-    pub const ALL: [ObjectKind; 4] =
-        [ObjectKind::Device, ObjectKind::SyncObject, ObjectKind::ProtectedSession, ObjectKind::NtObject];
+    pub const ALL: [ObjectKind; 7] = [
+        ObjectKind::Device,
+        ObjectKind::SyncObject,
+        ObjectKind::ProtectedSession,
+        ObjectKind::NtObject,
+        ObjectKind::KeyedMutex,
+        ObjectKind::Resource,
+        ObjectKind::Allocation,
+    ];
 
     /// A short name for reports.
     pub fn name(self) -> &'static str {
@@ -33,13 +46,16 @@ impl ObjectKind {
             ObjectKind::SyncObject => "sync object",
             ObjectKind::ProtectedSession => "protected session",
             ObjectKind::NtObject => "NT object",
+            ObjectKind::KeyedMutex => "keyed mutex",
+            ObjectKind::Resource => "resource",
+            ObjectKind::Allocation => "allocation",
         }
     }
 }
 
 #[derive(Default)]
 pub(crate) struct LiveCounters {
-    counts: [AtomicI64; 4],
+    counts: [AtomicI64; ObjectKind::ALL.len()],
 }
 
 impl LiveCounters {

@@ -307,7 +307,7 @@ impl Process {
         }
         match &object.kind {
             NtObjectKind::ProtectedSession(s) => Ok(Arc::clone(s)),
-            NtObjectKind::SyncObject(_) => unreachable!("type checked"),
+            NtObjectKind::SyncObject(_) | NtObjectKind::Resource(_) => unreachable!("type checked"),
         }
     }
 

@@ -39,6 +39,10 @@ pub mod access {
     pub const SYNC_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | SYNC_WAIT | SYNC_SIGNAL;
     /// All access to a shared protected session: it has no specific rights.
     pub const SESSION_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE;
+    /// `SHARED_ALLOCATION_WRITE`: handles opened from it may write.
+    pub const SHARED_ALLOCATION_WRITE: u32 = 0x1;
+    /// All access to a `DxgkSharedResource`.
+    pub const RESOURCE_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | SHARED_ALLOCATION_WRITE;
     /// `GENERIC_READ`.
     pub const GENERIC_READ: u32 = 0x8000_0000;
     /// `GENERIC_WRITE`.
@@ -75,26 +79,33 @@ pub mod access {
 pub(crate) enum NtObjectKind {
     SyncObject(Arc<SyncObject>),
     ProtectedSession(Arc<ProtectedSession>),
+    /// A resource, alone or with its keyed mutex and sync object.
+    Resource(crate::resource::SharedResource),
 }
 
 impl NtObjectKind {
     pub(crate) const SYNC_OBJECT: &'static str = "DxgkSharedSyncObject";
     pub(crate) const PROTECTED_SESSION: &'static str = "DxgkSharedProtectedSessionObject";
+    pub(crate) const RESOURCE: &'static str = "DxgkSharedResource";
 
     /// The NT object type name, as `NtQueryObject` reports it.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             NtObjectKind::SyncObject(_) => Self::SYNC_OBJECT,
             NtObjectKind::ProtectedSession(_) => Self::PROTECTED_SESSION,
+            NtObjectKind::Resource(_) => Self::RESOURCE,
         }
     }
 
-    fn map_generic(&self, mask: u32) -> u32 {
+    pub(crate) fn map_generic(&self, mask: u32) -> u32 {
         match self {
             NtObjectKind::SyncObject(_) => {
                 access::map_generic(mask, access::SYNC_ALL_ACCESS, access::SYNC_WAIT, access::SYNC_SIGNAL)
             }
             NtObjectKind::ProtectedSession(_) => access::map_generic(mask, access::SESSION_ALL_ACCESS, 0, 0),
+            NtObjectKind::Resource(_) => {
+                access::map_generic(mask, access::RESOURCE_ALL_ACCESS, 0, access::SHARED_ALLOCATION_WRITE)
+            }
         }
     }
 }
@@ -128,6 +139,13 @@ pub(crate) struct Namespace {
 
 fn fold(name: &str) -> String {
     name.chars().flat_map(char::to_uppercase).collect()
+}
+
+impl Namespace {
+    /// The live object named `name` (matched case-insensitively).
+    pub(crate) fn find(&self, name: &str) -> Option<Arc<NtObject>> {
+        self.names.lock().get(&fold(name)).and_then(Weak::upgrade)
+    }
 }
 
 /// An NT handle's table entry: the object and the access granted.
@@ -194,6 +212,9 @@ impl Process {
         }
         let kind = {
             let state = self.lock_live()?;
+            if let Some(kind) = state.resource_share(objects) {
+                kind?
+            } else {
             let mut kinds = Vec::with_capacity(objects.len());
             for h in objects {
                 kinds.push(match state.local.get(h.0 as u64) {
@@ -211,6 +232,7 @@ impl Process {
                 return Err(KernelError::InvalidParameter("only (resource, keyed mutex, sync) shares together"));
             }
             kinds.pop().expect("one kind")
+            }
         };
         let kernel = self.kernel_inner();
         let granted = kind.map_generic(access);
