@@ -260,20 +260,27 @@ impl Process {
     /// `STATUS_INVALID_PARAMETER` (WINE #56, #59). Returns the handle and the
     /// size of the runtime data stored at creation.
     pub fn open_keyed_mutex(&self, global: u32) -> KResult<(LocalHandle, u32)> {
+        self.open_keyed_mutex_checked(global, 0)
+    }
+
+    /// `D3DKMTOpenKeyedMutex2`'s size rule, then the open: the caller's
+    /// `PrivateRuntimeDataSize` is first limited to the stored size; what is
+    /// left must be 0 or the stored size, else `STATUS_INVALID_PARAMETER`
+    /// (WINE #62, #63). The data is never copied back.
+    pub(crate) fn open_keyed_mutex_checked(&self, global: u32, runtime_size: u32) -> KResult<(LocalHandle, u32)> {
         let kernel = self.kernel_inner();
         let mut graveyard = Graveyard::default();
+        let mut objects = Graveyard::default();
         let mut state = self.lock_live()?;
         let mutex: Arc<KeyedMutex> = kernel.globals.open(global, GlobalKind::KeyedMutex)?;
         let size = mutex.runtime_data.len() as u32;
+        let effective = runtime_size.min(size);
+        if effective != 0 && effective != size {
+            objects.bury(mutex);
+            return Err(KernelError::InvalidParameter("PrivateRuntimeDataSize is not the stored size"));
+        }
         let handle = state.insert_keyed_mutex(mutex, kernel, &mut graveyard)?;
         Ok((handle, size))
-    }
-
-    /// The size of the runtime data a keyed mutex was created with, by
-    /// global handle (`OpenKeyedMutex2`'s size rules need it before opening).
-    pub(crate) fn keyed_mutex_runtime_size(&self, global: u32) -> KResult<u32> {
-        let mutex: Arc<KeyedMutex> = self.kernel_inner().globals.open(global, GlobalKind::KeyedMutex)?;
-        Ok(mutex.runtime_data.len() as u32)
     }
 
     /// `D3DKMTDestroyKeyedMutex`: closes this handle; if it owns the mutex,
@@ -333,9 +340,13 @@ impl Process {
         // The handle may have been destroyed while we waited: its drop then
         // found no owner, and an acquire that won meanwhile must not leave
         // the mutex owned by a handle that no longer exists.
-        let still_ours = self.0.state.lock().local.get(handle.0 as u64).is_some_and(
-            |e| matches!(e, LocalEntry::KeyedMutex(k) if k.token == token),
-        );
+        let still_ours = self
+            .0
+            .state
+            .lock()
+            .local
+            .get(handle.0 as u64)
+            .is_some_and(|e| matches!(e, LocalEntry::KeyedMutex(k) if k.token == token));
         match outcome {
             Some(Attempt::Acquired { fence, data }) => {
                 if !still_ours {

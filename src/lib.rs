@@ -106,16 +106,16 @@ pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use keyed_mutex::{CreatedKeyedMutex, KeyedMutexAcquired, Timeout};
-pub use kmd::{AllocationDesc, CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus, default_allocation_private_data};
+pub use kmd::{
+    AllocationDesc, CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus, default_allocation_private_data,
+};
 pub use live::ObjectKind;
 pub use policy::{
     AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
     StatusFenceBump,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
-pub use resource::{
-    AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo,
-};
+pub use resource::{AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;

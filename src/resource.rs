@@ -380,8 +380,11 @@ impl Process {
         let kmd = Arc::clone(&*kernel.kmd.read());
         let desc = AllocationDesc { size: request.size, umd_driver_data: &request.driver_data };
         let driver_data = kmd.allocation_private_data(kernel.adapters[adapter].config.luid, &desc);
-        let allocation =
-            Arc::new(Allocation { size: request.size, driver_data, _live: LiveToken::new(&self.0.live, ObjectKind::Allocation) });
+        let allocation = Arc::new(Allocation {
+            size: request.size,
+            driver_data,
+            _live: LiveToken::new(&self.0.live, ObjectKind::Allocation),
+        });
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
         if check(&state)? != adapter {
@@ -583,6 +586,19 @@ impl Process {
             keyed_mutex,
             sync_object,
         })
+    }
+
+    /// `D3DKMTOpenKeyedMutexFromNtHandle`: a new handle to the keyed mutex
+    /// of a combined resource share. An NT handle to a share without one is
+    /// `STATUS_INVALID_PARAMETER` (Wine's server answers so, WINE B4).
+    pub fn open_keyed_mutex_from_nt_handle(&self, nt: NtHandle) -> KResult<LocalHandle> {
+        let SharedParts { resource, keyed_mutex, sync } = self.shared_resource(nt)?;
+        // Dropped before the lock is taken.
+        drop((resource, sync));
+        let mutex = keyed_mutex.ok_or(KernelError::InvalidParameter("the shared resource has no keyed mutex"))?;
+        let mut graveyard = Graveyard::default();
+        let mut state = self.lock_live()?;
+        state.insert_keyed_mutex(mutex, self.kernel_inner(), &mut graveyard)
     }
 
     /// `D3DKMTGetSharedResourceAdapterLuid`: the LUID of the adapter a

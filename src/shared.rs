@@ -215,23 +215,23 @@ impl Process {
             if let Some(kind) = state.resource_share(objects) {
                 kind?
             } else {
-            let mut kinds = Vec::with_capacity(objects.len());
-            for h in objects {
-                kinds.push(match state.local.get(h.0 as u64) {
-                    Some(LocalEntry::SyncObject(s)) => {
-                        if !s.object.nt_shareable {
-                            return Err(KernelError::InvalidParameter("sync object not created NtSecuritySharing"));
+                let mut kinds = Vec::with_capacity(objects.len());
+                for h in objects {
+                    kinds.push(match state.local.get(h.0 as u64) {
+                        Some(LocalEntry::SyncObject(s)) => {
+                            if !s.object.nt_shareable {
+                                return Err(KernelError::InvalidParameter("sync object not created NtSecuritySharing"));
+                            }
+                            NtObjectKind::SyncObject(Arc::clone(&s.object))
                         }
-                        NtObjectKind::SyncObject(Arc::clone(&s.object))
-                    }
-                    Some(LocalEntry::ProtectedSession(s)) => NtObjectKind::ProtectedSession(Arc::clone(&s.session)),
-                    _ => return Err(KernelError::BadLocalHandle { handle: h.0, expected: "shareable object" }),
-                });
-            }
-            if kinds.len() != 1 {
-                return Err(KernelError::InvalidParameter("only (resource, keyed mutex, sync) shares together"));
-            }
-            kinds.pop().expect("one kind")
+                        Some(LocalEntry::ProtectedSession(s)) => NtObjectKind::ProtectedSession(Arc::clone(&s.session)),
+                        _ => return Err(KernelError::BadLocalHandle { handle: h.0, expected: "shareable object" }),
+                    });
+                }
+                if kinds.len() != 1 {
+                    return Err(KernelError::InvalidParameter("only (resource, keyed mutex, sync) shares together"));
+                }
+                kinds.pop().expect("one kind")
             }
         };
         let kernel = self.kernel_inner();

@@ -13,6 +13,8 @@ pub(crate) mod ptr;
 mod adapter;
 pub mod control;
 mod device;
+mod keyed_mutex;
+mod resource;
 mod session;
 mod share;
 mod stubs;
@@ -27,6 +29,16 @@ mod win32;
 pub(crate) mod exports {
     pub use super::adapter::{D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
+    pub use super::keyed_mutex::{
+        D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
+        D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
+        D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
+    };
+    pub use super::resource::{
+        D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,
+        D3DKMTGetSharedResourceAdapterLuid, D3DKMTOpenNtHandleFromName, D3DKMTOpenResource, D3DKMTOpenResource2,
+        D3DKMTOpenResourceFromNtHandle, D3DKMTQueryResourceInfo, D3DKMTQueryResourceInfoFromNtHandle,
+    };
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
