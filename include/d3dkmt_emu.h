@@ -142,6 +142,14 @@ typedef struct _OBJECT_ATTRIBUTES {
 #ifndef STATUS_SUCCESS
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
 #endif
+#ifndef STATUS_ABANDONED
+/* A success-class status: a keyed mutex's owner went away holding it. */
+#define STATUS_ABANDONED ((NTSTATUS)0x00000080L)
+#endif
+#ifndef STATUS_TIMEOUT
+/* A success-class status: an acquire's timeout passed. */
+#define STATUS_TIMEOUT ((NTSTATUS)0x00000102L)
+#endif
 #ifndef STATUS_NOT_IMPLEMENTED
 #define STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
 #endif
@@ -162,6 +170,9 @@ typedef struct _OBJECT_ATTRIBUTES {
 #endif
 #ifndef STATUS_OBJECT_TYPE_MISMATCH
 #define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)0xC0000024L)
+#endif
+#ifndef STATUS_OBJECT_NAME_NOT_FOUND
+#define STATUS_OBJECT_NAME_NOT_FOUND ((NTSTATUS)0xC0000034L)
 #endif
 #ifndef STATUS_OBJECT_NAME_COLLISION
 #define STATUS_OBJECT_NAME_COLLISION ((NTSTATUS)0xC0000035L)
@@ -467,6 +478,311 @@ typedef struct _D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE {
     D3DKMT_HANDLE hHandle; /* out */
 } D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE;
 
+/* ---- Keyed mutexes ---- */
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX {
+    UINT64 InitialValue;         /* the key the first acquire must use */
+    D3DKMT_HANDLE hSharedHandle; /* out: a global handle (low 6 bits 2) */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+} D3DKMT_CREATEKEYEDMUTEX;
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX2_FLAGS {
+    union {
+        struct {
+            UINT NtSecuritySharing : 1; /* bit 0: no global handle; share by NT handle */
+            UINT Reserved : 31;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATEKEYEDMUTEX2_FLAGS;
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX2 {
+    UINT64 InitialValue;
+    D3DKMT_HANDLE hSharedHandle; /* out: 0 with NtSecuritySharing */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+    void *pPrivateRuntimeData;   /* stored; NULL needs size 0 */
+    UINT PrivateRuntimeDataSize;
+    D3DKMT_CREATEKEYEDMUTEX2_FLAGS Flags;
+} D3DKMT_CREATEKEYEDMUTEX2;
+
+typedef struct _D3DKMT_OPENKEYEDMUTEX {
+    D3DKMT_HANDLE hSharedHandle; /* a global handle */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+} D3DKMT_OPENKEYEDMUTEX;
+
+/* The runtime data is never copied back; the size must be 0 or, once
+ * limited to the stored size, equal to it. */
+typedef struct _D3DKMT_OPENKEYEDMUTEX2 {
+    D3DKMT_HANDLE hSharedHandle;
+    D3DKMT_HANDLE hKeyedMutex; /* out */
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_OPENKEYEDMUTEX2;
+
+typedef struct _D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE {
+    HANDLE hNtHandle;          /* a DxgkSharedResource with a keyed mutex */
+    D3DKMT_HANDLE hKeyedMutex; /* out */
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE;
+
+typedef struct _D3DKMT_DESTROYKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+} D3DKMT_DESTROYKEYEDMUTEX;
+
+/* pTimeout: NULL waits for ever; a negative value is relative, in 100 ns
+ * units; zero or positive is an absolute kernel-clock time in 100 ns units
+ * (0: just try). */
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    int64_t *pTimeout;
+    UINT64 FenceValue; /* out: the value the releasing call stored */
+} D3DKMT_ACQUIREKEYEDMUTEX;
+
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX2 {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    int64_t *pTimeout;
+    UINT64 FenceValue;          /* out */
+    void *pPrivateRuntimeData;  /* out: the releaser's runtime data */
+    UINT PrivateRuntimeDataSize; /* room; 0 copies nothing */
+} D3DKMT_ACQUIREKEYEDMUTEX2;
+
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;        /* the key the next acquire must use */
+    UINT64 FenceValue; /* handed to that acquire */
+} D3DKMT_RELEASEKEYEDMUTEX;
+
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX2 {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    UINT64 FenceValue;
+    void *pPrivateRuntimeData; /* handed to the next AcquireKeyedMutex2 */
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_RELEASEKEYEDMUTEX2;
+
+/* ---- Allocations and resources ---- */
+
+typedef enum _D3DKMT_STANDARDALLOCATIONTYPE {
+    D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP = 1, /* the only type emulated */
+    D3DKMT_STANDARDALLOCATIONTYPE_INTERNALBACKINGSTORE = 2,
+    D3DKMT_STANDARDALLOCATIONTYPE_MAX = 3
+} D3DKMT_STANDARDALLOCATIONTYPE;
+
+typedef struct _D3DKMT_STANDARDALLOCATION_EXISTINGHEAP {
+    size_t Size; /* a nonzero multiple of 4096 */
+} D3DKMT_STANDARDALLOCATION_EXISTINGHEAP;
+
+typedef struct _D3DKMT_CREATESTANDARDALLOCATIONFLAGS {
+    union {
+        struct {
+            UINT Reserved : 32;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATESTANDARDALLOCATIONFLAGS;
+
+typedef struct _D3DKMT_CREATESTANDARDALLOCATION {
+    D3DKMT_STANDARDALLOCATIONTYPE Type;
+    union {
+        D3DKMT_STANDARDALLOCATION_EXISTINGHEAP ExistingHeapData;
+    };
+    D3DKMT_CREATESTANDARDALLOCATIONFLAGS Flags;
+} D3DKMT_CREATESTANDARDALLOCATION;
+
+typedef struct _D3DKMT_CREATEALLOCATIONFLAGS {
+    union {
+        struct {
+            UINT CreateResource : 1;        /* bit 0 */
+            UINT CreateShared : 1;          /* bit 1: a global handle (needs CreateResource) */
+            UINT NonSecure : 1;
+            UINT CreateProtected : 1;
+            UINT RestrictSharedAccess : 1;
+            UINT ExistingSysMem : 1;        /* bit 5: required */
+            UINT NtSecuritySharing : 1;     /* bit 6: no global handle; share by NT handle */
+            UINT ReadOnly : 1;
+            UINT CreateWriteCombined : 1;
+            UINT CreateCached : 1;
+            UINT SwapChainBackBuffer : 1;
+            UINT CrossAdapter : 1;
+            UINT OpenCrossAdapter : 1;
+            UINT PartialSharedCreation : 1;
+            UINT Zeroed : 1;
+            UINT WriteWatch : 1;
+            UINT StandardAllocation : 1;    /* bit 16: required */
+            UINT ExistingSection : 1;
+            UINT Reserved : 14;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATEALLOCATIONFLAGS;
+
+typedef struct _D3DDDI_ALLOCATIONINFOFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_ALLOCATIONINFOFLAGS;
+
+typedef struct _D3DDDI_ALLOCATIONINFO {
+    D3DKMT_HANDLE hAllocation; /* out */
+    const void *pSystemMem;    /* required (never read by the library) */
+    void *pPrivateDriverData;  /* per-allocation data for the KMD */
+    UINT PrivateDriverDataSize;
+    UINT VidPnSourceId;
+    D3DDDI_ALLOCATIONINFOFLAGS Flags;
+} D3DDDI_ALLOCATIONINFO;
+
+typedef struct _D3DDDI_ALLOCATIONINFO2 {
+    D3DKMT_HANDLE hAllocation; /* out */
+    union {
+        HANDLE hSection;
+        const void *pSystemMem; /* required (never read by the library) */
+    };
+    void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+    UINT VidPnSourceId;
+    D3DDDI_ALLOCATIONINFOFLAGS Flags;
+    UINT64 GpuVirtualAddress;
+    union {
+        UINT Priority;
+        uintptr_t Unused;
+    };
+    uintptr_t Reserved[5];
+} D3DDDI_ALLOCATIONINFO2;
+
+/* D3DKMTCreateAllocation takes pAllocationInfo, D3DKMTCreateAllocation2
+ * pAllocationInfo2. hResource must be 0 (a live resource:
+ * STATUS_INVALID_PARAMETER; any other value: STATUS_INVALID_HANDLE). */
+typedef struct _D3DKMT_CREATEALLOCATION {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;      /* in: 0; out: the new resource with CreateResource */
+    D3DKMT_HANDLE hGlobalShare;   /* out: global handle with CreateShared, else 0 */
+    const void *pPrivateRuntimeData; /* stored with a new resource */
+    UINT PrivateRuntimeDataSize;
+    union {
+        D3DKMT_CREATESTANDARDALLOCATION *pStandardAllocation;
+        const void *pPrivateDriverData;
+    };
+    UINT PrivateDriverDataSize;   /* 0 for standard allocations */
+    UINT NumAllocations;          /* 1 */
+    union {
+        D3DDDI_ALLOCATIONINFO *pAllocationInfo;
+        D3DDDI_ALLOCATIONINFO2 *pAllocationInfo2;
+    };
+    D3DKMT_CREATEALLOCATIONFLAGS Flags;
+    HANDLE hPrivateRuntimeResourceHandle; /* not written */
+} D3DKMT_CREATEALLOCATION;
+
+/* A resource handle destroys its allocation handles with it. */
+typedef struct _D3DKMT_DESTROYALLOCATION {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+} D3DKMT_DESTROYALLOCATION;
+
+typedef struct _D3DDDICB_DESTROYALLOCATION2FLAGS {
+    union {
+        UINT Value; /* timing hints; ignored */
+    };
+} D3DDDICB_DESTROYALLOCATION2FLAGS;
+
+typedef struct _D3DKMT_DESTROYALLOCATION2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    D3DDDICB_DESTROYALLOCATION2FLAGS Flags;
+} D3DKMT_DESTROYALLOCATION2;
+
+/* Sizes only; the runtime-data buffer is never written. */
+typedef struct _D3DKMT_QUERYRESOURCEINFO {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hGlobalShare;
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;        /* out: the stored size */
+    UINT TotalPrivateDriverDataSize;    /* out */
+    UINT ResourcePrivateDriverDataSize; /* out */
+    UINT NumAllocations;                /* out */
+} D3DKMT_QUERYRESOURCEINFO;
+
+typedef struct _D3DDDI_OPENALLOCATIONINFO {
+    D3DKMT_HANDLE hAllocation;      /* out */
+    const void *pPrivateDriverData; /* out: points into pTotalPrivateDriverDataBuffer */
+    UINT PrivateDriverDataSize;     /* out */
+} D3DDDI_OPENALLOCATIONINFO;
+
+typedef struct _D3DDDI_OPENALLOCATIONINFO2 {
+    D3DKMT_HANDLE hAllocation;
+    const void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+    UINT64 GpuVirtualAddress;
+    uintptr_t Reserved[6];
+} D3DDDI_OPENALLOCATIONINFO2;
+
+/* Runtime-data and resource-driver-data sizes must equal the stored ones;
+ * the total buffer must hold every allocation's driver data (else
+ * STATUS_NO_MEMORY). D3DKMTOpenResource takes pOpenAllocationInfo,
+ * D3DKMTOpenResource2 pOpenAllocationInfo2. */
+typedef struct _D3DKMT_OPENRESOURCE {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hGlobalShare;
+    UINT NumAllocations;
+    union {
+        D3DDDI_OPENALLOCATIONINFO *pOpenAllocationInfo;
+        D3DDDI_OPENALLOCATIONINFO2 *pOpenAllocationInfo2;
+    };
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+    void *pResourcePrivateDriverData;
+    UINT ResourcePrivateDriverDataSize;
+    void *pTotalPrivateDriverDataBuffer;
+    UINT TotalPrivateDriverDataBufferSize; /* in: room; out: bytes written */
+    D3DKMT_HANDLE hResource;               /* out */
+} D3DKMT_OPENRESOURCE;
+
+typedef struct _D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE {
+    D3DKMT_HANDLE hDevice;
+    HANDLE hNtHandle;
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+    UINT TotalPrivateDriverDataSize;
+    UINT ResourcePrivateDriverDataSize;
+    UINT NumAllocations;
+} D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE;
+
+typedef struct _D3DKMT_OPENRESOURCEFROMNTHANDLE {
+    D3DKMT_HANDLE hDevice;
+    HANDLE hNtHandle;
+    UINT NumAllocations;
+    D3DDDI_OPENALLOCATIONINFO2 *pOpenAllocationInfo2;
+    UINT PrivateRuntimeDataSize;
+    void *pPrivateRuntimeData;
+    UINT ResourcePrivateDriverDataSize;
+    void *pResourcePrivateDriverData;
+    UINT TotalPrivateDriverDataBufferSize;
+    void *pTotalPrivateDriverDataBuffer;
+    D3DKMT_HANDLE hResource;               /* out */
+    D3DKMT_HANDLE hKeyedMutex;             /* out: 0 unless shared with one */
+    void *pKeyedMutexPrivateRuntimeData;   /* not written */
+    UINT KeyedMutexPrivateRuntimeDataSize; /* out: the mutex's stored size, or 0 */
+    D3DKMT_HANDLE hSyncObject;             /* out: 0 unless shared with one */
+} D3DKMT_OPENRESOURCEFROMNTHANDLE;
+
+typedef struct _D3DKMT_GETSHAREDRESOURCEADAPTERLUID {
+    D3DKMT_HANDLE hGlobalShare; /* used when nonzero */
+    HANDLE hNtHandle;           /* else this */
+    LUID AdapterLuid;           /* out */
+} D3DKMT_GETSHAREDRESOURCEADAPTERLUID;
+
+typedef struct _D3DKMT_OPENNTHANDLEFROMNAME {
+    UINT dwDesiredAccess;          /* 0: STATUS_ACCESS_DENIED */
+    OBJECT_ATTRIBUTES *pObjAttrib; /* the name, matched case-insensitively */
+    HANDLE hNtHandle;              /* out */
+} D3DKMT_OPENNTHANDLEFROMNAME;
+
 /* ---- Argument types of some entry points that are exported, not emulated ---- */
 
 typedef struct _D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY {
@@ -666,6 +982,33 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, 
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE) == 16, "D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY) == 8, "D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEHWPROTECTION) == 12, "D3DKMT_SETVIDPNSOURCEHWPROTECTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEKEYEDMUTEX) == 16, "D3DKMT_CREATEKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEKEYEDMUTEX2) == 32, "D3DKMT_CREATEKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEX) == 8, "D3DKMT_OPENKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEX2) == 24, "D3DKMT_OPENKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE) == 32, "D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYKEYEDMUTEX) == 4, "D3DKMT_DESTROYKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ACQUIREKEYEDMUTEX) == 32, "D3DKMT_ACQUIREKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ACQUIREKEYEDMUTEX2) == 48, "D3DKMT_ACQUIREKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RELEASEKEYEDMUTEX) == 24, "D3DKMT_RELEASEKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RELEASEKEYEDMUTEX2) == 40, "D3DKMT_RELEASEKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESTANDARDALLOCATION) == 24, "D3DKMT_CREATESTANDARDALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEALLOCATIONFLAGS) == 4, "D3DKMT_CREATEALLOCATIONFLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_ALLOCATIONINFO) == 40, "D3DDDI_ALLOCATIONINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_ALLOCATIONINFO2) == 96, "D3DDDI_ALLOCATIONINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEALLOCATION) == 72, "D3DKMT_CREATEALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYALLOCATION) == 24, "D3DKMT_DESTROYALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYALLOCATION2) == 24, "D3DKMT_DESTROYALLOCATION2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYRESOURCEINFO) == 32, "D3DKMT_QUERYRESOURCEINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_OPENALLOCATIONINFO) == 24, "D3DDDI_OPENALLOCATIONINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_OPENALLOCATIONINFO2) == 80, "D3DDDI_OPENALLOCATIONINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENRESOURCE) == 72, "D3DKMT_OPENRESOURCE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE) == 40, "D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENRESOURCEFROMNTHANDLE) == 104, "D3DKMT_OPENRESOURCEFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hResource) == 80, "hResource offset");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hSyncObject) == 100, "hSyncObject offset");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETSHAREDRESOURCEADAPTERLUID) == 24, "D3DKMT_GETSHAREDRESOURCEADAPTERLUID layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENNTHANDLEFROMNAME) == 24, "D3DKMT_OPENNTHANDLEFROMNAME layout");
 #endif /* x86_64 */
 
 #endif /* !D3DKMT_EMU_USE_SYSTEM_TYPES */
@@ -749,16 +1092,71 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProtectedSessionInfoFromNtHandle(D3DKMT_
  * Errors as for the info query. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenProtectedSessionFromNtHandle(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE *pData);
 
+/* -- Keyed mutexes -- */
+
+/* Creates a keyed mutex (no device), released with key InitialValue, with
+ * a global handle other processes open with D3DKMTOpenKeyedMutex(2). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex(D3DKMT_CREATEKEYEDMUTEX *pData);
+/* As D3DKMTCreateKeyedMutex, with runtime data; NtSecuritySharing gives no
+ * global handle (the mutex is then shared with its resource by NT handle). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex2(D3DKMT_CREATEKEYEDMUTEX2 *pData);
+/* Opens a new handle from a global handle (not a local one, not a dead
+ * mutex's: STATUS_INVALID_PARAMETER). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex(D3DKMT_OPENKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex2(D3DKMT_OPENKEYEDMUTEX2 *pData);
+/* Opens the keyed mutex of a (resource, keyed mutex, sync) share. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutexFromNtHandle(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE *pData);
+/* Closes a keyed-mutex handle; if it owns the mutex, the mutex is abandoned. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyKeyedMutex(const D3DKMT_DESTROYKEYEDMUTEX *pData);
+/* Waits until the mutex is free with Key, then owns it through this handle.
+ * STATUS_TIMEOUT when the timeout passes (kernel clock: virtual by default
+ * for d3dkmt_emu kernels, real for the default kernel); STATUS_ABANDONED if
+ * its owner went away holding it. Both are success-class statuses with no
+ * outputs written. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex(D3DKMT_ACQUIREKEYEDMUTEX *pData);
+/* As D3DKMTAcquireKeyedMutex, and copies the releaser's runtime data
+ * (too little room: STATUS_BUFFER_TOO_SMALL, not acquired). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex2(D3DKMT_ACQUIREKEYEDMUTEX2 *pData);
+/* Releases the mutex this handle owns (otherwise STATUS_INVALID_PARAMETER)
+ * with the key and fence value the next acquire gets. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex(D3DKMT_RELEASEKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex2(D3DKMT_RELEASEKEYEDMUTEX2 *pData);
+
+/* -- Allocations and resources -- */
+
+/* One standard allocation (StandardAllocation | ExistingSysMem, type
+ * EXISTINGHEAP), alone or with CreateResource in a new resource; a
+ * resource with CreateShared gets a global handle unless NtSecuritySharing. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation(D3DKMT_CREATEALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation2(D3DKMT_CREATEALLOCATION *pData);
+/* Destroys hResource's handle with its allocation handles, and the listed
+ * allocation handles; all or nothing. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation(const D3DKMT_DESTROYALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation2(const D3DKMT_DESTROYALLOCATION2 *pData);
+/* Sizes of the resource a global handle names. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfo(D3DKMT_QUERYRESOURCEINFO *pData);
+/* New handles, on hDevice, to the resource a global handle names and its
+ * allocations; copies the runtime data and the allocations' driver data. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource2(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfoFromNtHandle(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE *pData);
+/* As D3DKMTOpenResource2 through an NT handle; a combined share also gives
+ * new keyed-mutex and sync-object handles. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResourceFromNtHandle(D3DKMT_OPENRESOURCEFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedResourceAdapterLuid(D3DKMT_GETSHAREDRESOURCEADAPTERLUID *pData);
+/* A new NT handle to a named DxgkSharedResource. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMNAME *pData);
+
 /* -- Sharing -- */
 
-/* Wraps one object - a monitored fence created with NtSecuritySharing, or a
- * protected session - in an NT object and returns a new NT handle to it in
+/* Wraps a monitored fence created with NtSecuritySharing, a protected
+ * session, a resource created with NtSecuritySharing, or (resource, keyed
+ * mutex, fence) all created so, in that order, in an NT object and returns a new NT handle to it in
  * the calling process, with dwDesiredAccess (generic rights are mapped). The
  * NT object keeps the wrapped object alive until every NT handle to it is
  * closed (d3dkmt_emu_nt_close). pObjectAttributes may be NULL; a name in it
- * already in use: STATUS_OBJECT_NAME_COLLISION. cObjects must be 1..3 and,
- * for now, only one object can be shared at a time
- * (otherwise STATUS_INVALID_PARAMETER). */
+ * already in use: STATUS_OBJECT_NAME_COLLISION. Any other combination:
+ * STATUS_INVALID_PARAMETER. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjects(UINT cObjects, const D3DKMT_HANDLE *hObjects,
                                                 OBJECT_ATTRIBUTES *pObjectAttributes, UINT dwDesiredAccess,
                                                 HANDLE *phSharedNtHandle);
