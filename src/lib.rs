@@ -18,6 +18,11 @@
 //!   signal and blocking CPU wait), protected sessions with their status fence
 //!   and the fake kernel-mode driver ([`Kmd`]), NT-handle sharing, close and
 //!   duplicate across processes.
+//! - Keyed mutexes (global handles, key/fence handoff, timeouts on the kernel
+//!   clock, abandonment when the owner goes), standard allocations and
+//!   resources (global handles, opens with the KMD's private driver data),
+//!   and `D3DKMTShareObjects` of a resource alone or with its keyed mutex and
+//!   a monitored fence, opened again by NT handle or by name.
 //! - Windows-shaped handles and Windows' statuses for bad input; see
 //!   [`support::ENTRY_POINTS`] for what each export does.
 //!
@@ -63,9 +68,9 @@
 //!
 //! ## What is not (yet)
 //!
-//! Other sync-object types, keyed mutexes, resources and allocations, GPU
-//! work submission, fault injection, traces and virtual time arrive in later
-//! issues; their entry points answer `STATUS_NOT_IMPLEMENTED`.
+//! Other sync-object types, driver-private allocation descriptions, GPU work
+//! submission, fault injection and traces arrive in later issues; their entry
+//! points answer `STATUS_NOT_IMPLEMENTED`.
 //!
 //! ## References
 //!

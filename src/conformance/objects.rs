@@ -253,7 +253,7 @@ impl OpenBufs {
         args
     }
 
-    fn from_nt_args(&mut self, device: u32, nt: HANDLE) -> D3DKMT_OPENRESOURCEFROMNTHANDLE {
+    fn nt_open_args(&mut self, device: u32, nt: HANDLE) -> D3DKMT_OPENRESOURCEFROMNTHANDLE {
         self.info2.pPrivateDriverData = self.alloc_data.as_ptr().cast();
         D3DKMT_OPENRESOURCEFROMNTHANDLE {
             hDevice: device,
@@ -771,7 +771,7 @@ fn open_resource_with(ctx: &Ctx, change: fn(&mut D3DKMT_OPENRESOURCE)) -> NtStat
 fn from_nt_with(ctx: &Ctx, change: fn(&mut D3DKMT_OPENRESOURCEFROMNTHANDLE)) -> NtStatus {
     let (device, nt) = shared_resource_nt(ctx);
     let mut bufs = OpenBufs::new();
-    let mut args = bufs.from_nt_args(device, nt);
+    let mut args = bufs.nt_open_args(device, nt);
     change(&mut args);
     let before = super::bytes_of(&args);
     let status = NtStatus(D3DKMTOpenResourceFromNtHandle(&mut args));
@@ -837,7 +837,7 @@ fn share_scenario(name: &str) -> Option<Scenario> {
         "open_from_nt_resource_only" => |ctx, c| {
             let (device, nt) = shared_resource_nt(ctx);
             let mut bufs = OpenBufs::new();
-            let mut args = bufs.from_nt_args(device, nt);
+            let mut args = bufs.nt_open_args(device, nt);
             let status = NtStatus(D3DKMTOpenResourceFromNtHandle(&mut args));
             c.that(bufs.runtime[..4] == RUNTIME && args.PrivateRuntimeDataSize == 4, "runtime data");
             c.that(args.ResourcePrivateDriverDataSize == 0 && args.TotalPrivateDriverDataBufferSize > 0, "sizes");
@@ -905,7 +905,7 @@ fn share_scenario(name: &str) -> Option<Scenario> {
             let mut q = D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE { hDevice: device, hNtHandle: nt, ..Default::default() };
             c.that(NtStatus(D3DKMTQueryResourceInfoFromNtHandle(&mut q)).is_ok(), "query after destroying all");
             let mut bufs = OpenBufs::new();
-            let mut args = bufs.from_nt_args(device, nt);
+            let mut args = bufs.nt_open_args(device, nt);
             let status = NtStatus(D3DKMTOpenResourceFromNtHandle(&mut args));
             c.that(is_local(args.hResource), "no hResource");
             c.that(is_local(args.hKeyedMutex), "no hKeyedMutex");
