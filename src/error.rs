@@ -72,6 +72,25 @@ pub enum KernelError {
     /// A status the fake kernel-mode driver returned, passed through.
     #[error("the kernel-mode driver returned {0}")]
     Driver(NtStatus),
+    /// A part of an entry point we do not emulate, answered with the status
+    /// a policy names (e.g. [`crate::Policies::unemulated_adapter_info`]).
+    #[error("not emulated: {what}")]
+    Unemulated {
+        /// What is not emulated.
+        what: &'static str,
+        /// The status the policy chose.
+        status: NtStatus,
+    },
+    /// A failure Windows reports as the generic `STATUS_UNSUCCESSFUL`
+    /// (`OpenAdapterFromGdiDisplayName`'s answer to a bad name, WINE #9-#11).
+    #[error("unsuccessful: {0}")]
+    Unsuccessful(&'static str),
+    /// Another owner holds the VidPn source: `STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE`.
+    #[error("the VidPn source is owned by another")]
+    VidPnSourceInUse,
+    /// Presentation is occluded: `STATUS_GRAPHICS_PRESENT_OCCLUDED`.
+    #[error("occluded: {0}")]
+    Occluded(&'static str),
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -100,6 +119,10 @@ impl KernelError {
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
             KernelError::Driver(status) | KernelError::Injected(status) => *status,
+            KernelError::Unemulated { status, .. } => *status,
+            KernelError::Unsuccessful(_) => NtStatus::UNSUCCESSFUL,
+            KernelError::VidPnSourceInUse => NtStatus::GRAPHICS_VIDPN_SOURCE_IN_USE,
+            KernelError::Occluded(_) => NtStatus::GRAPHICS_PRESENT_OCCLUDED,
         }
     }
 }

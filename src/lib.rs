@@ -92,19 +92,23 @@ pub mod support;
 mod sync;
 mod sync_object;
 mod trace;
+mod vidpn;
 
 pub mod conformance;
 
 pub use abi::last_error;
-pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
+pub use adapter::{
+    AdapterConfig, AdapterInfo, AdapterKind, DEVINTERFACE_DISPLAY_ADAPTER, DISPLAY_DEVICE_ARRIVAL, DeviceIds,
+    EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
+};
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
 pub use live::ObjectKind;
 pub use policy::{
-    AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
-    StatusFenceBump,
+    AdapterClose, AdapterInfoSize, DeviceDestroySessions, DuplicateAccess, FenceRegression, GdiNameCase,
+    HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use session::SessionInfo;
@@ -112,3 +116,4 @@ pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
 pub use sync_object::{MonitoredFence, SyncFlags};
+pub use vidpn::OwnerRequest;

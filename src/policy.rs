@@ -45,6 +45,18 @@ pub struct Policies {
     /// The access a duplicated NT handle gets when `DUPLICATE_SAME_ACCESS` is
     /// not given.
     pub duplicate_access: DuplicateAccess,
+    /// How `OpenAdapterFromGdiDisplayName` compares names.
+    pub gdi_name_case: GdiNameCase,
+    /// What `D3DKMTCheckOcclusion` answers for a (nonzero) window.
+    pub occlusion: Occlusion,
+    /// Which `PrivateDriverDataSize` values `D3DKMTQueryAdapterInfo` accepts.
+    pub adapter_info_size: AdapterInfoSize,
+    /// Status of `D3DKMTQueryAdapterInfo` for a `KMTQUERYADAPTERINFOTYPE`
+    /// that windows-sys names but we do not answer. Default
+    /// `STATUS_NOT_IMPLEMENTED` (Windows would answer; we say we do not
+    /// emulate it rather than guess). A value no type has is always
+    /// `STATUS_INVALID_PARAMETER`.
+    pub unemulated_adapter_info: NtStatus,
 }
 
 impl Default for Policies {
@@ -62,6 +74,10 @@ impl Default for Policies {
             enum_adapters_capacity: 34,
             fence_regression: FenceRegression::Ignore,
             duplicate_access: DuplicateAccess::AsRequested,
+            gdi_name_case: GdiNameCase::Insensitive,
+            occlusion: Occlusion::SingleMonitorExclusive,
+            adapter_info_size: AdapterInfoSize::Exact,
+            unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
         }
     }
 }
@@ -75,6 +91,9 @@ impl Policies {
         }
         if self.short_blob_buffer.is_ok() {
             return Err("short_blob_buffer must be a failure status");
+        }
+        if self.unemulated_adapter_info.is_ok() {
+            return Err("unemulated_adapter_info must be a failure status");
         }
         if self.max_local_handles == 0 || self.max_nt_handles == 0 {
             return Err("handle quotas must be nonzero");
@@ -163,4 +182,50 @@ pub enum DuplicateAccess {
     /// At most the source handle's access: asking for more is
     /// `STATUS_ACCESS_DENIED`.
     SubsetOfSource,
+}
+
+/// How GDI display names (`\\.\DISPLAY1`) are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GdiNameCase {
+    /// Default: ASCII case is ignored, as Windows' display-device names
+    /// (object-manager paths) are; `\\.\display1` opens `\\.\DISPLAY1`.
+    Insensitive,
+    /// Names must match exactly.
+    Exact,
+}
+
+impl GdiNameCase {
+    /// Whether `name` (configured) matches `asked`.
+    pub fn matches(self, name: &str, asked: &str) -> bool {
+        match self {
+            GdiNameCase::Insensitive => name.eq_ignore_ascii_case(asked),
+            GdiNameCase::Exact => name == asked,
+        }
+    }
+}
+
+/// What `D3DKMTCheckOcclusion` answers for a nonzero window handle. There are
+/// no windows here: every nonzero HWND stands for a visible window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Occlusion {
+    /// Default, as WINE #41: `STATUS_GRAPHICS_PRESENT_OCCLUDED` while a
+    /// device holds some VidPn source EXCLUSIVE and exactly one output (of
+    /// all adapters) is attached to the desktop; SUCCESS otherwise. Window
+    /// state never matters (WINE #40).
+    SingleMonitorExclusive,
+    /// Always SUCCESS.
+    Never,
+}
+
+/// Which buffer sizes `D3DKMTQueryAdapterInfo` accepts for a type's output.
+/// One byte short is `STATUS_INVALID_PARAMETER` either way (WINE #24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterInfoSize {
+    /// Default: exactly the type's size; larger is `STATUS_INVALID_PARAMETER`
+    /// too (the kernel checks the size against the type; nothing observed
+    /// says a larger buffer is accepted).
+    Exact,
+    /// At least the type's size; the output fills the first bytes and the
+    /// rest of the buffer is left as it was.
+    AtLeast,
 }

@@ -164,6 +164,9 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
                 _ => return None,
             },
             num_sources: a.num_sources,
+            // One attached output on source 0, if there is a source.
+            outputs: (0..a.num_sources.min(1)).map(crate::adapter::OutputConfig::attached).collect(),
+            ..AdapterConfig::new(luid)
         });
     }
     let policies = Policies {
@@ -198,6 +201,7 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
         } else {
             DuplicateAccess::AsRequested
         },
+        ..Policies::default()
     };
     policies.check().ok()?;
     Some(KernelConfig { adapters: configs, policies })
