@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use d3dkmt_emu::{
     AdapterConfig, AdapterKind, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus, ObjectKind,
-    Process, SessionStatus, SyncFlags, access,
+    OwnerRequest, Process, SessionStatus, SyncFlags, access,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -44,6 +44,11 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+};
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DKMT_CHECKOCCLUSION, D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP, D3DKMT_OPENADAPTERFROMDEVICENAME,
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, D3DKMT_OPENADAPTERFROMHDC, D3DKMT_QUERYADAPTERINFO,
+    D3DKMT_QUERYVIDEOMEMORYINFO, D3DKMT_SETVIDPNSOURCEOWNER, D3DKMT_SETVIDPNSOURCEOWNER1,
 };
 use windows_sys::Win32::Foundation::{HANDLE, UNICODE_STRING};
 
@@ -96,6 +101,15 @@ plain!(
     D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
     OBJECT_ATTRIBUTES,
     UNICODE_STRING,
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME,
+    D3DKMT_OPENADAPTERFROMDEVICENAME,
+    D3DKMT_OPENADAPTERFROMHDC,
+    D3DKMT_QUERYADAPTERINFO,
+    D3DKMT_QUERYVIDEOMEMORYINFO,
+    D3DKMT_SETVIDPNSOURCEOWNER,
+    D3DKMT_SETVIDPNSOURCEOWNER1,
+    D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP,
+    D3DKMT_CHECKOCCLUSION,
 );
 
 /// A `T` made of arbitrary bytes, kept in `u64` words the test owns: so every
@@ -966,5 +980,272 @@ impl BuiltAttributes {
             units: self.units.clone(),
             security: self.security.clone(),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Adapters by name, adapter queries, VidPn ownership and occlusion
+
+/// What VidPn ownership looks like from the calling process: the
+/// exclusive-ownership check of source 0 of both adapters, and occlusion.
+fn vidpn_view(f: &Fixture) -> Vec<Result<(), d3dkmt_emu::KernelError>> {
+    let mut view: Vec<_> = [ADAPTER, ADAPTER2]
+        .iter()
+        .map(|&i| f.process.check_vidpn_exclusive_ownership(LocalHandle(f.locals[i]), 0))
+        .collect();
+    view.push(f.process.check_occlusion(1));
+    view
+}
+
+/// Part of the time, the fixture's first device holds source 0 EXCLUSIVE.
+fn maybe_hold(f: &Fixture, hold: bool) {
+    if hold {
+        let _ = f.process.set_vidpn_source_owner(LocalHandle(f.locals[DEVICE]), &[(0, OwnerRequest::Exclusive)]);
+    }
+}
+
+/// A UTF-16 string with a NUL: one of the fixture's names, or random units.
+fn wide_name(real: &'static [&'static str]) -> impl Strategy<Value = Vec<u16>> {
+    prop_oneof![
+        proptest::sample::select(real).prop_map(|s| s.encode_utf16().chain([0]).collect()),
+        vec(any::<u16>(), 0..80).prop_map(|mut v| {
+            v.push(0);
+            v
+        }),
+    ]
+}
+
+const OWNER_TYPES: &[i32] = &[-1, 0, 1, 2, 3, 4, 5, 0x7FFF_FFFF];
+
+/// Owner-type and source-id arrays of `count` entries, either possibly NULL.
+fn owner_arrays() -> impl Strategy<Value = (u32, Option<Vec<i32>>, Option<Vec<u32>>)> {
+    (
+        prop_oneof![3 => 0..=2u32, 1 => any::<u32>()],
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.8),
+        vec(proptest::sample::select(OWNER_TYPES), 2),
+        vec(prop_oneof![3 => 0..2u32, 1 => any::<u32>()], 2),
+    )
+        .prop_map(|(count, with_types, with_ids, types, ids)| {
+            // Arrays hold `count` entries when `count` is small; a large count
+            // only comes with NULL arrays (the calling convention).
+            let fits = count <= 2;
+            let types = (fits && with_types).then(|| types[..count as usize].to_vec());
+            let ids = (fits && with_ids).then(|| ids[..count as usize].to_vec());
+            (count, types, ids)
+        })
+}
+
+fn set_owner_fields(
+    f: &Fixture,
+    a: &mut D3DKMT_SETVIDPNSOURCEOWNER,
+    h: Pick,
+    count: u32,
+    types: &Option<Vec<i32>>,
+    ids: &Option<Vec<u32>>,
+) {
+    a.hDevice = f.local(h, a.hDevice);
+    a.VidPnSourceCount = count;
+    a.pType = types.as_ref().map_or(null(), |t| t.as_ptr());
+    a.pVidPnSourceId = ids.as_ref().map_or(null(), |i| i.as_ptr());
+}
+
+const INFO_TYPES: &[i32] = &[0, 3, 4, 6, 8, 11, 13, 15, 30, 31, 44, 48, 65, 70, 80, 81, -1];
+const INFO_SIZES: &[u32] = &[0, 1, 3, 4, 5, 12, 16, 24, 28, 2080, 8192];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn open_adapter_from_gdi_display_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>(),
+        name in prop::option::of(wide_name(&["\\\\.\\DISPLAY1", "\\\\.\\display2", "\\\\.\\DISPLAY3", ""])),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>::new(&bytes);
+        if let Some(name) = name {
+            let slots = &mut args.get_mut().DeviceName;
+            for (slot, unit) in slots.iter_mut().zip(name) {
+                *slot = unit;
+            }
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenAdapterFromGdiDisplayName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenAdapterFromGdiDisplayName", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_adapter_from_device_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENADAPTERFROMDEVICENAME>(),
+        path in prop::option::weighted(0.8, prop_oneof![
+            Just(None),
+            wide_name(&["", "\\\\?\\PCI#VEN_1414&DEV_008C&SUBSYS_00000000&REV_00#4&d3d0e0&0&0000#{1ca05180-a699-450a-9a0c-de4fbe3ddd89}"]).prop_map(Some),
+        ]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMDEVICENAME>::new(&bytes);
+        // The fixture's first adapter's real arrival path, part of the time.
+        let real: Vec<u16> = {
+            let config = f.process.adapter_config(LocalHandle(f.locals[ADAPTER])).ok();
+            let instance = config.and_then(|c| c.device_instance).unwrap_or_default();
+            format!("\\\\?\\{instance}#{}", d3dkmt_emu::DISPLAY_DEVICE_ARRIVAL).encode_utf16().chain([0]).collect()
+        };
+        let path = match path {
+            None => None,
+            Some(None) => Some(real),
+            Some(Some(p)) => Some(p),
+        };
+        args.get_mut().pDeviceName = path.as_ref().map_or(null(), |p| p.as_ptr());
+        let (before, memory) = (f.state(), (args.bytes(), path.clone()));
+        let status = call!(D3DKMTOpenAdapterFromDeviceName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenAdapterFromDeviceName", status, &before, &memory, &(args.bytes(), path))?;
+    }
+
+    #[test]
+    fn open_adapter_from_hdc(world in world(), bytes in bytes_of::<D3DKMT_OPENADAPTERFROMHDC>(), null_dc in any::<bool>()) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMHDC>::new(&bytes);
+        if null_dc {
+            args.get_mut().hDc = null_mut();
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenAdapterFromHdc(args.as_mut_ptr()));
+        prop_assert!(NtStatus(status).is_err(), "there are no DCs, yet OpenAdapterFromHdc succeeded");
+        judge(&f, "D3DKMTOpenAdapterFromHdc", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn query_adapter_info(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYADAPTERINFO>(),
+        h in favour(ADAPTERS),
+        ty in pick_u32(&[0, 3, 4, 6, 8, 11, 13, 15, 30, 31, 44, 48, 65, 70, 80, 81]),
+        ty_real in proptest::sample::select(INFO_TYPES),
+        size in prop_oneof![proptest::sample::select(INFO_SIZES), 0..9000u32],
+        buffer in prop::option::weighted(0.9, any::<u8>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYADAPTERINFO>::new(&bytes);
+        let mut data = buffer.map(|fill| vec![fill; size as usize]);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        a.Type = ty.map_or(ty_real, |t| t as i32);
+        a.pPrivateDriverData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        if data.is_some() {
+            a.PrivateDriverDataSize = size;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTQueryAdapterInfo(args.as_mut_ptr()));
+        judge(&f, "D3DKMTQueryAdapterInfo", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn query_video_memory_info(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYVIDEOMEMORYINFO>(),
+        h in favour(ADAPTERS),
+        process in prop_oneof![Just(Some(0u64)), Just(Some(u64::MAX)), Just(None), any::<u64>().prop_map(Some)],
+        group in pick_u32(&[0, 1, 2]),
+        index in pick_u32(&[0, 1, 99]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYVIDEOMEMORYINFO>::new(&bytes);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        if let Some(p) = process {
+            a.hProcess = handle_value(p);
+        }
+        if let Some(g) = group {
+            a.MemorySegmentGroup = g as i32;
+        }
+        if let Some(i) = index {
+            a.PhysicalAdapterIndex = i;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTQueryVideoMemoryInfo(args.as_mut_ptr()));
+        if NtStatus(status).is_ok() {
+            let a = args.get();
+            prop_assert!(a.Budget >= a.AvailableForReservation && a.CurrentUsage <= a.Budget && a.CurrentReservation == 0);
+        }
+        judge(&f, "D3DKMTQueryVideoMemoryInfo", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn set_vidpn_source_owner(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_SETVIDPNSOURCEOWNER>(),
+        h in favour(DEVICES),
+        (count, types, ids) in owner_arrays(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_SETVIDPNSOURCEOWNER>::new(&bytes);
+        set_owner_fields(&f, args.get_mut(), h, count, &types, &ids);
+        let (before, memory) = (f.state(), (args.bytes(), types.clone(), ids.clone(), vidpn_view(&f)));
+        let status = call!(D3DKMTSetVidPnSourceOwner(args.as_mut_ptr()));
+        judge(&f, "D3DKMTSetVidPnSourceOwner", status, &before, &memory, &(args.bytes(), types, ids, vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn set_vidpn_source_owner1(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_SETVIDPNSOURCEOWNER1>(),
+        h in favour(DEVICES),
+        (count, types, ids) in owner_arrays(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_SETVIDPNSOURCEOWNER1>::new(&bytes);
+        set_owner_fields(&f, &mut args.get_mut().Version0, h, count, &types, &ids);
+        let (before, memory) = (f.state(), (args.bytes(), types.clone(), ids.clone(), vidpn_view(&f)));
+        let status = call!(D3DKMTSetVidPnSourceOwner1(args.as_mut_ptr()));
+        judge(&f, "D3DKMTSetVidPnSourceOwner1", status, &before, &memory, &(args.bytes(), types, ids, vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn check_vidpn_exclusive_ownership(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>(),
+        h in favour(ADAPTERS),
+        source in pick_u32(&[0, 1]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>::new(&bytes);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        if let Some(s) = source {
+            a.VidPnSourceId = s;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), vidpn_view(&f)));
+        let status = call!(D3DKMTCheckVidPnExclusiveOwnership(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCheckVidPnExclusiveOwnership", status, &before, &memory, &(args.bytes(), vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn check_occlusion(world in world(), hold in any::<bool>(), bytes in bytes_of::<D3DKMT_CHECKOCCLUSION>(), null_window in any::<bool>()) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_CHECKOCCLUSION>::new(&bytes);
+        if null_window {
+            args.get_mut().hWindow = null_mut();
+        }
+        let (before, memory) = (f.state(), (args.bytes(), vidpn_view(&f)));
+        let status = call!(D3DKMTCheckOcclusion(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCheckOcclusion", status, &before, &memory, &(args.bytes(), vidpn_view(&f)))?;
     }
 }
