@@ -65,7 +65,9 @@ fn unnamed_outputs_are_numbered_across_adapters() {
     let (kernel, process) = kernel_with(two_adapters());
     let _bound = process.enter();
     let luids = kernel.adapter_luids();
-    for (name, luid, source) in [("\\\\.\\DISPLAY1", luids[0], 0), ("\\\\.\\DISPLAY2", luids[1], 0), ("\\\\.\\DISPLAY3", luids[1], 1)] {
+    for (name, luid, source) in
+        [("\\\\.\\DISPLAY1", luids[0], 0), ("\\\\.\\DISPLAY2", luids[1], 0), ("\\\\.\\DISPLAY3", luids[1], 1)]
+    {
         let (status, args) = open_gdi(name);
         assert_eq!(status, NtStatus::SUCCESS, "{name}");
         assert_eq!((args.AdapterLuid.LowPart, args.AdapterLuid.HighPart), (luid.low, luid.high), "{name}");
@@ -120,7 +122,10 @@ fn closing_the_last_gdi_opened_handle_destroys_devices() {
     let device = process.create_device(LocalHandle(args.hAdapter)).unwrap();
     process.set_vidpn_source_owner(device, &[(0, OwnerRequest::Exclusive)]).unwrap();
     let check = process.open_adapter_from_luid(Luid { low: 0x1234, high: 0 }).unwrap();
-    assert_eq!(process.check_vidpn_exclusive_ownership(check, 0), Err(KernelError::Occluded("a device holds the source EXCLUSIVE")));
+    assert_eq!(
+        process.check_vidpn_exclusive_ownership(check, 0),
+        Err(KernelError::Occluded("a device holds the source EXCLUSIVE"))
+    );
     assert_eq!(call!(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: args.hAdapter })), NtStatus::SUCCESS);
     // `check` is another handle to the same adapter: the device lives on.
     assert!(process.check_vidpn_exclusive_ownership(check, 0).is_err());
@@ -136,7 +141,14 @@ fn query_adapter_info_answers_from_the_configuration() {
         protected_sessions: false,
         kind: AdapterKind::ComputeOnly,
         driver_version: KMT_DRIVERVERSION_WDDM_2_7,
-        ids: DeviceIds { vendor: 0x1002, device: 0x73BF, sub_vendor: 0x1458, sub_system: 0x2318, revision: 0xC1, bus_type: 5 },
+        ids: DeviceIds {
+            vendor: 0x1002,
+            device: 0x73BF,
+            sub_vendor: 0x1458,
+            sub_system: 0x2318,
+            revision: 0xC1,
+            bus_type: 5,
+        },
         address: PciAddress { bus: 3, device: 0, function: 1 },
         segments: SegmentSizes { dedicated_video: 16 << 30, dedicated_system: 1 << 20, shared_system: 32 << 30 },
         description: "Test GPU".into(),
@@ -229,7 +241,12 @@ fn set_owner_is_all_or_nothing_across_sources() {
     process.set_vidpn_source_owner(d1, &[(1, OwnerRequest::Exclusive)]).unwrap();
     let types = [D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE; 2];
     let ids = [0u32, 1];
-    let args = D3DKMT_SETVIDPNSOURCEOWNER { hDevice: d2.0, pType: types.as_ptr(), pVidPnSourceId: ids.as_ptr(), VidPnSourceCount: 2 };
+    let args = D3DKMT_SETVIDPNSOURCEOWNER {
+        hDevice: d2.0,
+        pType: types.as_ptr(),
+        pVidPnSourceId: ids.as_ptr(),
+        VidPnSourceCount: 2,
+    };
     assert_eq!(call!(D3DKMTSetVidPnSourceOwner(&args)), NtStatus::GRAPHICS_VIDPN_SOURCE_IN_USE);
     assert_eq!(process.check_vidpn_exclusive_ownership(adapter, 0), Ok(()), "source 0 was not taken");
     // Too many sources for the adapter, before any is looked at.
@@ -284,7 +301,12 @@ fn racing_devices_get_one_owner() {
                     let _bound = p.enter();
                     let device = p.create_device(p.open_adapter_from_luid(luid).unwrap()).unwrap();
                     let (ty, id) = (D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE, 0u32);
-                    let args = D3DKMT_SETVIDPNSOURCEOWNER { hDevice: device.0, pType: &ty, pVidPnSourceId: &id, VidPnSourceCount: 1 };
+                    let args = D3DKMT_SETVIDPNSOURCEOWNER {
+                        hDevice: device.0,
+                        pType: &ty,
+                        pVidPnSourceId: &id,
+                        VidPnSourceCount: 1,
+                    };
                     barrier.wait();
                     let status = call!(D3DKMTSetVidPnSourceOwner(&args));
                     barrier.wait(); // every attempt is made before any owner exits

@@ -111,7 +111,8 @@ fn device_path(ctx: &Ctx, class: &str) -> Vec<u16> {
 }
 
 fn open_device_name(c: &mut Check<'_>, path: &[u16]) -> (NtStatus, D3DKMT_OPENADAPTERFROMDEVICENAME) {
-    let mut args = D3DKMT_OPENADAPTERFROMDEVICENAME { pDeviceName: path.as_ptr(), hAdapter: super::JUNK, ..Default::default() };
+    let mut args =
+        D3DKMT_OPENADAPTERFROMDEVICENAME { pDeviceName: path.as_ptr(), hAdapter: super::JUNK, ..Default::default() };
     let before = bytes_of(&args);
     let status = NtStatus(D3DKMTOpenAdapterFromDeviceName(&mut args));
     if status.is_err() {
@@ -195,7 +196,9 @@ fn gdi_scenario(name: &str) -> Option<Scenario> {
             }
             status
         },
-        "device_name_adapter_interface" => |ctx, c| open_device_name(c, &device_path(ctx, DEVINTERFACE_DISPLAY_ADAPTER)).0,
+        "device_name_adapter_interface" => {
+            |ctx, c| open_device_name(c, &device_path(ctx, DEVINTERFACE_DISPLAY_ADAPTER)).0
+        }
         "device_name_unknown_instance" => |_, c| {
             let path: Vec<u16> =
                 format!("\\\\?\\PCI#VEN_FFFF&DEV_FFFF#0#{DISPLAY_DEVICE_ARRIVAL}").encode_utf16().chain([0]).collect();
@@ -402,9 +405,9 @@ fn query_scenario(name: &str) -> Option<Scenario> {
             args.PhysicalAdapterIndex = 99;
             video_memory(c, args)
         },
-        "vmi_group_beyond_non_local" => |ctx, c| {
-            video_memory(c, video_memory_args(ctx.adapter(), 0, D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL + 1))
-        },
+        "vmi_group_beyond_non_local" => {
+            |ctx, c| video_memory(c, video_memory_args(ctx.adapter(), 0, D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL + 1))
+        }
         _ => return None,
     })
 }
@@ -426,7 +429,10 @@ fn own(device: u32, ty: D3DKMT_VIDPNSOURCEOWNER_TYPE) -> NtStatus {
 }
 
 fn check_owner(adapter: u32) -> NtStatus {
-    NtStatus(D3DKMTCheckVidPnExclusiveOwnership(&D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP { hAdapter: adapter, VidPnSourceId: 0 }))
+    NtStatus(D3DKMTCheckVidPnExclusiveOwnership(&D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP {
+        hAdapter: adapter,
+        VidPnSourceId: 0,
+    }))
 }
 
 /// Asserts a setup step gave `want`.

@@ -185,6 +185,59 @@ static void garbage_structs(void) {
     CHECK(d3dkmt_emu_last_error(NULL, 0) > 0);
 }
 
+/* Opening by GDI name, one adapter query, and VidPn ownership with
+ * occlusion, in a fresh default kernel (one adapter, one monitor). */
+static void adapters_and_vidpn(void) {
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(NULL);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc = d3dkmt_emu_process_create(kernel);
+    CHECK(proc != NULL);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc);
+    CHECK(binding != NULL);
+
+    static const char name[] = "\\\\.\\DISPLAY1";
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME open;
+    memset(&open, 0, sizeof open);
+    for (size_t i = 0; name[i] != 0; i++) {
+        open.DeviceName[i] = (WCHAR)name[i];
+    }
+    CHECK_OK(D3DKMTOpenAdapterFromGdiDisplayName(&open));
+    CHECK(open.hAdapter != 0 && open.AdapterLuid.LowPart == 0x1234 && open.VidPnSourceId == 0);
+    CHECK_NT(D3DKMTOpenAdapterFromGdiDisplayName(NULL), STATUS_UNSUCCESSFUL);
+
+    D3DKMT_DRIVERVERSION version = 0;
+    D3DKMT_QUERYADAPTERINFO query = {open.hAdapter, KMTQAITYPE_DRIVERVERSION, &version, sizeof version};
+    CHECK_OK(D3DKMTQueryAdapterInfo(&query));
+    CHECK(version >= 1300);
+    query.PrivateDriverDataSize = sizeof version - 1;
+    CHECK_NT(D3DKMTQueryAdapterInfo(&query), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = open.hAdapter;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+
+    const D3DKMT_VIDPNSOURCEOWNER_TYPE exclusive = D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE;
+    const UINT source = 0;
+    D3DKMT_SETVIDPNSOURCEOWNER owner = {create_device.hDevice, &exclusive, &source, 1};
+    CHECK_OK(D3DKMTSetVidPnSourceOwner(&owner));
+    const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP check = {open.hAdapter, 0};
+    CHECK_NT(D3DKMTCheckVidPnExclusiveOwnership(&check), STATUS_GRAPHICS_PRESENT_OCCLUDED);
+    D3DKMT_CHECKOCCLUSION occlusion = {(void *)0x10010};
+    CHECK_NT(D3DKMTCheckOcclusion(&occlusion), STATUS_GRAPHICS_PRESENT_OCCLUDED);
+    D3DKMT_DESTROYDEVICE destroy_device = {create_device.hDevice};
+    CHECK_OK(D3DKMTDestroyDevice(&destroy_device)); /* releases the source */
+    CHECK_OK(D3DKMTCheckVidPnExclusiveOwnership(&check));
+    CHECK_OK(D3DKMTCheckOcclusion(&occlusion));
+
+    D3DKMT_CLOSEADAPTER close_adapter = {open.hAdapter};
+    CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+    CHECK(d3dkmt_emu_process_handle_count(proc, 0) == 0);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+    d3dkmt_emu_process_release(proc);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
 /* ---- The test ---- */
 
 int main(void) {
@@ -525,6 +578,8 @@ int main(void) {
     d3dkmt_emu_process_release(proc_a);
     d3dkmt_emu_process_release(proc_b);
     d3dkmt_emu_kernel_release(kernel);
+
+    adapters_and_vidpn();
 
     printf("%u passed, 0 failed\n", g_passed);
     return 0;
