@@ -566,9 +566,15 @@ fn vidpn_scenario(name: &str) -> Option<Scenario> {
         "vidpn_owner1" => |ctx, c| {
             let device = ctx.device();
             let (ty, id) = (EXCLUSIVE, 0u32);
-            let mut args = D3DKMT_SETVIDPNSOURCEOWNER1::default();
-            args.Version0 =
-                D3DKMT_SETVIDPNSOURCEOWNER { hDevice: device, pType: &ty, pVidPnSourceId: &id, VidPnSourceCount: 1 };
+            let mut args = D3DKMT_SETVIDPNSOURCEOWNER1 {
+                Version0: D3DKMT_SETVIDPNSOURCEOWNER {
+                    hDevice: device,
+                    pType: &ty,
+                    pVidPnSourceId: &id,
+                    VidPnSourceCount: 1,
+                },
+                ..Default::default()
+            };
             args.Flags.Anonymous.Value = 1;
             step(c, "SetVidPnSourceOwner1 EXCLUSIVE", NtStatus(D3DKMTSetVidPnSourceOwner1(&args)), OK);
             check_owner(ctx.adapter())
