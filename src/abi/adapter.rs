@@ -8,7 +8,7 @@ use super::{export, ptr, required, required_ref};
 use crate::adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid, MemoryGroup};
 use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
-use crate::policy::AdapterInfoSize;
+use crate::policy::{AdapterInfoSize, Policies};
 use crate::process::Process;
 
 pub(crate) fn luid_in(l: &LUID) -> Luid {
@@ -310,16 +310,14 @@ const LAST_INFO_TYPE: KMTQUERYADAPTERINFOTYPE = KMTQAITYPE_WDDM_3_1_CAPS;
 /// WINE #24), or a bad input field; the [`Policies::unemulated_adapter_info`]
 /// status for a known type we do not answer.
 fn query_adapter_info(
-    process: &Process,
-    adapter: LocalHandle,
+    policies: &Policies,
+    config: &AdapterConfig,
     ty: KMTQUERYADAPTERINFOTYPE,
     input: &[u8],
 ) -> KResult<Vec<u8>> {
-    let config = process.adapter_config(adapter)?;
     if !(0..=LAST_INFO_TYPE).contains(&ty) {
         return Err(KernelError::InvalidParameter("unknown KMTQUERYADAPTERINFOTYPE"));
     }
-    let policies = &process.kernel_inner().policies;
     let row = INFO_TABLE.iter().find(|r| r.ty == ty).ok_or(KernelError::Unemulated {
         what: "this KMTQUERYADAPTERINFOTYPE",
         status: policies.unemulated_adapter_info,
@@ -336,7 +334,7 @@ fn query_adapter_info(
     if !fits || given == 0 {
         return Err(KernelError::InvalidParameter("PrivateDriverDataSize does not fit the type"));
     }
-    let out = (row.answer)(&config, input)?;
+    let out = (row.answer)(config, input)?;
     debug_assert_eq!(out.len(), needed, "an info row answered the wrong size");
     Ok(out)
 }
@@ -352,15 +350,14 @@ export! {
         if args.pPrivateDriverData.is_null() {
             return Err(KernelError::InvalidParameter("NULL pPrivateDriverData"));
         }
-        let adapter = LocalHandle(args.hAdapter);
         // Check the handle before reading a buffer whose size may be garbage.
-        process.adapter(adapter)?;
+        let adapter = process.adapter(LocalHandle(args.hAdapter))?;
         let size = args.PrivateDriverDataSize;
         if size as usize > size_of::<D3DKMT_DRIVER_DESCRIPTION>().max(MAX_UMD_PRIVATE) {
             return Err(KernelError::InvalidParameter("PrivateDriverDataSize is larger than any answer"));
         }
         let input = ptr::read_bytes(args.pPrivateDriverData, size).expect("checked non-NULL above");
-        let out = query_adapter_info(process, adapter, args.Type, &input)?;
+        let out = query_adapter_info(&process.kernel_inner().policies, &adapter.config, args.Type, &input)?;
         ptr::write_bytes(args.pPrivateDriverData, &out);
         Ok(())
     }
