@@ -149,7 +149,8 @@ pub struct AdapterConfig {
     /// units reach the registry info; longer text is cut).
     pub description: String,
     /// `KMTQAITYPE_UMDRIVERPRIVATE`: the driver's private blob for its
-    /// user-mode half. Default: empty (the type then needs a 0-byte buffer,
+    /// user-mode half, at most 1 MiB (a query never reads a larger buffer).
+    /// Default: empty (the type then needs a 0-byte buffer,
     /// which Windows never accepts, so it answers `STATUS_INVALID_PARAMETER`).
     pub umd_private: Vec<u8>,
     /// The bits of `D3DKMT_WDDM_2_7_CAPS` (bit 0 `HwSchSupported`, bit 1

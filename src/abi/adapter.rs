@@ -390,3 +390,27 @@ export! {
         Ok(())
     }
 }
+
+// The x86_64 sizes `include/d3dkmt_emu.h` asserts for the structs these
+// exports and `abi::vidpn` read and write, checked against windows-sys.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>() == 80);
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMDEVICENAME>() == 24);
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMHDC>() == 24);
+    assert!(size_of::<D3DKMT_QUERYADAPTERINFO>() == 24);
+    assert!(size_of::<D3DKMT_QUERYVIDEOMEMORYINFO>() == 56);
+    assert!(size_of::<D3DKMT_SETVIDPNSOURCEOWNER>() == 32);
+    assert!(size_of::<D3DKMT_SETVIDPNSOURCEOWNER1>() == 40);
+    assert!(size_of::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>() == 8);
+    assert!(size_of::<D3DKMT_CHECKOCCLUSION>() == 8);
+    assert!(size_of::<D3DKMT_SEGMENTSIZEINFO>() == 24);
+    assert!(size_of::<D3DKMT_ADAPTERADDRESS>() == 12);
+    assert!(size_of::<D3DKMT_ADAPTERREGISTRYINFO>() == 2080);
+    assert!(size_of::<D3DKMT_ADAPTERTYPE>() == 4);
+    assert!(size_of::<D3DKMT_QUERY_DEVICE_IDS>() == 28);
+    assert!(size_of::<D3DKMT_HWDRM_SUPPORT>() == 1);
+    assert!(size_of::<D3DKMT_DRIVER_DESCRIPTION>() == 8192);
+    assert!(size_of::<D3DKMT_WDDM_2_7_CAPS>() == 4);
+    assert!(size_of::<GUID>() == 16);
+};
