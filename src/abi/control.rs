@@ -198,6 +198,8 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
         } else {
             DuplicateAccess::AsRequested
         },
+        // Not configurable from C (yet): the default.
+        cpu_notification_event: Policies::default().cpu_notification_event,
     };
     policies.check().ok()?;
     Some(KernelConfig { adapters: configs, policies })
