@@ -82,7 +82,13 @@ fn wait(device: LocalHandle, handles: &[u32], values: &[u64], any: bool) -> NtSt
 }
 
 /// Starts a CPU wait as `p` on another thread; the receiver gets its status.
-fn spawn_wait(p: &Process, device: LocalHandle, handles: Vec<u32>, values: Vec<u64>, any: bool) -> mpsc::Receiver<NtStatus> {
+fn spawn_wait(
+    p: &Process,
+    device: LocalHandle,
+    handles: Vec<u32>,
+    values: Vec<u64>,
+    any: bool,
+) -> mpsc::Receiver<NtStatus> {
     let (tx, rx) = mpsc::channel();
     let p = p.clone();
     std::thread::spawn(move || {
@@ -104,7 +110,11 @@ fn wait_all_returns_only_once_every_fence_is_reached() {
     let fences: Vec<u32> = (0..3).map(|_| fence(&p, d, SyncFlags::default()).0).collect();
     let done = spawn_wait(&p, d, fences.clone(), vec![1, 2, 3], false);
     assert!(signal(d, &fences[..2], &[1, 2]).is_ok());
-    assert_eq!(done.recv_timeout(SHORT), Err(mpsc::RecvTimeoutError::Timeout), "wait-all returned with one fence short");
+    assert_eq!(
+        done.recv_timeout(SHORT),
+        Err(mpsc::RecvTimeoutError::Timeout),
+        "wait-all returned with one fence short"
+    );
     assert!(signal(d, &fences[2..], &[3]).is_ok());
     assert_eq!(done.recv_timeout(LONG), Ok(NtStatus::SUCCESS), "wait-all did not return once all were reached");
 }
@@ -131,7 +141,8 @@ fn a_fence_signalled_in_one_process_wakes_a_waiter_in_another() {
     let fa = fence(&a, da, SHARED_NT);
     let other = fence(&a, da, SyncFlags::default());
     let nt = a.share_objects(&[fa], None, access::SYNC_ALL_ACCESS).unwrap();
-    let nt_b = a.duplicate_nt_handle(nt, &b, 0, d3dkmt_emu::DuplicateOptions { same_access: true, ..Default::default() });
+    let nt_b =
+        a.duplicate_nt_handle(nt, &b, 0, d3dkmt_emu::DuplicateOptions { same_access: true, ..Default::default() });
     let fb = b.open_sync_object_from_nt_handle(nt_b.unwrap(), db, SyncFlags::default()).unwrap().handle;
     let done = spawn_wait(&b, db, vec![fb.0], vec![9], false);
     {
@@ -234,7 +245,8 @@ fn device_destroy_closes_created_handles_but_not_global_opens() {
     let mut open = D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: create.Info.SharedHandle, ..Default::default() };
     assert!(call!(D3DKMTOpenSynchronizationObject(&mut open)).is_ok());
     assert!(call!(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: d.0 })).is_ok());
-    let destroy = |h| call!(D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h }));
+    let destroy =
+        |h| call!(D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h }));
     assert_eq!(destroy(create.hSyncObject), NtStatus::INVALID_PARAMETER, "the created handle went with its device");
     assert_eq!(k.live_objects(ObjectKind::SyncObject), 1, "the deviceless open keeps the mutex");
     assert_eq!(destroy(open.hSyncObject), NtStatus::SUCCESS, "a deviceless handle outlives the device");
@@ -274,7 +286,11 @@ fn the_control_api_reports_nt_object_type_and_name() {
     assert_eq!((status, length), (NtStatus::SUCCESS, "DxgkSharedSyncObject".len()));
     assert_eq!(&buffer[..21], b"DxgkSharedSyncObject\0");
     let (status, buffer, length) = query(d3dkmt_emu_nt_object_name, NtHandle(0x7FFC), 64);
-    assert_eq!((status, length, buffer[0]), (NtStatus::INVALID_HANDLE, usize::MAX, 0x55), "bad handle: nothing written");
+    assert_eq!(
+        (status, length, buffer[0]),
+        (NtStatus::INVALID_HANDLE, usize::MAX, 0x55),
+        "bad handle: nothing written"
+    );
 }
 
 #[test]

@@ -87,8 +87,11 @@ fn share_named(object: u32, name: &str, access: u32) -> (NtStatus, HANDLE) {
 
 fn open_by_name(name: &str, access: u32) -> (NtStatus, HANDLE) {
     with_name(name, |attributes| {
-        let mut args =
-            D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME { dwDesiredAccess: access, pObjAttrib: attributes, hNtHandle: 8 as _ };
+        let mut args = D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME {
+            dwDesiredAccess: access,
+            pObjAttrib: attributes,
+            hNtHandle: 8 as _,
+        };
         let status = NtStatus(D3DKMTOpenSyncObjectNtHandleFromName(&mut args));
         (status, args.hNtHandle)
     })
@@ -141,13 +144,17 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
         },
         "sync1_mutex" => |ctx, c| {
             let (status, args) = create1(ctx.device(), D3DDDI_SYNCHRONIZATION_MUTEX);
-            c.that(local_shaped(args.hSyncObject), format!("hSyncObject {:#x} is not a local handle", args.hSyncObject));
+            c.that(
+                local_shaped(args.hSyncObject),
+                format!("hSyncObject {:#x} is not a local handle", args.hSyncObject),
+            );
             c.that(destroy(args.hSyncObject).is_ok(), "destroying the v1 mutex failed");
             status
         },
         "sync1_semaphore" => |ctx, c| {
             let device = ctx.device();
-            let mut args = D3DKMT_CREATESYNCHRONIZATIONOBJECT { hDevice: device, hSyncObject: JUNK, ..Default::default() };
+            let mut args =
+                D3DKMT_CREATESYNCHRONIZATIONOBJECT { hDevice: device, hSyncObject: JUNK, ..Default::default() };
             args.Info.Type = D3DDDI_SEMAPHORE;
             args.Info.Anonymous.Semaphore = D3DDDI_SYNCHRONIZATIONOBJECTINFO_0_1 { MaxCount: 4, InitialCount: 1 };
             let status = NtStatus(D3DKMTCreateSynchronizationObject(&mut args));
@@ -195,8 +202,9 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             status
         },
         "sync2_cpu_notification_event" => |ctx, c| {
-            let (status, args) =
-                create2(ctx.device(), D3DDDI_CPU_NOTIFICATION, 0, |a| a.Info.Anonymous.CPUNotification.Event = 0x44 as _);
+            let (status, args) = create2(ctx.device(), D3DDDI_CPU_NOTIFICATION, 0, |a| {
+                a.Info.Anonymous.CPUNotification.Event = 0x44 as _
+            });
             c.that(local_shaped(args.hSyncObject), "no local handle");
             status
         },
@@ -240,7 +248,8 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
         },
         "open_sync_local_in_hsyncobject" => |ctx, _| {
             let (local, _) = mutex(ctx.device(), SHARED);
-            let mut args = D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: 0, hSyncObject: local, ..Default::default() };
+            let mut args =
+                D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: 0, hSyncObject: local, ..Default::default() };
             NtStatus(D3DKMTOpenSynchronizationObject(&mut args))
         },
         "open_sync_local_as_global" => |ctx, _| {
@@ -325,7 +334,8 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             let (status, opened) = open_nt1(nt);
             c.that(local_shaped(opened), "no local hSyncObject");
             c.that(
-                ctx.a.sync_object_kind(crate::LocalHandle(opened)) == Ok(crate::SyncKind::Mutex { initial_state: false }),
+                ctx.a.sync_object_kind(crate::LocalHandle(opened))
+                    == Ok(crate::SyncKind::Mutex { initial_state: false }),
                 "the opened handle is not the mutex",
             );
             status
