@@ -94,7 +94,9 @@ export! {
     D3DKMTCreateSynchronizationObject(args: *mut D3DKMT_CREATESYNCHRONIZATIONOBJECT)
         as PFND3DKMT_CREATESYNCHRONIZATIONOBJECT, |process| {
         let args = required(args)?;
-        let kind = sync_kind(args.Info.Type, &args.Info.Anonymous, true)?.expect("v1 kinds are emulated");
+        // v1 refuses every type `sync_kind` has no kind for.
+        let kind = sync_kind(args.Info.Type, &args.Info.Anonymous, true)?
+            .ok_or(KernelError::InvalidParameter("v1 creates mutexes and semaphores only"))?;
         let created = process.create_sync_object(LocalHandle(args.hDevice), kind, SyncFlags::default())?;
         args.hSyncObject = created.handle.0;
         Ok(())
