@@ -59,6 +59,9 @@ pub enum KernelError {
     /// A name already in use: `STATUS_OBJECT_NAME_COLLISION`.
     #[error("object name already exists")]
     NameCollision,
+    /// No object has the name: `STATUS_OBJECT_NAME_NOT_FOUND`.
+    #[error("no object has that name")]
+    NameNotFound,
     /// A handle table is full: `STATUS_NO_MEMORY`.
     #[error("handle table full")]
     TableFull,
@@ -107,6 +110,7 @@ impl KernelError {
             KernelError::BufferTooSmall { status, .. } => *status,
             KernelError::NotSupported(_) => NtStatus::NOT_SUPPORTED,
             KernelError::NameCollision => NtStatus::OBJECT_NAME_COLLISION,
+            KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
             KernelError::TableFull => NtStatus::NO_MEMORY,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,

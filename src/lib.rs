@@ -106,12 +106,12 @@ pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
 pub use live::ObjectKind;
 pub use policy::{
-    AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
-    StatusFenceBump,
+    AdapterClose, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering,
+    HandleReuse, Policies, StatusFenceBump,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
-pub use sync_object::{MonitoredFence, SyncFlags};
+pub use sync_object::{CreatedSync, MonitoredFence, SyncFlags, SyncKind};

@@ -45,6 +45,8 @@ pub struct Policies {
     /// The access a duplicated NT handle gets when `DUPLICATE_SAME_ACCESS` is
     /// not given.
     pub duplicate_access: DuplicateAccess,
+    /// Which event handles a `D3DDDI_CPU_NOTIFICATION` sync object accepts.
+    pub cpu_notification_event: CpuNotificationEvent,
 }
 
 impl Default for Policies {
@@ -62,6 +64,7 @@ impl Default for Policies {
             enum_adapters_capacity: 34,
             fence_regression: FenceRegression::Ignore,
             duplicate_access: DuplicateAccess::AsRequested,
+            cpu_notification_event: CpuNotificationEvent::AcceptAny,
         }
     }
 }
@@ -163,4 +166,21 @@ pub enum DuplicateAccess {
     /// At most the source handle's access: asking for more is
     /// `STATUS_ACCESS_DENIED`.
     SubsetOfSource,
+}
+
+/// Which event handles `D3DKMTCreateSynchronizationObject2` accepts for a
+/// `D3DDDI_CPU_NOTIFICATION` object.
+///
+/// Windows takes a Win32 event handle: NULL is `STATUS_INVALID_HANDLE`
+/// (WINE #47) under every variant, and a real event works. This crate has no
+/// Win32 events, so it cannot tell a real event from junk. Under any variant
+/// the event is never signalled: nothing here signals a CPU-notification
+/// object (that takes GPU-queued signals, which are not emulated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuNotificationEvent {
+    /// Default: any nonzero value is taken as an event handle and kept.
+    AcceptAny,
+    /// Every event handle is `STATUS_INVALID_HANDLE`: CPU-notification
+    /// objects cannot be created (for tests that must not depend on them).
+    RejectAll,
 }

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
 
 use super::ptr::{self, ForeignContext};
 use crate::adapter::{AdapterConfig, AdapterKind};
-use crate::error::KernelError;
+use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::ObjectKind;
@@ -201,6 +201,8 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
         } else {
             DuplicateAccess::AsRequested
         },
+        // Not configurable from C (yet): the default.
+        cpu_notification_event: Policies::default().cpu_notification_event,
     };
     policies.check().ok()?;
     let clock = if c.real_clock != 0 { ClockMode::Real } else { ClockMode::Virtual };
@@ -518,6 +520,56 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
             }
             Err(e) => e.status().0,
         }
+    })
+}
+
+/// Copies `text` as a NUL-terminated string cut to `size` into `buffer` (may
+/// be NULL with size 0) and its full length into `*length` (may be NULL).
+fn write_text(text: KResult<String>, buffer: *mut c_char, size: usize, length: *mut usize) -> NTSTATUS {
+    match text {
+        Ok(text) => {
+            let full = ptr::write_c_string(buffer, size, &text);
+            ptr::write_out(length, full);
+            NtStatus::SUCCESS.0
+        }
+        Err(e) => e.status().0,
+    }
+}
+
+/// The NT object type name of an NT handle of `process` (NULL: the current
+/// process), as `NtQueryObject(ObjectTypeInformation)` reports it, e.g.
+/// `DxgkSharedSyncObject` (WINE #93). A handle not open there:
+/// `STATUS_INVALID_HANDLE`, and nothing is written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_type_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_handle_type_name(NtHandle::from_ptr(handle));
+        write_text(name.map(str::to_string), buffer, size, length)
+    })
+}
+
+/// The object name of an NT handle of `process` (NULL: the current process),
+/// exactly as given to `D3DKMTShareObjects` (WINE #93), in UTF-8; an unnamed
+/// object has the empty name. Errors as for the type name.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_object_name(NtHandle::from_ptr(handle));
+        write_text(name.map(Option::unwrap_or_default), buffer, size, length)
     })
 }
 
