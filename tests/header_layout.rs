@@ -15,6 +15,9 @@ use std::path::Path;
 use std::process::Command;
 
 /// `(key printed by layout_dump.c, what windows-sys measures, its value)`.
+/// A key ending in ` end` is a `Reserved*`/`Padding*` member windows-sys does
+/// not have: where it ends must be at most the value (it stays inside the
+/// windows-sys aggregate that holds it); every other key must be equal.
 #[rustfmt::skip]
 const LAYOUT: &[(&str, &str, i64)] = &[
     ("LUID size", "size_of::<LUID>()", size_of::<windows_sys::Win32::Foundation::LUID>() as i64),
@@ -57,7 +60,7 @@ const LAYOUT: &[(&str, &str, i64)] = &[
     ("D3DKMT_ENUMADAPTERS2.pAdapters", "offset_of!(D3DKMT_ENUMADAPTERS2, pAdapters)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS2, pAdapters) as i64),
     ("D3DKMT_ENUMADAPTERS2.pAdapters size", "size_of::<*mut windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ADAPTERINFO>()", size_of::<*mut windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ADAPTERINFO>() as i64),
     ("D3DKMT_ENUMADAPTERS_FILTER size", "size_of::<D3DKMT_ENUMADAPTERS_FILTER>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS_FILTER>() as i64),
-    ("D3DKMT_ENUMADAPTERS_FILTER.Value", "offset_of!(D3DKMT_ENUMADAPTERS_FILTER, Value)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS_FILTER, Value) as i64),
+    ("D3DKMT_ENUMADAPTERS_FILTER.Value", "offset_of!(D3DKMT_ENUMADAPTERS_FILTER, Anonymous._bitfield) (bitfield storage unit)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS_FILTER, Anonymous._bitfield) as i64),
     ("D3DKMT_ENUMADAPTERS_FILTER.Value size", "size_of::<u64>()", size_of::<u64>() as i64),
     ("D3DKMT_ENUMADAPTERS3 size", "size_of::<D3DKMT_ENUMADAPTERS3>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS3>() as i64),
     ("D3DKMT_ENUMADAPTERS3.Filter", "offset_of!(D3DKMT_ENUMADAPTERS3, Filter)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_ENUMADAPTERS3, Filter) as i64),
@@ -311,6 +314,13 @@ const LAYOUT: &[(&str, &str, i64)] = &[
     ("DUPLICATE_SAME_ACCESS value", "DUPLICATE_SAME_ACCESS", windows_sys::Win32::Foundation::DUPLICATE_SAME_ACCESS as i64),
 ];
 
+/// Header types windows-sys declares only behind features Cargo.toml does not
+/// enable: their layout cannot be checked here (the test prints them).
+#[rustfmt::skip]
+const UNCHECKED: &[(&str, &str)] = &[
+
+];
+
 /// Named windows-sys types the emulated exports' signatures reach (through
 /// by-value fields and pointers), with the first use found.
 #[rustfmt::skip]
@@ -434,6 +444,10 @@ fn header_types_match_windows_sys() {
     let mut mismatches = Vec::new();
     for &(key, measure, expected) in LAYOUT {
         match c.remove(key) {
+            Some(got) if key.ends_with(" end") && got <= expected => {}
+            Some(got) if key.ends_with(" end") => {
+                mismatches.push(format!("{key}: the header gives {got}, past {measure} = {expected}"))
+            }
             Some(got) if got == expected => {}
             Some(got) => mismatches.push(format!("{key}: the header gives {got}, windows-sys {measure} = {expected}")),
             None => mismatches.push(format!("{key}: layout_dump.c does not print it (stale? run tools/gen_layout.py)")),
@@ -444,6 +458,9 @@ fn header_types_match_windows_sys() {
     }
     assert!(mismatches.is_empty(), "include/d3dkmt_emu.h differs from windows-sys:\n  {}", mismatches.join("\n  "));
     assert!(LAYOUT.len() > 100, "suspiciously few layout checks: {}", LAYOUT.len());
+    for (name, why) in UNCHECKED {
+        eprintln!("not checked: {name}: {why}");
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@
 #define FIELD(T, path) \
     printf("%s.%s %zu\n%s.%s size %zu\n", #T, #path, offsetof(T, path), #T, #path, sizeof(((T *)0)->path))
 #define VALUE(E, name) printf("%s::%s value %lld\n", #E, #name, (long long)(name))
+#define END(T, path) printf("%s.%s end %zu\n", #T, #path, offsetof(T, path) + sizeof(((T *)0)->path))
 #define DEFINE(name) printf("%s value %lld\n", #name, (long long)(name))
 
 int main(void) {
