@@ -322,7 +322,8 @@ const UNCHECKED: &[(&str, &str)] = &[
 ];
 
 /// Named windows-sys types the emulated exports' signatures reach (through
-/// by-value fields and pointers), with the first use found.
+/// by-value fields and pointers; into a declared type only through the
+/// members the header declares), with the first use found.
 #[rustfmt::skip]
 const REACHED: &[(&str, &str)] = &[
     ("D3DDDICB_SIGNALFLAGS", "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU.Flags"),

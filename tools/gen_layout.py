@@ -410,8 +410,9 @@ class Row:
     windows-sys aggregate holding it (`rust_path` is that aggregate's path,
     "" for the type itself; `field_type` its type)."""
 
-    def __init__(self, c_path, rust_path, field_type, note="", kind="field"):
+    def __init__(self, c_path, rust_path, field_type, note="", kind="field", holder=None):
         self.c_path, self.rust_path = c_path, rust_path
+        self.holder = holder  # the windows-sys type whose field this is
         self.field_type = field_type  # absolute Rust type expression
         self.note, self.kind = note, kind
 
@@ -478,7 +479,7 @@ def match_members(members, ws_t, c_prefix, rust_prefix):
                 # The whole-flags view of a type windows-sys declares as a
                 # bare bitfield: its storage unit.
                 expr, _ = resolve_path(ws_field_type(ws_t, bits[0]), ws_t.module)
-                rows.append(Row(c_prefix + "Value", rust_prefix + bits[0], expr, "bitfield storage unit"))
+                rows.append(Row(c_prefix + "Value", rust_prefix + bits[0], expr, "bitfield storage unit", holder=ws_t.name))
                 continue
             if PAD_NAME.match(m.name) and m.members is None:
                 rows.append(Row(c_prefix + m.name, rust_prefix.rstrip("."), ws_t.path, kind="pad"))
@@ -486,7 +487,7 @@ def match_members(members, ws_t, c_prefix, rust_prefix):
             return f"no field {m.name!r} in {ws_t.name}"
         ty = ws_field_type(holder, m.name)
         expr, key = resolve_path(ty, holder.module)
-        rows.append(Row(c_prefix + m.name, at + m.name, expr, note))
+        rows.append(Row(c_prefix + m.name, at + m.name, expr, note, holder=holder.name))
         if m.members is not None:
             inner = ws_struct(key)
             if inner is None:
@@ -538,33 +539,49 @@ def emulated_signature_types():
     return used
 
 
-def reached_types():
-    """Named windows-sys structs/unions/enums the emulated exports reach -> why."""
+def reached_types(declared, matched):
+    """Named windows-sys structs/unions/enums the emulated exports reach -> why.
+
+    From each argument type, through by-value fields and pointers: into a
+    type the header declares only through the members it declares (`matched`:
+    (windows-sys type, field) pairs; Anonymous* fields always), so a union arm
+    the header covers with a Reserved member reaches nothing; a type the
+    header lacks is listed but not entered (declaring it shows what it
+    reaches)."""
     out = {}
     work = []
     for name, export in sorted(emulated_signature_types().items()):
         t = ws_lookup(name)
         if t is not None:
-            work.append((t, f"{export} argument"))
+            work.append((t, f"{export} argument", None))
     while work:
-        t, why = work.pop()
-        synthetic = bool(re.search(r"_\d+$", t.name)) and t.kind != "alias"
+        t, why, owner = work.pop()
         if t.kind == "alias":
             if t.consts and t.module == WS_MODULES[0]:
                 out.setdefault(t.name, why)
             continue
-        if not synthetic:
+        if owner is None:  # a named type (not an Anonymous field's type)
             if t.name in out:
                 continue
             out[t.name] = why
+            if t.name not in declared:
+                continue
+            owner = t.name
         for field, ty in t.fields:
+            anonymous = re.match(r"^Anonymous\d*$", field)
+            if not anonymous and (t.name, field) not in matched:
+                continue
             for inner in re.findall(r"[\w:]+", ty):
                 if inner in ("const", "mut") or inner in PRIMITIVES:
                     continue
                 _, key = resolve_path(inner, t.module)
                 u = WS_TYPES.get(key) if key else None
-                if u is not None and u.available and u.name not in out:
-                    work.append((u, f"{t.name}.{field}" if not synthetic else why))
+                if u is None or not u.available:
+                    continue
+                if u.kind != "alias" and re.match(rf"^{re.escape(owner)}(_\d+)+$", u.name):
+                    work.append((u, why, owner))  # a nested anonymous or named struct/union
+                elif u.name not in out:
+                    work.append((u, f"{owner}.{field}", None))
     return out
 
 
@@ -624,7 +641,8 @@ def build():
     if errors:
         fail("cannot match the header to windows-sys:\n  " + "\n  ".join(errors))
     declared = sorted(n for n in p.order if is_windows_named(n))
-    return structs, enums, defines, unchecked, declared, reached_types()
+    matched = {(r.holder, r.rust_path.rsplit(".", 1)[-1]) for _, _, rows in structs for r in rows if r.kind == "field"}
+    return structs, enums, defines, unchecked, declared, reached_types(set(declared), matched)
 
 
 def rust_str(s):
@@ -737,7 +755,8 @@ const UNCHECKED: &[(&str, &str)] = &[
 ];
 
 /// Named windows-sys types the emulated exports' signatures reach (through
-/// by-value fields and pointers), with the first use found.
+/// by-value fields and pointers; into a declared type only through the
+/// members the header declares), with the first use found.
 #[rustfmt::skip]
 const REACHED: &[(&str, &str)] = &[
 {reached}
