@@ -21,15 +21,21 @@ its offset and size; for enums, every enumerator's value.
 C members are found in windows-sys by name; a C member of an anonymous union
 or struct is looked for under windows-sys's `Anonymous`, `Anonymous1`, ...
 fields (the one whose type holds all of that aggregate's members), or at the
-same level when windows-sys makes the whole type the union. A `Value` member
-of an anonymous flags union that windows-sys declares as a bare bitfield is
-matched to the `_bitfield` storage unit.
+same level when windows-sys makes the whole type the union; a named member
+not at its level is looked for under the Anonymous* fields too. A `Value`
+member of a flags type that windows-sys declares as a bare bitfield is matched
+to the `_bitfield` storage unit. A `Reserved*`/`Padding*` member windows-sys
+lacks (room for members the header leaves out) must end inside the
+windows-sys aggregate holding it. Any other member windows-sys lacks stops the
+generator with an error. Types windows-sys declares only behind features
+Cargo.toml does not enable cannot be checked; they are listed (UNCHECKED).
 
 It also lists the windows-sys types that the signatures of the emulated
 exports (src/abi/*.rs, not stubs.rs) reach, through by-value fields and
-pointers; the test fails for any the header does not declare in full, unless
-ALLOWLIST below names it, and fails for an ALLOWLIST entry that is no longer
-needed (the list may only shrink).
+pointers (into a declared type only through the members the header declares);
+the test fails for any the header does not declare in full, unless ALLOWLIST
+below names it, and fails for an ALLOWLIST entry that is no longer needed (the
+list may only shrink).
 
 Run it after changing a struct in the header or adding an emulated export:
     python3 tools/gen_layout.py           # rewrite the two files
