@@ -11,7 +11,10 @@
  *   1. Windows-named types and constants (NTSTATUS, HANDLE, LUID, the
  *      D3DKMT_* argument structs, STATUS_* values, access rights). Their
  *      layout is identical to the windows-sys crate's on x86_64; the sizes
- *      are checked at compile time below. A program that already has the
+ *      are checked at compile time below, and tests/header_layout.rs checks
+ *      every size, member offset and enumerator against windows-sys (after
+ *      changing a type here, regenerate it with python3 tools/gen_layout.py,
+ *      which also writes tests/c/layout_dump.c). A program that already has the
  *      Windows SDK/WDK definitions can define D3DKMT_EMU_USE_SYSTEM_TYPES
  *      before including this file to skip ours.
  *   2. Prototypes of the D3DKMT* entry points the library exports. Define
