@@ -11,7 +11,10 @@
  *   1. Windows-named types and constants (NTSTATUS, HANDLE, LUID, the
  *      D3DKMT_* argument structs, STATUS_* values, access rights). Their
  *      layout is identical to the windows-sys crate's on x86_64; the sizes
- *      are checked at compile time below. A program that already has the
+ *      are checked at compile time below, and tests/header_layout.rs checks
+ *      every size, member offset and enumerator against windows-sys (after
+ *      changing a type here, regenerate it with python3 tools/gen_layout.py,
+ *      which also writes tests/c/layout_dump.c). A program that already has the
  *      Windows SDK/WDK definitions can define D3DKMT_EMU_USE_SYSTEM_TYPES
  *      before including this file to skip ours.
  *   2. Prototypes of the D3DKMT* entry points the library exports. Define
@@ -162,6 +165,9 @@ typedef struct _OBJECT_ATTRIBUTES {
 #endif
 #ifndef STATUS_OBJECT_TYPE_MISMATCH
 #define STATUS_OBJECT_TYPE_MISMATCH ((NTSTATUS)0xC0000024L)
+#endif
+#ifndef STATUS_OBJECT_NAME_NOT_FOUND
+#define STATUS_OBJECT_NAME_NOT_FOUND ((NTSTATUS)0xC0000034L)
 #endif
 #ifndef STATUS_OBJECT_NAME_COLLISION
 #define STATUS_OBJECT_NAME_COLLISION ((NTSTATUS)0xC0000035L)
@@ -328,21 +334,23 @@ typedef struct _D3DKMT_OPENADAPTERFROMHDC {
     UINT VidPnSourceId;
 } D3DKMT_OPENADAPTERFROMHDC;
 
-/* A KMTQUERYADAPTERINFOTYPE value (KMTQAITYPE_*). */
-typedef int32_t KMTQUERYADAPTERINFOTYPE;
-#define KMTQAITYPE_UMDRIVERPRIVATE 0
-#define KMTQAITYPE_GETSEGMENTSIZE 3
-#define KMTQAITYPE_ADAPTERGUID 4
-#define KMTQAITYPE_ADAPTERADDRESS 6
-#define KMTQAITYPE_ADAPTERREGISTRYINFO 8
-#define KMTQAITYPE_CHECKDRIVERUPDATESTATUS 11
-#define KMTQAITYPE_DRIVERVERSION 13
-#define KMTQAITYPE_ADAPTERTYPE 15
-#define KMTQAITYPE_PHYSICALADAPTERCOUNT 30
-#define KMTQAITYPE_PHYSICALADAPTERDEVICEIDS 31
-#define KMTQAITYPE_HWDRM_SUPPORT 44
-#define KMTQAITYPE_DRIVER_DESCRIPTION 65
-#define KMTQAITYPE_WDDM_2_7_CAPS 70
+/* The query types D3DKMTQueryAdapterInfo answers (Windows has more; they
+ * answer STATUS_NOT_IMPLEMENTED here). */
+typedef enum _KMTQUERYADAPTERINFOTYPE {
+    KMTQAITYPE_UMDRIVERPRIVATE = 0,
+    KMTQAITYPE_GETSEGMENTSIZE = 3,
+    KMTQAITYPE_ADAPTERGUID = 4,
+    KMTQAITYPE_ADAPTERADDRESS = 6,
+    KMTQAITYPE_ADAPTERREGISTRYINFO = 8,
+    KMTQAITYPE_CHECKDRIVERUPDATESTATUS = 11,
+    KMTQAITYPE_DRIVERVERSION = 13,
+    KMTQAITYPE_ADAPTERTYPE = 15,
+    KMTQAITYPE_PHYSICALADAPTERCOUNT = 30,
+    KMTQAITYPE_PHYSICALADAPTERDEVICEIDS = 31,
+    KMTQAITYPE_HWDRM_SUPPORT = 44,
+    KMTQAITYPE_DRIVER_DESCRIPTION = 65,
+    KMTQAITYPE_WDDM_2_7_CAPS = 70
+} KMTQUERYADAPTERINFOTYPE;
 
 /* A KMT_DRIVERVERSION_* value, e.g. 1300 for WDDM 1.3, 3100 for WDDM 3.1. */
 typedef int32_t D3DKMT_DRIVERVERSION;
@@ -413,9 +421,10 @@ typedef struct _D3DKMT_WDDM_2_7_CAPS {
     UINT Value;
 } D3DKMT_WDDM_2_7_CAPS;
 
-typedef int32_t D3DKMT_MEMORY_SEGMENT_GROUP;
-#define D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL 0
-#define D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL 1
+typedef enum _D3DKMT_MEMORY_SEGMENT_GROUP {
+    D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL = 0,    /* dedicated video memory */
+    D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL = 1 /* shared system memory */
+} D3DKMT_MEMORY_SEGMENT_GROUP;
 
 typedef struct _D3DKMT_QUERYVIDEOMEMORYINFO {
     HANDLE hProcess;            /* NULL or (HANDLE)-1: the calling process */
@@ -430,12 +439,13 @@ typedef struct _D3DKMT_QUERYVIDEOMEMORYINFO {
 
 /* ---- VidPn source ownership, occlusion ---- */
 
-typedef int32_t D3DKMT_VIDPNSOURCEOWNER_TYPE;
-#define D3DKMT_VIDPNSOURCEOWNER_UNOWNED 0
-#define D3DKMT_VIDPNSOURCEOWNER_SHARED 1
-#define D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE 2
-#define D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVEGDI 3
-#define D3DKMT_VIDPNSOURCEOWNER_EMULATED 4
+typedef enum _D3DKMT_VIDPNSOURCEOWNER_TYPE {
+    D3DKMT_VIDPNSOURCEOWNER_UNOWNED = 0,      /* give the source back */
+    D3DKMT_VIDPNSOURCEOWNER_SHARED = 1,       /* always IN_USE: the compositor holds it */
+    D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE = 2,
+    D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVEGDI = 3, /* STATUS_INVALID_PARAMETER */
+    D3DKMT_VIDPNSOURCEOWNER_EMULATED = 4
+} D3DKMT_VIDPNSOURCEOWNER_TYPE;
 
 typedef struct _D3DKMT_SETVIDPNSOURCEOWNER {
     D3DKMT_HANDLE hDevice;
@@ -469,8 +479,8 @@ typedef enum _D3DDDI_SYNCHRONIZATIONOBJECT_TYPE {
     D3DDDI_SEMAPHORE = 2,
     D3DDDI_FENCE = 3,
     D3DDDI_CPU_NOTIFICATION = 4,
-    D3DDDI_MONITORED_FENCE = 5,          /* the only type the library emulates */
-    D3DDDI_PERIODIC_MONITORED_FENCE = 6,
+    D3DDDI_MONITORED_FENCE = 5,          /* the only type the CPU signal and wait take */
+    D3DDDI_PERIODIC_MONITORED_FENCE = 6, /* not emulated */
     D3DDDI_SYNCHRONIZATION_TYPE_LIMIT = 7
 } D3DDDI_SYNCHRONIZATIONOBJECT_TYPE;
 
@@ -529,7 +539,7 @@ typedef struct _D3DDDI_SYNCHRONIZATIONOBJECTINFO2 {
             UINT64 Reserved[8];
         } Reserved;
     };
-    D3DKMT_HANDLE SharedHandle; /* out: always 0 (no global share handles) */
+    D3DKMT_HANDLE SharedHandle; /* out: the global handle with Shared alone, else 0 */
 } D3DDDI_SYNCHRONIZATIONOBJECTINFO2;
 
 typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT2 {
@@ -537,6 +547,46 @@ typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT2 {
     D3DDDI_SYNCHRONIZATIONOBJECTINFO2 Info;
     D3DKMT_HANDLE hSyncObject; /* out */
 } D3DKMT_CREATESYNCHRONIZATIONOBJECT2;
+
+/* The v1 create's info: mutexes and semaphores only, no flags. */
+typedef struct _D3DDDI_SYNCHRONIZATIONOBJECTINFO {
+    D3DDDI_SYNCHRONIZATIONOBJECT_TYPE Type;
+    union {
+        struct {
+            BOOL InitialState;
+        } SynchronizationMutex;
+        struct {
+            UINT MaxCount;
+            UINT InitialCount;
+        } Semaphore;
+        struct {
+            UINT Reserved[16];
+        } Reserved;
+    };
+} D3DDDI_SYNCHRONIZATIONOBJECTINFO;
+
+typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_SYNCHRONIZATIONOBJECTINFO Info;
+    D3DKMT_HANDLE hSyncObject; /* out */
+} D3DKMT_CREATESYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_OPENSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hSharedHandle; /* in: a global (KMT) handle */
+    D3DKMT_HANDLE hSyncObject;   /* out */
+    UINT64 Reserved[8];
+} D3DKMT_OPENSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE {
+    HANDLE hNtHandle;          /* in */
+    D3DKMT_HANDLE hSyncObject; /* out */
+} D3DKMT_OPENSYNCOBJECTFROMNTHANDLE;
+
+typedef struct _D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME {
+    UINT dwDesiredAccess;           /* in: e.g. STANDARD_RIGHTS_READ, D3DDDI_SYNC_OBJECT_ALL_ACCESS */
+    OBJECT_ATTRIBUTES *pObjAttrib;  /* in: the name to look up */
+    HANDLE hNtHandle;               /* out: a new NT handle */
+} D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
 
 typedef struct _D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
     D3DKMT_HANDLE hSyncObject;
@@ -686,7 +736,6 @@ typedef struct _D3DKMT_CREATEKEYEDMUTEX D3DKMT_CREATEKEYEDMUTEX;
 typedef struct _D3DKMT_CREATEKEYEDMUTEX2 D3DKMT_CREATEKEYEDMUTEX2;
 typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
 typedef struct _D3DKMT_CREATEPAGINGQUEUE D3DKMT_CREATEPAGINGQUEUE;
-typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT D3DKMT_CREATESYNCHRONIZATIONOBJECT;
 typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
 typedef struct _D3DKMT_DESTROYALLOCATION D3DKMT_DESTROYALLOCATION;
 typedef struct _D3DKMT_DESTROYALLOCATION2 D3DKMT_DESTROYALLOCATION2;
@@ -731,9 +780,6 @@ typedef struct _D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE D3DKMT_OPENKEYEDMUTEXFROMNTHAN
 typedef struct _D3DKMT_OPENNTHANDLEFROMNAME D3DKMT_OPENNTHANDLEFROMNAME;
 typedef struct _D3DKMT_OPENRESOURCE D3DKMT_OPENRESOURCE;
 typedef struct _D3DKMT_OPENRESOURCEFROMNTHANDLE D3DKMT_OPENRESOURCEFROMNTHANDLE;
-typedef struct _D3DKMT_OPENSYNCHRONIZATIONOBJECT D3DKMT_OPENSYNCHRONIZATIONOBJECT;
-typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE D3DKMT_OPENSYNCOBJECTFROMNTHANDLE;
-typedef struct _D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA;
@@ -816,6 +862,9 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEDEVICE) == 64, "D3DKMT_CREATEDEVICE
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, hDevice) == 12, "D3DKMT_CREATEDEVICE layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, PatchLocationListSize) == 56, "D3DKMT_CREATEDEVICE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(KMTQUERYADAPTERINFOTYPE) == 4, "KMTQUERYADAPTERINFOTYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MEMORY_SEGMENT_GROUP) == 4, "D3DKMT_MEMORY_SEGMENT_GROUP size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_VIDPNSOURCEOWNER_TYPE) == 4, "D3DKMT_VIDPNSOURCEOWNER_TYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 80, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 76, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMDEVICENAME) == 24, "D3DKMT_OPENADAPTERFROMDEVICENAME layout");
@@ -843,6 +892,14 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2, SharedHandl
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2) == 96, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2, hSyncObject) == 88, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYSYNCHRONIZATIONOBJECT) == 4, "D3DKMT_DESTROYSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECTINFO) == 68, "D3DDDI_SYNCHRONIZATIONOBJECTINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCHRONIZATIONOBJECT) == 76, "D3DKMT_CREATESYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATESYNCHRONIZATIONOBJECT, hSyncObject) == 72, "D3DKMT_CREATESYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCHRONIZATIONOBJECT) == 72, "D3DKMT_OPENSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE) == 16, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, hSyncObject) == 8, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME) == 24, "D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, hNtHandle) == 16, "D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDICB_SIGNALFLAGS) == 4, "D3DDDICB_SIGNALFLAGS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU) == 32, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS) == 4, "D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS layout");
@@ -930,12 +987,34 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pDa
 
 /* -- Synchronization objects -- */
 
-/* Creates a monitored fence (Type D3DDDI_MONITORED_FENCE). Shared and
- * NtSecuritySharing must be set together or not at all. Other known types:
- * STATUS_NOT_IMPLEMENTED; unknown types: STATUS_INVALID_PARAMETER. The CPU
- * virtual address returned points at the fence's 64-bit value and stays
- * valid while the fence object lives (in any process). */
+/* Creates a sync object of any type but D3DDDI_PERIODIC_MONITORED_FENCE
+ * (STATUS_NOT_IMPLEMENTED). NtSecuritySharing needs Shared. Shared alone
+ * gives a global handle in Info.SharedHandle (not for monitored fences:
+ * STATUS_INVALID_PARAMETER); otherwise SharedHandle comes back 0. A
+ * CPU-notification object needs a non-NULL event (else STATUS_INVALID_HANDLE);
+ * any other value is accepted and never signalled. For a monitored fence the
+ * CPU virtual address returned points at the fence's 64-bit value and stays
+ * valid while the fence object lives (in any process). Mutexes, semaphores,
+ * fences and CPU notifications can be shared, opened and destroyed, but
+ * nothing signals or waits on them. Unknown types: STATUS_INVALID_PARAMETER. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject2(D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *pData);
+/* The v1 create: a mutex or a semaphore, never shared. Any other type:
+ * STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject(D3DKMT_CREATESYNCHRONIZATIONOBJECT *pData);
+/* Opens a new handle, on no device, to the sync object a global handle
+ * names. The global names the object while any handle or NT object holds
+ * it, in any process; afterwards (or for 0, junk or a local handle):
+ * STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSynchronizationObject(D3DKMT_OPENSYNCHRONIZATIONOBJECT *pData);
+/* As D3DKMTOpenSyncObjectFromNtHandle2 with no device and no flags. A NULL or
+ * unknown NT handle: STATUS_INVALID_HANDLE. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE *pData);
+/* Opens a new NT handle to the DxgkSharedSyncObject of that name (matched
+ * case-insensitively; a name lives while an NT handle to its object does).
+ * NULL pObjAttrib: STATUS_INVALID_PARAMETER; no such name:
+ * STATUS_OBJECT_NAME_NOT_FOUND; access 0: STATUS_ACCESS_DENIED; a name of
+ * another object type: the wrong_nt_object_type policy's status. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectNtHandleFromName(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME *pData);
 /* Closes a sync-object handle; the object lives on while other handles,
  * NT handles or protected sessions hold it. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroySynchronizationObject(const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *pData);
@@ -943,7 +1022,9 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroySynchronizationObject(const D3DKMT_DES
  * wakes waiters. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromCpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *pData);
 /* Blocks until every listed fence (or, with WaitAny, one) has reached its
- * value. hAsyncEvent must be NULL (otherwise STATUS_NOT_IMPLEMENTED). */
+ * value. hAsyncEvent must be NULL (otherwise STATUS_NOT_IMPLEMENTED). Both
+ * CPU calls take monitored fences only: any other sync object in the list is
+ * STATUS_INVALID_PARAMETER, and nothing is signalled or waited. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromCpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *pData);
 /* Opens a new handle, on hDevice, to the sync object an NT handle names.
  * The NT handle needs READ_CONTROL; the new handle may wait only if it has
@@ -977,7 +1058,7 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenProtectedSessionFromNtHandle(D3DKMT_OPENP
 
 /* -- Sharing -- */
 
-/* Wraps one object - a monitored fence created with NtSecuritySharing, or a
+/* Wraps one object - a sync object created with NtSecuritySharing, or a
  * protected session - in an NT object and returns a new NT handle to it in
  * the calling process, with dwDesiredAccess (generic rights are mapped). The
  * NT object keeps the wrapped object alive until every NT handle to it is
@@ -1022,7 +1103,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex2(D3DKMT_CREATEKEYEDMUTEX2 *p
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOutputDupl(const D3DKMT_CREATE_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOverlay(D3DKMT_CREATEOVERLAY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject(D3DKMT_CREATESYNCHRONIZATIONOBJECT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation(const D3DKMT_DESTROYALLOCATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation2(const D3DKMT_DESTROYALLOCATION2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
@@ -1073,9 +1153,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMN
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource(D3DKMT_OPENRESOURCE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource2(D3DKMT_OPENRESOURCE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResourceFromNtHandle(D3DKMT_OPENRESOURCEFROMNTHANDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectNtHandleFromName(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSynchronizationObject(D3DKMT_OPENSYNCHRONIZATIONOBJECT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_FRAMEINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
@@ -1251,6 +1328,13 @@ typedef struct d3dkmt_emu_kernel_config {
     /* Most live NT handles per process (STATUS_NO_MEMORY beyond).
      * Default 2^24; 0 is refused. */
     uint32_t max_nt_handles;
+    /* Nonzero: the kernel clock is real (monotonic time since the kernel was
+     * created; timeouts take wall time). 0 (the default): it is virtual: it
+     * starts at 0 and moves only with d3dkmt_emu_kernel_advance_ns, or when
+     * every thread bound to one of the kernel's processes is blocked in a
+     * kernel wait, to the earliest deadline, so timeouts take no wall time.
+     * (The default kernel, used without the control API, has a real clock.) */
+    uint32_t real_clock;
 } d3dkmt_emu_kernel_config;
 
 /* The fake kernel-mode driver, as a table of C callbacks. Either callback may
@@ -1298,6 +1382,7 @@ typedef struct d3dkmt_emu_kmd_callbacks {
 #if defined(__x86_64__) || defined(_M_X64)
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, real_clock) == 68, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, wrong_nt_object_type) == 16, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, max_nt_handles) == 64, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_callbacks) == 24, "d3dkmt_emu_kmd_callbacks layout");
@@ -1323,6 +1408,15 @@ d3dkmt_emu_kernel *d3dkmt_emu_kernel_create(const d3dkmt_emu_kernel_config *conf
  * use; created on first use, never destroyed). Release it with
  * d3dkmt_emu_kernel_release. */
 d3dkmt_emu_kernel *d3dkmt_emu_kernel_default(void);
+
+/* The kernel clock's time in nanoseconds since the kernel was created
+ * (UINT64_MAX for a NULL kernel). See d3dkmt_emu_kernel_config.real_clock. */
+uint64_t d3dkmt_emu_kernel_now_ns(const d3dkmt_emu_kernel *kernel);
+
+/* Advances a virtual clock by ns nanoseconds; waits whose deadline it passes
+ * time out. Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER for a NULL
+ * kernel, or STATUS_NOT_SUPPORTED for a real clock. */
+NTSTATUS d3dkmt_emu_kernel_advance_ns(const d3dkmt_emu_kernel *kernel, uint64_t ns);
 
 /* Gives back one kernel reference. The kernel itself lives on while other
  * references to it or to any of its processes exist. NULL is ignored. */
@@ -1451,6 +1545,20 @@ NTSTATUS d3dkmt_emu_nt_close(const d3dkmt_emu_process *process, HANDLE handle);
 NTSTATUS d3dkmt_emu_nt_duplicate(const d3dkmt_emu_process *source_process, HANDLE source,
                                  const d3dkmt_emu_process *target_process, HANDLE *target, uint32_t access,
                                  uint32_t options);
+
+/* What NtQueryObject reports for an NT handle of `process` (NULL: the
+ * calling thread's process): the object type name (e.g.
+ * "DxgkSharedSyncObject") or the object name exactly as given to
+ * D3DKMTShareObjects (UTF-8; "" for an unnamed object). The text is copied
+ * NUL-terminated into buffer, cut to `size` bytes (buffer may be NULL with
+ * size 0), and its full length (without the NUL) stored in *length (may be
+ * NULL). Returns STATUS_SUCCESS; STATUS_INVALID_HANDLE if the handle is not
+ * open in that process (nothing is written); STATUS_PROCESS_IS_TERMINATING
+ * after exit. */
+NTSTATUS d3dkmt_emu_nt_object_type_name(const d3dkmt_emu_process *process, HANDLE handle, char *buffer,
+                                        size_t size, size_t *length);
+NTSTATUS d3dkmt_emu_nt_object_name(const d3dkmt_emu_process *process, HANDLE handle, char *buffer, size_t size,
+                                   size_t *length);
 
 /* ---- Win32 handle functions (Cargo feature "win32-handles") ---- */
 

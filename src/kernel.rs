@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::{Adapter, AdapterConfig, Luid};
+use crate::clock::{Clock, ClockMode};
 use crate::error::{KResult, KernelError};
+use crate::global::GlobalTable;
 use crate::handle::{ChunkPool, Shape};
 use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveCounters, ObjectKind};
@@ -24,6 +26,9 @@ pub struct KernelConfig {
     pub adapters: Vec<AdapterConfig>,
     /// Every undocumented choice; see [`Policies`].
     pub policies: Policies,
+    /// How the kernel's clock moves: virtual (the default) or real; see
+    /// [`crate::clock`].
+    pub clock: ClockMode,
 }
 
 impl Default for KernelConfig {
@@ -32,6 +37,7 @@ impl Default for KernelConfig {
         KernelConfig {
             adapters: vec![AdapterConfig::new(Luid { low: 0x1234, high: 0 })],
             policies: Policies::default(),
+            clock: ClockMode::Virtual,
         }
     }
 }
@@ -43,7 +49,11 @@ pub(crate) struct KernelInner {
     pub(crate) kmd: RwLock<Arc<dyn Kmd>>,
     pub(crate) sessions: Arc<SessionRegistry>,
     pub(crate) namespace: Arc<Namespace>,
+    /// Global (KMT) share handles; see [`crate::global`].
+    pub(crate) globals: Arc<GlobalTable>,
     pub(crate) wait_hub: Arc<WaitHub>,
+    /// The kernel clock; see [`crate::clock`].
+    pub(crate) clock: Clock,
     /// The index space of D3DKMT handles, shared out among processes.
     pub(crate) local_chunks: Arc<ChunkPool>,
     /// The index space of NT handles, shared out among processes.
@@ -92,7 +102,8 @@ static DEFAULT: OnceLock<(Kernel, Process)> = OnceLock::new();
 
 fn default_pair() -> &'static (Kernel, Process) {
     DEFAULT.get_or_init(|| {
-        let kernel = Kernel::new(KernelConfig::default());
+        // C programs that link us unchanged expect Windows' timing.
+        let kernel = Kernel::new(KernelConfig { clock: ClockMode::Real, ..KernelConfig::default() });
         let process = kernel.create_process();
         (kernel, process)
     })
@@ -136,6 +147,8 @@ impl Kernel {
             sessions: Arc::new(SessionRegistry { map: Mutex::default(), next: AtomicU64::new(1) }),
             namespace: Arc::new(Namespace::default()),
             wait_hub: Arc::new(WaitHub::default()),
+            globals: Arc::new(GlobalTable::default()),
+            clock: Clock::new(config.clock),
             local_chunks: Arc::new(ChunkPool::new(Shape::Local)),
             nt_chunks: Arc::new(ChunkPool::new(Shape::Nt)),
             processes: Mutex::new(Vec::new()),
@@ -197,6 +210,33 @@ impl Kernel {
     /// How many kernel objects of `kind` are alive in this kernel.
     pub fn live_objects(&self, kind: ObjectKind) -> i64 {
         self.0.counters.lock().iter().map(|c| c.get(kind)).sum()
+    }
+
+    /// The kernel clock's time since the kernel was created.
+    pub fn now(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.clock.now_ns())
+    }
+
+    /// Advances a virtual clock by `by`, ending the waits whose deadline it
+    /// passes. A real clock cannot be moved: `STATUS_NOT_SUPPORTED`.
+    pub fn advance(&self, by: std::time::Duration) -> Result<(), crate::NtStatus> {
+        match self.0.clock.mode() {
+            ClockMode::Virtual => {
+                self.0.wait_hub.advance(&self.0.clock, by);
+                Ok(())
+            }
+            ClockMode::Real => Err(crate::NtStatus::NOT_SUPPORTED),
+        }
+    }
+
+    /// How this kernel's clock moves.
+    pub fn clock_mode(&self) -> ClockMode {
+        self.0.clock.mode()
+    }
+
+    /// How many global (KMT) share handles name a live object.
+    pub fn live_global_handles(&self) -> usize {
+        self.0.globals.len()
     }
 
     /// How many kernel objects of any kind are alive.

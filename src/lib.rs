@@ -76,9 +76,11 @@
 
 pub mod abi;
 mod adapter;
+mod clock;
 mod device;
 mod error;
 mod fault;
+mod global;
 mod handle;
 pub mod kernel;
 mod kmd;
@@ -101,19 +103,20 @@ pub use adapter::{
     AdapterConfig, AdapterInfo, AdapterKind, DEVINTERFACE_DISPLAY_ADAPTER, DISPLAY_DEVICE_ARRIVAL, DeviceIds,
     EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
 };
+pub use clock::ClockMode;
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
 pub use live::ObjectKind;
 pub use policy::{
-    AdapterClose, AdapterInfoSize, DeviceDestroySessions, DuplicateAccess, FenceRegression, GdiNameCase,
-    HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
+    AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
+    GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
-pub use sync_object::{MonitoredFence, SyncFlags};
+pub use sync_object::{CreatedSync, MonitoredFence, SyncFlags, SyncKind};
 pub use vidpn::OwnerRequest;

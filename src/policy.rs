@@ -57,6 +57,8 @@ pub struct Policies {
     /// emulate it rather than guess). A value no type has is always
     /// `STATUS_INVALID_PARAMETER`.
     pub unemulated_adapter_info: NtStatus,
+    /// Which event handles a `D3DDDI_CPU_NOTIFICATION` sync object accepts.
+    pub cpu_notification_event: CpuNotificationEvent,
 }
 
 impl Default for Policies {
@@ -78,6 +80,7 @@ impl Default for Policies {
             occlusion: Occlusion::SingleMonitorExclusive,
             adapter_info_size: AdapterInfoSize::Exact,
             unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
+            cpu_notification_event: CpuNotificationEvent::AcceptAny,
         }
     }
 }
@@ -228,4 +231,21 @@ pub enum AdapterInfoSize {
     /// At least the type's size; the output fills the first bytes and the
     /// rest of the buffer is left as it was.
     AtLeast,
+}
+
+/// Which event handles `D3DKMTCreateSynchronizationObject2` accepts for a
+/// `D3DDDI_CPU_NOTIFICATION` object.
+///
+/// Windows takes a Win32 event handle: NULL is `STATUS_INVALID_HANDLE`
+/// (WINE #47) under every variant, and a real event works. This crate has no
+/// Win32 events, so it cannot tell a real event from junk. Under any variant
+/// the event is never signalled: nothing here signals a CPU-notification
+/// object (that takes GPU-queued signals, which are not emulated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuNotificationEvent {
+    /// Default: any nonzero value is taken as an event handle and kept.
+    AcceptAny,
+    /// Every event handle is `STATUS_INVALID_HANDLE`: CPU-notification
+    /// objects cannot be created (for tests that must not depend on them).
+    RejectAll,
 }

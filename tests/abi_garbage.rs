@@ -31,7 +31,7 @@ use std::time::Duration;
 
 use d3dkmt_emu::{
     AdapterConfig, AdapterKind, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus, ObjectKind,
-    OwnerRequest, Process, SessionStatus, SyncFlags, access,
+    OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind, access,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -39,11 +39,13 @@ use proptest::test_runner::TestCaseError;
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_ALLOCATIONLIST, D3DDDI_PATCHLOCATIONLIST, D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_CREATEDEVICE,
-    D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYDEVICE,
-    D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2, D3DKMT_ENUMADAPTERS3,
-    D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
-    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
-    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
+    D3DKMT_DESTROYDEVICE, D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2,
+    D3DKMT_ENUMADAPTERS3, D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
+    D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_CHECKOCCLUSION, D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP, D3DKMT_OPENADAPTERFROMDEVICENAME,
@@ -94,6 +96,10 @@ plain!(
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
     D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
     D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE,
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
     D3DKMT_CREATEPROTECTEDSESSION,
     D3DKMT_DESTROYPROTECTEDSESSION,
     D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
@@ -867,6 +873,142 @@ proptest! {
             if out.is_some() { slot.as_mut_ptr() } else { null_mut() }
         ));
         judge(&f, "D3DKMTShareObjects", status, &before, &memory, &memory_of(&attributes, &slot))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn create_synchronization_object(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATESYNCHRONIZATIONOBJECT>(),
+        device in favour(DEVICES),
+        ty in pick_u32(&[1, 2, 3, 5, 0, 4, 7]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATESYNCHRONIZATIONOBJECT>::new(&bytes);
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        if let Some(ty) = ty {
+            a.Info.Type = ty as i32;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTCreateSynchronizationObject(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCreateSynchronizationObject", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_synchronization_object(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCHRONIZATIONOBJECT>(),
+        which in 0..5u32,
+        bit in 0..32u32,
+    ) {
+        let f = fixture(world);
+        // A mutex with a global handle (not in an exited process).
+        let global = f.global_mutex();
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENSYNCHRONIZATIONOBJECT>::new(&bytes);
+        let a = args.get_mut();
+        a.hSharedHandle = match which {
+            0 | 1 => global,
+            2 => global ^ (1 << bit),
+            3 => f.locals[FENCE],
+            _ => a.hSharedHandle,
+        };
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenSynchronizationObject(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSynchronizationObject", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_sync_object_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE>(),
+        nt in favour(FENCE_NTS),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE>::new(&bytes);
+        let a = args.get_mut();
+        a.hNtHandle = f.nt(nt, a.hNtHandle);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenSyncObjectFromNtHandle(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSyncObjectFromNtHandle", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_sync_object_nt_handle_from_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>(),
+        attributes in prop::option::weighted(0.9, share_attributes()),
+        real_name in prop::option::weighted(0.5, (any::<bool>(), 0..3usize)),
+        access in prop_oneof![
+            proptest::sample::select(&[0x2_0000, access::GENERIC_ALL, 0, access::SYNC_ALL_ACCESS][..]),
+            any::<u32>(),
+        ],
+    ) {
+        let f = fixture(world);
+        // The fence and the session, shared under names (not in an exited process).
+        let names = f.named_objects();
+        let _bound = f.process.enter();
+        let mut attributes = attributes.map(|mut a| {
+            // Often the name of a real object, in either case.
+            if let (Some((upper, i)), Some(name)) = (real_name, a.name.as_mut()) {
+                let real = NAMES[i % NAMES.len()];
+                let real = if upper { real.to_uppercase() } else { real.to_string() };
+                let mut units: Vec<u16> = real.encode_utf16().collect();
+                name.length = (units.len() * 2) as u16;
+                name.maximum = name.maximum.max(name.length);
+                units.resize(32, 0);
+                name.buffer = Some(units);
+            }
+            a.build()
+        });
+        let mut args = Garbage::<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>::new(&bytes);
+        let a = args.get_mut();
+        a.dwDesiredAccess = access;
+        a.pObjAttrib = attributes.as_mut().map_or(null_mut(), |b| b.attributes.as_mut_ptr());
+        let memory_of = |args: &Garbage<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>, attributes: &Option<BuiltAttributes>| {
+            (args.bytes(), attributes.as_ref().map(BuiltAttributes::bytes))
+        };
+        let (before, memory) = (f.state(), memory_of(&args, &attributes));
+        let status = call!(D3DKMTOpenSyncObjectNtHandleFromName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSyncObjectNtHandleFromName", status, &before, &memory, &memory_of(&args, &attributes))?;
+        drop(names);
+    }
+}
+
+/// Names the `open_sync_object_nt_handle_from_name` case gives real objects
+/// (all within `ShareName`'s 32 units).
+const NAMES: [&str; 3] = ["\\BaseNamedObjects\\Fence", "\\BaseNamedObjects\\Session", "\\BaseNamedObjects\\Mutex"];
+
+impl Fixture {
+    /// A mutex created `Shared` (a global handle); 0 in an exited process.
+    fn global_mutex(&self) -> u32 {
+        let device = LocalHandle(self.locals[DEVICE]);
+        let kind = SyncKind::Mutex { initial_state: false };
+        self.process.create_sync_object(device, kind, SyncFlags::from_bits(0x1)).map_or(0, |c| c.global.unwrap_or(0))
+    }
+
+    /// NT handles to the fence, the session and a mutex, named by `NAMES`
+    /// (none in an exited process).
+    fn named_objects(&self) -> Vec<NtHandle> {
+        let device = LocalHandle(self.locals[DEVICE]);
+        let mutex = self.process.create_sync_object(
+            device,
+            SyncKind::Mutex { initial_state: false },
+            SyncFlags::from_bits(0x3),
+        );
+        let objects =
+            [Ok(LocalHandle(self.locals[FENCE])), Ok(LocalHandle(self.locals[SESSION])), mutex.map(|m| m.handle)];
+        objects
+            .into_iter()
+            .zip(NAMES)
+            .filter_map(|(h, name)| self.process.share_objects(&[h.ok()?], Some(name), access::GENERIC_ALL).ok())
+            .collect()
     }
 }
 

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
 
 use super::ptr::{self, ForeignContext};
 use crate::adapter::{AdapterConfig, AdapterKind};
-use crate::error::KernelError;
+use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::ObjectKind;
@@ -24,7 +24,7 @@ use crate::policy::{
 };
 use crate::process::Binding;
 use crate::shared::DuplicateOptions;
-use crate::{Kernel, KernelConfig, NtStatus, Policies, Process};
+use crate::{ClockMode, Kernel, KernelConfig, NtStatus, Policies, Process};
 
 /// Opaque C handle to a kernel reference.
 pub struct d3dkmt_emu_kernel(pub(crate) Kernel);
@@ -83,6 +83,8 @@ pub struct d3dkmt_emu_kernel_config {
     pub max_local_handles: u32,
     /// [`Policies::max_nt_handles`].
     pub max_nt_handles: u32,
+    /// Nonzero: [`ClockMode::Real`]; 0: a virtual clock (see `crate::clock`).
+    pub real_clock: u32,
 }
 
 /// Runs `f`, turning a panic into `fallback`.
@@ -136,6 +138,7 @@ fn config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
             duplicate_access_subset: 0,
             max_local_handles: p.max_local_handles,
             max_nt_handles: p.max_nt_handles,
+            real_clock: 0,
         },
     );
     if ok { NtStatus::SUCCESS.0 } else { NtStatus::INVALID_PARAMETER.0 }
@@ -201,10 +204,12 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
         } else {
             DuplicateAccess::AsRequested
         },
+        // Not configurable from C (yet): the defaults.
         ..Policies::default()
     };
     policies.check().ok()?;
-    Some(KernelConfig { adapters: configs, policies })
+    let clock = if c.real_clock != 0 { ClockMode::Real } else { ClockMode::Virtual };
+    Some(KernelConfig { adapters: configs, policies, clock })
 }
 
 /// A new kernel; NULL `config` means the defaults. Returns NULL for a bad
@@ -335,6 +340,29 @@ pub extern "C" fn d3dkmt_emu_kernel_live_objects(kernel: *const d3dkmt_emu_kerne
             None if kind == u32::MAX => k.0.total_live_objects(),
             None => -1,
         }
+    })
+}
+
+/// The kernel clock's time, in nanoseconds since the kernel was created
+/// (`UINT64_MAX` for a NULL kernel).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_now_ns(kernel: *const d3dkmt_emu_kernel) -> u64 {
+    guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.0.clock.now_ns()))
+}
+
+/// Advances a virtual clock by `ns` nanoseconds, ending the waits whose
+/// deadline passes. `STATUS_INVALID_PARAMETER` for a NULL kernel,
+/// `STATUS_NOT_SUPPORTED` for a real clock.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_advance_ns(kernel: *const d3dkmt_emu_kernel, ns: u64) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => match k.0.advance(std::time::Duration::from_nanos(ns)) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(status) => status.0,
+        },
     })
 }
 
@@ -495,6 +523,56 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
             }
             Err(e) => e.status().0,
         }
+    })
+}
+
+/// Copies `text` as a NUL-terminated string cut to `size` into `buffer` (may
+/// be NULL with size 0) and its full length into `*length` (may be NULL).
+fn write_text(text: KResult<String>, buffer: *mut c_char, size: usize, length: *mut usize) -> NTSTATUS {
+    match text {
+        Ok(text) => {
+            let full = ptr::write_c_string(buffer, size, &text);
+            ptr::write_out(length, full);
+            NtStatus::SUCCESS.0
+        }
+        Err(e) => e.status().0,
+    }
+}
+
+/// The NT object type name of an NT handle of `process` (NULL: the current
+/// process), as `NtQueryObject(ObjectTypeInformation)` reports it, e.g.
+/// `DxgkSharedSyncObject` (WINE #93). A handle not open there:
+/// `STATUS_INVALID_HANDLE`, and nothing is written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_type_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_handle_type_name(NtHandle::from_ptr(handle));
+        write_text(name.map(str::to_string), buffer, size, length)
+    })
+}
+
+/// The object name of an NT handle of `process` (NULL: the current process),
+/// exactly as given to `D3DKMTShareObjects` (WINE #93), in UTF-8; an unnamed
+/// object has the empty name. Errors as for the type name.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_object_name(NtHandle::from_ptr(handle));
+        write_text(name.map(Option::unwrap_or_default), buffer, size, length)
     })
 }
 

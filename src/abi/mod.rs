@@ -39,6 +39,10 @@ pub(crate) mod exports {
     pub use super::share::D3DKMTShareObjects;
     pub use super::stubs::*;
     pub use super::sync::{
+        D3DKMTCreateSynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle, D3DKMTOpenSyncObjectNtHandleFromName,
+        D3DKMTOpenSynchronizationObject,
+    };
+    pub use super::sync::{
         D3DKMTCreateSynchronizationObject2, D3DKMTDestroySynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle2,
         D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
     };

@@ -271,18 +271,6 @@ pub extern "system" fn D3DKMTCreatePagingQueue(
 }
 const _: PFND3DKMT_CREATEPAGINGQUEUE = Some(D3DKMTCreatePagingQueue);
 
-/// `D3DKMTCreateSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateSynchronizationObject(
-    _param0: *mut D3DKMT_CREATESYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTCreateSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_CREATESYNCHRONIZATIONOBJECT = Some(D3DKMTCreateSynchronizationObject);
-
 /// `D3DKMTDestroyAllocation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -792,41 +780,6 @@ pub extern "system" fn D3DKMTOpenResourceFromNtHandle(
     })
 }
 const _: PFND3DKMT_OPENRESOURCEFROMNTHANDLE = Some(D3DKMTOpenResourceFromNtHandle);
-
-/// `D3DKMTOpenSyncObjectFromNtHandle`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSyncObjectFromNtHandle(
-    _param0: *mut D3DKMT_OPENSYNCOBJECTFROMNTHANDLE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSyncObjectFromNtHandle, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSyncObjectFromNtHandle"))
-    })
-}
-const _: PFND3DKMT_OPENSYNCOBJECTFROMNTHANDLE = Some(D3DKMTOpenSyncObjectFromNtHandle);
-
-/// `D3DKMTOpenSyncObjectNtHandleFromName`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSyncObjectNtHandleFromName(
-    _param0: *mut D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSyncObjectNtHandleFromName, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSyncObjectNtHandleFromName"))
-    })
-}
-
-/// `D3DKMTOpenSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSynchronizationObject(
-    _param0: *mut D3DKMT_OPENSYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_OPENSYNCHRONIZATIONOBJECT = Some(D3DKMTOpenSynchronizationObject);
 
 /// `D3DKMTOutputDuplGetFrameInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
