@@ -87,6 +87,7 @@ mod kmd;
 mod live;
 mod policy;
 mod process;
+mod removal;
 mod session;
 mod shared;
 mod status;
@@ -109,6 +110,8 @@ pub use policy::{
     AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
     StatusFenceBump,
 };
+pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
+pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};

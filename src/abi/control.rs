@@ -195,6 +195,7 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
             AdapterClose::DestroyDevices
         },
         enum_adapters_capacity: c.enum_adapters_capacity,
+        removal: crate::policy::RemovalPolicies::default(),
         fence_regression: if c.fence_regression_stores != 0 { FenceRegression::Store } else { FenceRegression::Ignore },
         duplicate_access: if c.duplicate_access_subset != 0 {
             DuplicateAccess::SubsetOfSource
