@@ -86,7 +86,11 @@ impl Process {
             _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
         };
         adapter.check_running()?;
-        let device = Arc::new(Device { adapter, health: Default::default(), _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
+        let device = Arc::new(Device {
+            adapter,
+            health: Default::default(),
+            _live: LiveToken::new(&self.0.live, ObjectKind::Device),
+        });
         let entry = DeviceEntry { device, children: Vec::new() };
         state.insert_local(LocalEntry::Device(entry), &mut graveyard)
     }

@@ -111,8 +111,8 @@ pub use policy::{
     StatusFenceBump,
 };
 pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
-pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
+pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
