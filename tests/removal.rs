@@ -14,15 +14,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use d3dkmt_emu::abi::control::{
-    d3dkmt_emu_kernel_create, d3dkmt_emu_kernel_live_objects, d3dkmt_emu_kernel_release,
-    d3dkmt_emu_kmd_remove_adapter, d3dkmt_emu_kmd_remove_device, d3dkmt_emu_kmd_reset_device, d3dkmt_emu_process_create,
-    d3dkmt_emu_process_current, d3dkmt_emu_process_exit, d3dkmt_emu_process_release, d3dkmt_emu_thread_bind,
-    d3dkmt_emu_thread_unbind,
+    d3dkmt_emu_kernel_create, d3dkmt_emu_kernel_live_objects, d3dkmt_emu_kernel_release, d3dkmt_emu_kmd_remove_adapter,
+    d3dkmt_emu_kmd_remove_device, d3dkmt_emu_kmd_reset_device, d3dkmt_emu_process_create, d3dkmt_emu_process_current,
+    d3dkmt_emu_process_exit, d3dkmt_emu_process_release, d3dkmt_emu_thread_bind, d3dkmt_emu_thread_unbind,
 };
 use d3dkmt_emu::{
     AdapterConfig, AdapterHealth, CreateSessionArgs, DeviceHealth, DeviceLoss, DuplicateOptions, Kernel, KernelConfig,
-    Kmd, LocalHandle, Luid, NtHandle, NtStatus, Policies, Process, RemovalPolicies, RemovalSessions,
-    RemovedDeviceSync, SessionStatus, TdrOutcome, WeakKernel, access,
+    Kmd, LocalHandle, Luid, NtHandle, NtStatus, Policies, Process, RemovalPolicies, RemovalSessions, RemovedDeviceSync,
+    SessionStatus, TdrOutcome, WeakKernel, access,
 };
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_MONITORED_FENCE, D3DKMT_CREATEDEVICE, D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
@@ -159,7 +158,8 @@ fn signal(p: &Process, device: LocalHandle, fence: LocalHandle, value: u64) -> N
 }
 
 fn open_fence_from_nt(p: &Process, device: LocalHandle, nt: NtHandle) -> Result<LocalHandle, NtStatus> {
-    let mut args = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 { hNtHandle: nt.as_ptr(), hDevice: device.0, ..Default::default() };
+    let mut args =
+        D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 { hNtHandle: nt.as_ptr(), hDevice: device.0, ..Default::default() };
     p.run(|| call!(D3DKMTOpenSyncObjectFromNtHandle2(&mut args))).ok()?;
     Ok(LocalHandle(args.hSyncObject))
 }
@@ -343,7 +343,8 @@ fn only_fences_the_device_could_signal_jump() {
     let (_, b_device) = open_device(&b, kernel.adapter_luids()[0]);
     let fence = create_fence(&b, b_device, SHARED_NT, 7).unwrap();
     let nt = share_to(&b, fence, &a);
-    let mut args = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 { hNtHandle: nt.as_ptr(), hDevice: a_device.0, ..Default::default() };
+    let mut args =
+        D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 { hNtHandle: nt.as_ptr(), hDevice: a_device.0, ..Default::default() };
     args.Flags.Anonymous.Value = 0x10; // NoSignal: A's device may not signal it
     a.run(|| call!(D3DKMTOpenSyncObjectFromNtHandle2(&mut args))).unwrap();
     kernel.remove_device(a.id(), a_device, DeviceLoss::DmaPageFault).unwrap();
@@ -503,8 +504,11 @@ fn a_c_program_stops_its_adapter_and_sees_its_device_stopped() {
     create.Anonymous.hAdapter = open.hAdapter;
     call!(D3DKMTCreateDevice(&mut create)).unwrap();
     assert_eq!(NtStatus(d3dkmt_emu_kmd_remove_adapter(c_kernel, luid)), NtStatus::SUCCESS);
-    let mut state =
-        D3DKMT_GETDEVICESTATE { hDevice: create.hDevice, StateType: D3DKMT_DEVICESTATE_EXECUTION, ..Default::default() };
+    let mut state = D3DKMT_GETDEVICESTATE {
+        hDevice: create.hDevice,
+        StateType: D3DKMT_DEVICESTATE_EXECUTION,
+        ..Default::default()
+    };
     call!(D3DKMTGetDeviceState(&mut state)).unwrap();
     // SAFETY: the field the EXECUTION query writes.
     assert_eq!(unsafe { state.Anonymous.ExecutionState }, D3DKMT_DEVICEEXECUTION_STOPPED);
