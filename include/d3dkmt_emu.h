@@ -1304,18 +1304,18 @@ NTSTATUS d3dkmt_emu_protected_session_key(const d3dkmt_emu_process *process, D3D
  * on, 2 (RESET) to 7 (ERROR_DMAPAGEFAULT). Then, before this returns:
  *  - creates and opens that take the device (D3DKMTCreateSynchronizationObject2,
  *    D3DKMTCreateProtectedSession, D3DKMTOpenSyncObjectFromNtHandle2) fail
- *    with STATUS_DEVICE_REMOVED; so do CPU signals and waits naming it
- *    (removed_device_sync policy), and blocked waits on it whose fences are
- *    not satisfied end with that status;
+ *    with STATUS_DEVICE_REMOVED; so do CPU signals and waits naming it, and
+ *    blocked waits on it whose fences are not satisfied end with that status;
  *  - every monitored fence the device could signal (its sync-object handles
  *    without NoSignal, in this process) is set to UINT64_MAX, unless created
  *    with NoSignalMaxValueOnTdr, and CPU waiters wake;
  *  - protected sessions created on it become INVALID, with a status-fence
- *    bump, in every process that holds them (session policy); a status fence
- *    also set to UINT64_MAX stays there;
+ *    bump (bump_on_invalidate), in every process that holds them; a status
+ *    fence also set to UINT64_MAX stays there;
  *  - destroy calls still succeed.
  * Callable from any thread, including KMD callbacks (no kernel lock is held
- * while fences and sessions change).
+ * while fences and sessions change). These are the defaults of the Rust
+ * RemovalPolicies, which a C kernel configuration cannot change yet.
  * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for another reason value
  * or a handle that is not a device of that process; STATUS_DEVICE_REMOVED if
  * the device is already lost (it keeps its first reason);
@@ -1324,8 +1324,8 @@ NTSTATUS d3dkmt_emu_kmd_remove_device(const d3dkmt_emu_process *process, D3DKMT_
 
 /* A TDR (GPU reset) on device `device` of `process` (NULL: the calling
  * thread's process): the same consequences for fences and sessions as
- * d3dkmt_emu_kmd_remove_device. By default the device is then lost with
- * reason RESET; under the tdr-survives policy it stays ACTIVE and usable.
+ * d3dkmt_emu_kmd_remove_device. The device is then lost with reason RESET
+ * (the Rust TdrOutcome::DeviceSurvives policy keeps it ACTIVE instead).
  * Returns as d3dkmt_emu_kmd_remove_device. */
 NTSTATUS d3dkmt_emu_kmd_reset_device(const d3dkmt_emu_process *process, D3DKMT_HANDLE device);
 

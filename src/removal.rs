@@ -369,15 +369,16 @@ impl Kernel {
         let mut fences = Victims::default();
         let mut sessions = Victims::default();
         // Kernel registry first, then each process alone: the lock order.
-        {
-            let registry = inner.sessions.map.lock();
-            for core in registry.values().filter_map(std::sync::Weak::upgrade) {
-                if core.fence.adapter == index {
-                    fences.add(&core.fence);
-                    sessions.add(&core);
-                }
+        // Sessions are sorted after the lock, so none is dropped under it.
+        let all_sessions: Vec<Arc<SessionCore>> =
+            inner.sessions.map.lock().values().filter_map(std::sync::Weak::upgrade).collect();
+        for core in &all_sessions {
+            if core.fence.adapter == index {
+                fences.add(&core.fence);
+                sessions.add(core);
             }
         }
+        drop(all_sessions);
         let processes = self.processes();
         for process in &processes {
             let state = process.0.state.lock();

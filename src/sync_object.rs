@@ -123,6 +123,9 @@ pub(crate) struct SyncEntry {
     pub(crate) can_wait: bool,
 }
 
+/// Fences and the values a CPU signal or wait names, with references held.
+type FenceList = Vec<(Arc<SyncObject>, u64)>;
+
 /// What creating or opening a monitored fence returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MonitoredFence {
@@ -209,7 +212,7 @@ impl Process {
         objects: &[(LocalHandle, u64)],
         max: usize,
         signal: bool,
-    ) -> KResult<(Arc<crate::device::Device>, Vec<(Arc<SyncObject>, u64)>)> {
+    ) -> KResult<(Arc<crate::device::Device>, FenceList)> {
         if objects.is_empty() || objects.len() > max {
             return Err(KernelError::InvalidParameter("ObjectCount out of range"));
         }
