@@ -59,6 +59,8 @@ impl AdapterConfig {
 pub(crate) struct Adapter {
     pub(crate) index: usize,
     pub(crate) config: AdapterConfig,
+    /// Running until the KMD stops it; see [`crate::removal`].
+    pub(crate) health: crate::removal::AdapterHealthCell,
 }
 
 /// One row of an enumeration (`D3DKMT_ADAPTERINFO`).

@@ -19,6 +19,8 @@ use crate::sync::Graveyard;
 
 pub(crate) struct Device {
     pub(crate) adapter: Arc<Adapter>,
+    /// Active until the KMD removes or resets it; see [`crate::removal`].
+    pub(crate) health: crate::removal::HealthCell,
     _live: LiveToken,
 }
 
@@ -74,7 +76,8 @@ impl ProcessState {
 }
 
 impl Process {
-    /// `D3DKMTCreateDevice` on an adapter handle of this process.
+    /// `D3DKMTCreateDevice` on an adapter handle of this process. An adapter
+    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
     pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
@@ -82,7 +85,12 @@ impl Process {
             Some(LocalEntry::Adapter(a)) => Arc::clone(a),
             _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
         };
-        let device = Arc::new(Device { adapter, _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
+        adapter.check_running()?;
+        let device = Arc::new(Device {
+            adapter,
+            health: Default::default(),
+            _live: LiveToken::new(&self.0.live, ObjectKind::Device),
+        });
         let entry = DeviceEntry { device, children: Vec::new() };
         state.insert_local(LocalEntry::Device(entry), &mut graveyard)
     }

@@ -146,7 +146,7 @@ impl Kernel {
             .adapters
             .into_iter()
             .enumerate()
-            .map(|(index, config)| Arc::new(Adapter { index, config }))
+            .map(|(index, config)| Arc::new(Adapter { index, config, health: Default::default() }))
             .collect();
         Kernel(Arc::new(KernelInner {
             id: NEXT_KERNEL_ID.fetch_add(1, Ordering::Relaxed),

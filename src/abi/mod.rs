@@ -13,6 +13,7 @@ pub(crate) mod ptr;
 mod adapter;
 pub mod control;
 mod device;
+mod device_state;
 mod session;
 mod share;
 mod stubs;
@@ -27,6 +28,7 @@ mod win32;
 pub(crate) mod exports {
     pub use super::adapter::{D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
+    pub use super::device_state::D3DKMTGetDeviceState;
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
