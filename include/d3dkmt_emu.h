@@ -181,6 +181,9 @@ typedef struct _OBJECT_ATTRIBUTES {
 #ifndef STATUS_PROCESS_IS_TERMINATING
 #define STATUS_PROCESS_IS_TERMINATING ((NTSTATUS)0xC000010AL)
 #endif
+#ifndef STATUS_DEVICE_REMOVED
+#define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#endif
 #ifndef STATUS_UNSUCCESSFUL
 #define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
 #endif
@@ -311,6 +314,47 @@ typedef struct _D3DKMT_CREATEDEVICE {
 typedef struct _D3DKMT_DESTROYDEVICE {
     D3DKMT_HANDLE hDevice;
 } D3DKMT_DESTROYDEVICE;
+
+typedef enum _D3DKMT_DEVICESTATE_TYPE {
+    D3DKMT_DEVICESTATE_EXECUTION = 1,     /* emulated */
+    D3DKMT_DEVICESTATE_PRESENT = 2,       /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_RESET = 3,         /* emulated */
+    D3DKMT_DEVICESTATE_PRESENT_DWM = 4,   /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_PAGE_FAULT = 5,    /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_PRESENT_QUEUE = 6  /* STATUS_NOT_IMPLEMENTED */
+} D3DKMT_DEVICESTATE_TYPE;
+
+typedef enum _D3DKMT_DEVICEEXECUTION_STATE {
+    D3DKMT_DEVICEEXECUTION_ACTIVE = 1,
+    D3DKMT_DEVICEEXECUTION_RESET = 2,
+    D3DKMT_DEVICEEXECUTION_HUNG = 3,
+    D3DKMT_DEVICEEXECUTION_STOPPED = 4,
+    D3DKMT_DEVICEEXECUTION_ERROR_OUTOFMEMORY = 5,
+    D3DKMT_DEVICEEXECUTION_ERROR_DMAFAULT = 6,
+    D3DKMT_DEVICEEXECUTION_ERROR_DMAPAGEFAULT = 7
+} D3DKMT_DEVICEEXECUTION_STATE;
+
+typedef struct _D3DKMT_DEVICERESET_STATE {
+    union {
+        struct {
+            UINT DesktopSwitched : 1; /* always 0: the library models no desktops */
+            UINT Reserved : 31;
+        };
+        UINT Value;
+    };
+} D3DKMT_DEVICERESET_STATE;
+
+typedef struct _D3DKMT_GETDEVICESTATE {
+    D3DKMT_HANDLE hDevice;              /* in */
+    D3DKMT_DEVICESTATE_TYPE StateType;  /* in */
+    union {
+        D3DKMT_DEVICEEXECUTION_STATE ExecutionState; /* out, for EXECUTION */
+        D3DKMT_DEVICERESET_STATE ResetState;         /* out, for RESET */
+        /* Room for the present, DWM-present, present-queue and page-fault
+         * members, which the library does not emulate. */
+        UINT64 Reserved[6];
+    };
+} D3DKMT_GETDEVICESTATE;
 
 /* ---- Adapters by name, adapter queries ---- */
 
@@ -755,7 +799,6 @@ typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS D3DKMT_FREEGPUVIRTUALADDRESS;
 typedef struct _D3DKMT_GETALLOCATIONPRIORITY D3DKMT_GETALLOCATIONPRIORITY;
 typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
 typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
-typedef struct _D3DKMT_GETDEVICESTATE D3DKMT_GETDEVICESTATE;
 typedef struct _D3DKMT_GETDISPLAYMODELIST D3DKMT_GETDISPLAYMODELIST;
 typedef struct _D3DKMT_GETMULTISAMPLEMETHODLIST D3DKMT_GETMULTISAMPLEMETHODLIST;
 typedef struct _D3DKMT_GETOVERLAYSTATE D3DKMT_GETOVERLAYSTATE;
@@ -884,6 +927,11 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEOWNER) == 32, "D3DKMT_SETVI
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEOWNER1) == 40, "D3DKMT_SETVIDPNSOURCEOWNER1 layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP) == 8, "D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHECKOCCLUSION) == 8, "D3DKMT_CHECKOCCLUSION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICESTATE_TYPE) == 4, "D3DKMT_DEVICESTATE_TYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICEEXECUTION_STATE) == 4, "D3DKMT_DEVICEEXECUTION_STATE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICERESET_STATE) == 4, "D3DKMT_DEVICERESET_STATE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETDEVICESTATE) == 56, "D3DKMT_GETDEVICESTATE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_GETDEVICESTATE, ExecutionState) == 8, "D3DKMT_GETDEVICESTATE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_TYPE) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_TYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2) == 80, "D3DDDI_SYNCHRONIZATIONOBJECTINFO2 layout");
@@ -984,6 +1032,14 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
 /* Destroys a device and closes the handles of the sync objects and
  * sessions created on it in this process. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
+/* Reports a device's state. EXECUTION: ExecutionState is ACTIVE, or why
+ * the device was lost (d3dkmt_emu_kmd_remove_device, _reset_device,
+ * _remove_adapter); it succeeds on a lost device too. RESET: ResetState.Value
+ * is 0; STATUS_DEVICE_REMOVED on a lost device. The present, DWM-present,
+ * present-queue and page-fault states: STATUS_NOT_IMPLEMENTED. A NULL
+ * struct, a bad hDevice or an unknown StateType: STATUS_INVALID_PARAMETER.
+ * Nothing is written on failure. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDeviceState(D3DKMT_GETDEVICESTATE *pData);
 
 /* -- Synchronization objects -- */
 
@@ -1123,7 +1179,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCAT
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDWMVerticalBlankEvent(const D3DKMT_GETVERTICALBLANKEVENT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDeviceState(D3DKMT_GETDEVICESTATE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDisplayModeList(D3DKMT_GETDISPLAYMODELIST *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultiPlaneOverlayCaps(D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultisampleMethodList(D3DKMT_GETMULTISAMPLEMETHODLIST *pData);
@@ -1516,6 +1571,48 @@ NTSTATUS d3dkmt_emu_kmd_set_protected_session_status(const d3dkmt_emu_kernel *ke
  * the handle is not a session handle of that process;
  * STATUS_PROCESS_IS_TERMINATING after exit. */
 NTSTATUS d3dkmt_emu_protected_session_key(const d3dkmt_emu_process *process, D3DKMT_HANDLE session, uint64_t *key);
+
+/* ---- Device removal and TDR, as the driver reports them ---- */
+
+/* Loses device `device` of `process` (NULL: the calling thread's process)
+ * for good; `reason` is the D3DKMT_DEVICEEXECUTION_STATE it reports from now
+ * on, 2 (RESET) to 7 (ERROR_DMAPAGEFAULT). Then, before this returns:
+ *  - creates and opens that take the device (D3DKMTCreateSynchronizationObject2,
+ *    D3DKMTCreateProtectedSession, D3DKMTOpenSyncObjectFromNtHandle2) fail
+ *    with STATUS_DEVICE_REMOVED; so do CPU signals and waits naming it, and
+ *    blocked waits on it whose fences are not satisfied end with that status;
+ *  - every monitored fence the device could signal (its sync-object handles
+ *    without NoSignal, in this process) is set to UINT64_MAX, unless created
+ *    with NoSignalMaxValueOnTdr, and CPU waiters wake;
+ *  - protected sessions created on it become INVALID, with a status-fence
+ *    bump (bump_on_invalidate), in every process that holds them; a status
+ *    fence also set to UINT64_MAX stays there;
+ *  - destroy calls still succeed.
+ * Callable from any thread, including KMD callbacks (no kernel lock is held
+ * while fences and sessions change). These are the defaults of the Rust
+ * RemovalPolicies, which a C kernel configuration cannot change yet.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for another reason value
+ * or a handle that is not a device of that process; STATUS_DEVICE_REMOVED if
+ * the device is already lost (it keeps its first reason);
+ * STATUS_PROCESS_IS_TERMINATING after exit. */
+NTSTATUS d3dkmt_emu_kmd_remove_device(const d3dkmt_emu_process *process, D3DKMT_HANDLE device, int32_t reason);
+
+/* A TDR (GPU reset) on device `device` of `process` (NULL: the calling
+ * thread's process): the same consequences for fences and sessions as
+ * d3dkmt_emu_kmd_remove_device. The device is then lost with reason RESET
+ * (the Rust TdrOutcome::DeviceSurvives policy keeps it ACTIVE instead).
+ * Returns as d3dkmt_emu_kmd_remove_device. */
+NTSTATUS d3dkmt_emu_kmd_reset_device(const d3dkmt_emu_process *process, D3DKMT_HANDLE device);
+
+/* Stops the adapter with that LUID for good: every device on it, in every
+ * process, is lost with reason STOPPED (a device already lost keeps its
+ * reason); every monitored fence on the adapter, however it is held, goes to
+ * UINT64_MAX (unless NoSignalMaxValueOnTdr); every protected session on it
+ * becomes INVALID; D3DKMTCreateDevice on it fails with STATUS_DEVICE_REMOVED.
+ * The adapter is still enumerated and can still be opened.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a NULL kernel or an
+ * unknown LUID; STATUS_DEVICE_REMOVED if it is already stopped. */
+NTSTATUS d3dkmt_emu_kmd_remove_adapter(const d3dkmt_emu_kernel *kernel, LUID luid);
 
 /* ---- NT handles ---- */
 

@@ -194,6 +194,8 @@ pub(crate) struct Adapter {
     pub(crate) config: AdapterConfig,
     /// Who owns each of its VidPn sources.
     pub(crate) vidpn: crate::vidpn::VidPn,
+    /// Running until the KMD stops it; see [`crate::removal`].
+    pub(crate) health: crate::removal::AdapterHealthCell,
 }
 
 impl Adapter {
@@ -240,7 +242,7 @@ impl Adapter {
                 )
             });
             let vidpn = crate::vidpn::VidPn::new(config.num_sources);
-            adapters.push(Arc::new(Adapter { index, config, vidpn }));
+            adapters.push(Arc::new(Adapter { index, config, vidpn, health: Default::default() }));
         }
         adapters
     }

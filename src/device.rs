@@ -28,6 +28,8 @@ static NEXT_DEVICE_ID: AtomicU64 = AtomicU64::new(1);
 pub(crate) struct Device {
     pub(crate) adapter: Arc<Adapter>,
     pub(crate) id: DeviceId,
+    /// Active until the KMD removes or resets it; see [`crate::removal`].
+    pub(crate) health: crate::removal::HealthCell,
     _live: LiveToken,
 }
 
@@ -93,7 +95,8 @@ impl ProcessState {
 }
 
 impl Process {
-    /// `D3DKMTCreateDevice` on an adapter handle of this process.
+    /// `D3DKMTCreateDevice` on an adapter handle of this process. An adapter
+    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
     pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
@@ -101,8 +104,14 @@ impl Process {
             Some(LocalEntry::Adapter(a)) => Arc::clone(a),
             _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
         };
+        adapter.check_running()?;
         let id = DeviceId(NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed));
-        let device = Arc::new(Device { adapter, id, _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
+        let device = Arc::new(Device {
+            adapter,
+            id,
+            health: Default::default(),
+            _live: LiveToken::new(&self.0.live, ObjectKind::Device),
+        });
         let entry = DeviceEntry { device, children: Vec::new() };
         state.insert_local(LocalEntry::Device(entry), &mut graveyard)
     }

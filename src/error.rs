@@ -103,6 +103,10 @@ pub enum KernelError {
         /// The object kind the call wanted.
         expected: &'static str,
     },
+    /// The device was removed or reset, or its adapter stopped (see
+    /// `crate::removal`): `STATUS_DEVICE_REMOVED`.
+    #[error("device removed: {0}")]
+    DeviceRemoved(&'static str),
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -133,6 +137,7 @@ impl KernelError {
             KernelError::TableFull => NtStatus::NO_MEMORY,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
+            KernelError::DeviceRemoved(_) => NtStatus::DEVICE_REMOVED,
             KernelError::Driver(status) | KernelError::Injected(status) => *status,
             KernelError::Unemulated { status, .. } => *status,
             KernelError::Unsuccessful(_) => NtStatus::UNSUCCESSFUL,

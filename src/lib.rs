@@ -87,6 +87,7 @@ mod kmd;
 mod live;
 mod policy;
 mod process;
+mod removal;
 mod session;
 mod shared;
 mod status;
@@ -113,7 +114,9 @@ pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
+pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;

@@ -59,6 +59,8 @@ pub struct Policies {
     pub unemulated_adapter_info: NtStatus,
     /// Which event handles a `D3DDDI_CPU_NOTIFICATION` sync object accepts.
     pub cpu_notification_event: CpuNotificationEvent,
+    /// What device removal and TDR do where Windows is silent.
+    pub removal: RemovalPolicies,
 }
 
 impl Default for Policies {
@@ -81,6 +83,7 @@ impl Default for Policies {
             adapter_info_size: AdapterInfoSize::Exact,
             unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
             cpu_notification_event: CpuNotificationEvent::AcceptAny,
+            removal: RemovalPolicies::default(),
         }
     }
 }
@@ -248,4 +251,61 @@ pub enum CpuNotificationEvent {
     /// Every event handle is `STATUS_INVALID_HANDLE`: CPU-notification
     /// objects cannot be created (for tests that must not depend on them).
     RejectAll,
+}
+
+/// The undocumented parts of device removal and TDR (see `crate::removal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RemovalPolicies {
+    /// Whether a device hit by a TDR survives it.
+    pub tdr: TdrOutcome,
+    /// What a removal or TDR does to the protected sessions on the device.
+    pub sessions: RemovalSessions,
+    /// What CPU signals and waits naming a removed device do.
+    pub sync: RemovedDeviceSync,
+}
+
+/// Whether a device hit by a TDR (`Kernel::reset_device`) survives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TdrOutcome {
+    /// Default: the device is lost, reporting `D3DKMT_DEVICEEXECUTION_RESET`,
+    /// and creates on it fail with `STATUS_DEVICE_REMOVED` (the create pages
+    /// list "the display device was reset" under that status). The app
+    /// destroys it and creates a new one, as D3D runtimes do after a TDR.
+    #[default]
+    DeviceLost,
+    /// The device stays `ACTIVE` and usable; only the fences and sessions
+    /// feel the reset.
+    DeviceSurvives,
+}
+
+/// What a removal or TDR does to the protected sessions created on the
+/// device (or, for an adapter removal, on the adapter). Microsoft names
+/// sleep/resume and tamper detection as what makes a session INVALID; TDR and
+/// removal are not named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RemovalSessions {
+    /// Default: the session becomes INVALID, with a status-fence bump per
+    /// [`StatusFenceBump`], as if the KMD had called
+    /// `DxgkCbSetProtectedSessionStatus(INVALID)`; every process that holds
+    /// the session sees it.
+    #[default]
+    Invalidate,
+    /// Sessions keep their status (the KMD reports it itself, if at all).
+    Keep,
+}
+
+/// What `D3DKMTSignalSynchronizationObjectFromCpu` and
+/// `D3DKMTWaitForSynchronizationObjectFromCpu` do when their `hDevice` is
+/// lost (or its adapter stopped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RemovedDeviceSync {
+    /// Default: new calls fail with `STATUS_DEVICE_REMOVED`, and a blocked
+    /// wait whose fences have not all reached their values when the device is
+    /// lost ends with `STATUS_DEVICE_REMOVED` (one whose fences jumped to the
+    /// maximum is satisfied and succeeds).
+    #[default]
+    Fail,
+    /// They work as on a live device (a wait on a `NoSignalMaxValueOnTdr`
+    /// fence may then block until someone else signals it).
+    Proceed,
 }

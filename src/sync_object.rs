@@ -130,7 +130,8 @@ pub(crate) struct SyncObject {
     /// Its global (KMT) handle, if created `Shared` without
     /// `NtSecuritySharing`; dropped (unregistered) with the object.
     pub(crate) global: Option<GlobalName>,
-    #[allow(dead_code, reason = "read by TDR emulation, which the testing-powers issue adds")]
+    /// Created with `NoSignalMaxValueOnTdr`: a TDR or removal leaves its
+    /// value alone (see [`crate::removal`]).
     pub(crate) no_signal_max_value_on_tdr: bool,
     value: AtomicU64,
     pub(crate) gpu_va: u64,
@@ -160,11 +161,13 @@ impl SyncObject {
         hub.notify();
     }
 
-    /// Adds one to the value and wakes waiters; returns the new value.
+    /// Adds one to the value (staying at `u64::MAX`, where a TDR may have
+    /// put it, rather than wrapping to 0) and wakes waiters; returns the new
+    /// value.
     pub(crate) fn bump(&self, hub: &WaitHub) -> u64 {
-        let new = self.value.fetch_add(1, Ordering::SeqCst).wrapping_add(1);
+        let old = self.value.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |v| Some(v.saturating_add(1)));
         hub.notify();
-        new
+        old.unwrap_or_else(|v| v).saturating_add(1)
     }
 }
 
@@ -194,6 +197,9 @@ pub struct CreatedSync {
     pub gpu_va: u64,
 }
 
+/// Fences and the values a CPU signal or wait names, with references held.
+type FenceList = Vec<(Arc<SyncObject>, u64)>;
+
 /// What creating or opening a monitored fence returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct MonitoredFence {
@@ -217,6 +223,7 @@ impl ProcessState {
 impl Process {
     /// `D3DKMTCreateSynchronizationObject2` with `Type = D3DDDI_MONITORED_FENCE`:
     /// [`Process::create_sync_object`] for a monitored fence.
+    /// A lost device (or stopped adapter) is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
     pub fn create_monitored_fence(
         &self,
         device: LocalHandle,
@@ -270,7 +277,7 @@ impl Process {
         let kernel = self.kernel_inner();
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        let adapter = state.device(device.0)?.adapter.index;
+        let adapter = state.device_for_create(device.0)?.adapter.index;
         if let SyncKind::CpuNotification { event } = kind {
             if event == 0 {
                 return Err(KernelError::BadNtHandle(0));
@@ -374,19 +381,20 @@ impl Process {
     }
 
     /// Validates a CPU signal or wait list under the lock, and takes a
-    /// reference to each object so the lock can be dropped.
+    /// reference to the device and to each object so the lock can be
+    /// dropped. A lost device follows [`crate::RemovedDeviceSync`].
     fn fence_list(
         &self,
         device: LocalHandle,
         objects: &[(LocalHandle, u64)],
         max: usize,
         signal: bool,
-    ) -> KResult<Vec<(Arc<SyncObject>, u64)>> {
+    ) -> KResult<(Arc<crate::device::Device>, FenceList)> {
         if objects.is_empty() || objects.len() > max {
             return Err(KernelError::InvalidParameter("ObjectCount out of range"));
         }
         let state = self.lock_live()?;
-        state.device(device.0)?;
+        let device = Arc::clone(state.device_for_sync(device.0, self.kernel_inner().policies.removal.sync)?);
         let mut list = Vec::with_capacity(objects.len());
         for &(handle, value) in objects {
             let entry = state.sync_entry(handle.0)?;
@@ -406,7 +414,7 @@ impl Process {
             list.push((Arc::clone(&entry.object), value));
         }
         drop(state);
-        Ok(list)
+        Ok((device, list))
     }
 
     /// `D3DKMTSignalSynchronizationObjectFromCpu`: sets each fence to its
@@ -418,7 +426,7 @@ impl Process {
     /// choice: the documented status for parameters found incorrect), and
     /// nothing is signalled.
     pub fn signal_from_cpu(&self, device: LocalHandle, objects: &[(LocalHandle, u64)]) -> KResult<()> {
-        let list = self.fence_list(device, objects, 32, true)?;
+        let (_, list) = self.fence_list(device, objects, 32, true)?;
         let kernel = self.kernel_inner();
         for (object, value) in list {
             object.signal(value, kernel.policies.fence_regression, &kernel.wait_hub);
@@ -432,17 +440,31 @@ impl Process {
     /// fences (any other kind: `STATUS_INVALID_PARAMETER`, as for the
     /// signal). The wait
     /// holds references, so destroying the handles meanwhile does not end it;
-    /// the process's exit does, with `STATUS_PROCESS_IS_TERMINATING`.
+    /// the process's exit does, with `STATUS_PROCESS_IS_TERMINATING`. So does
+    /// the loss of `device` (removal, TDR), with `STATUS_DEVICE_REMOVED`,
+    /// under [`crate::RemovedDeviceSync::Fail`], unless the fences are
+    /// satisfied (a TDR's jump to `u64::MAX` satisfies them).
     pub fn wait_from_cpu(&self, device: LocalHandle, objects: &[(LocalHandle, u64)], wait_any: bool) -> KResult<()> {
-        let list = self.fence_list(device, objects, 32, false)?;
+        let (device, list) = self.fence_list(device, objects, 32, false)?;
         let hub = Arc::clone(&self.kernel_inner().wait_hub);
         let exited = || self.0.exited.load(Ordering::SeqCst);
-        hub.wait_until(&self.kernel_inner().clock, || {
+        let fail_on_loss = self.kernel_inner().policies.removal.sync == crate::RemovedDeviceSync::Fail;
+        let lost = || fail_on_loss && device.check_usable().is_err();
+        let satisfied = || {
             let mut reached = list.iter().map(|(o, v)| o.value() >= *v);
-            exited() || if wait_any { reached.any(|r| r) } else { reached.all(|r| r) }
-        });
+            if wait_any { reached.any(|r| r) } else { reached.all(|r| r) }
+        };
+        hub.wait_until(&self.kernel_inner().clock, || exited() || satisfied() || lost());
+        let result = if exited() {
+            Err(KernelError::ProcessExited)
+        } else if satisfied() {
+            Ok(())
+        } else {
+            Err(KernelError::DeviceRemoved("the device was lost during the wait"))
+        };
         drop(list);
-        if exited() { Err(KernelError::ProcessExited) } else { Ok(()) }
+        drop(device);
+        result
     }
 
     /// The current value of a monitored fence handle of this process.
@@ -455,7 +477,8 @@ impl Process {
     /// to the sync object an NT handle names.
     ///
     /// Checks in Windows' order: the device (`STATUS_INVALID_PARAMETER`, also
-    /// for a zeroed struct, WINE #97), then the NT handle
+    /// for a zeroed struct, WINE #97; `STATUS_DEVICE_REMOVED` once it is lost,
+    /// as documented for `OpenSynchronizationObject`), then the NT handle
     /// (`STATUS_INVALID_HANDLE`, WINE #99), its type (policy), and its access:
     /// `STANDARD_RIGHTS_READ` to open at all, `D3DDDI_SYNC_OBJECT_WAIT` and
     /// `_SIGNAL` for the new handle to wait and signal.
@@ -486,7 +509,7 @@ impl Process {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
         if let Some(device) = device {
-            state.device(device.0)?;
+            state.device_for_create(device.0)?;
         }
         let (object, granted) = state.nt_object(nt, self.kernel_inner(), NtObjectKind::SYNC_OBJECT)?;
         let NtObjectKind::SyncObject(object) = &object.kind else { unreachable!("type checked") };

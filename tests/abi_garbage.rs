@@ -11,7 +11,7 @@
 //! and the fence with all access and with none, the fence opened again with
 //! `NoSignal | NoWait`, and a second adapter, without protected sessions, with
 //! a device and a fence of its own); sometimes the session has been made
-//! INVALID, or the process has exited. It fills the struct with random bytes,
+//! INVALID, the KMD has removed the first device, or the process has exited. It fills the struct with random bytes,
 //! then sets the handle fields, part of the time, to zero, a real handle, a
 //! real handle with a few bits flipped, or any value, so that the calls reach
 //! their deeper checks and sometimes succeed.
@@ -30,8 +30,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use d3dkmt_emu::{
-    AdapterConfig, AdapterKind, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus, ObjectKind,
-    OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind, access,
+    AdapterConfig, AdapterKind, DeviceLoss, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus,
+    ObjectKind, OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind, access,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -41,7 +41,7 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_ALLOCATIONLIST, D3DDDI_PATCHLOCATIONLIST, D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_CREATEDEVICE,
     D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
     D3DKMT_DESTROYDEVICE, D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2,
-    D3DKMT_ENUMADAPTERS3, D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    D3DKMT_ENUMADAPTERS3, D3DKMT_GETDEVICESTATE, D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
     D3DKMT_OPENSYNCHRONIZATIONOBJECT, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
     D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
     D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
@@ -105,6 +105,9 @@ plain!(
     D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
     D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    // Its union holds a `bool` in one member, but a union is valid whatever
+    // its bytes; the other fields are integers.
+    D3DKMT_GETDEVICESTATE,
     OBJECT_ATTRIBUTES,
     UNICODE_STRING,
     D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME,
@@ -214,11 +217,14 @@ struct World {
     invalid_session: bool,
     /// The process has exited: every call must fail and change nothing.
     exited: bool,
+    /// The KMD has removed `DEVICE` (a hang): its fences are at their
+    /// maximum, its session INVALID, and creates on it fail.
+    removed_device: bool,
 }
 
 fn world() -> impl Strategy<Value = World> {
-    (prop::bool::weighted(0.3), prop::bool::weighted(0.05))
-        .prop_map(|(invalid_session, exited)| World { invalid_session, exited })
+    (prop::bool::weighted(0.3), prop::bool::weighted(0.05), prop::bool::weighted(0.15))
+        .prop_map(|(invalid_session, exited, removed_device)| World { invalid_session, exited, removed_device })
 }
 
 fn fixture(world: World) -> Fixture {
@@ -249,6 +255,9 @@ fn fixture(world: World) -> Fixture {
     if world.invalid_session {
         let key = process.protected_session_key(session).unwrap();
         kernel.set_protected_session_status(key, SessionStatus::Invalid).unwrap();
+    }
+    if world.removed_device {
+        kernel.remove_device(process.id(), device, DeviceLoss::Hung).unwrap();
     }
     if world.exited {
         process.exit();
@@ -781,6 +790,30 @@ proptest! {
         let (before, memory) = (f.state(), args.bytes());
         let status = call!(D3DKMTDestroyProtectedSession(args.as_mut_ptr()));
         judge(&f, "D3DKMTDestroyProtectedSession", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn get_device_state(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_GETDEVICESTATE>(),
+        h in favour(DEVICES),
+        state_type in pick_u32(&[0, 1, 1, 2, 3, 3, 4, 5, 6, 7]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_GETDEVICESTATE>::new(&bytes);
+        args.get_mut().hDevice = f.local(h, args.get().hDevice);
+        if let Some(t) = state_type {
+            args.get_mut().StateType = t as i32;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTGetDeviceState(args.as_mut_ptr()));
+        judge(&f, "D3DKMTGetDeviceState", status, &before, &memory, &args.bytes())?;
+        if NtStatus(status).is_ok() && args.get().StateType == 1 {
+            let health = f.process.device_health(LocalHandle(args.get().hDevice)).unwrap();
+            // SAFETY: the member an EXECUTION query writes, an i32.
+            prop_assert_eq!(unsafe { args.get().Anonymous.ExecutionState }, health.execution_state());
+        }
     }
 
     #[test]

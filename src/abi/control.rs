@@ -198,6 +198,7 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
             AdapterClose::DestroyDevices
         },
         enum_adapters_capacity: c.enum_adapters_capacity,
+        removal: crate::policy::RemovalPolicies::default(),
         fence_regression: if c.fence_regression_stores != 0 { FenceRegression::Store } else { FenceRegression::Ignore },
         duplicate_access: if c.duplicate_access_subset != 0 {
             DuplicateAccess::SubsetOfSource
@@ -585,5 +586,42 @@ pub extern "C" fn d3dkmt_emu_last_error(buffer: *mut c_char, size: usize) -> usi
     guarded(0, || match super::last_error() {
         Some((entry, message)) => ptr::write_c_string(buffer, size, &format!("{}: {message}", entry.name())),
         None => ptr::write_c_string(buffer, size, ""),
+    })
+}
+
+/// Device removal and TDR, as the KMD drives them (see `crate::removal`):
+/// loses device `device` of `process` (NULL: the current process) for
+/// `reason`, a `D3DKMT_DEVICEEXECUTION_STATE` from 2 (RESET) to 7
+/// (ERROR_DMAPAGEFAULT).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_device(
+    process: *const d3dkmt_emu_process,
+    device: u32,
+    reason: i32,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(why) = crate::removal::DeviceLoss::from_raw(reason) else { return NtStatus::INVALID_PARAMETER.0 };
+        status_of(process_or_current(process).remove_device_by_kmd(LocalHandle(device), why))
+    })
+}
+
+/// A TDR on device `device` of `process` (NULL: the current process); the
+/// kernel's `TdrOutcome` policy says whether the device survives.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_reset_device(process: *const d3dkmt_emu_process, device: u32) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        status_of(process_or_current(process).reset_device_by_kmd(LocalHandle(device)))
+    })
+}
+
+/// Stops the adapter with LUID `luid` for good: see `Kernel::remove_adapter`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_adapter(kernel: *const d3dkmt_emu_kernel, luid: LUID) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => status_of(k.0.remove_adapter(super::adapter::luid_in(&luid))),
     })
 }

@@ -13,6 +13,7 @@ pub(crate) mod ptr;
 mod adapter;
 pub mod control;
 mod device;
+mod device_state;
 mod session;
 mod share;
 mod stubs;
@@ -32,6 +33,7 @@ pub(crate) mod exports {
         D3DKMTQueryAdapterInfo, D3DKMTQueryVideoMemoryInfo,
     };
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
+    pub use super::device_state::D3DKMTGetDeviceState;
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,

@@ -471,16 +471,6 @@ pub extern "system" fn D3DKMTGetDWMVerticalBlankEvent(
 }
 const _: PFND3DKMT_GETDWMVERTICALBLANKEVENT = Some(D3DKMTGetDWMVerticalBlankEvent);
 
-/// `D3DKMTGetDeviceState`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetDeviceState(
-    _param0: *mut D3DKMT_GETDEVICESTATE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetDeviceState, |_| Err(KernelError::NotImplemented("D3DKMTGetDeviceState")))
-}
-const _: PFND3DKMT_GETDEVICESTATE = Some(D3DKMTGetDeviceState);
-
 /// `D3DKMTGetDisplayModeList`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]

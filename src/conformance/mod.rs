@@ -17,6 +17,7 @@ use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
+use crate::abi::exports::D3DKMTGetDeviceState;
 use crate::abi::exports::{
     D3DKMTCloseAdapter, D3DKMTCreateDevice, D3DKMTCreateProtectedSession, D3DKMTCreateSynchronizationObject2,
     D3DKMTDestroyDevice, D3DKMTDestroyProtectedSession, D3DKMTDestroySynchronizationObject, D3DKMTEnumAdapters2,
@@ -237,6 +238,7 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         "D3DKMTCloseAdapter" => D3DKMTCloseAdapter(p.cast()),
         "D3DKMTCreateDevice" => D3DKMTCreateDevice(p.cast()),
         "D3DKMTDestroyDevice" => D3DKMTDestroyDevice(p.cast()),
+        "D3DKMTGetDeviceState" => D3DKMTGetDeviceState(p.cast()),
         "D3DKMTCreateSynchronizationObject2" => D3DKMTCreateSynchronizationObject2(p.cast()),
         "D3DKMTDestroySynchronizationObject" => D3DKMTDestroySynchronizationObject(p.cast()),
         "D3DKMTSignalSynchronizationObjectFromCpu" => D3DKMTSignalSynchronizationObjectFromCpu(p.cast()),

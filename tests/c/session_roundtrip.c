@@ -185,6 +185,80 @@ static void garbage_structs(void) {
     CHECK(d3dkmt_emu_last_error(NULL, 0) > 0);
 }
 
+/* ---- Device removal and TDR, as the driver reports them ---- */
+
+static void device_removal(void) {
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(NULL);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc);
+    CHECK(binding != NULL);
+
+    D3DKMT_OPENADAPTERFROMLUID open;
+    memset(&open, 0, sizeof open);
+    open.AdapterLuid.LowPart = 0x1234;
+    CHECK_OK(D3DKMTOpenAdapterFromLuid(&open));
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = open.hAdapter;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+    const D3DKMT_HANDLE device = create_device.hDevice;
+
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 create_fence;
+    memset(&create_fence, 0, sizeof create_fence);
+    create_fence.hDevice = device;
+    create_fence.Info.Type = D3DDDI_MONITORED_FENCE;
+    create_fence.Info.MonitoredFence.InitialFenceValue = 3;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&create_fence));
+    const D3DKMT_HANDLE fence = create_fence.hSyncObject;
+    const void *fence_va = create_fence.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+    create_fence.Info.Flags.NoSignalMaxValueOnTdr = 1;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&create_fence));
+    const D3DKMT_HANDLE kept = create_fence.hSyncObject;
+    const void *kept_va = create_fence.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+
+    D3DKMT_GETDEVICESTATE state;
+    memset(&state, 0, sizeof state);
+    state.hDevice = device;
+    state.StateType = D3DKMT_DEVICESTATE_EXECUTION;
+    CHECK_OK(D3DKMTGetDeviceState(&state));
+    CHECK(state.ExecutionState == D3DKMT_DEVICEEXECUTION_ACTIVE);
+
+    CHECK_NT(d3dkmt_emu_kmd_remove_device(NULL, device, 99), STATUS_INVALID_PARAMETER);
+    CHECK_OK(d3dkmt_emu_kmd_remove_device(NULL, device, D3DKMT_DEVICEEXECUTION_HUNG));
+    CHECK(fence_value(fence_va) == UINT64_MAX); /* the TDR rule */
+    CHECK(fence_value(kept_va) == 3);          /* NoSignalMaxValueOnTdr */
+    CHECK_OK(D3DKMTGetDeviceState(&state));
+    CHECK(state.ExecutionState == D3DKMT_DEVICEEXECUTION_HUNG);
+    state.StateType = D3DKMT_DEVICESTATE_RESET;
+    CHECK_NT(D3DKMTGetDeviceState(&state), STATUS_DEVICE_REMOVED);
+    CHECK_NT(D3DKMTCreateSynchronizationObject2(&create_fence), STATUS_DEVICE_REMOVED);
+    CHECK(create_fence.hSyncObject == kept); /* untouched */
+    CHECK_NT(d3dkmt_emu_kmd_reset_device(NULL, device), STATUS_DEVICE_REMOVED);
+
+    /* Clean-up works on a removed device. */
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_fence = {fence};
+    CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+    destroy_fence.hSyncObject = kept;
+    CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+    D3DKMT_DESTROYDEVICE destroy_device = {device};
+    CHECK_OK(D3DKMTDestroyDevice(&destroy_device));
+
+    /* A stopped adapter takes no new devices. */
+    CHECK_OK(d3dkmt_emu_kmd_remove_adapter(kernel, open.AdapterLuid));
+    create_device.hDevice = 0;
+    CHECK_NT(D3DKMTCreateDevice(&create_device), STATUS_DEVICE_REMOVED);
+    CHECK(create_device.hDevice == 0);
+    CHECK_NT(d3dkmt_emu_kmd_remove_adapter(kernel, open.AdapterLuid), STATUS_DEVICE_REMOVED);
+    D3DKMT_CLOSEADAPTER close_adapter = {open.hAdapter};
+    CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+    CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_ALL) == 0);
+    d3dkmt_emu_process_release(proc);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
 /* Opening by GDI name, one adapter query, and VidPn ownership with
  * occlusion, in a fresh default kernel (one adapter, one monitor). */
 static void adapters_and_vidpn(void) {
@@ -696,6 +770,8 @@ int main(void) {
     d3dkmt_emu_process_release(proc_a);
     d3dkmt_emu_process_release(proc_b);
     d3dkmt_emu_kernel_release(kernel);
+
+    device_removal();
 
     adapters_and_vidpn();
 
