@@ -11,7 +11,10 @@
  *   1. Windows-named types and constants (NTSTATUS, HANDLE, LUID, the
  *      D3DKMT_* argument structs, STATUS_* values, access rights). Their
  *      layout is identical to the windows-sys crate's on x86_64; the sizes
- *      are checked at compile time below. A program that already has the
+ *      are checked at compile time below, and tests/header_layout.rs checks
+ *      every size, member offset and enumerator against windows-sys (after
+ *      changing a type here, regenerate it with python3 tools/gen_layout.py,
+ *      which also writes tests/c/layout_dump.c). A program that already has the
  *      Windows SDK/WDK definitions can define D3DKMT_EMU_USE_SYSTEM_TYPES
  *      before including this file to skip ours.
  *   2. Prototypes of the D3DKMT* entry points the library exports. Define
@@ -186,6 +189,18 @@ typedef struct _OBJECT_ATTRIBUTES {
 #ifndef STATUS_PROCESS_IS_TERMINATING
 #define STATUS_PROCESS_IS_TERMINATING ((NTSTATUS)0xC000010AL)
 #endif
+#ifndef STATUS_DEVICE_REMOVED
+#define STATUS_DEVICE_REMOVED ((NTSTATUS)0xC00002B6L)
+#endif
+#ifndef STATUS_UNSUCCESSFUL
+#define STATUS_UNSUCCESSFUL ((NTSTATUS)0xC0000001L)
+#endif
+#ifndef STATUS_GRAPHICS_PRESENT_OCCLUDED
+#define STATUS_GRAPHICS_PRESENT_OCCLUDED ((NTSTATUS)0xC01E0006L)
+#endif
+#ifndef STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE
+#define STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE ((NTSTATUS)0xC01E0342L)
+#endif
 
 /* ---- Access rights for NT handles to shared objects ---- */
 
@@ -308,6 +323,207 @@ typedef struct _D3DKMT_DESTROYDEVICE {
     D3DKMT_HANDLE hDevice;
 } D3DKMT_DESTROYDEVICE;
 
+typedef enum _D3DKMT_DEVICESTATE_TYPE {
+    D3DKMT_DEVICESTATE_EXECUTION = 1,     /* emulated */
+    D3DKMT_DEVICESTATE_PRESENT = 2,       /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_RESET = 3,         /* emulated */
+    D3DKMT_DEVICESTATE_PRESENT_DWM = 4,   /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_PAGE_FAULT = 5,    /* STATUS_NOT_IMPLEMENTED */
+    D3DKMT_DEVICESTATE_PRESENT_QUEUE = 6  /* STATUS_NOT_IMPLEMENTED */
+} D3DKMT_DEVICESTATE_TYPE;
+
+typedef enum _D3DKMT_DEVICEEXECUTION_STATE {
+    D3DKMT_DEVICEEXECUTION_ACTIVE = 1,
+    D3DKMT_DEVICEEXECUTION_RESET = 2,
+    D3DKMT_DEVICEEXECUTION_HUNG = 3,
+    D3DKMT_DEVICEEXECUTION_STOPPED = 4,
+    D3DKMT_DEVICEEXECUTION_ERROR_OUTOFMEMORY = 5,
+    D3DKMT_DEVICEEXECUTION_ERROR_DMAFAULT = 6,
+    D3DKMT_DEVICEEXECUTION_ERROR_DMAPAGEFAULT = 7
+} D3DKMT_DEVICEEXECUTION_STATE;
+
+typedef struct _D3DKMT_DEVICERESET_STATE {
+    union {
+        struct {
+            UINT DesktopSwitched : 1; /* always 0: the library models no desktops */
+            UINT Reserved : 31;
+        };
+        UINT Value;
+    };
+} D3DKMT_DEVICERESET_STATE;
+
+typedef struct _D3DKMT_GETDEVICESTATE {
+    D3DKMT_HANDLE hDevice;              /* in */
+    D3DKMT_DEVICESTATE_TYPE StateType;  /* in */
+    union {
+        D3DKMT_DEVICEEXECUTION_STATE ExecutionState; /* out, for EXECUTION */
+        D3DKMT_DEVICERESET_STATE ResetState;         /* out, for RESET */
+        /* Room for the present, DWM-present, present-queue and page-fault
+         * members, which the library does not emulate. */
+        UINT64 Reserved[6];
+    };
+} D3DKMT_GETDEVICESTATE;
+
+/* ---- Adapters by name, adapter queries ---- */
+
+typedef struct _D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME {
+    WCHAR DeviceName[32];       /* in: e.g. u"\\\\.\\DISPLAY1", NUL-terminated UTF-16 */
+    D3DKMT_HANDLE hAdapter;     /* out: a new adapter handle to close */
+    LUID AdapterLuid;           /* out */
+    UINT VidPnSourceId;         /* out: the source the output shows */
+} D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME;
+
+typedef struct _D3DKMT_OPENADAPTERFROMDEVICENAME {
+    const WCHAR *pDeviceName;   /* in: a device-interface path, NUL-terminated UTF-16 */
+    D3DKMT_HANDLE hAdapter;     /* out */
+    LUID AdapterLuid;           /* out */
+} D3DKMT_OPENADAPTERFROMDEVICENAME;
+
+typedef struct _D3DKMT_OPENADAPTERFROMHDC {
+    void *hDc;                  /* an HDC; there are none here (see below) */
+    D3DKMT_HANDLE hAdapter;
+    LUID AdapterLuid;
+    UINT VidPnSourceId;
+} D3DKMT_OPENADAPTERFROMHDC;
+
+/* The query types D3DKMTQueryAdapterInfo answers (Windows has more; they
+ * answer STATUS_NOT_IMPLEMENTED here). */
+typedef enum _KMTQUERYADAPTERINFOTYPE {
+    KMTQAITYPE_UMDRIVERPRIVATE = 0,
+    KMTQAITYPE_GETSEGMENTSIZE = 3,
+    KMTQAITYPE_ADAPTERGUID = 4,
+    KMTQAITYPE_ADAPTERADDRESS = 6,
+    KMTQAITYPE_ADAPTERREGISTRYINFO = 8,
+    KMTQAITYPE_CHECKDRIVERUPDATESTATUS = 11,
+    KMTQAITYPE_DRIVERVERSION = 13,
+    KMTQAITYPE_ADAPTERTYPE = 15,
+    KMTQAITYPE_PHYSICALADAPTERCOUNT = 30,
+    KMTQAITYPE_PHYSICALADAPTERDEVICEIDS = 31,
+    KMTQAITYPE_HWDRM_SUPPORT = 44,
+    KMTQAITYPE_DRIVER_DESCRIPTION = 65,
+    KMTQAITYPE_WDDM_2_7_CAPS = 70
+} KMTQUERYADAPTERINFOTYPE;
+
+/* A KMT_DRIVERVERSION_* value, e.g. 1300 for WDDM 1.3, 3100 for WDDM 3.1. */
+typedef int32_t D3DKMT_DRIVERVERSION;
+
+typedef struct _D3DKMT_QUERYADAPTERINFO {
+    D3DKMT_HANDLE hAdapter;
+    KMTQUERYADAPTERINFOTYPE Type;
+    void *pPrivateDriverData;   /* in/out: the type's struct */
+    UINT PrivateDriverDataSize; /* its exact size (adapter_info_size policy) */
+} D3DKMT_QUERYADAPTERINFO;
+
+/* KMTQAITYPE_GETSEGMENTSIZE */
+typedef struct _D3DKMT_SEGMENTSIZEINFO {
+    UINT64 DedicatedVideoMemorySize;
+    UINT64 DedicatedSystemMemorySize;
+    UINT64 SharedSystemMemorySize;
+} D3DKMT_SEGMENTSIZEINFO;
+
+/* KMTQAITYPE_ADAPTERADDRESS */
+typedef struct _D3DKMT_ADAPTERADDRESS {
+    UINT BusNumber;
+    UINT DeviceNumber;
+    UINT FunctionNumber;
+} D3DKMT_ADAPTERADDRESS;
+
+/* KMTQAITYPE_ADAPTERREGISTRYINFO (UTF-16 strings) */
+typedef struct _D3DKMT_ADAPTERREGISTRYINFO {
+    WCHAR AdapterString[260];
+    WCHAR BiosString[260];
+    WCHAR DacType[260];
+    WCHAR ChipType[260];
+} D3DKMT_ADAPTERREGISTRYINFO;
+
+/* KMTQAITYPE_ADAPTERTYPE: bit 0 RenderSupported, bit 1 DisplaySupported,
+ * bit 11 ComputeOnly (others 0 here). */
+typedef struct _D3DKMT_ADAPTERTYPE {
+    UINT Value;
+} D3DKMT_ADAPTERTYPE;
+
+typedef struct _D3DKMT_DEVICE_IDS {
+    UINT VendorID;
+    UINT DeviceID;
+    UINT SubVendorID;
+    UINT SubSystemID;
+    UINT RevisionID;
+    UINT BusType;
+} D3DKMT_DEVICE_IDS;
+
+/* KMTQAITYPE_PHYSICALADAPTERDEVICEIDS */
+typedef struct _D3DKMT_QUERY_DEVICE_IDS {
+    UINT PhysicalAdapterIndex;  /* in: 0, the only physical adapter here */
+    D3DKMT_DEVICE_IDS DeviceIds; /* out */
+} D3DKMT_QUERY_DEVICE_IDS;
+
+/* KMTQAITYPE_HWDRM_SUPPORT */
+typedef struct _D3DKMT_HWDRM_SUPPORT {
+    BOOLEAN Supported;
+} D3DKMT_HWDRM_SUPPORT;
+
+/* KMTQAITYPE_DRIVER_DESCRIPTION (UTF-16) */
+typedef struct _D3DKMT_DRIVER_DESCRIPTION {
+    WCHAR DriverDescription[4096];
+} D3DKMT_DRIVER_DESCRIPTION;
+
+/* KMTQAITYPE_WDDM_2_7_CAPS: bit 0 HwSchSupported, bit 1 HwSchEnabled,
+ * bit 2 HwSchEnabledByDefault, bit 3 IndependentVidPnVSyncControl. */
+typedef struct _D3DKMT_WDDM_2_7_CAPS {
+    UINT Value;
+} D3DKMT_WDDM_2_7_CAPS;
+
+typedef enum _D3DKMT_MEMORY_SEGMENT_GROUP {
+    D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL = 0,    /* dedicated video memory */
+    D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL = 1 /* shared system memory */
+} D3DKMT_MEMORY_SEGMENT_GROUP;
+
+typedef struct _D3DKMT_QUERYVIDEOMEMORYINFO {
+    HANDLE hProcess;            /* NULL or (HANDLE)-1: the calling process */
+    D3DKMT_HANDLE hAdapter;
+    D3DKMT_MEMORY_SEGMENT_GROUP MemorySegmentGroup;
+    UINT64 Budget;              /* out */
+    UINT64 CurrentUsage;        /* out: 0 here */
+    UINT64 CurrentReservation;  /* out: 0 here */
+    UINT64 AvailableForReservation; /* out */
+    UINT PhysicalAdapterIndex;  /* in: 0 */
+} D3DKMT_QUERYVIDEOMEMORYINFO;
+
+/* ---- VidPn source ownership, occlusion ---- */
+
+typedef enum _D3DKMT_VIDPNSOURCEOWNER_TYPE {
+    D3DKMT_VIDPNSOURCEOWNER_UNOWNED = 0,      /* give the source back */
+    D3DKMT_VIDPNSOURCEOWNER_SHARED = 1,       /* always IN_USE: the compositor holds it */
+    D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE = 2,
+    D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVEGDI = 3, /* STATUS_INVALID_PARAMETER */
+    D3DKMT_VIDPNSOURCEOWNER_EMULATED = 4
+} D3DKMT_VIDPNSOURCEOWNER_TYPE;
+
+typedef struct _D3DKMT_SETVIDPNSOURCEOWNER {
+    D3DKMT_HANDLE hDevice;
+    const D3DKMT_VIDPNSOURCEOWNER_TYPE *pType; /* VidPnSourceCount entries */
+    const UINT *pVidPnSourceId;                /* VidPnSourceCount entries */
+    UINT VidPnSourceCount;                     /* 0: give back every source */
+} D3DKMT_SETVIDPNSOURCEOWNER;
+
+typedef struct _D3DKMT_VIDPNSOURCEOWNER_FLAGS {
+    UINT Value;                 /* bit 0 AllowOutputDuplication (no effect here) */
+} D3DKMT_VIDPNSOURCEOWNER_FLAGS;
+
+typedef struct _D3DKMT_SETVIDPNSOURCEOWNER1 {
+    D3DKMT_SETVIDPNSOURCEOWNER Version0;
+    D3DKMT_VIDPNSOURCEOWNER_FLAGS Flags;
+} D3DKMT_SETVIDPNSOURCEOWNER1;
+
+typedef struct _D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP {
+    D3DKMT_HANDLE hAdapter;
+    UINT VidPnSourceId;
+} D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP;
+
+typedef struct _D3DKMT_CHECKOCCLUSION {
+    void *hWindow;              /* an HWND: any nonzero value is a visible window */
+} D3DKMT_CHECKOCCLUSION;
+
 /* ---- Synchronization objects ---- */
 
 typedef enum _D3DDDI_SYNCHRONIZATIONOBJECT_TYPE {
@@ -315,8 +531,8 @@ typedef enum _D3DDDI_SYNCHRONIZATIONOBJECT_TYPE {
     D3DDDI_SEMAPHORE = 2,
     D3DDDI_FENCE = 3,
     D3DDDI_CPU_NOTIFICATION = 4,
-    D3DDDI_MONITORED_FENCE = 5,          /* the only type the library emulates */
-    D3DDDI_PERIODIC_MONITORED_FENCE = 6,
+    D3DDDI_MONITORED_FENCE = 5,          /* the only type the CPU signal and wait take */
+    D3DDDI_PERIODIC_MONITORED_FENCE = 6, /* not emulated */
     D3DDDI_SYNCHRONIZATION_TYPE_LIMIT = 7
 } D3DDDI_SYNCHRONIZATIONOBJECT_TYPE;
 
@@ -375,7 +591,7 @@ typedef struct _D3DDDI_SYNCHRONIZATIONOBJECTINFO2 {
             UINT64 Reserved[8];
         } Reserved;
     };
-    D3DKMT_HANDLE SharedHandle; /* out: always 0 (no global share handles) */
+    D3DKMT_HANDLE SharedHandle; /* out: the global handle with Shared alone, else 0 */
 } D3DDDI_SYNCHRONIZATIONOBJECTINFO2;
 
 typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT2 {
@@ -383,6 +599,46 @@ typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT2 {
     D3DDDI_SYNCHRONIZATIONOBJECTINFO2 Info;
     D3DKMT_HANDLE hSyncObject; /* out */
 } D3DKMT_CREATESYNCHRONIZATIONOBJECT2;
+
+/* The v1 create's info: mutexes and semaphores only, no flags. */
+typedef struct _D3DDDI_SYNCHRONIZATIONOBJECTINFO {
+    D3DDDI_SYNCHRONIZATIONOBJECT_TYPE Type;
+    union {
+        struct {
+            BOOL InitialState;
+        } SynchronizationMutex;
+        struct {
+            UINT MaxCount;
+            UINT InitialCount;
+        } Semaphore;
+        struct {
+            UINT Reserved[16];
+        } Reserved;
+    };
+} D3DDDI_SYNCHRONIZATIONOBJECTINFO;
+
+typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_SYNCHRONIZATIONOBJECTINFO Info;
+    D3DKMT_HANDLE hSyncObject; /* out */
+} D3DKMT_CREATESYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_OPENSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hSharedHandle; /* in: a global (KMT) handle */
+    D3DKMT_HANDLE hSyncObject;   /* out */
+    UINT64 Reserved[8];
+} D3DKMT_OPENSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE {
+    HANDLE hNtHandle;          /* in */
+    D3DKMT_HANDLE hSyncObject; /* out */
+} D3DKMT_OPENSYNCOBJECTFROMNTHANDLE;
+
+typedef struct _D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME {
+    UINT dwDesiredAccess;           /* in: e.g. STANDARD_RIGHTS_READ, D3DDDI_SYNC_OBJECT_ALL_ACCESS */
+    OBJECT_ATTRIBUTES *pObjAttrib;  /* in: the name to look up */
+    HANDLE hNtHandle;               /* out: a new NT handle */
+} D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
 
 typedef struct _D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
     D3DKMT_HANDLE hSyncObject;
@@ -619,19 +875,15 @@ typedef struct _D3DKMT_CREATEALLOCATIONFLAGS {
     };
 } D3DKMT_CREATEALLOCATIONFLAGS;
 
-typedef struct _D3DDDI_ALLOCATIONINFOFLAGS {
-    union {
-        UINT Value;
-    };
-} D3DDDI_ALLOCATIONINFOFLAGS;
-
 typedef struct _D3DDDI_ALLOCATIONINFO {
     D3DKMT_HANDLE hAllocation; /* out */
     const void *pSystemMem;    /* required (never read by the library) */
     void *pPrivateDriverData;  /* per-allocation data for the KMD */
     UINT PrivateDriverDataSize;
     UINT VidPnSourceId;
-    D3DDDI_ALLOCATIONINFOFLAGS Flags;
+    union {
+        UINT Value; /* allocation flag bits; ignored */
+    } Flags;
 } D3DDDI_ALLOCATIONINFO;
 
 typedef struct _D3DDDI_ALLOCATIONINFO2 {
@@ -643,7 +895,9 @@ typedef struct _D3DDDI_ALLOCATIONINFO2 {
     void *pPrivateDriverData;
     UINT PrivateDriverDataSize;
     UINT VidPnSourceId;
-    D3DDDI_ALLOCATIONINFOFLAGS Flags;
+    union {
+        UINT Value; /* allocation flag bits; ignored */
+    } Flags;
     UINT64 GpuVirtualAddress;
     union {
         UINT Priority;
@@ -823,9 +1077,7 @@ typedef struct _D3DKMT_CHECKMONITORPOWERSTATE D3DKMT_CHECKMONITORPOWERSTATE;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3;
-typedef struct _D3DKMT_CHECKOCCLUSION D3DKMT_CHECKOCCLUSION;
 typedef struct _D3DKMT_CHECKSHAREDRESOURCEACCESS D3DKMT_CHECKSHAREDRESOURCEACCESS;
-typedef struct _D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP;
 typedef struct _D3DKMT_CONFIGURESHAREDRESOURCE D3DKMT_CONFIGURESHAREDRESOURCE;
 typedef struct _D3DKMT_CREATECONTEXT D3DKMT_CREATECONTEXT;
 typedef struct _D3DKMT_CREATECONTEXTVIRTUAL D3DKMT_CREATECONTEXTVIRTUAL;
@@ -834,7 +1086,6 @@ typedef struct _D3DKMT_CREATEHWCONTEXT D3DKMT_CREATEHWCONTEXT;
 typedef struct _D3DKMT_CREATEHWQUEUE D3DKMT_CREATEHWQUEUE;
 typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
 typedef struct _D3DKMT_CREATEPAGINGQUEUE D3DKMT_CREATEPAGINGQUEUE;
-typedef struct _D3DKMT_CREATESYNCHRONIZATIONOBJECT D3DKMT_CREATESYNCHRONIZATIONOBJECT;
 typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
 typedef struct _D3DKMT_DESTROYCONTEXT D3DKMT_DESTROYCONTEXT;
 typedef struct _D3DKMT_DESTROYDCFROMMEMORY D3DKMT_DESTROYDCFROMMEMORY;
@@ -851,7 +1102,6 @@ typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS D3DKMT_FREEGPUVIRTUALADDRESS;
 typedef struct _D3DKMT_GETALLOCATIONPRIORITY D3DKMT_GETALLOCATIONPRIORITY;
 typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
 typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
-typedef struct _D3DKMT_GETDEVICESTATE D3DKMT_GETDEVICESTATE;
 typedef struct _D3DKMT_GETDISPLAYMODELIST D3DKMT_GETDISPLAYMODELIST;
 typedef struct _D3DKMT_GETMULTISAMPLEMETHODLIST D3DKMT_GETMULTISAMPLEMETHODLIST;
 typedef struct _D3DKMT_GETOVERLAYSTATE D3DKMT_GETOVERLAYSTATE;
@@ -869,12 +1119,6 @@ typedef struct _D3DKMT_LOCK D3DKMT_LOCK;
 typedef struct _D3DKMT_LOCK2 D3DKMT_LOCK2;
 typedef struct _D3DKMT_MARKDEVICEASERROR D3DKMT_MARKDEVICEASERROR;
 typedef struct _D3DKMT_OFFERALLOCATIONS D3DKMT_OFFERALLOCATIONS;
-typedef struct _D3DKMT_OPENADAPTERFROMDEVICENAME D3DKMT_OPENADAPTERFROMDEVICENAME;
-typedef struct _D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME;
-typedef struct _D3DKMT_OPENADAPTERFROMHDC D3DKMT_OPENADAPTERFROMHDC;
-typedef struct _D3DKMT_OPENSYNCHRONIZATIONOBJECT D3DKMT_OPENSYNCHRONIZATIONOBJECT;
-typedef struct _D3DKMT_OPENSYNCOBJECTFROMNTHANDLE D3DKMT_OPENSYNCOBJECTFROMNTHANDLE;
-typedef struct _D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA;
@@ -886,14 +1130,12 @@ typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY D3DKMT_PRESENT_MULTIPLANE_OVER
 typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 D3DKMT_PRESENT_MULTIPLANE_OVERLAY2;
 typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 D3DKMT_PRESENT_MULTIPLANE_OVERLAY3;
 typedef struct _D3DKMT_PRESENT_REDIRECTED D3DKMT_PRESENT_REDIRECTED;
-typedef struct _D3DKMT_QUERYADAPTERINFO D3DKMT_QUERYADAPTERINFO;
 typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY D3DKMT_QUERYALLOCATIONRESIDENCY;
 typedef struct _D3DKMT_QUERYCLOCKCALIBRATION D3DKMT_QUERYCLOCKCALIBRATION;
 typedef struct _D3DKMT_QUERYFSEBLOCK D3DKMT_QUERYFSEBLOCK;
 typedef struct _D3DKMT_QUERYPROCESSOFFERINFO D3DKMT_QUERYPROCESSOFFERINFO;
 typedef struct _D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME;
 typedef struct _D3DKMT_QUERYSTATISTICS D3DKMT_QUERYSTATISTICS;
-typedef struct _D3DKMT_QUERYVIDEOMEMORYINFO D3DKMT_QUERYVIDEOMEMORYINFO;
 typedef struct _D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP;
 typedef struct _D3DKMT_RECLAIMALLOCATIONS D3DKMT_RECLAIMALLOCATIONS;
 typedef struct _D3DKMT_RECLAIMALLOCATIONS2 D3DKMT_RECLAIMALLOCATIONS2;
@@ -909,8 +1151,6 @@ typedef struct _D3DKMT_SETGAMMARAMP D3DKMT_SETGAMMARAMP;
 typedef struct _D3DKMT_SETQUEUEDLIMIT D3DKMT_SETQUEUEDLIMIT;
 typedef struct _D3DKMT_SETSTABLEPOWERSTATE D3DKMT_SETSTABLEPOWERSTATE;
 typedef struct _D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET;
-typedef struct _D3DKMT_SETVIDPNSOURCEOWNER D3DKMT_SETVIDPNSOURCEOWNER;
-typedef struct _D3DKMT_SETVIDPNSOURCEOWNER1 D3DKMT_SETVIDPNSOURCEOWNER1;
 typedef struct _D3DKMT_SETVIDPNSOURCEOWNER2 D3DKMT_SETVIDPNSOURCEOWNER2;
 typedef struct _D3DKMT_SET_COLORSPACE_TRANSFORM D3DKMT_SET_COLORSPACE_TRANSFORM;
 typedef struct _D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION;
@@ -957,6 +1197,33 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEDEVICE) == 64, "D3DKMT_CREATEDEVICE
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, hDevice) == 12, "D3DKMT_CREATEDEVICE layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATEDEVICE, PatchLocationListSize) == 56, "D3DKMT_CREATEDEVICE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVICE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(KMTQUERYADAPTERINFOTYPE) == 4, "KMTQUERYADAPTERINFOTYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MEMORY_SEGMENT_GROUP) == 4, "D3DKMT_MEMORY_SEGMENT_GROUP size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_VIDPNSOURCEOWNER_TYPE) == 4, "D3DKMT_VIDPNSOURCEOWNER_TYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 80, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 76, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMDEVICENAME) == 24, "D3DKMT_OPENADAPTERFROMDEVICENAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMHDC) == 24, "D3DKMT_OPENADAPTERFROMHDC layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYADAPTERINFO) == 24, "D3DKMT_QUERYADAPTERINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SEGMENTSIZEINFO) == 24, "D3DKMT_SEGMENTSIZEINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERADDRESS) == 12, "D3DKMT_ADAPTERADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 2080, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERTYPE) == 4, "D3DKMT_ADAPTERTYPE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERY_DEVICE_IDS) == 28, "D3DKMT_QUERY_DEVICE_IDS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_HWDRM_SUPPORT) == 1, "D3DKMT_HWDRM_SUPPORT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 8192, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WDDM_2_7_CAPS) == 4, "D3DKMT_WDDM_2_7_CAPS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYVIDEOMEMORYINFO) == 56, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYVIDEOMEMORYINFO, PhysicalAdapterIndex) == 48, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEOWNER) == 32, "D3DKMT_SETVIDPNSOURCEOWNER layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEOWNER1) == 40, "D3DKMT_SETVIDPNSOURCEOWNER1 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP) == 8, "D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHECKOCCLUSION) == 8, "D3DKMT_CHECKOCCLUSION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICESTATE_TYPE) == 4, "D3DKMT_DEVICESTATE_TYPE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICEEXECUTION_STATE) == 4, "D3DKMT_DEVICEEXECUTION_STATE size");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DEVICERESET_STATE) == 4, "D3DKMT_DEVICERESET_STATE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETDEVICESTATE) == 56, "D3DKMT_GETDEVICESTATE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_GETDEVICESTATE, ExecutionState) == 8, "D3DKMT_GETDEVICESTATE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_TYPE) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_TYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS) == 4, "D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2) == 80, "D3DDDI_SYNCHRONIZATIONOBJECTINFO2 layout");
@@ -965,6 +1232,14 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_SYNCHRONIZATIONOBJECTINFO2, SharedHandl
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2) == 96, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATESYNCHRONIZATIONOBJECT2, hSyncObject) == 88, "D3DKMT_CREATESYNCHRONIZATIONOBJECT2 layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYSYNCHRONIZATIONOBJECT) == 4, "D3DKMT_DESTROYSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_SYNCHRONIZATIONOBJECTINFO) == 68, "D3DDDI_SYNCHRONIZATIONOBJECTINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCHRONIZATIONOBJECT) == 76, "D3DKMT_CREATESYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATESYNCHRONIZATIONOBJECT, hSyncObject) == 72, "D3DKMT_CREATESYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCHRONIZATIONOBJECT) == 72, "D3DKMT_OPENSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE) == 16, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, hSyncObject) == 8, "D3DKMT_OPENSYNCOBJECTFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME) == 24, "D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, hNtHandle) == 16, "D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDICB_SIGNALFLAGS) == 4, "D3DDDICB_SIGNALFLAGS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU) == 32, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS) == 4, "D3DDDI_WAITFORSYNCHRONIZATIONOBJECTFROMCPU_FLAGS layout");
@@ -1036,6 +1311,38 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromLuid(D3DKMT_OPENADAPTERFROMLUI
 /* Closes one adapter handle. Closing the process's last handle to an
  * adapter also destroys its devices there (adapter_close policy). */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCloseAdapter(const D3DKMT_CLOSEADAPTER *pData);
+/* Opens a new handle to the adapter of the display output with that GDI
+ * name (case-insensitive by default). NULL, an empty or unknown name, or an
+ * output not attached to the desktop: STATUS_UNSUCCESSFUL. The default
+ * kernel's adapter has one attached output, \\.\DISPLAY1. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromGdiDisplayName(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME *pData);
+/* Opens a new handle to the adapter a device-interface path of class
+ * GUID_DISPLAY_DEVICE_ARRIVAL names; other paths: STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromDeviceName(D3DKMT_OPENADAPTERFROMDEVICENAME *pData);
+/* There are no device contexts: a NULL hDc is STATUS_INVALID_PARAMETER,
+ * any other STATUS_NOT_IMPLEMENTED. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromHdc(D3DKMT_OPENADAPTERFROMHDC *pData);
+/* Answers the KMTQAITYPE_* values defined above from the adapter's
+ * configuration; the buffer size must be the type's exact size. Other
+ * known types: STATUS_NOT_IMPLEMENTED (unemulated_adapter_info policy). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAdapterInfo(D3DKMT_QUERYADAPTERINFO *pData);
+/* The calling process's video memory budget on an adapter (usage 0). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVideoMemoryInfo(D3DKMT_QUERYVIDEOMEMORYINFO *pData);
+
+/* -- VidPn source ownership and occlusion -- */
+
+/* Takes or gives back VidPn sources for a device. SHARED is always
+ * STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE (the compositor holds it); a source
+ * another device holds: the same. Destroying the device gives its sources
+ * back. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner(const D3DKMT_SETVIDPNSOURCEOWNER *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner1(const D3DKMT_SETVIDPNSOURCEOWNER1 *pData);
+/* STATUS_GRAPHICS_PRESENT_OCCLUDED while a device holds the source
+ * EXCLUSIVE, STATUS_SUCCESS otherwise. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckVidPnExclusiveOwnership(const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP *pData);
+/* STATUS_GRAPHICS_PRESENT_OCCLUDED while a device holds a source EXCLUSIVE
+ * and only one monitor is attached; STATUS_SUCCESS otherwise. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *pData);
 
 /* -- Devices -- */
 
@@ -1044,15 +1351,45 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
 /* Destroys a device and closes the handles of the sync objects and
  * sessions created on it in this process. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
+/* Reports a device's state. EXECUTION: ExecutionState is ACTIVE, or why
+ * the device was lost (d3dkmt_emu_kmd_remove_device, _reset_device,
+ * _remove_adapter); it succeeds on a lost device too. RESET: ResetState.Value
+ * is 0; STATUS_DEVICE_REMOVED on a lost device. The present, DWM-present,
+ * present-queue and page-fault states: STATUS_NOT_IMPLEMENTED. A NULL
+ * struct, a bad hDevice or an unknown StateType: STATUS_INVALID_PARAMETER.
+ * Nothing is written on failure. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDeviceState(D3DKMT_GETDEVICESTATE *pData);
 
 /* -- Synchronization objects -- */
 
-/* Creates a monitored fence (Type D3DDDI_MONITORED_FENCE). Shared and
- * NtSecuritySharing must be set together or not at all. Other known types:
- * STATUS_NOT_IMPLEMENTED; unknown types: STATUS_INVALID_PARAMETER. The CPU
- * virtual address returned points at the fence's 64-bit value and stays
- * valid while the fence object lives (in any process). */
+/* Creates a sync object of any type but D3DDDI_PERIODIC_MONITORED_FENCE
+ * (STATUS_NOT_IMPLEMENTED). NtSecuritySharing needs Shared. Shared alone
+ * gives a global handle in Info.SharedHandle (not for monitored fences:
+ * STATUS_INVALID_PARAMETER); otherwise SharedHandle comes back 0. A
+ * CPU-notification object needs a non-NULL event (else STATUS_INVALID_HANDLE);
+ * any other value is accepted and never signalled. For a monitored fence the
+ * CPU virtual address returned points at the fence's 64-bit value and stays
+ * valid while the fence object lives (in any process). Mutexes, semaphores,
+ * fences and CPU notifications can be shared, opened and destroyed, but
+ * nothing signals or waits on them. Unknown types: STATUS_INVALID_PARAMETER. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject2(D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *pData);
+/* The v1 create: a mutex or a semaphore, never shared. Any other type:
+ * STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject(D3DKMT_CREATESYNCHRONIZATIONOBJECT *pData);
+/* Opens a new handle, on no device, to the sync object a global handle
+ * names. The global names the object while any handle or NT object holds
+ * it, in any process; afterwards (or for 0, junk or a local handle):
+ * STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSynchronizationObject(D3DKMT_OPENSYNCHRONIZATIONOBJECT *pData);
+/* As D3DKMTOpenSyncObjectFromNtHandle2 with no device and no flags. A NULL or
+ * unknown NT handle: STATUS_INVALID_HANDLE. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE *pData);
+/* Opens a new NT handle to the DxgkSharedSyncObject of that name (matched
+ * case-insensitively; a name lives while an NT handle to its object does).
+ * NULL pObjAttrib: STATUS_INVALID_PARAMETER; no such name:
+ * STATUS_OBJECT_NAME_NOT_FOUND; access 0: STATUS_ACCESS_DENIED; a name of
+ * another object type: the wrong_nt_object_type policy's status. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectNtHandleFromName(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME *pData);
 /* Closes a sync-object handle; the object lives on while other handles,
  * NT handles or protected sessions hold it. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroySynchronizationObject(const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *pData);
@@ -1060,7 +1397,9 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroySynchronizationObject(const D3DKMT_DES
  * wakes waiters. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromCpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *pData);
 /* Blocks until every listed fence (or, with WaitAny, one) has reached its
- * value. hAsyncEvent must be NULL (otherwise STATUS_NOT_IMPLEMENTED). */
+ * value. hAsyncEvent must be NULL (otherwise STATUS_NOT_IMPLEMENTED). Both
+ * CPU calls take monitored fences only: any other sync object in the list is
+ * STATUS_INVALID_PARAMETER, and nothing is signalled or waited. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromCpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *pData);
 /* Opens a new handle, on hDevice, to the sync object an NT handle names.
  * The NT handle needs READ_CONTROL; the new handle may wait only if it has
@@ -1149,9 +1488,9 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMN
 
 /* -- Sharing -- */
 
-/* Wraps a monitored fence created with NtSecuritySharing, a protected
- * session, a resource created with NtSecuritySharing, or (resource, keyed
- * mutex, fence) all created so, in that order, in an NT object and returns a new NT handle to it in
+/* Wraps a sync object created with NtSecuritySharing, a protected session,
+ * a resource created with NtSecuritySharing, or (resource, keyed mutex, sync
+ * object) all created so, in that order, in an NT object and returns a new NT handle to it in
  * the calling process, with dwDesiredAccess (generic rights are mapped). The
  * NT object keeps the wrapped object alive until every NT handle to it is
  * closed (d3dkmt_emu_nt_close). pObjectAttributes may be NULL; a name in it
@@ -1178,9 +1517,7 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMonitorPowerState(const D3DKMT_CHECKMONI
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport2(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport3(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckSharedResourceAccess(const D3DKMT_CHECKSHAREDRESOURCEACCESS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckVidPnExclusiveOwnership(const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTConfigureSharedResource(const D3DKMT_CONFIGURESHAREDRESOURCE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContext(D3DKMT_CREATECONTEXT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContextVirtual(D3DKMT_CREATECONTEXTVIRTUAL *pData);
@@ -1190,7 +1527,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwQueue(D3DKMT_CREATEHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOutputDupl(const D3DKMT_CREATE_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOverlay(D3DKMT_CREATEOVERLAY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSynchronizationObject(D3DKMT_CREATESYNCHRONIZATIONOBJECT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDCFromMemory(const D3DKMT_DESTROYDCFROMMEMORY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwContext(const D3DKMT_DESTROYHWCONTEXT *pData);
@@ -1208,7 +1544,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCAT
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDWMVerticalBlankEvent(const D3DKMT_GETVERTICALBLANKEVENT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDeviceState(D3DKMT_GETDEVICESTATE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDisplayModeList(D3DKMT_GETDISPLAYMODELIST *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultiPlaneOverlayCaps(D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultisampleMethodList(D3DKMT_GETMULTISAMPLEMETHODLIST *pData);
@@ -1230,12 +1565,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMarkDeviceAsError(const D3DKMT_MARKDEVICEASERROR *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromDeviceName(D3DKMT_OPENADAPTERFROMDEVICENAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromGdiDisplayName(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenAdapterFromHdc(D3DKMT_OPENADAPTERFROMHDC *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectFromNtHandle(D3DKMT_OPENSYNCOBJECTFROMNTHANDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSyncObjectNtHandleFromName(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenSynchronizationObject(D3DKMT_OPENSYNCHRONIZATIONOBJECT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_FRAMEINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
@@ -1247,7 +1576,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay(const D3DKMT_PRESENT
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay2(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay3(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentRedirected(const D3DKMT_PRESENT_REDIRECTED *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAdapterInfo(D3DKMT_QUERYADAPTERINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYALLOCATIONRESIDENCY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryClockCalibration(D3DKMT_QUERYCLOCKCALIBRATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryFSEBlock(D3DKMT_QUERYFSEBLOCK *pData);
@@ -1255,7 +1583,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProcessOfferInfo(D3DKMT_QUERYPROCESSOFFE
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryStatistics(const D3DKMT_QUERYSTATISTICS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVidPnExclusiveOwnership(D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVideoMemoryInfo(D3DKMT_QUERYVIDEOMEMORYINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations(D3DKMT_RECLAIMALLOCATIONS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterTrimNotification(D3DKMT_REGISTERTRIMNOTIFICATION *pData);
@@ -1277,8 +1604,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetQueuedLimit(const D3DKMT_SETQUEUEDLIMIT *p
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetStablePowerState(const D3DKMT_SETSTABLEPOWERSTATE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetSyncRefreshCountWaitTarget(const D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceHwProtection(const D3DKMT_SETVIDPNSOURCEHWPROTECTION *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner(const D3DKMT_SETVIDPNSOURCEOWNER *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner1(const D3DKMT_SETVIDPNSOURCEOWNER1 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner2(const D3DKMT_SETVIDPNSOURCEOWNER2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryLockNotification(const D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryUnLockNotification(const D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION *pData);
@@ -1603,6 +1928,48 @@ NTSTATUS d3dkmt_emu_kmd_set_protected_session_status(const d3dkmt_emu_kernel *ke
  * STATUS_PROCESS_IS_TERMINATING after exit. */
 NTSTATUS d3dkmt_emu_protected_session_key(const d3dkmt_emu_process *process, D3DKMT_HANDLE session, uint64_t *key);
 
+/* ---- Device removal and TDR, as the driver reports them ---- */
+
+/* Loses device `device` of `process` (NULL: the calling thread's process)
+ * for good; `reason` is the D3DKMT_DEVICEEXECUTION_STATE it reports from now
+ * on, 2 (RESET) to 7 (ERROR_DMAPAGEFAULT). Then, before this returns:
+ *  - creates and opens that take the device (D3DKMTCreateSynchronizationObject2,
+ *    D3DKMTCreateProtectedSession, D3DKMTOpenSyncObjectFromNtHandle2) fail
+ *    with STATUS_DEVICE_REMOVED; so do CPU signals and waits naming it, and
+ *    blocked waits on it whose fences are not satisfied end with that status;
+ *  - every monitored fence the device could signal (its sync-object handles
+ *    without NoSignal, in this process) is set to UINT64_MAX, unless created
+ *    with NoSignalMaxValueOnTdr, and CPU waiters wake;
+ *  - protected sessions created on it become INVALID, with a status-fence
+ *    bump (bump_on_invalidate), in every process that holds them; a status
+ *    fence also set to UINT64_MAX stays there;
+ *  - destroy calls still succeed.
+ * Callable from any thread, including KMD callbacks (no kernel lock is held
+ * while fences and sessions change). These are the defaults of the Rust
+ * RemovalPolicies, which a C kernel configuration cannot change yet.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for another reason value
+ * or a handle that is not a device of that process; STATUS_DEVICE_REMOVED if
+ * the device is already lost (it keeps its first reason);
+ * STATUS_PROCESS_IS_TERMINATING after exit. */
+NTSTATUS d3dkmt_emu_kmd_remove_device(const d3dkmt_emu_process *process, D3DKMT_HANDLE device, int32_t reason);
+
+/* A TDR (GPU reset) on device `device` of `process` (NULL: the calling
+ * thread's process): the same consequences for fences and sessions as
+ * d3dkmt_emu_kmd_remove_device. The device is then lost with reason RESET
+ * (the Rust TdrOutcome::DeviceSurvives policy keeps it ACTIVE instead).
+ * Returns as d3dkmt_emu_kmd_remove_device. */
+NTSTATUS d3dkmt_emu_kmd_reset_device(const d3dkmt_emu_process *process, D3DKMT_HANDLE device);
+
+/* Stops the adapter with that LUID for good: every device on it, in every
+ * process, is lost with reason STOPPED (a device already lost keeps its
+ * reason); every monitored fence on the adapter, however it is held, goes to
+ * UINT64_MAX (unless NoSignalMaxValueOnTdr); every protected session on it
+ * becomes INVALID; D3DKMTCreateDevice on it fails with STATUS_DEVICE_REMOVED.
+ * The adapter is still enumerated and can still be opened.
+ * Returns STATUS_SUCCESS; STATUS_INVALID_PARAMETER for a NULL kernel or an
+ * unknown LUID; STATUS_DEVICE_REMOVED if it is already stopped. */
+NTSTATUS d3dkmt_emu_kmd_remove_adapter(const d3dkmt_emu_kernel *kernel, LUID luid);
+
 /* ---- NT handles ---- */
 
 /* Closes an NT handle of `process` (NULL: the calling thread's process), as
@@ -1631,6 +1998,20 @@ NTSTATUS d3dkmt_emu_nt_close(const d3dkmt_emu_process *process, HANDLE handle);
 NTSTATUS d3dkmt_emu_nt_duplicate(const d3dkmt_emu_process *source_process, HANDLE source,
                                  const d3dkmt_emu_process *target_process, HANDLE *target, uint32_t access,
                                  uint32_t options);
+
+/* What NtQueryObject reports for an NT handle of `process` (NULL: the
+ * calling thread's process): the object type name (e.g.
+ * "DxgkSharedSyncObject") or the object name exactly as given to
+ * D3DKMTShareObjects (UTF-8; "" for an unnamed object). The text is copied
+ * NUL-terminated into buffer, cut to `size` bytes (buffer may be NULL with
+ * size 0), and its full length (without the NUL) stored in *length (may be
+ * NULL). Returns STATUS_SUCCESS; STATUS_INVALID_HANDLE if the handle is not
+ * open in that process (nothing is written); STATUS_PROCESS_IS_TERMINATING
+ * after exit. */
+NTSTATUS d3dkmt_emu_nt_object_type_name(const d3dkmt_emu_process *process, HANDLE handle, char *buffer,
+                                        size_t size, size_t *length);
+NTSTATUS d3dkmt_emu_nt_object_name(const d3dkmt_emu_process *process, HANDLE handle, char *buffer, size_t size,
+                                   size_t *length);
 
 /* ---- Win32 handle functions (Cargo feature "win32-handles") ---- */
 

@@ -59,6 +59,9 @@ pub enum KernelError {
     /// A name already in use: `STATUS_OBJECT_NAME_COLLISION`.
     #[error("object name already exists")]
     NameCollision,
+    /// No object has the name: `STATUS_OBJECT_NAME_NOT_FOUND`.
+    #[error("no object has that name")]
+    NameNotFound,
     /// A handle table is full: `STATUS_NO_MEMORY`.
     #[error("handle table full")]
     TableFull,
@@ -72,6 +75,25 @@ pub enum KernelError {
     /// A status the fake kernel-mode driver returned, passed through.
     #[error("the kernel-mode driver returned {0}")]
     Driver(NtStatus),
+    /// A part of an entry point we do not emulate, answered with the status
+    /// a policy names (e.g. [`crate::Policies::unemulated_adapter_info`]).
+    #[error("not emulated: {what}")]
+    Unemulated {
+        /// What is not emulated.
+        what: &'static str,
+        /// The status the policy chose.
+        status: NtStatus,
+    },
+    /// A failure Windows reports as the generic `STATUS_UNSUCCESSFUL`
+    /// (`OpenAdapterFromGdiDisplayName`'s answer to a bad name, WINE #9-#11).
+    #[error("unsuccessful: {0}")]
+    Unsuccessful(&'static str),
+    /// Another owner holds the VidPn source: `STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE`.
+    #[error("the VidPn source is owned by another")]
+    VidPnSourceInUse,
+    /// Presentation is occluded: `STATUS_GRAPHICS_PRESENT_OCCLUDED`.
+    #[error("occluded: {0}")]
+    Occluded(&'static str),
     /// A global (KMT) share handle that names no live object of the expected
     /// kind: `STATUS_INVALID_PARAMETER` (WINE #50, #51, #59).
     #[error("no live {expected} with global handle {handle:#010x}")]
@@ -85,9 +107,6 @@ pub enum KernelError {
     /// nothing: `STATUS_INVALID_HANDLE` (WINE #74).
     #[error("no resource with D3DKMT handle {0:#010x} in this process")]
     BadResourceHandle(u32),
-    /// No object has that name: `STATUS_OBJECT_NAME_NOT_FOUND` (WINE #102).
-    #[error("no object has that name")]
-    NameNotFound,
     /// A keyed mutex whose owner went away holding it: `STATUS_ABANDONED`
     /// (a success-class status, as on Windows; nothing is written).
     #[error("the keyed mutex was abandoned")]
@@ -96,6 +115,10 @@ pub enum KernelError {
     /// on Windows; nothing is written).
     #[error("timed out")]
     Timeout,
+    /// The device was removed or reset, or its adapter stopped (see
+    /// `crate::removal`): `STATUS_DEVICE_REMOVED`.
+    #[error("device removed: {0}")]
+    DeviceRemoved(&'static str),
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -117,7 +140,6 @@ impl KernelError {
             | KernelError::BadLocalHandle { .. }
             | KernelError::BadGlobalHandle { .. } => NtStatus::INVALID_PARAMETER,
             KernelError::BadNtHandle(_) | KernelError::BadResourceHandle(_) => NtStatus::INVALID_HANDLE,
-            KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
             KernelError::Abandoned => NtStatus::ABANDONED,
             KernelError::Timeout => NtStatus::TIMEOUT,
             KernelError::WrongNtObjectType { status, .. } => *status,
@@ -125,10 +147,16 @@ impl KernelError {
             KernelError::BufferTooSmall { status, .. } => *status,
             KernelError::NotSupported(_) => NtStatus::NOT_SUPPORTED,
             KernelError::NameCollision => NtStatus::OBJECT_NAME_COLLISION,
+            KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
             KernelError::TableFull => NtStatus::NO_MEMORY,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
+            KernelError::DeviceRemoved(_) => NtStatus::DEVICE_REMOVED,
             KernelError::Driver(status) | KernelError::Injected(status) => *status,
+            KernelError::Unemulated { status, .. } => *status,
+            KernelError::Unsuccessful(_) => NtStatus::UNSUCCESSFUL,
+            KernelError::VidPnSourceInUse => NtStatus::GRAPHICS_VIDPN_SOURCE_IN_USE,
+            KernelError::Occluded(_) => NtStatus::GRAPHICS_PRESENT_OCCLUDED,
         }
     }
 }

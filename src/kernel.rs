@@ -132,22 +132,13 @@ impl Kernel {
     /// (Only the default kernel has a default process.)
     ///
     /// # Panics
-    /// If two adapters share a LUID, one has the zero LUID, a handle quota is
-    /// 0, or a policy status is a success status (it must be a failure).
+    /// If two adapters share a LUID, one has the zero LUID, an output is
+    /// misconfigured (see [`AdapterConfig`]), a handle quota is 0, or a policy status is a success status (it must be a failure).
     pub fn new(config: KernelConfig) -> Kernel {
         if let Err(why) = config.policies.check() {
             panic!("bad kernel policies: {why}");
         }
-        for (i, a) in config.adapters.iter().enumerate() {
-            assert!(a.luid != Luid::default(), "adapter {i} has the zero LUID");
-            assert!(config.adapters[..i].iter().all(|b| b.luid != a.luid), "adapter {i} repeats LUID {:?}", a.luid);
-        }
-        let adapters = config
-            .adapters
-            .into_iter()
-            .enumerate()
-            .map(|(index, config)| Arc::new(Adapter { index, config }))
-            .collect();
+        let adapters = Adapter::build(config.adapters);
         Kernel(Arc::new(KernelInner {
             id: NEXT_KERNEL_ID.fetch_add(1, Ordering::Relaxed),
             adapters,

@@ -93,6 +93,7 @@ mod kmd;
 mod live;
 mod policy;
 mod process;
+mod removal;
 mod resource;
 mod session;
 mod shared;
@@ -101,11 +102,15 @@ pub mod support;
 mod sync;
 mod sync_object;
 mod trace;
+mod vidpn;
 
 pub mod conformance;
 
 pub use abi::last_error;
-pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
+pub use adapter::{
+    AdapterConfig, AdapterInfo, AdapterKind, DEVINTERFACE_DISPLAY_ADAPTER, DISPLAY_DEVICE_ARRIVAL, DeviceIds,
+    EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
+};
 pub use clock::ClockMode;
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
@@ -116,13 +121,16 @@ pub use kmd::{
 };
 pub use live::ObjectKind;
 pub use policy::{
-    AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
-    StatusFenceBump,
+    AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
+    GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
+pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use resource::{AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
-pub use sync_object::{MonitoredFence, SyncFlags};
+pub use sync_object::{CreatedSync, MonitoredFence, SyncFlags, SyncKind};
+pub use vidpn::OwnerRequest;

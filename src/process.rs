@@ -41,7 +41,7 @@ impl LocalEntry {
     /// The device this entry is a child of, if any.
     pub(crate) fn owner(&self) -> Option<u32> {
         match self {
-            LocalEntry::SyncObject(s) => Some(s.device),
+            LocalEntry::SyncObject(s) => s.device,
             LocalEntry::ProtectedSession(s) => s.device,
             LocalEntry::Resource(r) => Some(r.device),
             LocalEntry::Allocation(a) => Some(a.device),

@@ -364,7 +364,7 @@ impl Process {
         }
         let kernel = self.kernel_inner();
         let check = |state: &ProcessState| -> KResult<usize> {
-            let adapter = state.device(device.0)?.adapter.index;
+            let adapter = state.device_for_create(device.0)?.adapter.index;
             if existing_resource != 0 {
                 return Err(match state.local.get(existing_resource as u64) {
                     Some(LocalEntry::Resource(_)) => {
@@ -533,7 +533,7 @@ impl Process {
         let kernel = self.kernel_inner();
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        state.device(device.0)?;
+        state.device_for_create(device.0)?;
         let (handle, made) = state.insert_resource(Arc::clone(&resource), device.0, &mut graveyard)?;
         let undo = |state: &mut ProcessState, graveyard: &mut Graveyard<LocalEntry>, extra: &[LocalHandle]| {
             for h in extra {
@@ -558,7 +558,8 @@ impl Process {
         };
         let sync_object = match parts.sync {
             Some(object) => {
-                let entry = SyncEntry { object, device: device.0, child_slot: 0, can_signal: true, can_wait: true };
+                let entry =
+                    SyncEntry { object, device: Some(device.0), child_slot: 0, can_signal: true, can_wait: true };
                 match state.insert_local(LocalEntry::SyncObject(entry), &mut graveyard) {
                     Ok(h) => Some(h),
                     Err(e) => {
@@ -624,7 +625,7 @@ impl Process {
     /// `wrong_nt_object_type` policy's status.
     pub fn open_nt_handle_from_name(&self, name: &str, access: u32) -> KResult<NtHandle> {
         let kernel = self.kernel_inner();
-        let object = kernel.namespace.find(name).ok_or(KernelError::NameNotFound)?;
+        let object = kernel.namespace.lookup(name).ok_or(KernelError::NameNotFound)?;
         let found = object.kind.type_name();
         if found != NtObjectKind::RESOURCE {
             return Err(KernelError::WrongNtObjectType {

@@ -113,7 +113,10 @@ impl NtObjectKind {
 /// An NT object. Lives while NT handles to it exist.
 pub(crate) struct NtObject {
     pub(crate) kind: NtObjectKind,
+    /// The namespace key: the name case-folded.
     name: Option<String>,
+    /// The name exactly as given, as `NtQueryObject` reports it (WINE #93).
+    given_name: Option<String>,
     namespace: Weak<Namespace>,
     _live: LiveToken,
 }
@@ -137,15 +140,16 @@ pub(crate) struct Namespace {
     names: Mutex<HashMap<String, Weak<NtObject>>>,
 }
 
-fn fold(name: &str) -> String {
-    name.chars().flat_map(char::to_uppercase).collect()
-}
-
 impl Namespace {
-    /// The live object named `name` (matched case-insensitively).
-    pub(crate) fn find(&self, name: &str) -> Option<Arc<NtObject>> {
+    /// The live object named `name` (case-insensitively), with a new
+    /// reference. Its caller must drop that reference with no lock held.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Arc<NtObject>> {
         self.names.lock().get(&fold(name)).and_then(Weak::upgrade)
     }
+}
+
+fn fold(name: &str) -> String {
+    name.chars().flat_map(char::to_uppercase).collect()
 }
 
 /// An NT handle's table entry: the object and the access granted.
@@ -239,6 +243,7 @@ impl Process {
         let object = Arc::new(NtObject {
             kind,
             name: name.map(fold),
+            given_name: name.map(str::to_string),
             namespace: Arc::downgrade(&kernel.namespace),
             _live: LiveToken::new(&self.0.live, ObjectKind::NtObject),
         });
@@ -336,6 +341,14 @@ impl Process {
     pub fn nt_handle_type_name(&self, nt: NtHandle) -> KResult<&'static str> {
         let state = self.lock_live()?;
         Ok(state.nt.get(nt.0).ok_or(KernelError::BadNtHandle(nt.0))?.object.kind.type_name())
+    }
+
+    /// The object name of an NT handle of this process, exactly as it was
+    /// given to `D3DKMTShareObjects`, as `NtQueryObject(ObjectNameInformation)`
+    /// reports it (WINE #93); `None` for an unnamed object.
+    pub fn nt_object_name(&self, nt: NtHandle) -> KResult<Option<String>> {
+        let state = self.lock_live()?;
+        Ok(state.nt.get(nt.0).ok_or(KernelError::BadNtHandle(nt.0))?.object.given_name.clone())
     }
 
     /// The access granted to an NT handle of this process.

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
 
 use super::ptr::{self, ForeignContext};
 use crate::adapter::{AdapterConfig, AdapterKind};
-use crate::error::KernelError;
+use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::ObjectKind;
@@ -167,6 +167,9 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
                 _ => return None,
             },
             num_sources: a.num_sources,
+            // One attached output on source 0, if there is a source.
+            outputs: (0..a.num_sources.min(1)).map(crate::adapter::OutputConfig::attached).collect(),
+            ..AdapterConfig::new(luid)
         });
     }
     let policies = Policies {
@@ -195,12 +198,15 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
             AdapterClose::DestroyDevices
         },
         enum_adapters_capacity: c.enum_adapters_capacity,
+        removal: crate::policy::RemovalPolicies::default(),
         fence_regression: if c.fence_regression_stores != 0 { FenceRegression::Store } else { FenceRegression::Ignore },
         duplicate_access: if c.duplicate_access_subset != 0 {
             DuplicateAccess::SubsetOfSource
         } else {
             DuplicateAccess::AsRequested
         },
+        // Not configurable from C (yet): the defaults.
+        ..Policies::default()
     };
     policies.check().ok()?;
     let clock = if c.real_clock != 0 { ClockMode::Real } else { ClockMode::Virtual };
@@ -521,6 +527,56 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
     })
 }
 
+/// Copies `text` as a NUL-terminated string cut to `size` into `buffer` (may
+/// be NULL with size 0) and its full length into `*length` (may be NULL).
+fn write_text(text: KResult<String>, buffer: *mut c_char, size: usize, length: *mut usize) -> NTSTATUS {
+    match text {
+        Ok(text) => {
+            let full = ptr::write_c_string(buffer, size, &text);
+            ptr::write_out(length, full);
+            NtStatus::SUCCESS.0
+        }
+        Err(e) => e.status().0,
+    }
+}
+
+/// The NT object type name of an NT handle of `process` (NULL: the current
+/// process), as `NtQueryObject(ObjectTypeInformation)` reports it, e.g.
+/// `DxgkSharedSyncObject` (WINE #93). A handle not open there:
+/// `STATUS_INVALID_HANDLE`, and nothing is written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_type_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_handle_type_name(NtHandle::from_ptr(handle));
+        write_text(name.map(str::to_string), buffer, size, length)
+    })
+}
+
+/// The object name of an NT handle of `process` (NULL: the current process),
+/// exactly as given to `D3DKMTShareObjects` (WINE #93), in UTF-8; an unnamed
+/// object has the empty name. Errors as for the type name.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_object_name(NtHandle::from_ptr(handle));
+        write_text(name.map(Option::unwrap_or_default), buffer, size, length)
+    })
+}
+
 /// Writes why the calling thread's last failed `D3DKMT*` call failed into
 /// `buffer` (NUL-terminated, cut to `size`), and returns the full length; 0
 /// if the last call succeeded.
@@ -530,5 +586,42 @@ pub extern "C" fn d3dkmt_emu_last_error(buffer: *mut c_char, size: usize) -> usi
     guarded(0, || match super::last_error() {
         Some((entry, message)) => ptr::write_c_string(buffer, size, &format!("{}: {message}", entry.name())),
         None => ptr::write_c_string(buffer, size, ""),
+    })
+}
+
+/// Device removal and TDR, as the KMD drives them (see `crate::removal`):
+/// loses device `device` of `process` (NULL: the current process) for
+/// `reason`, a `D3DKMT_DEVICEEXECUTION_STATE` from 2 (RESET) to 7
+/// (ERROR_DMAPAGEFAULT).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_device(
+    process: *const d3dkmt_emu_process,
+    device: u32,
+    reason: i32,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(why) = crate::removal::DeviceLoss::from_raw(reason) else { return NtStatus::INVALID_PARAMETER.0 };
+        status_of(process_or_current(process).remove_device_by_kmd(LocalHandle(device), why))
+    })
+}
+
+/// A TDR on device `device` of `process` (NULL: the current process); the
+/// kernel's `TdrOutcome` policy says whether the device survives.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_reset_device(process: *const d3dkmt_emu_process, device: u32) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        status_of(process_or_current(process).reset_device_by_kmd(LocalHandle(device)))
+    })
+}
+
+/// Stops the adapter with LUID `luid` for good: see `Kernel::remove_adapter`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_adapter(kernel: *const d3dkmt_emu_kernel, luid: LUID) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => status_of(k.0.remove_adapter(super::adapter::luid_in(&luid))),
     })
 }

@@ -156,3 +156,29 @@ pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
     // pattern (Pod), and read_unaligned needs no alignment.
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
 }
+
+/// Reads a NUL-terminated UTF-16 string (a `PCWSTR`) of at most `max` units,
+/// one unit at a time so nothing past the NUL is touched. `None` for NULL;
+/// otherwise the units before the NUL, and whether a NUL came within `max`.
+pub(crate) fn read_utf16z(p: *const u16, max: usize) -> Option<(Vec<u16>, bool)> {
+    if p.is_null() {
+        return None;
+    }
+    let mut units = Vec::new();
+    for i in 0..max {
+        // SAFETY: a non-NULL PCWSTR from C points at a NUL-terminated string
+        // (module contract); we stop at its NUL, so every unit read is in it.
+        let unit = unsafe { p.add(i).read_unaligned() };
+        if unit == 0 {
+            return Some((units, true));
+        }
+        units.push(unit);
+    }
+    Some((units, false))
+}
+
+/// The bytes of a plain `#[repr(C)]` value without padding (a windows-sys
+/// output struct made of integers), to write through a caller's untyped buffer.
+pub(crate) fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
+    read_bytes((value as *const T).cast(), core::mem::size_of::<T>() as u32).expect("a reference is not NULL")
+}
