@@ -15,9 +15,10 @@
 //!   kernel clock. Release stores a new key and fence value and hands the
 //!   mutex to a waiter of that key. Only the owner may release
 //!   (`STATUS_INVALID_PARAMETER` otherwise).
-//! - The owner is the handle that acquired (a handle belongs to one process).
-//!   When that handle goes, destroyed or closed by its process's exit, while
-//!   it owns the mutex, the mutex is abandoned: every later acquire and
+//! - By default the owner is the handle that acquired (a handle belongs to
+//!   one process; [`crate::KeyedMutexOwner`] can make it the process). When
+//!   the owner goes while holding the mutex (the handle destroyed, or its
+//!   process exiting), the mutex is abandoned: every later acquire and
 //!   release, in any process, gets `STATUS_ABANDONED` and waiters wake. This
 //!   is Wine's model (WINE B6), where the owner is a thread; Windows'
 //!   documentation says nothing about it.
@@ -36,7 +37,8 @@ use crate::global::{GlobalKind, GlobalName};
 use crate::handle::LocalHandle;
 use crate::kernel::KernelInner;
 use crate::live::{LiveToken, ObjectKind};
-use crate::process::{LocalEntry, Process, ProcessState};
+use crate::policy::KeyedMutexOwner;
+use crate::process::{LocalEntry, Process, ProcessInner, ProcessState};
 use crate::sync::{Graveyard, Mutex};
 
 /// Which handle owns an acquired mutex: a number unique to each local
@@ -145,22 +147,27 @@ impl KeyedMutex {
     }
 }
 
-/// A keyed mutex's handle-table entry. Dropping it (destroy, or the
-/// process's exit) while it owns the mutex abandons the mutex.
+/// A keyed mutex's handle-table entry. Dropping it while its owner token
+/// holds the mutex abandons the mutex: always under
+/// [`KeyedMutexOwner::Handle`] (a destroy, or the process's exit), and
+/// under [`KeyedMutexOwner::Process`] only once the process has exited.
 pub(crate) struct KeyedMutexEntry {
     pub(crate) mutex: Arc<KeyedMutex>,
     token: OwnerToken,
     kernel: std::sync::Weak<KernelInner>,
-}
-
-impl KeyedMutexEntry {
-    pub(crate) fn new(mutex: Arc<KeyedMutex>, kernel: &Arc<KernelInner>) -> KeyedMutexEntry {
-        KeyedMutexEntry { mutex, token: OwnerToken::new(), kernel: Arc::downgrade(kernel) }
-    }
+    /// The process, under [`KeyedMutexOwner::Process`].
+    process: Option<std::sync::Weak<ProcessInner>>,
 }
 
 impl Drop for KeyedMutexEntry {
     fn drop(&mut self) {
+        let gone = match &self.process {
+            None => true,
+            Some(p) => p.upgrade().is_none_or(|p| p.exited.load(Ordering::SeqCst)),
+        };
+        if !gone {
+            return;
+        }
         let abandoned = self.mutex.state.lock().abandon_by(self.token);
         if abandoned {
             if let Some(kernel) = self.kernel.upgrade() {
@@ -201,18 +208,31 @@ impl ProcessState {
         }
     }
 
-    /// Inserts a handle to `mutex`.
+    /// Inserts `process`'s new handle to `mutex`.
     pub(crate) fn insert_keyed_mutex(
         &mut self,
         mutex: Arc<KeyedMutex>,
-        kernel: &Arc<KernelInner>,
+        process: &Process,
         graveyard: &mut Graveyard<LocalEntry>,
     ) -> KResult<LocalHandle> {
-        self.insert_local(LocalEntry::KeyedMutex(KeyedMutexEntry::new(mutex, kernel)), graveyard)
+        let kernel = process.kernel_inner();
+        let (token, weak) = match kernel.policies.keyed_mutex.owner {
+            KeyedMutexOwner::Handle => (OwnerToken::new(), None),
+            KeyedMutexOwner::Process => (process.keyed_mutex_token(), Some(Arc::downgrade(&process.0))),
+        };
+        let entry = KeyedMutexEntry { mutex, token, kernel: Arc::downgrade(kernel), process: weak };
+        self.insert_local(LocalEntry::KeyedMutex(entry), graveyard)
     }
 }
 
 impl Process {
+    /// This process's owner token under [`KeyedMutexOwner::Process`]: unique
+    /// to the (kernel, process) pair, and never equal to a handle's token
+    /// (those stay below 2^63).
+    fn keyed_mutex_token(&self) -> OwnerToken {
+        OwnerToken(1 << 63 | self.kernel_inner().id << 32 | u64::from(self.0.pid.0))
+    }
+
     /// `D3DKMTCreateKeyedMutex(2)`: a new keyed mutex, released with key
     /// `initial_key` and fence value 0, with `runtime_data` stored for
     /// `OpenKeyedMutex2`. Without `nt_security_sharing` it gets a global
@@ -250,7 +270,7 @@ impl Process {
         let global = mutex.global_handle();
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        let handle = state.insert_keyed_mutex(mutex, kernel, &mut graveyard)?;
+        let handle = state.insert_keyed_mutex(mutex, self, &mut graveyard)?;
         Ok(CreatedKeyedMutex { handle, global })
     }
 
@@ -279,7 +299,7 @@ impl Process {
             objects.bury(mutex);
             return Err(KernelError::InvalidParameter("PrivateRuntimeDataSize is not the stored size"));
         }
-        let handle = state.insert_keyed_mutex(mutex, kernel, &mut graveyard)?;
+        let handle = state.insert_keyed_mutex(mutex, self, &mut graveyard)?;
         Ok((handle, size))
     }
 
@@ -303,7 +323,7 @@ impl Process {
     /// v1 or a 0-byte buffer: nothing is copied). Errors: a bad handle →
     /// `STATUS_INVALID_PARAMETER`; abandoned → `STATUS_ABANDONED`; the
     /// timeout passing → `STATUS_TIMEOUT`; a buffer smaller than the released
-    /// data → `STATUS_BUFFER_TOO_SMALL` (not acquired); this process exiting
+    /// data → [`crate::KeyedMutexPolicies::short_runtime_data`] (not acquired); this process exiting
     /// meanwhile → `STATUS_PROCESS_IS_TERMINATING`.
     pub fn acquire_keyed_mutex(
         &self,
@@ -362,7 +382,7 @@ impl Process {
                 what: "AcquireKeyedMutex2 runtime data",
                 needed,
                 given: room.unwrap_or(0),
-                status: crate::NtStatus::BUFFER_TOO_SMALL,
+                status: kernel.policies.keyed_mutex.short_runtime_data,
             }),
             Some(Attempt::Wait) => unreachable!("waits do not end the wait"),
             None if exited() => Err(KernelError::ProcessExited),

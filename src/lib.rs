@@ -124,7 +124,9 @@ pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
-pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
+pub use policy::{
+    KeyedMutexOwner, KeyedMutexPolicies, RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome,
+};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use resource::{AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo};

@@ -530,7 +530,6 @@ impl Process {
     fn open_shared(&self, device: LocalHandle, parts: SharedParts, sizes: &OpenSizes) -> KResult<OpenedResource> {
         let resource = parts.resource;
         check_open_sizes(&resource, sizes)?;
-        let kernel = self.kernel_inner();
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
         state.device_for_create(device.0)?;
@@ -546,7 +545,7 @@ impl Process {
         let keyed_mutex = match parts.keyed_mutex {
             Some(m) => {
                 let size = m.runtime_data.len() as u32;
-                match state.insert_keyed_mutex(m, kernel, &mut graveyard) {
+                match state.insert_keyed_mutex(m, self, &mut graveyard) {
                     Ok(h) => Some((h, size)),
                     Err(e) => {
                         undo(&mut state, &mut graveyard, &[]);
@@ -599,7 +598,7 @@ impl Process {
         let mutex = keyed_mutex.ok_or(KernelError::InvalidParameter("the shared resource has no keyed mutex"))?;
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        state.insert_keyed_mutex(mutex, self.kernel_inner(), &mut graveyard)
+        state.insert_keyed_mutex(mutex, self, &mut graveyard)
     }
 
     /// `D3DKMTGetSharedResourceAdapterLuid`: the LUID of the adapter a

@@ -380,3 +380,37 @@ fn the_objects_table_names_every_fact() {
         assert!(facts.contains(&format!("#{n},")), "no objects row names WINE #{n}");
     }
 }
+
+/// Under `KeyedMutexOwner::Process` any handle of the acquiring process may
+/// release, destroying the acquiring handle does not abandon, and the
+/// process's exit does; under the default, ownership is the handle's.
+#[test]
+fn keyed_mutex_owner_policy() {
+    use d3dkmt_emu::{KeyedMutexOwner, KeyedMutexPolicies, LocalHandle, Policies};
+    let mut policies = Policies::default();
+    policies.keyed_mutex = KeyedMutexPolicies { owner: KeyedMutexOwner::Process, ..KeyedMutexPolicies::default() };
+    let kernel = Kernel::new(KernelConfig { policies, ..KernelConfig::default() });
+    let (a, b) = (kernel.create_process(), kernel.create_process());
+    let first = a.create_keyed_mutex(0, &[], false).unwrap();
+    let second = a.open_keyed_mutex(first.global).unwrap().0;
+    let in_b = b.open_keyed_mutex(first.global).unwrap().0;
+    a.acquire_keyed_mutex(first.handle, 0, None, None).unwrap();
+    a.release_keyed_mutex(second, 1, 5, &[]).expect("another handle of the owning process releases");
+    a.acquire_keyed_mutex(second, 1, None, None).unwrap();
+    a.destroy_keyed_mutex(second).unwrap();
+    assert!(!b.keyed_mutex_abandoned(in_b).unwrap(), "a destroyed handle does not abandon");
+    assert_eq!(b.release_keyed_mutex(in_b, 0, 0, &[]).map_err(|e| e.status()), Err(NtStatus::INVALID_PARAMETER));
+    a.exit();
+    assert!(b.keyed_mutex_abandoned(in_b).unwrap(), "the owning process's exit abandons");
+    assert_eq!(b.acquire_keyed_mutex(in_b, 1, Some(0), None).map_err(|e| e.status()), Err(NtStatus::ABANDONED));
+
+    // The default: the handle owns it.
+    let kernel = Kernel::new(KernelConfig::default());
+    let a = kernel.create_process();
+    let m = a.create_keyed_mutex(0, &[], false).unwrap();
+    let other = a.open_keyed_mutex(m.global).unwrap().0;
+    a.acquire_keyed_mutex(m.handle, 0, None, None).unwrap();
+    assert_eq!(a.release_keyed_mutex(other, 1, 0, &[]).map_err(|e| e.status()), Err(NtStatus::INVALID_PARAMETER));
+    a.destroy_keyed_mutex(m.handle).unwrap();
+    assert!(a.keyed_mutex_abandoned(LocalHandle(other.0)).unwrap());
+}
