@@ -387,8 +387,10 @@ fn the_objects_table_names_every_fact() {
 #[test]
 fn keyed_mutex_owner_policy() {
     use d3dkmt_emu::{KeyedMutexOwner, KeyedMutexPolicies, LocalHandle, Policies};
-    let mut policies = Policies::default();
-    policies.keyed_mutex = KeyedMutexPolicies { owner: KeyedMutexOwner::Process, ..KeyedMutexPolicies::default() };
+    let policies = Policies {
+        keyed_mutex: KeyedMutexPolicies { owner: KeyedMutexOwner::Process, ..KeyedMutexPolicies::default() },
+        ..Policies::default()
+    };
     let kernel = Kernel::new(KernelConfig { policies, ..KernelConfig::default() });
     let (a, b) = (kernel.create_process(), kernel.create_process());
     let first = a.create_keyed_mutex(0, &[], false).unwrap();
