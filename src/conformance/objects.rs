@@ -336,6 +336,19 @@ fn keyed_mutex_scenario(name: &str) -> Option<Scenario> {
             c.that(is_local(args.hKeyedMutex), "no local handle in the other process");
             status
         },
+        "km_dead_process_keeps_nothing" => |ctx, c| {
+            let km = create_km(0);
+            {
+                let _b = ctx.b.enter();
+                let mut open = D3DKMT_OPENKEYEDMUTEX { hSharedHandle: km.hSharedHandle, hKeyedMutex: 0 };
+                c.that(NtStatus(D3DKMTOpenKeyedMutex(&mut open)).is_ok(), "B's open failed");
+            }
+            // B exits without destroying its handle; A destroys its last one.
+            ctx.b.exit();
+            c.that(destroy_km(km.hKeyedMutex).is_ok(), "A's destroy failed");
+            let mut open = D3DKMT_OPENKEYEDMUTEX { hSharedHandle: km.hSharedHandle, hKeyedMutex: JUNK };
+            NtStatus(D3DKMTOpenKeyedMutex(&mut open))
+        },
         "km_destroy_twice" => |_, c| {
             let km = create_km(0);
             c.that(destroy_km(km.hKeyedMutex).is_ok(), "first destroy failed");
