@@ -91,7 +91,8 @@ mod status;
 pub mod support;
 mod sync;
 mod sync_object;
-mod trace;
+pub mod replay;
+pub mod trace;
 
 pub mod conformance;
 
@@ -112,3 +113,4 @@ pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
 pub use sync_object::{MonitoredFence, SyncFlags};
+pub use trace::{Record, Trace, TraceConfig};

@@ -156,3 +156,15 @@ pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
     // pattern (Pod), and read_unaligned needs no alignment.
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
 }
+
+/// Reads a NUL-terminated C string (a path from the control API). `None` for
+/// NULL or text that is not UTF-8.
+pub(crate) fn read_c_str(p: *const core::ffi::c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL string pointer from C points at a NUL-terminated
+    // string valid for the call (header contract).
+    let text = unsafe { core::ffi::CStr::from_ptr(p) };
+    text.to_str().ok().map(str::to_owned)
+}
