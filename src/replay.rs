@@ -303,7 +303,7 @@ impl Replayer {
     /// the replayed wait would block for good.
     fn check_wait_would_return(&self, process: &Process, record: &Record) -> Result<(), StepError> {
         let (Some(Value::List(handles)), Some(Value::List(values))) =
-            (record.input("ObjectHandleArray"), record.input("FenceValueArray"))
+            (record.input("*ObjectHandleArray"), record.input("*FenceValueArray"))
         else {
             return Ok(());
         };

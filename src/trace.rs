@@ -55,7 +55,8 @@
 //!
 //! Fields are paths into the struct (`Info.Anonymous.MonitoredFence.InitialFenceValue`);
 //! `extras` describe memory behind pointers (`InBlob`, `OutBlob`, `InArray`,
-//! `OutRows`, `OutSlot`, `ObjectName`). Handles named `Handle` and `Nt` are
+//! `OutRows`, `OutSlot`, `ObjectName`), named after their pointer field with
+//! a `*` (`*FenceValueArray`), rows as `pAdapters[0].hAdapter`. Handles named `Handle` and `Nt` are
 //! renumbered by the replay; `Addr` values are recorded but not compared;
 //! `Ptr` records only NULL or not. That is all a replay needs as well.
 //!

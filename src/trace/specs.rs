@@ -242,13 +242,13 @@ pub(crate) static SPECS: &[Spec] = &[
         Flags: U32 Int In,
     } extras [
         X::InArray {
-            name: "ObjectHandleArray",
+            name: "*ObjectHandleArray",
             ptr: o!(Signal, ObjectHandleArray),
             count: o!(Signal, ObjectCount),
             w: W::U32, k: K::Handle, max: 32, also: &[],
         },
         X::InArray {
-            name: "FenceValueArray",
+            name: "*FenceValueArray",
             ptr: o!(Signal, FenceValueArray),
             count: o!(Signal, ObjectCount),
             w: W::U64, k: K::Int, max: 32, also: &[o!(Signal, ObjectHandleArray)],
@@ -263,13 +263,13 @@ pub(crate) static SPECS: &[Spec] = &[
         Flags: U32 Int In,
     } extras [
         X::InArray {
-            name: "ObjectHandleArray",
+            name: "*ObjectHandleArray",
             ptr: o!(Wait, ObjectHandleArray),
             count: o!(Wait, ObjectCount),
             w: W::U32, k: K::Handle, max: 32, also: &[],
         },
         X::InArray {
-            name: "FenceValueArray",
+            name: "*FenceValueArray",
             ptr: o!(Wait, FenceValueArray),
             count: o!(Wait, ObjectCount),
             w: W::U64, k: K::Int, max: 32, also: &[o!(Wait, ObjectHandleArray)],
@@ -293,12 +293,12 @@ pub(crate) static SPECS: &[Spec] = &[
         hHandle: U32 Handle Out,
     } extras [
         X::InBlob {
-            name: "PrivateDriverData",
+            name: "*pPrivateDriverData",
             ptr: o!(CreateSession, pPrivateDriverData),
             size: o!(CreateSession, PrivateDriverDataSize),
         },
         X::InBlob {
-            name: "PrivateRuntimeData",
+            name: "*pPrivateRuntimeData",
             ptr: o!(CreateSession, pPrivateRuntimeData),
             size: o!(CreateSession, PrivateRuntimeDataSize),
         },
@@ -316,12 +316,12 @@ pub(crate) static SPECS: &[Spec] = &[
         PrivateRuntimeDataSize: U32 Int InOut,
     } extras [
         X::OutBlob {
-            name: "PrivateDriverData",
+            name: "*pPrivateDriverData",
             ptr: o!(SessionInfo, pPrivateDriverData),
             size: o!(SessionInfo, PrivateDriverDataSize),
         },
         X::OutBlob {
-            name: "PrivateRuntimeData",
+            name: "*pPrivateRuntimeData",
             ptr: o!(SessionInfo, pPrivateRuntimeData),
             size: o!(SessionInfo, PrivateRuntimeDataSize),
         },
@@ -338,13 +338,13 @@ pub(crate) static SPECS: &[Spec] = &[
         phSharedNtHandle: U64 Ptr In,
     } extras [
         X::InArray {
-            name: "hObjects",
+            name: "*hObjects",
             ptr: o!(Share, hObjects),
             count: o!(Share, cObjects),
             w: W::U32, k: K::Handle, max: 3, also: &[o!(Share, phSharedNtHandle)],
         },
-        X::ObjectName { name: "ObjectName", ptr: o!(Share, pObjectAttributes) },
-        X::OutSlot { name: "hSharedNtHandle", ptr: o!(Share, phSharedNtHandle), w: W::U64, k: K::Nt },
+        X::ObjectName { name: "pObjectAttributes->ObjectName", ptr: o!(Share, pObjectAttributes) },
+        X::OutSlot { name: "*phSharedNtHandle", ptr: o!(Share, phSharedNtHandle), w: W::U64, k: K::Nt },
     ] call call_share_objects),
 ];
 
