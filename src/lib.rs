@@ -85,13 +85,13 @@ mod kmd;
 mod live;
 mod policy;
 mod process;
+pub mod replay;
 mod session;
 mod shared;
 mod status;
 pub mod support;
 mod sync;
 mod sync_object;
-pub mod replay;
 pub mod trace;
 
 pub mod conformance;

@@ -190,11 +190,7 @@ impl Replayer {
     /// Compares one output value and learns the handle it stands for.
     fn learn(&mut self, pid: u32, name: &str, recorded: &Value, replayed: &Value) -> Result<(), String> {
         let nullness = |a: bool, b: bool| {
-            if a == b {
-                Ok(())
-            } else {
-                Err(format!("output {name}: recorded {recorded}, replayed {replayed}"))
-            }
+            if a == b { Ok(()) } else { Err(format!("output {name}: recorded {recorded}, replayed {replayed}")) }
         };
         match (recorded, replayed) {
             (&Value::Handle(a), &Value::Handle(b)) => {

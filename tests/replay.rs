@@ -170,7 +170,9 @@ fn record_protected_session_roundtrip() -> String {
 fn normalized(text: &str) -> String {
     let mut trace = Trace::parse(text).unwrap();
     trace.records.iter_mut().for_each(|r| r.kernel = 1);
-    format!("# The protected-session round trip (tests/replay.rs, record_protected_session_roundtrip).\n# Regenerate: D3DKMT_REGENERATE_TRACES=1 cargo test --test replay\n{trace}")
+    format!(
+        "# The protected-session round trip (tests/replay.rs, record_protected_session_roundtrip).\n# Regenerate: D3DKMT_REGENERATE_TRACES=1 cargo test --test replay\n{trace}"
+    )
 }
 
 #[test]
@@ -199,7 +201,8 @@ fn a_fresh_recording_replays_clean() {
 
 /// The fixture with one line changed by `edit`; the index of that record.
 fn changed(find: impl Fn(&d3dkmt_emu::Record) -> bool, edit: impl Fn(&mut d3dkmt_emu::Record)) -> (Trace, usize) {
-    let mut trace = Trace::parse(&std::fs::read_to_string(fixture("protected_session_roundtrip.trace")).unwrap()).unwrap();
+    let mut trace =
+        Trace::parse(&std::fs::read_to_string(fixture("protected_session_roundtrip.trace")).unwrap()).unwrap();
     let index = trace.records.iter().position(find).expect("the record to change");
     edit(&mut trace.records[index]);
     (trace, index)
@@ -212,7 +215,10 @@ fn a_changed_status_is_the_first_divergence_with_its_context() {
     let divergence = replay::replay(&trace).unwrap_err();
     assert_eq!(divergence.index, index);
     assert_eq!(divergence.record.op, open_session);
-    assert!(divergence.what.contains("status: recorded 0xC0000008 (STATUS_INVALID_HANDLE), replayed 0x00000000"), "{divergence}");
+    assert!(
+        divergence.what.contains("status: recorded 0xC0000008 (STATUS_INVALID_HANDLE), replayed 0x00000000"),
+        "{divergence}"
+    );
     assert_eq!(divergence.context, trace.records[index - replay::CONTEXT..index]);
     let report = divergence.to_string();
     assert!(report.contains(&format!("first divergence at record {}", trace.records[index].seq)), "{report}");
@@ -241,7 +247,10 @@ fn a_changed_handle_is_the_first_divergence() {
     let (trace, index) = changed(|r| r.op == destroy, |r| r.input[0].1 = Value::Handle(0x0BAD_0000));
     let divergence = replay::replay(&trace).unwrap_err();
     assert_eq!(divergence.index, index);
-    assert!(divergence.what.starts_with("status: recorded 0x00000000 (STATUS_SUCCESS), replayed 0xC000000D"), "{divergence}");
+    assert!(
+        divergence.what.starts_with("status: recorded 0x00000000 (STATUS_SUCCESS), replayed 0xC000000D"),
+        "{divergence}"
+    );
 }
 
 #[test]
@@ -284,7 +293,10 @@ fn bad_files_are_refused() {
     assert!(matches!(replay::replay_text(""), Err(ReplayError::Parse(_))));
     assert!(matches!(replay::replay_text("not-a-trace 1\n"), Err(ReplayError::Parse(_))));
     assert!(matches!(replay::replay_text("d3dkmt-emu-trace 2\n"), Err(ReplayError::Parse(_))));
-    assert!(matches!(replay::replay_text("d3dkmt-emu-trace 1\n1 k1 p1 t1 NoSuchCall STATUS_SUCCESS real in out\n"), Err(ReplayError::Parse(_))));
+    assert!(matches!(
+        replay::replay_text("d3dkmt-emu-trace 1\n1 k1 p1 t1 NoSuchCall STATUS_SUCCESS real in out\n"),
+        Err(ReplayError::Parse(_))
+    ));
     assert!(matches!(replay::replay_text("d3dkmt-emu-trace 1 dropped=3\n"), Err(ReplayError::Dropped(3))));
     assert!(matches!(replay::replay_file("/nonexistent/trace"), Err(ReplayError::Io(_))));
     assert_eq!(replay::replay_text("d3dkmt-emu-trace 1\n# nothing\n").unwrap().unwrap().records, 0);

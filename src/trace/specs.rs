@@ -118,7 +118,9 @@ fn call_share_objects(p: *mut c_void) -> i32 {
             a.dwDesiredAccess,
             a.phSharedNtHandle,
         ),
-        None => crate::abi::exports::D3DKMTShareObjects(0, core::ptr::null(), core::ptr::null(), 0, core::ptr::null_mut()),
+        None => {
+            crate::abi::exports::D3DKMTShareObjects(0, core::ptr::null(), core::ptr::null(), 0, core::ptr::null_mut())
+        }
     }
 }
 
