@@ -4,8 +4,8 @@
 //!
 //! # What is recorded
 //!
-//! Tracing is off by default; a call then costs one relaxed atomic load
-//! here. [`Kernel::trace_start`] turns it on for one kernel. From then on
+//! Tracing is off by default; while no kernel traces, a call costs one
+//! relaxed atomic load here (a global count of tracing kernels). [`Kernel::trace_start`] turns it on for one kernel. From then on
 //! every `D3DKMT*` call made as one of its processes leaves a [`Record`]:
 //! sequence number, kernel id, process id, a small thread number (1, 2, ...
 //! in order of first appearance in this kernel's trace), the operation, the
@@ -92,7 +92,7 @@ use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use crate::error::{KResult, KernelError};
 use crate::kernel::{Kernel, KernelInner};
@@ -482,11 +482,38 @@ impl fmt::Display for Trace {
     }
 }
 
+/// How many kernels are tracing: the one load an untraced call makes.
+static TRACING_KERNELS: AtomicUsize = AtomicUsize::new(0);
+
 /// A kernel's trace state.
 #[derive(Default)]
 pub(crate) struct Tracer {
     enabled: AtomicBool,
     state: Mutex<TraceState>,
+}
+
+impl Tracer {
+    /// Turns tracing on or off, keeping [`TRACING_KERNELS`] in step.
+    fn set_enabled(&self, on: bool) {
+        if self.enabled.swap(on, Ordering::SeqCst) != on {
+            if on {
+                TRACING_KERNELS.fetch_add(1, Ordering::SeqCst);
+            } else {
+                TRACING_KERNELS.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    #[inline]
+    fn is_enabled(&self) -> bool {
+        TRACING_KERNELS.load(Ordering::Relaxed) != 0 && self.enabled.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Tracer {
+    fn drop(&mut self) {
+        self.set_enabled(false);
+    }
 }
 
 #[derive(Default)]
@@ -560,9 +587,13 @@ fn in_call() -> bool {
     DEPTH.try_with(|d| d.get() > 0).unwrap_or(false)
 }
 
-/// A call in progress, as the trace saw it begin. Dropping it (also by a
-/// panic unwinding past the call) ends the call for nesting.
-pub(crate) struct Pending {
+/// A call in progress, as the trace saw it begin: boxed, so that the
+/// untraced path carries one NULL pointer.
+pub(crate) struct Pending(Box<PendingCall>);
+
+/// Dropping it (also by a panic unwinding past the call) ends the call for
+/// nesting.
+struct PendingCall {
     process: Process,
     entry: Entry,
     arg: *const c_void,
@@ -570,7 +601,7 @@ pub(crate) struct Pending {
     nested: bool,
 }
 
-impl Drop for Pending {
+impl Drop for PendingCall {
     fn drop(&mut self) {
         let _ = DEPTH.try_with(|d| d.set(d.get().saturating_sub(1)));
     }
@@ -580,7 +611,7 @@ impl Drop for Pending {
 /// when the export passes none), read but never written.
 #[inline]
 pub(crate) fn begin(process: &Process, entry: Entry, arg: *const c_void) -> Option<Pending> {
-    if !process.0.kernel.trace.enabled.load(Ordering::Relaxed) {
+    if !process.0.kernel.trace.is_enabled() {
         return None;
     }
     begin_traced(process, entry, arg)
@@ -592,7 +623,7 @@ fn begin_traced(process: &Process, entry: Entry, arg: *const c_void) -> Option<P
     let nested = in_call();
     let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
     let input = specs::find(entry).map(|spec| spec.decode_input(arg));
-    Some(Pending { process: process.clone(), entry, arg, input, nested })
+    Some(Pending(Box::new(PendingCall { process: process.clone(), entry, arg, input, nested })))
 }
 
 /// Completes the record with the call's result.
@@ -605,14 +636,13 @@ pub(crate) fn finish(pending: Option<Pending>, result: &KResult<()>) {
 
 #[cold]
 #[inline(never)]
-fn finish_traced(pending: Pending, result: &KResult<()>) {
+fn finish_traced(Pending(mut pending): Pending, result: &KResult<()>) {
     let injected = matches!(result, Err(KernelError::Injected(_)));
     let status = match result {
         Ok(()) => NtStatus::SUCCESS,
         Err(e) => e.status(),
     };
     let spec = specs::find(pending.entry);
-    let mut pending = pending;
     let mut input = pending.input.take().unwrap_or_default();
     let output = match spec {
         Some(spec) if result.is_ok() => {
@@ -642,7 +672,7 @@ fn finish_traced(pending: Pending, result: &KResult<()>) {
 /// True if `kernel` is tracing: the one check before building an event.
 #[inline]
 pub(crate) fn enabled(kernel: &KernelInner) -> bool {
-    kernel.trace.enabled.load(Ordering::Relaxed)
+    kernel.trace.is_enabled()
 }
 
 /// Records an event (not a `D3DKMT*` call). Call only when [`enabled`], with
@@ -701,14 +731,14 @@ impl Kernel {
         };
         let mut state = self.0.trace.state.lock();
         *state = TraceState { capacity: config.capacity, file, ..TraceState::default() };
-        self.0.trace.enabled.store(true, Ordering::Relaxed);
+        self.0.trace.set_enabled(true);
         Ok(())
     }
 
     /// Stops tracing; the buffer is kept for reading. Flushes the file, and
     /// returns the first error writing it, if any.
     pub fn trace_stop(&self) -> std::io::Result<()> {
-        self.0.trace.enabled.store(false, Ordering::Relaxed);
+        self.0.trace.set_enabled(false);
         let mut state = self.0.trace.state.lock();
         let file = state.file.take();
         if let Some(e) = state.file_error.take() {
