@@ -2047,6 +2047,40 @@ BOOL D3DKMT_EMU_APIENTRY DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSo
  * the previous message; d3dkmt_emu_* calls leave it alone. */
 size_t d3dkmt_emu_last_error(char *buffer, size_t size);
 
+/* ---- Call trace (docs/trace-format.md) ---- */
+
+/* Tracing is off by default. Once started for a kernel, every D3DKMT* call
+ * made as one of its processes, and the events a replay needs (process
+ * create and exit, d3dkmt_emu_nt_close, d3dkmt_emu_nt_duplicate, the KMD
+ * setting a session status), leave one record in a ring buffer: sequence
+ * number, kernel, process, thread, entry point, decoded inputs and outputs,
+ * status, injected or real. Records are read as text lines in the stable
+ * trace format; `d3dkmt-emu replay FILE` replays a saved trace. */
+
+/* Starts tracing: a buffer of `capacity` records (older ones are dropped);
+ * with a non-NULL path, each record is also appended to that file (created
+ * or truncated, header first). Restarting clears the buffer.
+ * STATUS_INVALID_PARAMETER for NULL kernel or capacity 0;
+ * STATUS_UNSUCCESSFUL if the file cannot be created. */
+NTSTATUS d3dkmt_emu_trace_start(const d3dkmt_emu_kernel *kernel, size_t capacity, const char *path);
+/* Stops tracing; the buffer is kept. STATUS_UNSUCCESSFUL if writing the
+ * file failed at some point. */
+NTSTATUS d3dkmt_emu_trace_stop(const d3dkmt_emu_kernel *kernel);
+/* Records in the buffer; 0 for NULL. */
+size_t d3dkmt_emu_trace_count(const d3dkmt_emu_kernel *kernel);
+/* Copies the line of the index-th record (0 the oldest) into buffer as
+ * d3dkmt_emu_last_error does, and returns its full length; 0 if there is no
+ * such record. */
+size_t d3dkmt_emu_trace_record(const d3dkmt_emu_kernel *kernel, size_t index, char *buffer, size_t size);
+/* Copies the last n records, one line each, into buffer (for a failing
+ * test's message) and returns the full length. */
+size_t d3dkmt_emu_trace_tail(const d3dkmt_emu_kernel *kernel, size_t n, char *buffer, size_t size);
+/* Writes the buffer to a trace file. STATUS_INVALID_PARAMETER for NULL
+ * arguments; STATUS_UNSUCCESSFUL if the file cannot be written. */
+NTSTATUS d3dkmt_emu_trace_save(const d3dkmt_emu_kernel *kernel, const char *path);
+/* Empties the buffer; numbering goes on. NULL is ignored. */
+void d3dkmt_emu_trace_clear(const d3dkmt_emu_kernel *kernel);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

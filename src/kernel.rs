@@ -62,6 +62,8 @@ pub(crate) struct KernelInner {
     counters: Mutex<Vec<Arc<LiveCounters>>>,
     next_pid: AtomicU32,
     pub(crate) next_gpu_va: AtomicU64,
+    /// The call trace (off unless started).
+    pub(crate) trace: crate::trace::Tracer,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -155,6 +157,7 @@ impl Kernel {
             counters: Mutex::new(Vec::new()),
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
+            trace: crate::trace::Tracer::default(),
         }))
     }
 
@@ -193,6 +196,11 @@ impl Kernel {
         let mut processes = self.0.processes.lock();
         processes.retain(|p| p.strong_count() > 0);
         processes.push(Arc::downgrade(&process.0));
+        drop(processes);
+        if crate::trace::enabled(&self.0) {
+            let op = crate::trace::Op::ProcessCreate;
+            crate::trace::event(&self.0, pid.0, op, Vec::new(), Vec::new(), crate::NtStatus::SUCCESS);
+        }
         process
     }
 
@@ -253,8 +261,17 @@ impl Kernel {
     /// call this during or after destroy) is `STATUS_INVALID_HANDLE`.
     pub fn set_protected_session_status(&self, session: SessionKey, status: SessionStatus) -> KResult<()> {
         let found = self.0.sessions.map.lock().get(&session).and_then(Weak::upgrade);
-        let session = found.ok_or(KernelError::BadNtHandle(session.0))?;
-        session.set_status(status, &self.0.policies)
+        let result = match found {
+            Some(core) => core.set_status(status, &self.0.policies),
+            None => Err(KernelError::BadNtHandle(session.0)),
+        };
+        if crate::trace::enabled(&self.0) {
+            use crate::trace::Value;
+            let input = vec![("key".into(), Value::Key(session.0)), ("status".into(), Value::Int(status as u64))];
+            let op = crate::trace::Op::SessionStatus;
+            crate::trace::event(&self.0, 0, op, input, Vec::new(), crate::trace::status_of(&result));
+        }
+        result
     }
 
     /// A session's current status, as the kernel sees it (no process needed).

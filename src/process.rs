@@ -290,6 +290,10 @@ impl Process {
         self.0.kernel.wait_hub.wake_all();
         drop(nt_graveyard);
         drop(graveyard);
+        if crate::trace::enabled(&self.0.kernel) {
+            let op = crate::trace::Op::ProcessExit;
+            crate::trace::event(&self.0.kernel, self.0.pid.0, op, Vec::new(), Vec::new(), crate::NtStatus::SUCCESS);
+        }
     }
 
     /// True once [`Process::exit`] has run.

@@ -488,7 +488,10 @@ pub extern "C" fn d3dkmt_emu_protected_session_key(
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_nt_close(process: *const d3dkmt_emu_process, handle: HANDLE) -> NTSTATUS {
     guarded(NtStatus::INTERNAL_ERROR.0, || {
-        status_of(process_or_current(process).close_nt_handle(NtHandle::from_ptr(handle)))
+        let process = process_or_current(process);
+        let result = process.close_nt_handle(NtHandle::from_ptr(handle));
+        trace_nt_close(&process, handle, &result);
+        status_of(result)
     })
 }
 
@@ -509,14 +512,10 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
         if target.is_null() {
             return NtStatus::INVALID_PARAMETER.0;
         }
-        let result = DuplicateOptions::from_bits(options).and_then(|options| {
-            process_or_current(source_process).duplicate_nt_handle(
-                NtHandle::from_ptr(source),
-                &process_or_current(target_process),
-                access,
-                options,
-            )
-        });
+        let (from, to) = (process_or_current(source_process), process_or_current(target_process));
+        let result = DuplicateOptions::from_bits(options)
+            .and_then(|options| from.duplicate_nt_handle(NtHandle::from_ptr(source), &to, access, options));
+        trace_nt_duplicate(&from, &to, source, access, options, &result);
         match result {
             Ok(h) => {
                 ptr::write_out(target, h.as_ptr());
@@ -624,4 +623,154 @@ pub extern "C" fn d3dkmt_emu_kmd_remove_adapter(kernel: *const d3dkmt_emu_kernel
         None => NtStatus::INVALID_PARAMETER.0,
         Some(k) => status_of(k.0.remove_adapter(super::adapter::luid_in(&luid))),
     })
+}
+
+// ---------------------------------------------------------------------------
+// The call trace (see `crate::trace` and the header's "Call trace" section).
+
+fn trace_nt_close(process: &Process, handle: HANDLE, result: &crate::KResult<()>) {
+    let kernel = process.kernel_inner();
+    if crate::trace::enabled(kernel) {
+        let input = vec![("handle".into(), crate::trace::Value::Nt(NtHandle::from_ptr(handle).0))];
+        let status = crate::trace::status_of(result);
+        crate::trace::event(kernel, process.id().0, crate::trace::Op::NtClose, input, Vec::new(), status);
+    }
+}
+
+fn trace_nt_duplicate(
+    from: &Process,
+    to: &Process,
+    source: HANDLE,
+    access: u32,
+    options: u32,
+    result: &crate::KResult<NtHandle>,
+) {
+    use crate::trace::Value;
+    let kernel = from.kernel_inner();
+    if crate::trace::enabled(kernel) {
+        let input = vec![
+            ("handle".into(), Value::Nt(NtHandle::from_ptr(source).0)),
+            ("target".into(), Value::Process(to.id().0)),
+            ("access".into(), Value::Int(access as u64)),
+            ("options".into(), Value::Int(options as u64)),
+        ];
+        let output = match result {
+            Ok(h) => vec![("target_handle".into(), Value::Nt(h.0))],
+            Err(_) => Vec::new(),
+        };
+        let status = crate::trace::status_of(result);
+        crate::trace::event(kernel, from.id().0, crate::trace::Op::NtDuplicate, input, output, status);
+    }
+}
+
+/// Starts tracing `kernel`'s calls into a ring buffer of `capacity` records;
+/// with a non-NULL `path`, every record is also appended to that file (which
+/// is created or truncated). Restarting clears the buffer. NULL `kernel` or
+/// capacity 0 is `STATUS_INVALID_PARAMETER`; a file that cannot be created
+/// or a path that is not UTF-8 is `STATUS_UNSUCCESSFUL`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_start(
+    kernel: *const d3dkmt_emu_kernel,
+    capacity: usize,
+    path: *const c_char,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        if capacity == 0 {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        let file = match path.is_null() {
+            true => None,
+            false => match ptr::read_c_str(path) {
+                Some(p) => Some(std::path::PathBuf::from(p)),
+                None => return NtStatus::UNSUCCESSFUL.0,
+            },
+        };
+        match k.0.trace_start(crate::trace::TraceConfig { capacity, file }) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        }
+    })
+}
+
+/// Stops tracing `kernel`; the buffer is kept. `STATUS_UNSUCCESSFUL` if
+/// writing the trace file failed at some point.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_stop(kernel: *const d3dkmt_emu_kernel) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => match k.0.trace_stop() {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        },
+    })
+}
+
+/// How many records `kernel`'s trace buffer holds; 0 for NULL.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_count(kernel: *const d3dkmt_emu_kernel) -> usize {
+    guarded(0, || ptr::in_ref(kernel).map_or(0, |k| k.0.trace_len()))
+}
+
+/// Writes the line of the `index`-th record in the buffer (0 the oldest) into
+/// `buffer` (NUL-terminated, cut to `size`) and returns its full length; 0
+/// if there is no such record.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_record(
+    kernel: *const d3dkmt_emu_kernel,
+    index: usize,
+    buffer: *mut c_char,
+    size: usize,
+) -> usize {
+    guarded(0, || {
+        let line = ptr::in_ref(kernel).and_then(|k| k.0.trace_line(index)).unwrap_or_default();
+        ptr::write_c_string(buffer, size, &line)
+    })
+}
+
+/// Writes the last `n` records, one line each, into `buffer` (NUL-terminated,
+/// cut to `size`) and returns the full length: for a failing test's message.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_tail(
+    kernel: *const d3dkmt_emu_kernel,
+    n: usize,
+    buffer: *mut c_char,
+    size: usize,
+) -> usize {
+    guarded(0, || {
+        let text = ptr::in_ref(kernel).map(|k| k.0.trace_tail(n)).unwrap_or_default();
+        ptr::write_c_string(buffer, size, &text)
+    })
+}
+
+/// Writes the buffer to a trace file at `path` (header and records).
+/// `STATUS_INVALID_PARAMETER` for NULL arguments; `STATUS_UNSUCCESSFUL` if
+/// the file cannot be written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_save(kernel: *const d3dkmt_emu_kernel, path: *const c_char) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        let Some(path) = ptr::read_c_str(path) else { return NtStatus::INVALID_PARAMETER.0 };
+        match k.0.trace_save(path) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        }
+    })
+}
+
+/// Empties `kernel`'s trace buffer (numbering goes on). NULL is ignored.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_clear(kernel: *const d3dkmt_emu_kernel) {
+    guarded((), || {
+        if let Some(k) = ptr::in_ref(kernel) {
+            k.0.trace_clear();
+        }
+    });
 }

@@ -182,3 +182,15 @@ pub(crate) fn read_utf16z(p: *const u16, max: usize) -> Option<(Vec<u16>, bool)>
 pub(crate) fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
     read_bytes((value as *const T).cast(), core::mem::size_of::<T>() as u32).expect("a reference is not NULL")
 }
+
+/// Reads a NUL-terminated C string (a path from the control API). `None` for
+/// NULL or text that is not UTF-8.
+pub(crate) fn read_c_str(p: *const core::ffi::c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL string pointer from C points at a NUL-terminated
+    // string valid for the call (header contract).
+    let text = unsafe { core::ffi::CStr::from_ptr(p) };
+    text.to_str().ok().map(str::to_owned)
+}
