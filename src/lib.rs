@@ -106,6 +106,7 @@ pub mod trace;
 mod vidpn;
 
 pub mod conformance;
+pub mod fuzz;
 
 pub use abi::last_error;
 pub use adapter::{

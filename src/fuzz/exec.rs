@@ -1,0 +1,704 @@
+//! The executor: runs ops through the C ABI and checks the kernel against
+//! the model after every step.
+//!
+//! Every `D3DKMT*` call goes through the exported symbol, with the calling
+//! thread bound to the op's process, exactly as C code calls it; NT-handle
+//! close and duplicate, device removal and process exit go through the
+//! `d3dkmt_emu_*` control API; the KMD's status flip through
+//! [`Kernel::set_protected_session_status`], as a KMD calls it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::ptr::null_mut;
+
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_MONITORED_FENCE, D3DDDI_SYNCHRONIZATION_MUTEX, D3DKMT_ACQUIREKEYEDMUTEX, D3DKMT_CLOSEADAPTER,
+    D3DKMT_CREATEDEVICE, D3DKMT_CREATEKEYEDMUTEX, D3DKMT_CREATEKEYEDMUTEX2, D3DKMT_CREATEPROTECTEDSESSION,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYDEVICE, D3DKMT_DESTROYKEYEDMUTEX,
+    D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_OPENADAPTERFROMLUID,
+    D3DKMT_OPENKEYEDMUTEX, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2, D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
+    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_RELEASEKEYEDMUTEX,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+};
+use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
+use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
+
+use super::model::{KeyedMutexState, Model, NAMES, Object, ObjId};
+use super::ops::{Op, PROCESSES, Sel};
+use crate::abi::control::{
+    d3dkmt_emu_kmd_remove_device, d3dkmt_emu_nt_close, d3dkmt_emu_nt_duplicate, d3dkmt_emu_process,
+    d3dkmt_emu_process_exit,
+};
+use crate::abi::exports as x;
+use crate::abi::ptr::bytes_of;
+use crate::{HandleKind, Kernel, LocalHandle, NtStatus, ObjectKind, Process, SessionKey, SessionStatus};
+
+/// The blobs every fuzzed session is created with.
+const DRIVER_DATA: &[u8] = b"fuzz-driver";
+const RUNTIME_DATA: &[u8] = b"fuzz-runtime";
+
+/// What one step did: the status the kernel answered (equal to the model's
+/// prediction, or the step failed).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    /// The status.
+    pub status: NtStatus,
+}
+
+/// Counters of a run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Ops run.
+    pub ops: u64,
+    /// Individual invariant comparisons made.
+    pub checks: u64,
+}
+
+/// Runs ops against one kernel with [`PROCESSES`] fresh processes, checking
+/// each against the model.
+pub struct Executor {
+    kernel: Kernel,
+    procs: Vec<Process>,
+    /// The same processes as control-API handles.
+    controls: Vec<d3dkmt_emu_process>,
+    model: Model,
+    luid: LUID,
+    /// The last value seen of each fence, to check fences only grow.
+    seen: HashMap<ObjId, u64>,
+    /// Counters.
+    pub stats: Stats,
+}
+
+impl std::fmt::Debug for Executor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Executor").field("kernel", &self.kernel).field("stats", &self.stats).finish()
+    }
+}
+
+/// Returns `Err(message)` from the enclosing function if `a != b`.
+macro_rules! ensure_eq {
+    ($a:expr, $b:expr, $($why:tt)+) => {{
+        let (a, b) = (&$a, &$b);
+        if a != b {
+            return Err(format!("{}: kernel {:?}, model {:?}", format!($($why)+), a, b));
+        }
+    }};
+}
+
+fn kind_of(o: &Object) -> HandleKind {
+    match o {
+        Object::Adapter => HandleKind::Adapter,
+        Object::Device { .. } => HandleKind::Device,
+        Object::Fence { .. } | Object::SyncMutex { .. } => HandleKind::SyncObject,
+        Object::Session { .. } => HandleKind::ProtectedSession,
+        Object::KeyedMutex { .. } => HandleKind::KeyedMutex,
+    }
+}
+
+/// Calls an export on `args`; returns its status, and whether the struct
+/// came back byte for byte as it went in.
+fn call<T: Copy>(args: &mut T, f: extern "system" fn(*mut T) -> i32) -> (NtStatus, bool) {
+    let before = bytes_of(args);
+    let status = NtStatus(f(args));
+    (status, bytes_of(args) == before)
+}
+
+fn call_ref<T: Copy>(args: &T, f: extern "system" fn(*const T) -> i32) -> (NtStatus, bool) {
+    let before = bytes_of(args);
+    let status = NtStatus(f(args));
+    (status, bytes_of(args) == before)
+}
+
+impl Executor {
+    /// A fresh kernel of [`crate::KernelConfig::default`] and its processes.
+    pub fn new_default() -> Executor {
+        Executor::new(Kernel::new(crate::KernelConfig::default()))
+    }
+
+    /// Creates [`PROCESSES`] processes on `kernel`. The model assumes the
+    /// kernel's default policies and that its first adapter supports
+    /// protected sessions, and that its KMD accepts every session.
+    pub fn new(kernel: Kernel) -> Executor {
+        let procs: Vec<Process> = (0..PROCESSES).map(|_| kernel.create_process()).collect();
+        let controls = procs.iter().map(|p| d3dkmt_emu_process(p.clone())).collect();
+        let l = kernel.adapter_luids()[0];
+        Executor {
+            luid: LUID { LowPart: l.low, HighPart: l.high },
+            kernel,
+            procs,
+            controls,
+            model: Model::new(),
+            seen: HashMap::new(),
+            stats: Stats::default(),
+        }
+    }
+
+    /// The kernel under test.
+    pub fn kernel(&self) -> &Kernel {
+        &self.kernel
+    }
+
+    /// The processes, in op order.
+    pub fn processes(&self) -> &[Process] {
+        &self.procs
+    }
+
+    /// The model, as it stands.
+    pub fn model(&self) -> &Model {
+        &self.model
+    }
+
+    fn control(&self, p: usize) -> *const d3dkmt_emu_process {
+        &self.controls[p]
+    }
+
+    // ----------------------------------------------------------------------
+    // Resolving symbolic handles
+
+    fn local(&self, p: usize, sel: Sel, want: impl Fn(&Object) -> bool) -> u32 {
+        let mp = &self.model.procs[p];
+        match sel {
+            Sel::Live(i) => {
+                let wanted: Vec<u32> =
+                    mp.local.iter().filter(|(_, r)| want(&self.model.objects[r.obj])).map(|(h, _)| *h).collect();
+                let any: Vec<u32>;
+                let pool = if wanted.is_empty() {
+                    any = mp.local.keys().copied().collect();
+                    &any
+                } else {
+                    &wanted
+                };
+                pool.get(i as usize % pool.len().max(1)).copied().unwrap_or(0)
+            }
+            Sel::Stale(i) => mp.stale_local.get(i as usize % mp.stale_local.len().max(1)).copied().unwrap_or(0),
+            Sel::Foreign(i) => {
+                let other = &self.model.procs[(p + 1 + i as usize % (PROCESSES - 1)) % PROCESSES];
+                let all: Vec<u32> = other.local.keys().copied().collect();
+                all.get(i as usize / 2 % all.len().max(1)).copied().unwrap_or(0)
+            }
+            Sel::Garbage(v) => v,
+        }
+    }
+
+    fn nt(&self, p: usize, sel: Sel) -> u64 {
+        let mp = &self.model.procs[p];
+        match sel {
+            Sel::Live(i) => {
+                let all: Vec<u64> = mp.nt.keys().copied().collect();
+                all.get(i as usize % all.len().max(1)).copied().unwrap_or(0)
+            }
+            Sel::Stale(i) => mp.stale_nt.get(i as usize % mp.stale_nt.len().max(1)).copied().unwrap_or(0),
+            Sel::Foreign(i) => {
+                let other = &self.model.procs[(p + 1 + i as usize % (PROCESSES - 1)) % PROCESSES];
+                let all: Vec<u64> = other.nt.keys().copied().collect();
+                all.get(i as usize / 2 % all.len().max(1)).copied().unwrap_or(0)
+            }
+            Sel::Garbage(v) => u64::from(v),
+        }
+    }
+
+    fn global(&self, p: usize, sel: Sel, keyed: bool) -> u32 {
+        let globals: Vec<u32> = self
+            .model
+            .globals
+            .iter()
+            .filter(|(_, o)| matches!(self.model.objects[*o], Object::KeyedMutex { .. }) == keyed)
+            .map(|(g, _)| *g)
+            .collect();
+        match sel {
+            Sel::Live(i) | Sel::Stale(i) => globals.get(i as usize % globals.len().max(1)).copied().unwrap_or(0),
+            // A local handle is not a global handle.
+            Sel::Foreign(i) => self.local(p, Sel::Live(i), |_| true),
+            Sel::Garbage(v) => v,
+        }
+    }
+
+    fn session_key(&self, sel: Sel) -> u64 {
+        let keys: Vec<u64> = self
+            .model
+            .sessions
+            .iter()
+            .filter_map(|&o| match self.model.objects[o] {
+                Object::Session { key, .. } => Some(key),
+                _ => None,
+            })
+            .collect();
+        match sel {
+            Sel::Live(i) | Sel::Stale(i) | Sel::Foreign(i) => {
+                keys.get(i as usize % keys.len().max(1)).copied().unwrap_or(0)
+            }
+            Sel::Garbage(v) => u64::from(v),
+        }
+    }
+
+    // ----------------------------------------------------------------------
+    // Running one op
+
+    /// Runs one op: resolves it, calls the kernel, compares the status and
+    /// outputs with the model's, updates the model, and checks the
+    /// invariants. `Err` says what differed.
+    pub fn step(&mut self, op: &Op) -> Result<Outcome, String> {
+        self.stats.ops += 1;
+        let status = self.run(op)?;
+        self.check()?;
+        Ok(Outcome { status })
+    }
+
+    fn run(&mut self, op: &Op) -> Result<NtStatus, String> {
+        let is_device = |o: &Object| matches!(o, Object::Device { .. });
+        let is_adapter = |o: &Object| matches!(o, Object::Adapter);
+        let is_sync = |o: &Object| matches!(o, Object::Fence { .. } | Object::SyncMutex { .. });
+        let is_fence = |o: &Object| matches!(o, Object::Fence { .. });
+        let is_session = |o: &Object| matches!(o, Object::Session { .. });
+        let is_keyed = |o: &Object| matches!(o, Object::KeyedMutex { .. });
+        let p = op.process().unwrap_or(0);
+        // Every D3DKMT call acts as the bound process.
+        let process = self.procs[p].clone();
+        let _bound = process.enter();
+        let (status, untouched, expected) = match *op {
+            Op::OpenAdapter { .. } => {
+                let e = self.model.expect_open_adapter(p);
+                let mut a = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: self.luid, hAdapter: 0 };
+                let (s, u) = call(&mut a, x::D3DKMTOpenAdapterFromLuid);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_adapter(p, a.hAdapter)?;
+                }
+                (s, u, e)
+            }
+            Op::CloseAdapter { adapter, .. } => {
+                let h = self.local(p, adapter, is_adapter);
+                let e = self.model.expect_close_adapter(p, h);
+                let a = D3DKMT_CLOSEADAPTER { hAdapter: h };
+                let (s, u) = call_ref(&a, x::D3DKMTCloseAdapter);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_close_adapter(p, h);
+                }
+                (s, u, e)
+            }
+            Op::CreateDevice { adapter, .. } => {
+                let h = self.local(p, adapter, is_adapter);
+                let e = self.model.expect_create_device(p, h);
+                let mut a = D3DKMT_CREATEDEVICE { hDevice: 0, ..Default::default() };
+                a.Anonymous.hAdapter = h;
+                let (s, u) = call(&mut a, x::D3DKMTCreateDevice);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_create_device(p, a.hDevice)?;
+                }
+                (s, u, e)
+            }
+            Op::DestroyDevice { device, .. } => {
+                let h = self.local(p, device, is_device);
+                let e = self.model.expect_destroy_device(p, h);
+                let a = D3DKMT_DESTROYDEVICE { hDevice: h };
+                let (s, u) = call_ref(&a, x::D3DKMTDestroyDevice);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_destroy_device(p, h);
+                }
+                (s, u, e)
+            }
+            Op::CreateFence { device, nt_shared, initial, .. } => {
+                let d = self.local(p, device, is_device);
+                let e = self.model.expect_create_sync(p, d);
+                let mut a = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: d, ..Default::default() };
+                a.Info.Type = D3DDDI_MONITORED_FENCE;
+                a.Info.Flags.Anonymous.Value = if nt_shared { 0x3 } else { 0 };
+                a.Info.Anonymous.MonitoredFence.InitialFenceValue = u64::from(initial);
+                let (s, u) = call(&mut a, x::D3DKMTCreateSynchronizationObject2);
+                if s.is_ok() && e.is_ok() {
+                    if a.Info.SharedHandle != 0 {
+                        return Err(format!("a monitored fence came back with global handle {:#x}", a.Info.SharedHandle));
+                    }
+                    self.model.apply_create_fence(p, d, a.hSyncObject, nt_shared, u64::from(initial))?;
+                }
+                (s, u, e)
+            }
+            Op::CreateSyncMutex { device, shared, .. } => {
+                let d = self.local(p, device, is_device);
+                let e = self.model.expect_create_sync(p, d);
+                let mut a = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: d, ..Default::default() };
+                a.Info.Type = D3DDDI_SYNCHRONIZATION_MUTEX;
+                a.Info.Flags.Anonymous.Value = u32::from(shared);
+                let (s, u) = call(&mut a, x::D3DKMTCreateSynchronizationObject2);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_create_sync_mutex(p, d, a.hSyncObject, shared, a.Info.SharedHandle)?;
+                }
+                (s, u, e)
+            }
+            Op::OpenSyncGlobal { global, .. } => {
+                let g = self.global(p, global, false);
+                let e = self.model.expect_open_sync_global(p, g);
+                let mut a = D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: g, ..Default::default() };
+                let (s, u) = call(&mut a, x::D3DKMTOpenSynchronizationObject);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_sync_global(p, g, a.hSyncObject)?;
+                }
+                (s, u, e)
+            }
+            Op::DestroySync { sync, .. } => {
+                let h = self.local(p, sync, is_sync);
+                let e = self.model.expect_destroy_sync(p, h);
+                let a = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h };
+                let (s, u) = call_ref(&a, x::D3DKMTDestroySynchronizationObject);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_close(p, h);
+                }
+                (s, u, e)
+            }
+            Op::Signal { device, sync, value, .. } => {
+                let d = self.local(p, device, is_device);
+                let h = self.local(p, sync, is_fence);
+                let e = self.model.expect_signal(p, d, h);
+                let handles = [h];
+                let values = [u64::from(value)];
+                let a = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU {
+                    hDevice: d,
+                    ObjectCount: 1,
+                    ObjectHandleArray: handles.as_ptr(),
+                    FenceValueArray: values.as_ptr(),
+                    ..Default::default()
+                };
+                let (s, u) = call_ref(&a, x::D3DKMTSignalSynchronizationObjectFromCpu);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_signal(p, h, u64::from(value));
+                }
+                (s, u, e)
+            }
+            Op::CreateSession { device, fence, .. } => {
+                let d = self.local(p, device, is_device);
+                let f = self.local(p, fence, is_fence);
+                let e = self.model.expect_create_session(p, d, f);
+                let mut a = D3DKMT_CREATEPROTECTEDSESSION {
+                    hDevice: d,
+                    hSyncObject: f,
+                    pPrivateDriverData: DRIVER_DATA.as_ptr().cast(),
+                    PrivateDriverDataSize: DRIVER_DATA.len() as u32,
+                    pPrivateRuntimeData: RUNTIME_DATA.as_ptr().cast(),
+                    PrivateRuntimeDataSize: RUNTIME_DATA.len() as u32,
+                    hHandle: 0,
+                };
+                let (s, u) = call(&mut a, x::D3DKMTCreateProtectedSession);
+                if s.is_ok() && e.is_ok() {
+                    let key = process.protected_session_key(LocalHandle(a.hHandle)).map_err(|e| e.to_string())?;
+                    self.model.apply_create_session(p, d, f, a.hHandle, key.0)?;
+                }
+                (s, u, e)
+            }
+            Op::DestroySession { session, .. } => {
+                let h = self.local(p, session, is_session);
+                let e = self.model.expect_session_handle(p, h);
+                let mut a = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h };
+                let (s, u) = call(&mut a, x::D3DKMTDestroyProtectedSession);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_close(p, h);
+                }
+                (s, u, e)
+            }
+            Op::QueryStatus { session, .. } => {
+                let h = self.local(p, session, is_session);
+                let e = self.model.expect_session_handle(p, h);
+                let mut a = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: h, Status: -1 };
+                let (s, u) = call(&mut a, x::D3DKMTQueryProtectedSessionStatus);
+                if s.is_ok() && e.is_ok() {
+                    let want = self.model.session_status(p, h).map(|s| s as i32);
+                    ensure_eq!(Some(a.Status), want, "QueryProtectedSessionStatus of {h:#x}");
+                }
+                (s, u, e)
+            }
+            Op::Share { object, access, name, .. } => {
+                let h = self.local(p, object, |o| is_fence(o) || is_session(o));
+                let name = name.map(|n| NAMES[n as usize % NAMES.len()]);
+                let e = self.model.expect_share(p, h, name);
+                let (s, nt, untouched) = share(h, name, access.mask());
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_share(p, h, access, name, nt)?;
+                }
+                (s, untouched, e)
+            }
+            Op::OpenSyncFromNt { nt, device, .. } => {
+                let n = self.nt(p, nt);
+                let d = self.local(p, device, is_device);
+                let e = self.model.expect_open_sync_nt(p, n, d);
+                let mut a = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
+                    hNtHandle: n as usize as HANDLE,
+                    hDevice: d,
+                    ..Default::default()
+                };
+                let (s, u) = call(&mut a, x::D3DKMTOpenSyncObjectFromNtHandle2);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_sync_nt(p, n, d, a.hSyncObject)?;
+                }
+                (s, u, e)
+            }
+            Op::OpenSessionFromNt { nt, .. } => {
+                let n = self.nt(p, nt);
+                let e = self.model.expect_session_nt(p, n);
+                let mut a = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: n as usize as HANDLE, hHandle: 0 };
+                let (s, u) = call(&mut a, x::D3DKMTOpenProtectedSessionFromNtHandle);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_session_nt(p, n, a.hHandle)?;
+                }
+                (s, u, e)
+            }
+            Op::QueryInfo { nt, .. } => {
+                let n = self.nt(p, nt);
+                let e = self.model.expect_session_nt(p, n);
+                let mut driver = [0u8; 64];
+                let mut runtime = [0u8; 64];
+                let mut a = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE {
+                    hNtHandle: n as usize as HANDLE,
+                    pPrivateDriverData: driver.as_mut_ptr().cast(),
+                    PrivateDriverDataSize: 64,
+                    pPrivateRuntimeData: runtime.as_mut_ptr().cast(),
+                    PrivateRuntimeDataSize: 64,
+                };
+                let (s, u) = call(&mut a, x::D3DKMTQueryProtectedSessionInfoFromNtHandle);
+                if s.is_ok() && e.is_ok() {
+                    let got = &runtime[..a.PrivateRuntimeDataSize.min(64) as usize];
+                    ensure_eq!(got, RUNTIME_DATA, "runtime data of NT handle {n:#x}");
+                    ensure_eq!(&driver[..a.PrivateDriverDataSize.min(64) as usize], DRIVER_DATA, "driver data");
+                } else if s.is_err() && (driver != [0; 64] || runtime != [0; 64]) {
+                    return Err("a failed QueryProtectedSessionInfoFromNtHandle wrote a blob".into());
+                }
+                (s, u, e)
+            }
+            Op::OpenNtFromName { name, .. } => {
+                let name = NAMES[name as usize % NAMES.len()];
+                let e = self.model.expect_open_name(p, name);
+                let (s, nt, u) = open_name(name);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_name(p, name, nt)?;
+                }
+                (s, u, e)
+            }
+            Op::Duplicate { nt, to, close_source, .. } => {
+                let to = to as usize % PROCESSES;
+                let n = self.nt(p, nt);
+                let e = self.model.expect_duplicate(p, n, to);
+                let mut out: HANDLE = 0x5A5A as HANDLE;
+                let options = 2 | u32::from(close_source);
+                let s = NtStatus(d3dkmt_emu_nt_duplicate(
+                    self.control(p),
+                    n as usize as HANDLE,
+                    self.control(to),
+                    &mut out,
+                    0,
+                    options,
+                ));
+                let u = out == 0x5A5A as HANDLE;
+                if s == e && !self.model.procs[p].exited {
+                    self.model.apply_duplicate(p, n, to, close_source, s.is_ok().then_some(out as usize as u64))?;
+                }
+                (s, u, e)
+            }
+            Op::CloseNt { nt, .. } => {
+                let n = self.nt(p, nt);
+                let e = self.model.expect_close_nt(p, n);
+                let s = NtStatus(d3dkmt_emu_nt_close(self.control(p), n as usize as HANDLE));
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_close_nt(p, n);
+                }
+                (s, true, e)
+            }
+            Op::SetStatus { session, invalid } => {
+                let key = self.session_key(session);
+                let status = if invalid { SessionStatus::Invalid } else { SessionStatus::Ok };
+                let e = self.model.expect_set_status(key);
+                let s = match self.kernel.set_protected_session_status(SessionKey(key), status) {
+                    Ok(()) => NtStatus::SUCCESS,
+                    Err(err) => err.status(),
+                };
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_set_status(key, status);
+                }
+                (s, true, e)
+            }
+            Op::CreateKeyedMutex { initial_key, nt_shared, .. } => {
+                let e = self.model.expect_create_keyed_mutex(p);
+                let key = u64::from(initial_key % 4);
+                let (s, u, h, g) = if nt_shared {
+                    let mut a = D3DKMT_CREATEKEYEDMUTEX2 { InitialValue: key, ..Default::default() };
+                    a.Flags.Anonymous.Value = 1;
+                    let (s, u) = call(&mut a, x::D3DKMTCreateKeyedMutex2);
+                    (s, u, a.hKeyedMutex, a.hSharedHandle)
+                } else {
+                    let mut a = D3DKMT_CREATEKEYEDMUTEX { InitialValue: key, ..Default::default() };
+                    let (s, u) = call(&mut a, x::D3DKMTCreateKeyedMutex);
+                    (s, u, a.hKeyedMutex, a.hSharedHandle)
+                };
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_create_keyed_mutex(p, h, key, nt_shared, g)?;
+                }
+                (s, u, e)
+            }
+            Op::OpenKeyedMutex { global, .. } => {
+                let g = self.global(p, global, true);
+                let e = self.model.expect_open_keyed_mutex(p, g);
+                let mut a = D3DKMT_OPENKEYEDMUTEX { hSharedHandle: g, hKeyedMutex: 0 };
+                let (s, u) = call(&mut a, x::D3DKMTOpenKeyedMutex);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_open_keyed_mutex(p, g, a.hKeyedMutex)?;
+                }
+                (s, u, e)
+            }
+            Op::Acquire { mutex, key, .. } => {
+                let h = self.local(p, mutex, is_keyed);
+                let key = u64::from(key % 4);
+                let e = self.model.expect_acquire(p, h, key);
+                let mut timeout: i64 = 0;
+                let mut a = D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: h, Key: key, pTimeout: &mut timeout, FenceValue: 0 };
+                let (s, u) = call(&mut a, x::D3DKMTAcquireKeyedMutex);
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
+                    self.model.apply_keyed_mutex(p, h, KeyedMutexState::Owned { process: p, handle: h });
+                }
+                (s, u, e)
+            }
+            Op::Release { mutex, key, .. } => {
+                let h = self.local(p, mutex, is_keyed);
+                let key = u64::from(key % 4);
+                let e = self.model.expect_release(p, h);
+                let mut a = D3DKMT_RELEASEKEYEDMUTEX { hKeyedMutex: h, Key: key, FenceValue: key + 1 };
+                let (s, u) = call(&mut a, x::D3DKMTReleaseKeyedMutex);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_keyed_mutex(p, h, KeyedMutexState::Released(key));
+                }
+                (s, u, e)
+            }
+            Op::DestroyKeyedMutex { mutex, .. } => {
+                let h = self.local(p, mutex, is_keyed);
+                let e = self.model.expect_destroy_keyed_mutex(p, h);
+                let a = D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: h };
+                let (s, u) = call_ref(&a, x::D3DKMTDestroyKeyedMutex);
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_close(p, h);
+                }
+                (s, u, e)
+            }
+            Op::RemoveDevice { device, .. } => {
+                let d = self.local(p, device, is_device);
+                let e = self.model.expect_remove_device(p, d);
+                let s = NtStatus(d3dkmt_emu_kmd_remove_device(self.control(p), d, 3));
+                if s.is_ok() && e.is_ok() {
+                    self.model.apply_remove_device(p, d);
+                }
+                (s, true, e)
+            }
+            Op::Exit { .. } => {
+                d3dkmt_emu_process_exit(self.control(p));
+                self.model.apply_exit(p);
+                (NtStatus::SUCCESS, true, NtStatus::SUCCESS)
+            }
+        };
+        if status != expected {
+            let why = crate::last_error().map(|(_, why)| why).unwrap_or_default();
+            return Err(format!("status {status}, model expected {expected} ({why})"));
+        }
+        if status != NtStatus::SUCCESS && !untouched {
+            return Err(format!("a call that answered {status} changed the caller's struct"));
+        }
+        Ok(status)
+    }
+
+    // ----------------------------------------------------------------------
+    // Invariants
+
+    /// Checks every invariant: each process's handle tables equal the
+    /// model's (so no two live handles alias, and a failed call changed no
+    /// table), the live-object counters and global handles equal what the
+    /// model says is reachable, every session's status and every fence's
+    /// value equal the model's, and no fence went down.
+    pub fn check(&mut self) -> Result<(), String> {
+        let model = &self.model;
+        let mut checks = 0u64;
+        for (i, process) in self.procs.iter().enumerate() {
+            let mp = &model.procs[i];
+            let handles = process.local_handles();
+            let kernel_view: BTreeMap<u32, HandleKind> = handles.iter().map(|(h, k)| (h.0, *k)).collect();
+            if kernel_view.len() != handles.len() {
+                return Err(format!("process {i} has two live D3DKMT handles with one value"));
+            }
+            let model_view: BTreeMap<u32, HandleKind> =
+                mp.local.iter().map(|(h, r)| (*h, kind_of(&model.objects[r.obj]))).collect();
+            ensure_eq!(kernel_view, model_view, "D3DKMT handles of process {i}");
+            let nts: BTreeSet<u64> = process.nt_handles().into_iter().map(|h| h.0).collect();
+            let model_nts: BTreeSet<u64> = mp.nt.keys().copied().collect();
+            ensure_eq!(nts, model_nts, "NT handles of process {i}");
+            checks += 2;
+        }
+        let alive = model.alive();
+        for kind in ObjectKind::ALL {
+            ensure_eq!(self.kernel.live_objects(kind), model.count(&alive, kind), "live {}s", kind.name());
+        }
+        ensure_eq!(self.kernel.live_global_handles(), model.live_globals(&alive), "live global handles");
+        checks += ObjectKind::ALL.len() as u64 + 1;
+        for &o in &model.sessions {
+            if let (true, Object::Session { status, key, .. }) = (alive.objects[o], &model.objects[o]) {
+                let got = self.kernel.protected_session_status(SessionKey(*key)).map_err(|e| e.to_string())?;
+                ensure_eq!(got, *status, "status of session {key}");
+                checks += 1;
+            }
+        }
+        for (i, process) in self.procs.iter().enumerate() {
+            for (h, r) in &model.procs[i].local {
+                if let Object::Fence { value, .. } = model.objects[r.obj] {
+                    let got = process.fence_value(LocalHandle(*h)).map_err(|e| e.to_string())?;
+                    ensure_eq!(got, value, "value of fence {h:#x} in process {i}");
+                    let last = self.seen.entry(r.obj).or_insert(0);
+                    if got < *last {
+                        return Err(format!("fence {h:#x} went down from {last} to {got}"));
+                    }
+                    *last = got;
+                    checks += 1;
+                }
+            }
+        }
+        self.stats.checks += checks;
+        Ok(())
+    }
+
+    /// Every process exits; then nothing may be left alive: no object, no
+    /// global handle.
+    pub fn finish(&mut self) -> Result<(), String> {
+        for p in 0..PROCESSES {
+            self.step(&Op::Exit { p: p as u8 })?;
+        }
+        if self.kernel.total_live_objects() != 0 || self.kernel.live_global_handles() != 0 {
+            return Err(format!(
+                "after every process exited: {} objects and {} global handles alive",
+                self.kernel.total_live_objects(),
+                self.kernel.live_global_handles()
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// `D3DKMTShareObjects` of one handle; returns the status, the NT handle
+/// and whether the output was left alone.
+fn share(h: u32, name: Option<&str>, access: u32) -> (NtStatus, u64, bool) {
+    let units: Vec<u16> = name.unwrap_or("").encode_utf16().collect();
+    let bytes = (units.len() * 2) as u16;
+    let string = UNICODE_STRING { Length: bytes, MaximumLength: bytes, Buffer: units.as_ptr().cast_mut() };
+    let attributes =
+        OBJECT_ATTRIBUTES { Length: size_of::<OBJECT_ATTRIBUTES>() as u32, ObjectName: &string, ..Default::default() };
+    let mut out: HANDLE = 0x5A5A as HANDLE;
+    let objects = [h];
+    let attrs: *const OBJECT_ATTRIBUTES = if name.is_some() { &attributes } else { core::ptr::null() };
+    let s = NtStatus(x::D3DKMTShareObjects(1, objects.as_ptr(), attrs, access, &mut out));
+    (s, out as usize as u64, out == 0x5A5A as HANDLE)
+}
+
+/// `D3DKMTOpenSyncObjectNtHandleFromName` with `GENERIC_ALL`.
+fn open_name(name: &str) -> (NtStatus, u64, bool) {
+    let units: Vec<u16> = name.encode_utf16().collect();
+    let bytes = (units.len() * 2) as u16;
+    let string = UNICODE_STRING { Length: bytes, MaximumLength: bytes, Buffer: units.as_ptr().cast_mut() };
+    let mut attributes =
+        OBJECT_ATTRIBUTES { Length: size_of::<OBJECT_ATTRIBUTES>() as u32, ObjectName: &string, ..Default::default() };
+    let mut a = D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME {
+        dwDesiredAccess: crate::access::GENERIC_ALL,
+        pObjAttrib: &mut attributes,
+        hNtHandle: null_mut(),
+    };
+    let (s, u) = call(&mut a, x::D3DKMTOpenSyncObjectNtHandleFromName);
+    (s, a.hNtHandle as usize as u64, u)
+}

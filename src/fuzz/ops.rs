@@ -1,0 +1,202 @@
+//! The op vocabulary: what a fuzzed sequence is made of.
+//!
+//! Ops name handles symbolically ([`Sel`]): the n-th live handle of the
+//! kind the op wants, a handle the process closed, another process's handle,
+//! or a raw value. The executor resolves a `Sel` against the model's state at
+//! the moment the op runs, so a sequence stays meaningful when a shrinker
+//! removes ops before it: `Live(0)` is still "the first live device", not a
+//! stale number.
+
+use arbitrary::{Arbitrary, Unstructured};
+
+/// Number of virtual processes every fuzzed kernel has.
+pub const PROCESSES: usize = 3;
+
+/// A symbolic handle (D3DKMT, NT, global or session key, by context).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Arbitrary)]
+pub enum Sel {
+    /// The n-th (modulo the count) live handle of the kind the op wants in
+    /// the calling process; if it has none, of any kind; if none at all, 0.
+    Live(u8),
+    /// The n-th value the calling process has closed (0 if none).
+    Stale(u8),
+    /// A live handle of another process (0 if none).
+    Foreign(u8),
+    /// A raw value, as given.
+    Garbage(u32),
+}
+
+/// The NT access an op asks for when it shares or duplicates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Arbitrary)]
+pub enum Access {
+    /// `GENERIC_ALL`: every right.
+    All,
+    /// `GENERIC_READ`: read (and wait, for a sync object).
+    Read,
+    /// `GENERIC_WRITE`: read (and signal, for a sync object).
+    Write,
+    /// No right at all.
+    None,
+}
+
+impl Access {
+    /// The raw access mask.
+    pub fn mask(self) -> u32 {
+        match self {
+            Access::All => crate::access::GENERIC_ALL,
+            Access::Read => crate::access::GENERIC_READ,
+            Access::Write => crate::access::GENERIC_WRITE,
+            Access::None => 0,
+        }
+    }
+}
+
+/// One step of a fuzzed sequence. `p` (and `from`, `to`) name a process
+/// modulo [`PROCESSES`]; the other fields are the call's arguments.
+#[allow(missing_docs, reason = "each variant's fields are its call's arguments, named as in the call")]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Arbitrary)]
+pub enum Op {
+    /// `D3DKMTOpenAdapterFromLuid` of the kernel's first adapter.
+    OpenAdapter { p: u8 },
+    /// `D3DKMTCloseAdapter`.
+    CloseAdapter { p: u8, adapter: Sel },
+    /// `D3DKMTCreateDevice`.
+    CreateDevice { p: u8, adapter: Sel },
+    /// `D3DKMTDestroyDevice`.
+    DestroyDevice { p: u8, device: Sel },
+    /// `D3DKMTCreateSynchronizationObject2`, a monitored fence, optionally
+    /// `Shared | NtSecuritySharing`.
+    CreateFence { p: u8, device: Sel, nt_shared: bool, initial: u8 },
+    /// `D3DKMTCreateSynchronizationObject2`, a mutex, optionally `Shared`
+    /// (a global handle).
+    CreateSyncMutex { p: u8, device: Sel, shared: bool },
+    /// `D3DKMTOpenSynchronizationObject` by global handle.
+    OpenSyncGlobal { p: u8, global: Sel },
+    /// `D3DKMTDestroySynchronizationObject`.
+    DestroySync { p: u8, sync: Sel },
+    /// `D3DKMTSignalSynchronizationObjectFromCpu` of one object.
+    Signal { p: u8, device: Sel, sync: Sel, value: u16 },
+    /// `D3DKMTCreateProtectedSession`.
+    CreateSession { p: u8, device: Sel, fence: Sel },
+    /// `D3DKMTDestroyProtectedSession`.
+    DestroySession { p: u8, session: Sel },
+    /// `D3DKMTQueryProtectedSessionStatus`.
+    QueryStatus { p: u8, session: Sel },
+    /// `D3DKMTShareObjects` of one object, optionally named.
+    Share { p: u8, object: Sel, access: Access, name: Option<u8> },
+    /// `D3DKMTOpenSyncObjectFromNtHandle2`.
+    OpenSyncFromNt { p: u8, nt: Sel, device: Sel },
+    /// `D3DKMTOpenProtectedSessionFromNtHandle`.
+    OpenSessionFromNt { p: u8, nt: Sel },
+    /// `D3DKMTQueryProtectedSessionInfoFromNtHandle`.
+    QueryInfo { p: u8, nt: Sel },
+    /// `D3DKMTOpenSyncObjectNtHandleFromName` with `GENERIC_ALL`.
+    OpenNtFromName { p: u8, name: u8 },
+    /// `DuplicateHandle` of an NT handle (`DUPLICATE_SAME_ACCESS`, and
+    /// optionally `DUPLICATE_CLOSE_SOURCE`), also across processes.
+    Duplicate { from: u8, nt: Sel, to: u8, close_source: bool },
+    /// `CloseHandle` of an NT handle.
+    CloseNt { p: u8, nt: Sel },
+    /// The KMD sets a session's status (`DxgkCbSetProtectedSessionStatus`).
+    SetStatus { session: Sel, invalid: bool },
+    /// `D3DKMTCreateKeyedMutex` (a global handle) or `D3DKMTCreateKeyedMutex2`
+    /// with `NtSecuritySharing` (none).
+    CreateKeyedMutex { p: u8, initial_key: u8, nt_shared: bool },
+    /// `D3DKMTOpenKeyedMutex` by global handle.
+    OpenKeyedMutex { p: u8, global: Sel },
+    /// `D3DKMTAcquireKeyedMutex` with a zero timeout (never blocks).
+    Acquire { p: u8, mutex: Sel, key: u8 },
+    /// `D3DKMTReleaseKeyedMutex`.
+    Release { p: u8, mutex: Sel, key: u8 },
+    /// `D3DKMTDestroyKeyedMutex`.
+    DestroyKeyedMutex { p: u8, mutex: Sel },
+    /// The KMD removes a device (`DeviceLoss::Hung`).
+    RemoveDevice { p: u8, device: Sel },
+    /// Process exit.
+    Exit { p: u8 },
+}
+
+impl Op {
+    /// The process the op acts as (the source process of a duplicate; none
+    /// for a KMD status flip).
+    pub fn process(&self) -> Option<usize> {
+        let p = match *self {
+            Op::OpenAdapter { p }
+            | Op::CloseAdapter { p, .. }
+            | Op::CreateDevice { p, .. }
+            | Op::DestroyDevice { p, .. }
+            | Op::CreateFence { p, .. }
+            | Op::CreateSyncMutex { p, .. }
+            | Op::OpenSyncGlobal { p, .. }
+            | Op::DestroySync { p, .. }
+            | Op::Signal { p, .. }
+            | Op::CreateSession { p, .. }
+            | Op::DestroySession { p, .. }
+            | Op::QueryStatus { p, .. }
+            | Op::Share { p, .. }
+            | Op::OpenSyncFromNt { p, .. }
+            | Op::OpenSessionFromNt { p, .. }
+            | Op::QueryInfo { p, .. }
+            | Op::OpenNtFromName { p, .. }
+            | Op::CloseNt { p, .. }
+            | Op::CreateKeyedMutex { p, .. }
+            | Op::OpenKeyedMutex { p, .. }
+            | Op::Acquire { p, .. }
+            | Op::Release { p, .. }
+            | Op::DestroyKeyedMutex { p, .. }
+            | Op::RemoveDevice { p, .. }
+            | Op::Exit { p } => p,
+            Op::Duplicate { from, .. } => from,
+            Op::SetStatus { .. } => return None,
+        };
+        Some(p as usize % PROCESSES)
+    }
+}
+
+/// A small, fast, seeded generator of op sequences (SplitMix64 bytes fed to
+/// [`Op`]'s `Arbitrary` implementation): the same seed gives the same
+/// sequences on every platform.
+#[derive(Clone, Debug)]
+pub struct Generator {
+    state: u64,
+    bytes: Vec<u8>,
+}
+
+impl Generator {
+    /// A generator seeded with `seed`.
+    pub fn new(seed: u64) -> Generator {
+        Generator { state: seed, bytes: Vec::new() }
+    }
+
+    fn next_u64(&mut self) -> u64 {
+        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number below `n` (n > 0).
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n.max(1)
+    }
+
+    /// The next sequence of `len` ops.
+    pub fn sequence(&mut self, len: usize) -> Vec<Op> {
+        // Generous: an op takes at most a few dozen bytes.
+        self.bytes.clear();
+        for _ in 0..len * 4 {
+            let word = self.next_u64();
+            self.bytes.extend_from_slice(&word.to_le_bytes());
+        }
+        let mut u = Unstructured::new(&self.bytes);
+        let mut ops = Vec::with_capacity(len);
+        while ops.len() < len {
+            match Op::arbitrary(&mut u) {
+                Ok(op) => ops.push(op),
+                Err(_) => break,
+            }
+        }
+        ops
+    }
+}
