@@ -6,7 +6,7 @@
 //! CI runs a fixed case count (a few seconds); `D3DKMT_FUZZ_CASES=N` runs
 //! more locally.
 
-use d3dkmt_emu::fuzz::{Access, Op, PROCESSES, Sel, run_sequence};
+use d3dkmt_emu::fuzz::{Access, Op, PROCESSES, Sel, prologue, run_sequence};
 use proptest::prelude::*;
 
 fn sel() -> impl Strategy<Value = Sel> {
@@ -72,6 +72,7 @@ proptest! {
     /// invariant holds after every step and once every process has exited.
     #[test]
     fn kernel_matches_model(ops in proptest::collection::vec(op(), 1..120)) {
+        let ops: Vec<Op> = prologue().into_iter().chain(ops).collect();
         if let Err(failure) = run_sequence(&ops) {
             return Err(TestCaseError::fail(failure.to_string()));
         }

@@ -7,7 +7,7 @@
 //! removes ops before it: `Live(0)` is still "the first live device", not a
 //! stale number.
 
-use arbitrary::{Arbitrary, Unstructured};
+use arbitrary::Arbitrary;
 
 /// Number of virtual processes every fuzzed kernel has.
 pub const PROCESSES: usize = 3;
@@ -153,19 +153,18 @@ impl Op {
     }
 }
 
-/// A small, fast, seeded generator of op sequences (SplitMix64 bytes fed to
-/// [`Op`]'s `Arbitrary` implementation): the same seed gives the same
+/// A small, fast, seeded generator of op sequences (SplitMix64, weighted by
+/// [`WEIGHTS`], handles mostly [`Sel::Live`]): the same seed gives the same
 /// sequences on every platform.
 #[derive(Clone, Debug)]
 pub struct Generator {
     state: u64,
-    bytes: Vec<u8>,
 }
 
 impl Generator {
     /// A generator seeded with `seed`.
     pub fn new(seed: u64) -> Generator {
-        Generator { state: seed, bytes: Vec::new() }
+        Generator { state: seed }
     }
 
     fn next_u64(&mut self) -> u64 {
@@ -181,22 +180,96 @@ impl Generator {
         self.next_u64() % n.max(1)
     }
 
-    /// The next sequence of `len` ops.
+    /// The next sequence: [`prologue`] (an adapter and a device in each
+    /// process), then `len` ops weighted towards creates so that sequences
+    /// build up state worth destroying (exits are rare).
     pub fn sequence(&mut self, len: usize) -> Vec<Op> {
-        // Generous: an op takes at most a few dozen bytes.
-        self.bytes.clear();
-        for _ in 0..len * 4 {
-            let word = self.next_u64();
-            self.bytes.extend_from_slice(&word.to_le_bytes());
-        }
-        let mut u = Unstructured::new(&self.bytes);
-        let mut ops = Vec::with_capacity(len);
-        while ops.len() < len {
-            match Op::arbitrary(&mut u) {
-                Ok(op) => ops.push(op),
-                Err(_) => break,
-            }
-        }
+        let mut ops = prologue();
+        ops.extend((0..len).map(|_| self.op()));
         ops
     }
+
+    fn sel(&mut self) -> Sel {
+        match self.below(11) {
+            0..=7 => Sel::Live(self.below(8) as u8),
+            8 => Sel::Stale(self.below(8) as u8),
+            9 => Sel::Foreign(self.below(8) as u8),
+            _ => Sel::Garbage(match self.below(3) {
+                0 => 0,
+                1 => 0x4000_0000,
+                _ => self.next_u64() as u32,
+            }),
+        }
+    }
+
+    fn access(&mut self) -> Access {
+        match self.below(7) {
+            0..=3 => Access::All,
+            4 => Access::Read,
+            5 => Access::Write,
+            _ => Access::None,
+        }
+    }
+
+    /// One op, by the weights of [`WEIGHTS`].
+    pub fn op(&mut self) -> Op {
+        let total: u64 = WEIGHTS.iter().sum();
+        let mut pick = self.below(total);
+        let mut kind = 0;
+        while pick >= WEIGHTS[kind] {
+            pick -= WEIGHTS[kind];
+            kind += 1;
+        }
+        let p = self.below(PROCESSES as u64) as u8;
+        match kind {
+            0 => Op::OpenAdapter { p },
+            1 => Op::CloseAdapter { p, adapter: self.sel() },
+            2 => Op::CreateDevice { p, adapter: self.sel() },
+            3 => Op::DestroyDevice { p, device: self.sel() },
+            4 => Op::CreateFence { p, device: self.sel(), nt_shared: self.below(2) == 0, initial: self.below(256) as u8 },
+            5 => Op::CreateSyncMutex { p, device: self.sel(), shared: self.below(2) == 0 },
+            6 => Op::OpenSyncGlobal { p, global: self.sel() },
+            7 => Op::DestroySync { p, sync: self.sel() },
+            8 => Op::Signal { p, device: self.sel(), sync: self.sel(), value: self.below(1 << 16) as u16 },
+            9 => Op::CreateSession { p, device: self.sel(), fence: self.sel() },
+            10 => Op::DestroySession { p, session: self.sel() },
+            11 => Op::QueryStatus { p, session: self.sel() },
+            12 => {
+                let name = (self.below(2) == 0).then(|| self.below(4) as u8);
+                Op::Share { p, object: self.sel(), access: self.access(), name }
+            }
+            13 => Op::OpenSyncFromNt { p, nt: self.sel(), device: self.sel() },
+            14 => Op::OpenSessionFromNt { p, nt: self.sel() },
+            15 => Op::QueryInfo { p, nt: self.sel() },
+            16 => Op::OpenNtFromName { p, name: self.below(4) as u8 },
+            17 => Op::Duplicate {
+                from: p,
+                nt: self.sel(),
+                to: self.below(PROCESSES as u64) as u8,
+                close_source: self.below(2) == 0,
+            },
+            18 => Op::CloseNt { p, nt: self.sel() },
+            19 => Op::SetStatus { session: self.sel(), invalid: self.below(2) == 0 },
+            20 => Op::CreateKeyedMutex { p, initial_key: self.below(4) as u8, nt_shared: self.below(2) == 0 },
+            21 => Op::OpenKeyedMutex { p, global: self.sel() },
+            22 => Op::Acquire { p, mutex: self.sel(), key: self.below(4) as u8 },
+            23 => Op::Release { p, mutex: self.sel(), key: self.below(4) as u8 },
+            24 => Op::DestroyKeyedMutex { p, mutex: self.sel() },
+            25 => Op::RemoveDevice { p, device: self.sel() },
+            // Exits are rarer still: a third of the picks.
+            _ if self.below(3) == 0 => Op::Exit { p },
+            _ => Op::OpenAdapter { p },
+        }
+    }
 }
+
+/// An adapter handle and a device in each process: where most sequences
+/// would spend their first dozens of ops getting to.
+pub fn prologue() -> Vec<Op> {
+    (0..PROCESSES as u8)
+        .flat_map(|p| [Op::OpenAdapter { p }, Op::CreateDevice { p, adapter: Sel::Live(0) }])
+        .collect()
+}
+
+/// How often [`Generator::op`] picks each op, in [`Op`]'s declaration order.
+pub const WEIGHTS: [u64; 27] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 1];
