@@ -260,7 +260,7 @@ impl Executor {
                 let e = self.model.expect_open_adapter(p);
                 let mut a = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: self.luid, hAdapter: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenAdapterFromLuid);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_adapter(p, a.hAdapter)?;
                 }
                 (s, u, e)
@@ -270,7 +270,7 @@ impl Executor {
                 let e = self.model.expect_close_adapter(p, h);
                 let a = D3DKMT_CLOSEADAPTER { hAdapter: h };
                 let (s, u) = call_ref(&a, x::D3DKMTCloseAdapter);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close_adapter(p, h);
                 }
                 (s, u, e)
@@ -281,7 +281,7 @@ impl Executor {
                 let mut a = D3DKMT_CREATEDEVICE { hDevice: 0, ..Default::default() };
                 a.Anonymous.hAdapter = h;
                 let (s, u) = call(&mut a, x::D3DKMTCreateDevice);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_create_device(p, a.hDevice)?;
                 }
                 (s, u, e)
@@ -291,7 +291,7 @@ impl Executor {
                 let e = self.model.expect_destroy_device(p, h);
                 let a = D3DKMT_DESTROYDEVICE { hDevice: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroyDevice);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_destroy_device(p, h);
                 }
                 (s, u, e)
@@ -304,7 +304,7 @@ impl Executor {
                 a.Info.Flags.Anonymous.Value = if nt_shared { 0x3 } else { 0 };
                 a.Info.Anonymous.MonitoredFence.InitialFenceValue = u64::from(initial);
                 let (s, u) = call(&mut a, x::D3DKMTCreateSynchronizationObject2);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     if a.Info.SharedHandle != 0 {
                         return Err(format!("a monitored fence came back with global handle {:#x}", a.Info.SharedHandle));
                     }
@@ -319,7 +319,7 @@ impl Executor {
                 a.Info.Type = D3DDDI_SYNCHRONIZATION_MUTEX;
                 a.Info.Flags.Anonymous.Value = u32::from(shared);
                 let (s, u) = call(&mut a, x::D3DKMTCreateSynchronizationObject2);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_create_sync_mutex(p, d, a.hSyncObject, shared, a.Info.SharedHandle)?;
                 }
                 (s, u, e)
@@ -329,7 +329,7 @@ impl Executor {
                 let e = self.model.expect_open_sync_global(p, g);
                 let mut a = D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: g, ..Default::default() };
                 let (s, u) = call(&mut a, x::D3DKMTOpenSynchronizationObject);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_sync_global(p, g, a.hSyncObject)?;
                 }
                 (s, u, e)
@@ -339,7 +339,7 @@ impl Executor {
                 let e = self.model.expect_destroy_sync(p, h);
                 let a = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroySynchronizationObject);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close(p, h);
                 }
                 (s, u, e)
@@ -358,7 +358,7 @@ impl Executor {
                     ..Default::default()
                 };
                 let (s, u) = call_ref(&a, x::D3DKMTSignalSynchronizationObjectFromCpu);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_signal(p, h, u64::from(value));
                 }
                 (s, u, e)
@@ -377,7 +377,7 @@ impl Executor {
                     hHandle: 0,
                 };
                 let (s, u) = call(&mut a, x::D3DKMTCreateProtectedSession);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     let key = process.protected_session_key(LocalHandle(a.hHandle)).map_err(|e| e.to_string())?;
                     self.model.apply_create_session(p, d, f, a.hHandle, key.0)?;
                 }
@@ -388,7 +388,7 @@ impl Executor {
                 let e = self.model.expect_session_handle(p, h);
                 let mut a = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h };
                 let (s, u) = call(&mut a, x::D3DKMTDestroyProtectedSession);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close(p, h);
                 }
                 (s, u, e)
@@ -398,7 +398,7 @@ impl Executor {
                 let e = self.model.expect_session_handle(p, h);
                 let mut a = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: h, Status: -1 };
                 let (s, u) = call(&mut a, x::D3DKMTQueryProtectedSessionStatus);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     let want = self.model.session_status(p, h).map(|s| s as i32);
                     ensure_eq!(Some(a.Status), want, "QueryProtectedSessionStatus of {h:#x}");
                 }
@@ -409,7 +409,7 @@ impl Executor {
                 let name = name.map(|n| NAMES[n as usize % NAMES.len()]);
                 let e = self.model.expect_share(p, h, name);
                 let (s, nt, untouched) = share(h, name, access.mask());
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_share(p, h, access, name, nt)?;
                 }
                 (s, untouched, e)
@@ -424,7 +424,7 @@ impl Executor {
                     ..Default::default()
                 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenSyncObjectFromNtHandle2);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_sync_nt(p, n, d, a.hSyncObject)?;
                 }
                 (s, u, e)
@@ -434,7 +434,7 @@ impl Executor {
                 let e = self.model.expect_session_nt(p, n);
                 let mut a = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: n as usize as HANDLE, hHandle: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenProtectedSessionFromNtHandle);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_session_nt(p, n, a.hHandle)?;
                 }
                 (s, u, e)
@@ -452,7 +452,7 @@ impl Executor {
                     PrivateRuntimeDataSize: 64,
                 };
                 let (s, u) = call(&mut a, x::D3DKMTQueryProtectedSessionInfoFromNtHandle);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     let got = &runtime[..a.PrivateRuntimeDataSize.min(64) as usize];
                     ensure_eq!(got, RUNTIME_DATA, "runtime data of NT handle {n:#x}");
                     ensure_eq!(&driver[..a.PrivateDriverDataSize.min(64) as usize], DRIVER_DATA, "driver data");
@@ -465,7 +465,7 @@ impl Executor {
                 let name = NAMES[name as usize % NAMES.len()];
                 let e = self.model.expect_open_name(p, name);
                 let (s, nt, u) = open_name(name);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_name(p, name, nt)?;
                 }
                 (s, u, e)
@@ -486,7 +486,7 @@ impl Executor {
                 ));
                 let u = out == 0x5A5A as HANDLE;
                 if s == e && !self.model.procs[p].exited {
-                    self.model.apply_duplicate(p, n, to, close_source, s.is_ok().then_some(out as usize as u64))?;
+                    self.model.apply_duplicate(p, n, to, close_source, (s == NtStatus::SUCCESS).then_some(out as usize as u64))?;
                 }
                 (s, u, e)
             }
@@ -494,7 +494,7 @@ impl Executor {
                 let n = self.nt(p, nt);
                 let e = self.model.expect_close_nt(p, n);
                 let s = NtStatus(d3dkmt_emu_nt_close(self.control(p), n as usize as HANDLE));
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close_nt(p, n);
                 }
                 (s, true, e)
@@ -507,7 +507,7 @@ impl Executor {
                     Ok(()) => NtStatus::SUCCESS,
                     Err(err) => err.status(),
                 };
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_set_status(key, status);
                 }
                 (s, true, e)
@@ -525,7 +525,7 @@ impl Executor {
                     let (s, u) = call(&mut a, x::D3DKMTCreateKeyedMutex);
                     (s, u, a.hKeyedMutex, a.hSharedHandle)
                 };
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_create_keyed_mutex(p, h, key, nt_shared, g)?;
                 }
                 (s, u, e)
@@ -535,7 +535,7 @@ impl Executor {
                 let e = self.model.expect_open_keyed_mutex(p, g);
                 let mut a = D3DKMT_OPENKEYEDMUTEX { hSharedHandle: g, hKeyedMutex: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenKeyedMutex);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_keyed_mutex(p, g, a.hKeyedMutex)?;
                 }
                 (s, u, e)
@@ -558,7 +558,7 @@ impl Executor {
                 let e = self.model.expect_release(p, h);
                 let mut a = D3DKMT_RELEASEKEYEDMUTEX { hKeyedMutex: h, Key: key, FenceValue: key + 1 };
                 let (s, u) = call(&mut a, x::D3DKMTReleaseKeyedMutex);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_keyed_mutex(p, h, KeyedMutexState::Released(key));
                 }
                 (s, u, e)
@@ -568,7 +568,7 @@ impl Executor {
                 let e = self.model.expect_destroy_keyed_mutex(p, h);
                 let a = D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroyKeyedMutex);
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close(p, h);
                 }
                 (s, u, e)
@@ -577,7 +577,7 @@ impl Executor {
                 let d = self.local(p, device, is_device);
                 let e = self.model.expect_remove_device(p, d);
                 let s = NtStatus(d3dkmt_emu_kmd_remove_device(self.control(p), d, 3));
-                if s.is_ok() && e.is_ok() {
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_remove_device(p, d);
                 }
                 (s, true, e)
