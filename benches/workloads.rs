@@ -10,7 +10,7 @@
 //! runs ten times fewer iterations, for a CI smoke run. Run without `--bench`
 //! (which `cargo bench` passes), as by `cargo test --benches`, it only checks
 //! that every workload works: a thousandth of the iterations, one repetition. Naming workload
-//! groups (`floor`, `w1`, `w2`, `w3`, `w4`) after `--` runs only those.
+//! groups (`floor`, `w1`, `w2`, `w3`, `w4`, `w5`) after `--` runs only those.
 //!
 //! Every D3DKMT call goes through the C ABI: the crate's exported
 //! `extern "system"` functions, called with windows-sys structs.
@@ -505,6 +505,32 @@ fn w4(bench: &Bench) -> f64 {
     one / two
 }
 
+/// W5: the structure-aware fuzzer (`d3dkmt_emu::fuzz`): seeded sequences of
+/// 100 ops over three processes through the C ABI, each step checked against
+/// the reference model (status, outputs, handle tables, live counters,
+/// session statuses, fence values), then every process exits and nothing may
+/// be left. One thread: the rate is per core. Returns ns per model-checked op.
+fn w5(bench: &Bench) -> f64 {
+    let mut generator = d3dkmt_emu::fuzz::Generator::new(5);
+    // The same sequences every repetition, generated outside the timing.
+    let sequences: Vec<_> = (0..64).map(|_| generator.sequence(100)).collect();
+    bench.measure("W5 model-checked fuzz ops (1 thread)", 2_000_000, |n| {
+        let mut done = 0u64;
+        let mut elapsed = Duration::ZERO;
+        for ops in sequences.iter().cycle() {
+            if done >= n {
+                break;
+            }
+            let t = Instant::now();
+            let stats = d3dkmt_emu::fuzz::run_sequence(black_box(ops)).expect("kernel and model agree");
+            elapsed += t.elapsed();
+            done += stats.ops;
+        }
+        // Per op actually run (a sequence is not cut short).
+        elapsed.mul_f64(n as f64 / done as f64)
+    })
+}
+
 // ---------------------------------------------------------------------------
 
 fn verdict(ratio: f64, target: f64, at_most: bool) -> &'static str {
@@ -534,6 +560,7 @@ fn main() {
     let w2_large = bench.selected("w2").then(|| w2(&bench, 1_000_000, 5_000_000));
     let w3_ns = bench.selected("w3").then(|| w3(&bench));
     let speedup = bench.selected("w4").then(|| w4(&bench));
+    let w5_ns = bench.selected("w5").then(|| w5(&bench));
 
     println!();
     println!("{:<50} {:>8} {:>10} {:>7}", "ratio", "value", "target", "");
@@ -544,6 +571,7 @@ fn main() {
         ("W2 / (floor insert + remove) (1,000 live)", pair(w2_small, &small, |f| f.insert + f.remove), 3.0, true),
         ("W2 / (floor insert + remove) (1,000,000 live)", pair(w2_large, &large, |f| f.insert + f.remove), 3.0, true),
         ("W4 speed-up (2-thread / 1-thread throughput)", speedup, 1.7, false),
+        ("W5 model-checked ops/s per core (millions)", w5_ns.map(|ns| 1e3 / ns), 1.0, false),
     ];
     for (name, value, target, at_most) in ratios {
         let target_text = format!("{} {target:.1}x", if at_most { "<=" } else { ">=" });

@@ -107,3 +107,25 @@ fn smoke_sequence_matches_model() {
     let stats = run_sequence(&ops).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(stats.ops, ops.len() as u64 + 3);
 }
+
+/// Found by `d3dkmt-emu fuzz --seed 1` (shrunk from 106 ops to 7): a
+/// release of an abandoned keyed mutex answers `STATUS_ABANDONED`, a
+/// success-class status, and changes nothing; the mutex stays abandoned for
+/// the next acquire (WINE #6: the owner's exit abandons it). The model once
+/// took any success-class status as a success.
+#[test]
+fn abandoned_keyed_mutex_stays_abandoned_after_a_release() {
+    let ops = vec![
+        Op::CreateKeyedMutex { p: 2, initial_key: 1, nt_shared: false },
+        Op::OpenKeyedMutex { p: 1, global: Sel::Live(1) },
+        Op::Acquire { p: 2, mutex: Sel::Live(3), key: 1 },
+        Op::OpenKeyedMutex { p: 0, global: Sel::Live(2) },
+        Op::Exit { p: 2 },
+        Op::Release { p: 1, mutex: Sel::Live(7), key: 3 },
+        Op::Acquire { p: 0, mutex: Sel::Live(7), key: 1 },
+    ];
+    let mut runner = d3dkmt_emu::fuzz::Runner::new(d3dkmt_emu::Kernel::new(Default::default()));
+    let statuses: Vec<_> = ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
+    assert_eq!(statuses[5], d3dkmt_emu::NtStatus::ABANDONED);
+    assert_eq!(statuses[6], d3dkmt_emu::NtStatus::ABANDONED);
+}
