@@ -7,7 +7,7 @@
 //! `d3dkmt_emu_*` control API; the KMD's status flip through
 //! [`Kernel::set_protected_session_status`], as a KMD calls it.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::ptr::null_mut;
 
 use windows_sys::Wdk::Graphics::Direct3D::{
@@ -23,7 +23,7 @@ use windows_sys::Wdk::Graphics::Direct3D::{
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
-use super::model::{KeyedMutexState, Model, NAMES, Object, ObjId};
+use super::model::{KeyedMutexState, Model, NAMES, Object};
 use super::ops::{Op, PROCESSES, Sel};
 use crate::abi::control::{
     d3dkmt_emu_kmd_remove_device, d3dkmt_emu_nt_close, d3dkmt_emu_nt_duplicate, d3dkmt_emu_process,
@@ -64,9 +64,12 @@ pub struct Executor {
     model: Model,
     luid: LUID,
     /// The last value seen of each fence, to check fences only grow.
-    seen: HashMap<ObjId, u64>,
+    seen: Vec<u64>,
     /// Counters.
     pub stats: Stats,
+    /// Keeps the thread a participant of the kernel's clock for the whole
+    /// run, so that each op's own binding is a cheap nested one.
+    _anchor: crate::Binding,
 }
 
 impl std::fmt::Debug for Executor {
@@ -122,13 +125,15 @@ impl Executor {
         let procs: Vec<Process> = (0..PROCESSES).map(|_| kernel.create_process()).collect();
         let controls = procs.iter().map(|p| d3dkmt_emu_process(p.clone())).collect();
         let l = kernel.adapter_luids()[0];
+        let anchor = procs[0].enter();
         Executor {
+            _anchor: anchor,
             luid: LUID { LowPart: l.low, HighPart: l.high },
             kernel,
             procs,
             controls,
             model: Model::new(),
-            seen: HashMap::new(),
+            seen: Vec::new(),
             stats: Stats::default(),
         }
     }
@@ -159,16 +164,14 @@ impl Executor {
         let mp = &self.model.procs[p];
         match sel {
             Sel::Live(i) => {
-                let wanted: Vec<u32> =
-                    mp.local.iter().filter(|(_, r)| want(&self.model.objects[r.obj])).map(|(h, _)| *h).collect();
-                let any: Vec<u32>;
-                let pool = if wanted.is_empty() {
-                    any = mp.local.keys().copied().collect();
-                    &any
+                // No allocation: count, then take the n-th.
+                let is_wanted = |(_, r): &(&u32, &super::model::LocalRef)| want(&self.model.objects[r.obj]);
+                let wanted = mp.local.iter().filter(is_wanted).count();
+                if wanted > 0 {
+                    mp.local.iter().filter(is_wanted).nth(i as usize % wanted).map_or(0, |(h, _)| *h)
                 } else {
-                    &wanted
-                };
-                pool.get(i as usize % pool.len().max(1)).copied().unwrap_or(0)
+                    mp.local.keys().nth(i as usize % mp.local.len().max(1)).copied().unwrap_or(0)
+                }
             }
             Sel::Stale(i) => mp.stale_local.get(i as usize % mp.stale_local.len().max(1)).copied().unwrap_or(0),
             Sel::Foreign(i) => {
@@ -183,10 +186,7 @@ impl Executor {
     fn nt(&self, p: usize, sel: Sel) -> u64 {
         let mp = &self.model.procs[p];
         match sel {
-            Sel::Live(i) => {
-                let all: Vec<u64> = mp.nt.keys().copied().collect();
-                all.get(i as usize % all.len().max(1)).copied().unwrap_or(0)
-            }
+            Sel::Live(i) => mp.nt.keys().nth(i as usize % mp.nt.len().max(1)).copied().unwrap_or(0),
             Sel::Stale(i) => mp.stale_nt.get(i as usize % mp.stale_nt.len().max(1)).copied().unwrap_or(0),
             Sel::Foreign(i) => {
                 let other = &self.model.procs[(p + 1 + i as usize % (PROCESSES - 1)) % PROCESSES];
@@ -611,22 +611,33 @@ impl Executor {
         let mut checks = 0u64;
         for (i, process) in self.procs.iter().enumerate() {
             let mp = &model.procs[i];
-            let handles = process.local_handles();
-            let kernel_view: BTreeMap<u32, HandleKind> = handles.iter().map(|(h, k)| (h.0, *k)).collect();
-            if kernel_view.len() != handles.len() {
+            // Compared in place, sorted, with no map built per step.
+            let mut handles = process.local_handles();
+            handles.sort_unstable_by_key(|(h, _)| h.0);
+            if handles.windows(2).any(|w| w[0].0 == w[1].0) {
                 return Err(format!("process {i} has two live D3DKMT handles with one value"));
             }
-            let model_view: BTreeMap<u32, HandleKind> =
-                mp.local.iter().map(|(h, r)| (*h, kind_of(&model.objects[r.obj]))).collect();
-            ensure_eq!(kernel_view, model_view, "D3DKMT handles of process {i}");
-            let nts: BTreeSet<u64> = process.nt_handles().into_iter().map(|h| h.0).collect();
-            let model_nts: BTreeSet<u64> = mp.nt.keys().copied().collect();
-            ensure_eq!(nts, model_nts, "NT handles of process {i}");
+            let same = handles.len() == mp.local.len()
+                && handles.iter().zip(&mp.local).all(|((h, k), (mh, r))| h.0 == *mh && *k == kind_of(&model.objects[r.obj]));
+            if !same {
+                let model_view: BTreeMap<u32, HandleKind> =
+                    mp.local.iter().map(|(h, r)| (*h, kind_of(&model.objects[r.obj]))).collect();
+                let kernel_view: BTreeMap<u32, HandleKind> = handles.iter().map(|(h, k)| (h.0, *k)).collect();
+                return Err(format!("D3DKMT handles of process {i}: kernel {kernel_view:?}, model {model_view:?}"));
+            }
+            let mut nts = process.nt_handles();
+            nts.sort_unstable_by_key(|h| h.0);
+            if nts.len() != mp.nt.len() || nts.iter().zip(mp.nt.keys()).any(|(h, m)| h.0 != *m) {
+                let nts: BTreeSet<u64> = nts.into_iter().map(|h| h.0).collect();
+                let model_nts: BTreeSet<u64> = mp.nt.keys().copied().collect();
+                return Err(format!("NT handles of process {i}: kernel {nts:?}, model {model_nts:?}"));
+            }
             checks += 2;
         }
         let alive = model.alive();
+        let counts = model.counts(&alive);
         for kind in ObjectKind::ALL {
-            ensure_eq!(self.kernel.live_objects(kind), model.count(&alive, kind), "live {}s", kind.name());
+            ensure_eq!(self.kernel.live_objects(kind), counts[kind as usize], "live {}s", kind.name());
         }
         ensure_eq!(self.kernel.live_global_handles(), model.live_globals(&alive), "live global handles");
         checks += ObjectKind::ALL.len() as u64 + 1;
@@ -642,7 +653,10 @@ impl Executor {
                 if let Object::Fence { value, .. } = model.objects[r.obj] {
                     let got = process.fence_value(LocalHandle(*h)).map_err(|e| e.to_string())?;
                     ensure_eq!(got, value, "value of fence {h:#x} in process {i}");
-                    let last = self.seen.entry(r.obj).or_insert(0);
+                    if self.seen.len() <= r.obj {
+                        self.seen.resize(r.obj + 1, 0);
+                    }
+                    let last = &mut self.seen[r.obj];
                     if got < *last {
                         return Err(format!("fence {h:#x} went down from {last} to {got}"));
                     }

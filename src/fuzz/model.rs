@@ -235,6 +235,25 @@ impl Model {
         n as i64
     }
 
+    /// How many objects of each kind (indexed by `ObjectKind as usize`) the
+    /// model says are alive, in one pass.
+    pub fn counts(&self, alive: &Alive) -> [i64; ObjectKind::ALL.len()] {
+        let mut counts = [0i64; ObjectKind::ALL.len()];
+        counts[ObjectKind::NtObject as usize] = alive.nts.iter().filter(|a| **a).count() as i64;
+        for (o, a) in self.objects.iter().zip(&alive.objects) {
+            let kind = match o {
+                _ if !*a => continue,
+                Object::Adapter => continue,
+                Object::Device { .. } => ObjectKind::Device,
+                Object::Fence { .. } | Object::SyncMutex { .. } => ObjectKind::SyncObject,
+                Object::Session { .. } => ObjectKind::ProtectedSession,
+                Object::KeyedMutex { .. } => ObjectKind::KeyedMutex,
+            };
+            counts[kind as usize] += 1;
+        }
+        counts
+    }
+
     /// How many live objects have a global handle.
     pub fn live_globals(&self, alive: &Alive) -> usize {
         self.globals.iter().filter(|(_, o)| alive.objects[*o]).count()
