@@ -97,6 +97,7 @@ mod sync;
 mod sync_object;
 pub mod trace;
 mod vidpn;
+pub mod wchar;
 
 pub mod conformance;
 
