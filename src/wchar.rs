@@ -39,9 +39,32 @@ impl Wchar {
 
     /// `text` and a NUL, as little-endian units of this width.
     pub fn encode_z(self, text: &str) -> Vec<u8> {
+        let mut bytes = self.encode(text);
+        bytes.extend(std::iter::repeat_n(0, self.size()));
+        bytes
+    }
+
+    /// `text` without a NUL, as little-endian units of this width (a
+    /// counted string: `UNICODE_STRING`'s `Buffer`, `Length` bytes).
+    pub fn encode(self, text: &str) -> Vec<u8> {
         match self {
-            Wchar::Utf16 => text.encode_utf16().chain([0]).flat_map(u16::to_le_bytes).collect(),
-            Wchar::Utf32 => text.chars().map(u32::from).chain([0]).flat_map(u32::to_le_bytes).collect(),
+            Wchar::Utf16 => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+            Wchar::Utf32 => text.chars().map(u32::from).flat_map(u32::to_le_bytes).collect(),
+        }
+    }
+
+    /// Decodes a counted string: every whole unit of `bytes`, NULs
+    /// included. `None` if they are not valid text.
+    pub fn decode_counted(self, bytes: &[u8]) -> Option<String> {
+        match self {
+            Wchar::Utf16 => {
+                let units: Vec<u16> = bytes.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+                String::from_utf16(&units).ok()
+            }
+            Wchar::Utf32 => bytes
+                .chunks_exact(4)
+                .map(|c| char::from_u32(u32::from_le_bytes(c.try_into().expect("4 bytes"))))
+                .collect(),
         }
     }
 
@@ -161,6 +184,8 @@ mod tests {
             assert_eq!(wide.decode(&bytes).as_deref(), Some(text));
         }
         assert_eq!(Wchar::Utf32.decode(&0xD800u32.to_le_bytes()), None, "a lone surrogate is not a scalar value");
+        assert_eq!(Wchar::Utf32.decode_counted(&Wchar::Utf32.encode_z("a")).as_deref(), Some("a\0"));
+        assert_eq!(Wchar::Utf16.decode_counted(&Wchar::Utf16.encode("ab")).as_deref(), Some("ab"));
         assert_eq!(Wchar::Utf16.decode(&0xD800u16.to_le_bytes()), None);
     }
 

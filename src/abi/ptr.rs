@@ -97,12 +97,6 @@ pub(crate) fn read_prefix<U, T: Pod>(u: &U) -> T {
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<T>()) }
 }
 
-/// Reads a counted UTF-16 string (`UNICODE_STRING`'s `Length` bytes at
-/// `Buffer`). `None` if the buffer is NULL with a nonzero length.
-pub(crate) fn read_utf16(p: *const u16, bytes: u16) -> Option<Vec<u16>> {
-    read_array(p, bytes as usize / 2)
-}
-
 /// Takes back ownership of a `Box` handed to C with `Box::into_raw`. `None`
 /// for NULL.
 pub(crate) fn take_box<T>(p: *mut T) -> Option<Box<T>> {
