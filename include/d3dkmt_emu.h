@@ -105,9 +105,20 @@ typedef uint32_t UINT;
 typedef uint64_t UINT64;
 typedef int32_t BOOL;
 typedef uint8_t BOOLEAN;
+#ifdef D3DKMT_EMU_LIBDXG_ABI
+/* The libdxg (Linux) ABI, for code built the way libdxg's headers build it:
+ * WCHAR is wchar_t (4 bytes, UTF-32), so the structs with WCHAR text are
+ * larger. Only libdxg.so and libdxcore.so serve this layout (see README,
+ * "Linux drop-in"); libd3dkmt_emu serves the Windows one. */
+#include <wchar.h>
+typedef wchar_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 4
+#else
 /* A UTF-16 code unit. Windows' wide character is 2 bytes, unlike Linux's
  * wchar_t (4 bytes), so strings handed to the library are uint16_t arrays. */
 typedef uint16_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 2
+#endif
 
 #ifndef NT_SUCCESS
 #define NT_SUCCESS(status) (((NTSTATUS)(status)) >= 0)
@@ -392,6 +403,7 @@ typedef enum _KMTQUERYADAPTERINFOTYPE {
     KMTQAITYPE_PHYSICALADAPTERCOUNT = 30,
     KMTQAITYPE_PHYSICALADAPTERDEVICEIDS = 31,
     KMTQAITYPE_HWDRM_SUPPORT = 44,
+    KMTQAITYPE_QUERYREGISTRY = 48,
     KMTQAITYPE_DRIVER_DESCRIPTION = 65,
     KMTQAITYPE_WDDM_2_7_CAPS = 70
 } KMTQUERYADAPTERINFOTYPE;
@@ -458,6 +470,48 @@ typedef struct _D3DKMT_HWDRM_SUPPORT {
 typedef struct _D3DKMT_DRIVER_DESCRIPTION {
     WCHAR DriverDescription[4096];
 } D3DKMT_DRIVER_DESCRIPTION;
+
+/* KMTQAITYPE_QUERYREGISTRY: which value D3DDDI_QUERYREGISTRY_INFO asks
+ * for. Only the driver store path is answered here; registry values and the
+ * driver image path answer the unemulated_adapter_info policy status. */
+typedef enum _D3DDDI_QUERYREGISTRY_TYPE {
+    D3DDDI_QUERYREGISTRY_SERVICEKEY = 0,
+    D3DDDI_QUERYREGISTRY_ADAPTERKEY = 1,
+    D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH = 2,
+    D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH = 3,
+    D3DDDI_QUERYREGISTRY_MAX = 4
+} D3DDDI_QUERYREGISTRY_TYPE;
+
+/* The outcome of a registry query that returned STATUS_SUCCESS. */
+typedef enum _D3DDDI_QUERYREGISTRY_STATUS {
+    D3DDDI_QUERYREGISTRY_STATUS_SUCCESS = 0,         /* the value is in Output* */
+    D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW = 1, /* only OutputValueSize is set */
+    D3DDDI_QUERYREGISTRY_STATUS_FAIL = 2,
+    D3DDDI_QUERYREGISTRY_STATUS_MAX = 3
+} D3DDDI_QUERYREGISTRY_STATUS;
+
+/* KMTQAITYPE_QUERYREGISTRY: a variable-size struct. PrivateDriverDataSize is
+ * at least sizeof(D3DDDI_QUERYREGISTRY_INFO); the value is written from the
+ * union on, and may run past the struct's end. When it does not fit, the
+ * call still succeeds with Status BUFFER_OVERFLOW and OutputValueSize the
+ * bytes needed: grow the buffer to offsetof(..., OutputDword) plus that and
+ * ask again. Strings are WCHAR units, NUL-terminated (OutputValueSize
+ * counts the NUL). */
+typedef struct _D3DDDI_QUERYREGISTRY_INFO {
+    D3DDDI_QUERYREGISTRY_TYPE QueryType; /* in */
+    UINT QueryFlags;                     /* in: bit 0 TranslatePath, bit 1 MutableValue */
+    WCHAR ValueName[260];                /* in: registry queries only */
+    UINT ValueType;                      /* in: 0 for path queries */
+    UINT PhysicalAdapterIndex;           /* in: 0 */
+    UINT OutputValueSize;                /* out: bytes, even on overflow */
+    D3DDDI_QUERYREGISTRY_STATUS Status;  /* out */
+    union {
+        UINT OutputDword;
+        UINT64 OutputQword;
+        WCHAR OutputString[1];
+        uint8_t OutputBinary[1];
+    };
+} D3DDDI_QUERYREGISTRY_INFO;
 
 /* KMTQAITYPE_WDDM_2_7_CAPS: bit 0 HwSchSupported, bit 1 HwSchEnabled,
  * bit 2 HwSchEnabledByDefault, bit 3 IndependentVidPnVSyncControl. */
@@ -913,18 +967,21 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVIC
 D3DKMT_EMU_STATIC_ASSERT(sizeof(KMTQUERYADAPTERINFOTYPE) == 4, "KMTQUERYADAPTERINFOTYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MEMORY_SEGMENT_GROUP) == 4, "D3DKMT_MEMORY_SEGMENT_GROUP size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_VIDPNSOURCEOWNER_TYPE) == 4, "D3DKMT_VIDPNSOURCEOWNER_TYPE size");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 80, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
-D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 76, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 16 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 12 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMDEVICENAME) == 24, "D3DKMT_OPENADAPTERFROMDEVICENAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMHDC) == 24, "D3DKMT_OPENADAPTERFROMHDC layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYADAPTERINFO) == 24, "D3DKMT_QUERYADAPTERINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SEGMENTSIZEINFO) == 24, "D3DKMT_SEGMENTSIZEINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERADDRESS) == 12, "D3DKMT_ADAPTERADDRESS layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 2080, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 1040 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_QUERYREGISTRY_INFO) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 552 : 1072), "D3DDDI_QUERYREGISTRY_INFO layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_QUERYREGISTRY_INFO, OutputDword) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 544 : 1064), "D3DDDI_QUERYREGISTRY_INFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERTYPE) == 4, "D3DKMT_ADAPTERTYPE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERY_DEVICE_IDS) == 28, "D3DKMT_QUERY_DEVICE_IDS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_HWDRM_SUPPORT) == 1, "D3DKMT_HWDRM_SUPPORT layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 8192, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 4096 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(WCHAR) == D3DKMT_EMU_WCHAR_SIZE, "WCHAR width");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WDDM_2_7_CAPS) == 4, "D3DKMT_WDDM_2_7_CAPS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYVIDEOMEMORYINFO) == 56, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYVIDEOMEMORYINFO, PhysicalAdapterIndex) == 48, "D3DKMT_QUERYVIDEOMEMORYINFO layout");

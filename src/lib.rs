@@ -100,6 +100,7 @@ mod vidpn;
 pub mod wchar;
 
 pub mod conformance;
+pub mod coverage;
 
 pub use abi::last_error;
 pub use adapter::{

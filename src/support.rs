@@ -45,7 +45,7 @@ entry_points! {
     D3DKMTOpenAdapterFromGdiDisplayName => Supported,
     D3DKMTOpenAdapterFromDeviceName => Supported,
     D3DKMTOpenAdapterFromHdc => Partial("there are no device contexts: a NULL hDc is STATUS_INVALID_PARAMETER, any other hDc STATUS_NOT_IMPLEMENTED"),
-    D3DKMTQueryAdapterInfo => Partial("a table of types (UMDRIVERPRIVATE, GETSEGMENTSIZE, ADAPTERGUID, ADAPTERADDRESS, ADAPTERREGISTRYINFO, CHECKDRIVERUPDATESTATUS, DRIVERVERSION, ADAPTERTYPE, PHYSICALADAPTERCOUNT, PHYSICALADAPTERDEVICEIDS, HWDRM_SUPPORT, DRIVER_DESCRIPTION, WDDM_2_7_CAPS); other types answer the unemulated_adapter_info policy status (default STATUS_NOT_IMPLEMENTED)"),
+    D3DKMTQueryAdapterInfo => Partial("a table of types (UMDRIVERPRIVATE, GETSEGMENTSIZE, ADAPTERGUID, ADAPTERADDRESS, ADAPTERREGISTRYINFO, CHECKDRIVERUPDATESTATUS, DRIVERVERSION, ADAPTERTYPE, PHYSICALADAPTERCOUNT, PHYSICALADAPTERDEVICEIDS, HWDRM_SUPPORT, QUERYREGISTRY for the driver store path, DRIVER_DESCRIPTION, WDDM_2_7_CAPS); other types (and registry values) answer the unemulated_adapter_info policy status (default STATUS_NOT_IMPLEMENTED)"),
     D3DKMTQueryVideoMemoryInfo => Partial("the calling process only (hProcess NULL or (HANDLE)-1); usage and reservations are always 0"),
     D3DKMTSetVidPnSourceOwner => Supported,
     D3DKMTSetVidPnSourceOwner1 => Supported,

@@ -5,7 +5,7 @@
 //! emulated export: `python3 tools/gen_layout.py`. CI runs it with `--check`.
 //!
 //! `tests/c/layout_dump.c` prints what the C compiler makes of the header
-//! (54 structs and unions, 8 enums, 25 macros that windows-sys
+//! (55 structs and unions, 10 enums, 25 macros that windows-sys
 //! also defines); each line must equal the windows-sys value in `LAYOUT`. The C program is compiled with `$CC`
 //! (default `cc`); without a compiler the test is skipped, unless `CI=true`.
 
@@ -201,6 +201,29 @@ const LAYOUT: &[(&str, &str, i64)] = &[
     ("D3DKMT_DRIVER_DESCRIPTION size", "size_of::<D3DKMT_DRIVER_DESCRIPTION>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DKMT_DRIVER_DESCRIPTION>() as i64),
     ("D3DKMT_DRIVER_DESCRIPTION.DriverDescription", "offset_of!(D3DKMT_DRIVER_DESCRIPTION, DriverDescription)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_DRIVER_DESCRIPTION, DriverDescription) as i64),
     ("D3DKMT_DRIVER_DESCRIPTION.DriverDescription size", "size_of::<[u16; 4096]>()", size_of::<[u16; 4096]>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO size", "size_of::<D3DDDI_QUERYREGISTRY_INFO>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.QueryType", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, QueryType)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, QueryType) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.QueryType size", "size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_TYPE>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_TYPE>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.QueryFlags", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, QueryFlags)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, QueryFlags) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.QueryFlags size", "size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_FLAGS>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_FLAGS>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.ValueName", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, ValueName)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, ValueName) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.ValueName size", "size_of::<[u16; 260]>()", size_of::<[u16; 260]>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.ValueType", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, ValueType)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, ValueType) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.ValueType size", "size_of::<u32>()", size_of::<u32>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.PhysicalAdapterIndex", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, PhysicalAdapterIndex)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, PhysicalAdapterIndex) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.PhysicalAdapterIndex size", "size_of::<u32>()", size_of::<u32>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputValueSize", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, OutputValueSize)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, OutputValueSize) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputValueSize size", "size_of::<u32>()", size_of::<u32>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.Status", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, Status)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, Status) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.Status size", "size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputDword", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputDword)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputDword) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputDword size", "size_of::<u32>()", size_of::<u32>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputQword", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputQword)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputQword) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputQword size", "size_of::<u64>()", size_of::<u64>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputString", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputString)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputString) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputString size", "size_of::<[u16; 1]>()", size_of::<[u16; 1]>() as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputBinary", "offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputBinary)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_INFO, Anonymous.OutputBinary) as i64),
+    ("D3DDDI_QUERYREGISTRY_INFO.OutputBinary size", "size_of::<[u8; 1]>()", size_of::<[u8; 1]>() as i64),
     ("D3DKMT_WDDM_2_7_CAPS size", "size_of::<D3DKMT_WDDM_2_7_CAPS>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DKMT_WDDM_2_7_CAPS>() as i64),
     ("D3DKMT_WDDM_2_7_CAPS.Value", "offset_of!(D3DKMT_WDDM_2_7_CAPS, Anonymous.Value)", offset_of!(windows_sys::Wdk::Graphics::Direct3D::D3DKMT_WDDM_2_7_CAPS, Anonymous.Value) as i64),
     ("D3DKMT_WDDM_2_7_CAPS.Value size", "size_of::<u32>()", size_of::<u32>() as i64),
@@ -486,8 +509,20 @@ const LAYOUT: &[(&str, &str, i64)] = &[
     ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_PHYSICALADAPTERCOUNT value", "KMTQAITYPE_PHYSICALADAPTERCOUNT", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_PHYSICALADAPTERCOUNT as i64),
     ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_PHYSICALADAPTERDEVICEIDS value", "KMTQAITYPE_PHYSICALADAPTERDEVICEIDS", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_PHYSICALADAPTERDEVICEIDS as i64),
     ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_HWDRM_SUPPORT value", "KMTQAITYPE_HWDRM_SUPPORT", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_HWDRM_SUPPORT as i64),
+    ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_QUERYREGISTRY value", "KMTQAITYPE_QUERYREGISTRY", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_QUERYREGISTRY as i64),
     ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_DRIVER_DESCRIPTION value", "KMTQAITYPE_DRIVER_DESCRIPTION", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_DRIVER_DESCRIPTION as i64),
     ("KMTQUERYADAPTERINFOTYPE::KMTQAITYPE_WDDM_2_7_CAPS value", "KMTQAITYPE_WDDM_2_7_CAPS", windows_sys::Wdk::Graphics::Direct3D::KMTQAITYPE_WDDM_2_7_CAPS as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE size", "size_of::<D3DDDI_QUERYREGISTRY_TYPE>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_TYPE>() as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE::D3DDDI_QUERYREGISTRY_SERVICEKEY value", "D3DDDI_QUERYREGISTRY_SERVICEKEY", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_SERVICEKEY as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE::D3DDDI_QUERYREGISTRY_ADAPTERKEY value", "D3DDDI_QUERYREGISTRY_ADAPTERKEY", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_ADAPTERKEY as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE::D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH value", "D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE::D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH value", "D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH as i64),
+    ("D3DDDI_QUERYREGISTRY_TYPE::D3DDDI_QUERYREGISTRY_MAX value", "D3DDDI_QUERYREGISTRY_MAX", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_MAX as i64),
+    ("D3DDDI_QUERYREGISTRY_STATUS size", "size_of::<D3DDDI_QUERYREGISTRY_STATUS>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS>() as i64),
+    ("D3DDDI_QUERYREGISTRY_STATUS::D3DDDI_QUERYREGISTRY_STATUS_SUCCESS value", "D3DDDI_QUERYREGISTRY_STATUS_SUCCESS", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS_SUCCESS as i64),
+    ("D3DDDI_QUERYREGISTRY_STATUS::D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW value", "D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW as i64),
+    ("D3DDDI_QUERYREGISTRY_STATUS::D3DDDI_QUERYREGISTRY_STATUS_FAIL value", "D3DDDI_QUERYREGISTRY_STATUS_FAIL", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS_FAIL as i64),
+    ("D3DDDI_QUERYREGISTRY_STATUS::D3DDDI_QUERYREGISTRY_STATUS_MAX value", "D3DDDI_QUERYREGISTRY_STATUS_MAX", windows_sys::Wdk::Graphics::Direct3D::D3DDDI_QUERYREGISTRY_STATUS_MAX as i64),
     ("D3DKMT_MEMORY_SEGMENT_GROUP size", "size_of::<D3DKMT_MEMORY_SEGMENT_GROUP>()", size_of::<windows_sys::Wdk::Graphics::Direct3D::D3DKMT_MEMORY_SEGMENT_GROUP>() as i64),
     ("D3DKMT_MEMORY_SEGMENT_GROUP::D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL value", "D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL", windows_sys::Wdk::Graphics::Direct3D::D3DKMT_MEMORY_SEGMENT_GROUP_LOCAL as i64),
     ("D3DKMT_MEMORY_SEGMENT_GROUP::D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL value", "D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL", windows_sys::Wdk::Graphics::Direct3D::D3DKMT_MEMORY_SEGMENT_GROUP_NON_LOCAL as i64),
@@ -612,6 +647,9 @@ const REACHED: &[(&str, &str)] = &[
 #[rustfmt::skip]
 const DECLARED: &[&str] = &[
     "D3DDDICB_SIGNALFLAGS",
+    "D3DDDI_QUERYREGISTRY_INFO",
+    "D3DDDI_QUERYREGISTRY_STATUS",
+    "D3DDDI_QUERYREGISTRY_TYPE",
     "D3DDDI_SYNCHRONIZATIONOBJECTINFO",
     "D3DDDI_SYNCHRONIZATIONOBJECTINFO2",
     "D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS",
