@@ -104,8 +104,9 @@ pub mod coverage;
 
 pub use abi::last_error;
 pub use adapter::{
-    AdapterConfig, AdapterInfo, AdapterKind, DEVINTERFACE_DISPLAY_ADAPTER, DISPLAY_DEVICE_ARRIVAL, DeviceIds,
-    EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
+    AdapterConfig, AdapterInfo, AdapterKind, DEFAULT_DRIVER_STORE_PATH, DEVINTERFACE_DISPLAY_ADAPTER,
+    DISPLAY_DEVICE_ARRIVAL, DeviceIds, EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes,
+    VideoMemoryInfo,
 };
 pub use clock::ClockMode;
 pub use error::{KResult, KernelError};
