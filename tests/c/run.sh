@@ -58,6 +58,9 @@ fi
 echo "==> $CXX: include/d3dkmt_emu.h parses as C++17"
 "$CXX" -std=c++17 -Wall -Wextra -Werror -fsyntax-only -x c++ include/d3dkmt_emu.h
 
+echo "==> $CXX: include/d3dkmt_emu.h with the libdxg ABI (4-byte WCHAR) parses as C++17"
+"$CXX" -std=c++17 -Wall -Wextra -Werror -fsyntax-only -x c++ -DD3DKMT_EMU_LIBDXG_ABI=1 include/d3dkmt_emu.h
+
 echo "==> $CC: tests/c/session_roundtrip.c"
 "$CC" -std=c11 -Wall -Wextra -Werror -g -Iinclude \
     tests/c/session_roundtrip.c \
