@@ -159,7 +159,7 @@ links = [
     "#[test]",
     "fn every_windows_sys_d3dkmt_function_links() {",
     "    let addresses: [usize; %d] = [" % len(dlls),
-] + [f"        d3d::{n} as usize," for n in sorted(dlls)] + [
+] + [f"        d3d::{n} as *const () as usize," for n in sorted(dlls)] + [
     "    ];",
     "    let mut sorted = addresses.to_vec();",
     "    sorted.sort_unstable();",
