@@ -19,7 +19,7 @@ use crate::sync::Graveyard;
 
 pub(crate) struct Device {
     pub(crate) adapter: Arc<Adapter>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 /// A device's handle-table entry: the device, and its children's handles.

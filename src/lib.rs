@@ -91,6 +91,7 @@ mod status;
 pub mod support;
 mod sync;
 mod sync_object;
+mod sweep;
 mod trace;
 
 pub mod conformance;
@@ -101,7 +102,8 @@ pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
-pub use live::ObjectKind;
+pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
+pub use live::{CallSite, Creator, Holder, LeakReport, LiveObject, ObjectId, ObjectKind};
 pub use policy::{
     AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
     StatusFenceBump,
@@ -111,4 +113,5 @@ pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
+pub use sweep::{RunOutcome, Sweep, SweepReport};
 pub use sync_object::{MonitoredFence, SyncFlags};

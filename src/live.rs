@@ -1,14 +1,32 @@
-//! Live-object accounting: how many kernel objects of each kind exist.
+//! Live-object accounting: how many kernel objects of each kind exist, who
+//! made each one, and the leak report.
 //!
 //! Every kernel object holds a [`LiveToken`] that counts it in the counters of
-//! the process that created it (kept per process so that threads bound to
-//! different processes do not share a cache line). The kernel sums them.
+//! the process that created it (kept per process, each on its own cache
+//! lines, so that threads bound to different processes do not share one). The
+//! kernel sums them. The token also carries the object's identity: an
+//! [`ObjectId`] and the [`Creator`], the process and the `D3DKMT*` call (entry
+//! point and the process's call sequence number) that made it. The call is
+//! read from a thread-local "current call" that the dispatch point sets for
+//! the length of each call ([`CallScope`]).
+//!
+//! Nothing is recorded per handle. [`crate::Kernel::leak_report`] finds the
+//! handles holding each object by scanning every process's tables, and the
+//! references objects hold to each other (a session holds its status fence,
+//! an NT object what it wraps), when it is asked.
 
+use std::cell::Cell;
+use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use crate::handle::{LocalHandle, NtHandle};
+use crate::process::{LocalEntry, ProcessId};
+use crate::shared::{NtEntry, NtObjectKind};
+use crate::support::Entry;
 
 /// The kinds of kernel object this crate counts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u32)]
 pub enum ObjectKind {
     /// A device (`D3DKMTCreateDevice`).
@@ -37,27 +55,146 @@ impl ObjectKind {
     }
 }
 
+/// A kernel object's identity within its kernel: the creating process and
+/// that process's count of objects made so far (from 1). Never reused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ObjectId {
+    /// The process that created the object.
+    pub process: ProcessId,
+    /// The object's number among that process's creations, from 1.
+    pub serial: u64,
+}
+
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}.{}", self.process.0, self.serial)
+    }
+}
+
+/// A `D3DKMT*` call: its entry point and its place in its process's calls.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CallSite {
+    /// The entry point called.
+    pub entry: Entry,
+    /// The process's call sequence number (its first call is 1). Exact when
+    /// one thread at a time calls as the process; threads calling as one
+    /// process at the same moment may see a number twice.
+    pub sequence: u64,
+}
+
+impl fmt::Display for CallSite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} (call {})", self.entry.name(), self.sequence)
+    }
+}
+
+/// Who made an object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Creator {
+    /// The process whose call created it (it counts in that process's
+    /// [`crate::Process::live_objects_created`]).
+    pub process: ProcessId,
+    /// The `D3DKMT*` call, or `None` when the object was made through the
+    /// Rust API (which goes through no dispatch point).
+    pub call: Option<CallSite>,
+}
+
+impl fmt::Display for Creator {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.call {
+            Some(call) => write!(f, "process {} in {call}", self.process.0),
+            None => write!(f, "process {} through the Rust API", self.process.0),
+        }
+    }
+}
+
+/// A process's live counters and its call and object sequence numbers.
+/// Aligned to two cache lines: each process's are its own.
 #[derive(Default)]
+#[repr(align(128))]
 pub(crate) struct LiveCounters {
+    pid: u32,
     counts: [AtomicI64; 4],
+    /// `D3DKMT*` calls made as the process so far.
+    calls: AtomicU64,
+    /// Objects created by the process so far.
+    objects: AtomicU64,
 }
 
 impl LiveCounters {
+    pub(crate) fn new(pid: ProcessId) -> Self {
+        LiveCounters { pid: pid.0, ..LiveCounters::default() }
+    }
+
     pub(crate) fn get(&self, kind: ObjectKind) -> i64 {
         self.counts[kind as usize].load(Ordering::Relaxed)
     }
 }
 
-/// Counts one live object; uncounts it when dropped.
+/// The call the calling thread is in: (kernel id, process id, call).
+type Current = Option<(u64, u32, CallSite)>;
+
+thread_local! {
+    static CURRENT_CALL: Cell<Current> = const { Cell::new(None) };
+}
+
+/// Marks the calling thread as inside one `D3DKMT*` call until dropped (then
+/// the previous mark comes back, so a KMD callback's own calls nest).
+pub(crate) struct CallScope {
+    previous: Current,
+    pub(crate) site: CallSite,
+}
+
+impl CallScope {
+    /// Numbers the call in `process`'s sequence and marks the thread. A
+    /// plain load and store, not a read-modify-write: this runs on every call.
+    #[inline]
+    pub(crate) fn enter(process: &crate::Process, entry: Entry) -> CallScope {
+        let counters = &process.0.live;
+        let sequence = counters.calls.load(Ordering::Relaxed) + 1;
+        counters.calls.store(sequence, Ordering::Relaxed);
+        let site = CallSite { entry, sequence };
+        let mark = Some((process.0.kernel.id, counters.pid, site));
+        let previous = CURRENT_CALL.try_with(|c| c.replace(mark)).unwrap_or(None);
+        CallScope { previous, site }
+    }
+}
+
+impl Drop for CallScope {
+    #[inline]
+    fn drop(&mut self) {
+        let _ = CURRENT_CALL.try_with(|c| c.set(self.previous));
+    }
+}
+
+/// Counts one live object and names it; uncounts it when dropped.
 pub(crate) struct LiveToken {
     counters: Arc<LiveCounters>,
     kind: ObjectKind,
+    id: ObjectId,
+    creator: Creator,
 }
 
 impl LiveToken {
+    /// Counts a new object of `kind` made by the process `counters` belongs
+    /// to, in the call the thread is in (if it is one of that process's, in
+    /// `kernel`).
     pub(crate) fn new(counters: &Arc<LiveCounters>, kind: ObjectKind) -> Self {
         counters.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
-        LiveToken { counters: Arc::clone(counters), kind }
+        let serial = counters.objects.fetch_add(1, Ordering::Relaxed) + 1;
+        let process = ProcessId(counters.pid);
+        let call = CURRENT_CALL
+            .try_with(Cell::get)
+            .ok()
+            .flatten()
+            .filter(|(_, pid, _)| *pid == counters.pid)
+            .map(|(_, _, site)| site);
+        LiveToken {
+            counters: Arc::clone(counters),
+            kind,
+            id: ObjectId { process, serial },
+            creator: Creator { process, call },
+        }
     }
 }
 
@@ -65,5 +202,247 @@ impl Drop for LiveToken {
     fn drop(&mut self) {
         let before = self.counters.counts[self.kind as usize].fetch_sub(1, Ordering::Relaxed);
         assert!(before > 0, "live count of {} went negative", self.kind.name());
+    }
+}
+
+/// What holds a reference to a live object.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Holder {
+    /// A D3DKMT handle of a process.
+    Local {
+        /// The process.
+        process: ProcessId,
+        /// The handle.
+        handle: LocalHandle,
+    },
+    /// An NT handle of a process.
+    Nt {
+        /// The process.
+        process: ProcessId,
+        /// The handle.
+        handle: NtHandle,
+    },
+    /// Another object: a protected session holds its status fence, an NT
+    /// object holds what it wraps.
+    Object(ObjectId),
+}
+
+impl fmt::Display for Holder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Holder::Local { process, handle } => write!(f, "D3DKMT handle {handle} of process {}", process.0),
+            Holder::Nt { process, handle } => write!(f, "NT handle {handle} of process {}", process.0),
+            Holder::Object(id) => write!(f, "object {id}"),
+        }
+    }
+}
+
+/// One live object in a [`LeakReport`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LiveObject {
+    /// Its identity.
+    pub id: ObjectId,
+    /// Its kind.
+    pub kind: ObjectKind,
+    /// Who made it.
+    pub creator: Creator,
+    /// What holds it now, in process order then handle order.
+    pub holders: Vec<Holder>,
+}
+
+/// The kernel's live objects, found by scanning every process's handle
+/// tables and the references objects hold to each other, checked against
+/// the live counters.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeakReport {
+    /// The kernel's id.
+    pub kernel: u64,
+    /// Every object found, by id.
+    pub objects: Vec<LiveObject>,
+    /// Per kind, objects the counters count that no handle reaches, directly
+    /// or through another object: kept alive by something the kernel does
+    /// not account for (a reference cycle, or a bug). Kinds with none are
+    /// left out.
+    pub unreachable: Vec<(ObjectKind, i64)>,
+    /// Handles still open in processes that have exited (always a bug).
+    pub handles_after_exit: Vec<(ProcessId, usize)>,
+}
+
+impl LeakReport {
+    /// True if no object is alive and nothing is inconsistent.
+    pub fn is_clean(&self) -> bool {
+        self.objects.is_empty() && self.unreachable.is_empty() && self.handles_after_exit.is_empty()
+    }
+
+    /// Live objects (found or unreachable).
+    pub fn live_count(&self) -> i64 {
+        self.objects.len() as i64 + self.unreachable.iter().map(|(_, n)| n).sum::<i64>()
+    }
+}
+
+impl fmt::Display for LeakReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_clean() {
+            return writeln!(f, "kernel {}: no live objects", self.kernel);
+        }
+        writeln!(f, "kernel {}: {} live object(s)", self.kernel, self.live_count())?;
+        for o in &self.objects {
+            writeln!(f, "  {} {}, created by {}", o.kind.name(), o.id, o.creator)?;
+            if o.holders.is_empty() {
+                writeln!(f, "    held by nothing found")?;
+            }
+            for h in &o.holders {
+                writeln!(f, "    held by {h}")?;
+            }
+        }
+        for (kind, n) in &self.unreachable {
+            writeln!(f, "  {n} {} object(s) alive that no handle reaches (a reference kept outside any table)", kind.name())?;
+        }
+        for (pid, n) in &self.handles_after_exit {
+            writeln!(f, "  process {} has exited but still holds {n} handle(s)", pid.0)?;
+        }
+        Ok(())
+    }
+}
+
+/// Builds a leak report as it scans.
+#[derive(Default)]
+pub(crate) struct Scan {
+    objects: std::collections::BTreeMap<ObjectId, LiveObject>,
+}
+
+impl Scan {
+    fn note(&mut self, token: &LiveToken, holder: Holder) -> bool {
+        let object = self.objects.entry(token.id).or_insert_with(|| LiveObject {
+            id: token.id,
+            kind: token.kind,
+            creator: token.creator,
+            holders: Vec::new(),
+        });
+        let first = object.holders.is_empty();
+        object.holders.push(holder);
+        first
+    }
+
+    /// Notes what a sync object holds (nothing) and a session (its fence).
+    fn session(&mut self, session: &crate::session::ProtectedSession, holder: Holder) {
+        if self.note(&session._live, holder) {
+            self.note(&session.core.fence._live, Holder::Object(session._live.id));
+        }
+    }
+
+    /// Notes the object a D3DKMT handle names, and what it holds.
+    pub(crate) fn local(&mut self, process: ProcessId, handle: u64, entry: &LocalEntry) {
+        let holder = Holder::Local { process, handle: LocalHandle(handle as u32) };
+        match entry {
+            LocalEntry::Adapter(_) => {}
+            LocalEntry::Device(d) => {
+                self.note(&d.device._live, holder);
+            }
+            LocalEntry::SyncObject(s) => {
+                self.note(&s.object._live, holder);
+            }
+            LocalEntry::ProtectedSession(s) => self.session(&s.session, holder),
+        }
+    }
+
+    /// Notes the NT object an NT handle names, and what it holds.
+    pub(crate) fn nt(&mut self, process: ProcessId, handle: u64, entry: &NtEntry) {
+        let holder = Holder::Nt { process, handle: NtHandle(handle) };
+        let object = &entry.object;
+        if self.note(&object._live, holder) {
+            let by = Holder::Object(object._live.id);
+            match &object.kind {
+                NtObjectKind::SyncObject(s) => {
+                    self.note(&s._live, by);
+                }
+                NtObjectKind::ProtectedSession(s) => self.session(s, by),
+            }
+        }
+    }
+
+    /// The report, given the counters' totals per kind.
+    pub(crate) fn finish(
+        self,
+        kernel: u64,
+        counted: [i64; 4],
+        handles_after_exit: Vec<(ProcessId, usize)>,
+    ) -> LeakReport {
+        let objects: Vec<LiveObject> = self.objects.into_values().collect();
+        let unreachable = ObjectKind::ALL
+            .iter()
+            .map(|&k| (k, counted[k as usize] - objects.iter().filter(|o| o.kind == k).count() as i64))
+            .filter(|(_, n)| *n != 0)
+            .collect();
+        LeakReport { kernel, objects, unreachable, handles_after_exit }
+    }
+}
+
+impl crate::Kernel {
+    /// Every live object of this kernel: who made it (process, entry point,
+    /// call sequence number) and what holds it (handles, by process, and
+    /// other objects). Found by scanning the processes' tables now, one
+    /// process at a time; objects the counters count that no table reaches
+    /// are reported as unreachable. A kernel whose processes have all exited
+    /// (or gone) must report nothing: see [`crate::Kernel::assert_no_leaks`].
+    pub fn leak_report(&self) -> LeakReport {
+        let mut scan = Scan::default();
+        let mut handles_after_exit = Vec::new();
+        for process in self.processes() {
+            let pid = process.id();
+            let state = process.0.state.lock();
+            for (handle, entry) in state.local.iter() {
+                scan.local(pid, handle, entry);
+            }
+            for (handle, entry) in state.nt.iter() {
+                scan.nt(pid, handle, entry);
+            }
+            let held = state.local.len() + state.nt.len();
+            if state.exited && held > 0 {
+                handles_after_exit.push((pid, held));
+            }
+        }
+        let counted = ObjectKind::ALL.map(|k| self.live_objects(k));
+        scan.finish(self.id(), counted, handles_after_exit)
+    }
+
+    /// Panics with the [leak report](crate::Kernel::leak_report) if any
+    /// object is alive or the kernel's books disagree: for test teardown,
+    /// after every process has exited.
+    #[track_caller]
+    pub fn assert_no_leaks(&self) {
+        let report = self.leak_report();
+        if !report.is_clean() {
+            panic!("kernel objects leaked:\n{report}");
+        }
+        if let Err(why) = self.check_invariants() {
+            panic!("kernel invariant broken: {why}");
+        }
+    }
+
+    /// Checks what must hold in a quiescent kernel (no call running): every
+    /// live object is reachable from some handle; exited processes hold no
+    /// handles; the session registry names exactly the live sessions; no
+    /// live count is negative. Returns the first broken rule.
+    pub fn check_invariants(&self) -> Result<(), String> {
+        let report = self.leak_report();
+        if let Some((kind, n)) = report.unreachable.first() {
+            return Err(format!("{n} {} object(s) alive that no handle reaches", kind.name()));
+        }
+        if let Some((pid, n)) = report.handles_after_exit.first() {
+            return Err(format!("process {} exited but holds {n} handle(s)", pid.0));
+        }
+        for kind in ObjectKind::ALL {
+            let n = self.live_objects(kind);
+            if n < 0 {
+                return Err(format!("live count of {} is {n}", kind.name()));
+            }
+        }
+        let registered = self.0.sessions.map.lock().values().filter(|w| w.strong_count() > 0).count() as i64;
+        let sessions = self.live_objects(ObjectKind::ProtectedSession);
+        if registered != sessions {
+            return Err(format!("{registered} session(s) registered for the KMD, {sessions} alive"));
+        }
+        Ok(())
     }
 }

@@ -104,7 +104,7 @@ pub(crate) struct NtObject {
     pub(crate) kind: NtObjectKind,
     name: Option<String>,
     namespace: Weak<Namespace>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for NtObject {
