@@ -21,13 +21,13 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use crate::NtStatus;
 use crate::error::KernelError;
 use crate::kernel::{Kernel, KernelInner};
 use crate::live::{CallScope, CallSite};
 use crate::process::{Process, ProcessId};
 use crate::support::{ENTRY_POINTS, Entry};
 use crate::sync::Mutex;
-use crate::NtStatus;
 
 /// Most records the fault log keeps; later firings are counted, not kept.
 pub const FAULT_LOG_CAPACITY: usize = 1 << 20;

@@ -89,9 +89,9 @@ mod session;
 mod shared;
 mod status;
 pub mod support;
+mod sweep;
 mod sync;
 mod sync_object;
-mod sweep;
 mod trace;
 
 pub mod conformance;
@@ -99,10 +99,10 @@ pub mod conformance;
 pub use abi::last_error;
 pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
 pub use error::{KResult, KernelError};
+pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
-pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
 pub use live::{CallSite, Creator, Holder, LeakReport, LiveObject, ObjectId, ObjectKind};
 pub use policy::{
     AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,

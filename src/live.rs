@@ -296,7 +296,11 @@ impl fmt::Display for LeakReport {
             }
         }
         for (kind, n) in &self.unreachable {
-            writeln!(f, "  {n} {} object(s) alive that no handle reaches (a reference kept outside any table)", kind.name())?;
+            writeln!(
+                f,
+                "  {n} {} object(s) alive that no handle reaches (a reference kept outside any table)",
+                kind.name()
+            )?;
         }
         for (pid, n) in &self.handles_after_exit {
             writeln!(f, "  process {} has exited but still holds {n} handle(s)", pid.0)?;
