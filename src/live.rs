@@ -113,6 +113,7 @@ impl fmt::Display for Creator {
 #[derive(Default)]
 #[repr(align(128))]
 pub(crate) struct LiveCounters {
+    kernel: u64,
     pid: u32,
     counts: [AtomicI64; 4],
     /// `D3DKMT*` calls made as the process so far.
@@ -122,8 +123,8 @@ pub(crate) struct LiveCounters {
 }
 
 impl LiveCounters {
-    pub(crate) fn new(pid: ProcessId) -> Self {
-        LiveCounters { pid: pid.0, ..LiveCounters::default() }
+    pub(crate) fn new(kernel: u64, pid: ProcessId) -> Self {
+        LiveCounters { kernel, pid: pid.0, ..LiveCounters::default() }
     }
 
     pub(crate) fn get(&self, kind: ObjectKind) -> i64 {
@@ -154,7 +155,7 @@ impl CallScope {
         let sequence = counters.calls.load(Ordering::Relaxed) + 1;
         counters.calls.store(sequence, Ordering::Relaxed);
         let site = CallSite { entry, sequence };
-        let mark = Some((process.0.kernel.id, counters.pid, site));
+        let mark = Some((counters.kernel, counters.pid, site));
         let previous = CURRENT_CALL.try_with(|c| c.replace(mark)).unwrap_or(None);
         CallScope { previous, site }
     }
@@ -187,7 +188,7 @@ impl LiveToken {
             .try_with(Cell::get)
             .ok()
             .flatten()
-            .filter(|(_, pid, _)| *pid == counters.pid)
+            .filter(|(kernel, pid, _)| *kernel == counters.kernel && *pid == counters.pid)
             .map(|(_, _, site)| site);
         LiveToken {
             counters: Arc::clone(counters),
@@ -448,5 +449,50 @@ impl crate::Kernel {
             return Err(format!("{registered} session(s) registered for the KMD, {sessions} alive"));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Kernel, KernelConfig};
+
+    #[test]
+    fn an_object_no_handle_reaches_is_reported_unreachable() {
+        let kernel = Kernel::new(KernelConfig::default());
+        let p = kernel.create_process();
+        // A reference kept outside every table, as a refcount bug would.
+        let token = LiveToken::new(&p.0.live, ObjectKind::Device);
+        assert_eq!(token.creator, Creator { process: p.id(), call: None });
+        let report = kernel.leak_report();
+        assert_eq!(report.unreachable, vec![(ObjectKind::Device, 1)]);
+        assert_eq!(report.live_count(), 1);
+        assert!(report.to_string().contains("no handle reaches"), "{report}");
+        assert!(kernel.check_invariants().unwrap_err().contains("no handle reaches"));
+        drop(token);
+        assert!(kernel.leak_report().is_clean());
+        assert_eq!(kernel.check_invariants(), Ok(()));
+    }
+
+    #[test]
+    fn call_scopes_nest_and_restore() {
+        let kernel = Kernel::new(KernelConfig::default());
+        let p = kernel.create_process();
+        {
+            let outer = CallScope::enter(&p, Entry::D3DKMTCreateDevice);
+            assert_eq!(outer.site.sequence, 1);
+            {
+                let inner = CallScope::enter(&p, Entry::D3DKMTCreateProtectedSession);
+                assert_eq!(inner.site.sequence, 2);
+                let t = LiveToken::new(&p.0.live, ObjectKind::ProtectedSession);
+                assert_eq!(t.creator.call, Some(inner.site));
+            }
+            let t = LiveToken::new(&p.0.live, ObjectKind::Device);
+            assert_eq!(t.creator.call, Some(outer.site), "the outer call is current again");
+            // Another process's counters: not its call.
+            let q = kernel.create_process();
+            assert_eq!(LiveToken::new(&q.0.live, ObjectKind::Device).creator.call, None);
+        }
+        assert_eq!(LiveToken::new(&p.0.live, ObjectKind::Device).creator.call, None);
     }
 }
