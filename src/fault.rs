@@ -343,7 +343,8 @@ pub(crate) fn intercept(process: &Process, call: &CallScope) -> Option<KernelErr
 /// An armed fault: disarmed when dropped.
 #[must_use = "the fault is disarmed when the guard drops"]
 pub struct FaultGuard {
-    kernel: std::sync::Weak<KernelInner>,
+    /// `None` once kept: then the drop disarms nothing.
+    kernel: Option<std::sync::Weak<KernelInner>>,
     id: FaultId,
 }
 
@@ -364,23 +365,22 @@ impl FaultGuard {
     }
 
     fn counts(&self) -> (u64, u64) {
-        self.kernel.upgrade().and_then(|k| k.faults.counts(self.id)).unwrap_or((0, 0))
+        self.kernel.as_ref().and_then(std::sync::Weak::upgrade).and_then(|k| k.faults.counts(self.id)).unwrap_or((0, 0))
     }
 
     /// Disarms it now.
     pub fn disarm(self) {}
 
     /// Leaves it armed for good (until [`Kernel::disarm`]); returns its id.
-    pub fn keep(self) -> FaultId {
-        let id = self.id;
-        std::mem::forget(self);
-        id
+    pub fn keep(mut self) -> FaultId {
+        self.kernel = None;
+        self.id
     }
 }
 
 impl Drop for FaultGuard {
     fn drop(&mut self) {
-        if let Some(kernel) = self.kernel.upgrade() {
+        if let Some(kernel) = self.kernel.take().as_ref().and_then(std::sync::Weak::upgrade) {
             kernel.faults.disarm(self.id);
         }
     }
@@ -396,7 +396,7 @@ impl Kernel {
     /// Arms a fault on this kernel's calls until the guard drops.
     pub fn arm(&self, fault: Fault) -> FaultGuard {
         let id = self.0.faults.arm(fault);
-        FaultGuard { kernel: Arc::downgrade(&self.0), id }
+        FaultGuard { kernel: Some(Arc::downgrade(&self.0)), id }
     }
 
     /// Disarms an armed fault (one [`FaultGuard::keep`] left armed, or one

@@ -156,3 +156,23 @@ pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
     // pattern (Pod), and read_unaligned needs no alignment.
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
 }
+
+/// Reads a NUL-terminated C string of at most `max` bytes before the NUL.
+/// `None` for NULL, or if no NUL comes within `max + 1` bytes (the bytes
+/// after the first `max + 1` are never read).
+pub(crate) fn read_c_str(p: *const core::ffi::c_char, max: usize) -> Option<Vec<u8>> {
+    if p.is_null() {
+        return None;
+    }
+    let mut out = Vec::new();
+    for i in 0..=max {
+        // SAFETY: the header requires a NUL-terminated string; we read byte
+        // by byte and stop at the NUL, so no byte past it is read.
+        let b = unsafe { p.add(i).cast::<u8>().read() };
+        if b == 0 {
+            return Some(out);
+        }
+        out.push(b);
+    }
+    None
+}
