@@ -167,15 +167,46 @@ impl Fault {
 /// True for the entry points that create or open something, whose failure a
 /// caller must handle by not using (and not freeing) what it did not get:
 /// the `Create*`, `Open*` and `EnumAdapters*` entry points,
-/// `D3DKMTShareObjects` and `DuplicateHandle`.
+/// `D3DKMTShareObjects` and `DuplicateHandle`. These are the only ones that
+/// make kernel objects.
+#[inline]
 pub fn creates_or_opens(entry: Entry) -> bool {
-    let name = entry.name();
-    name.starts_with("D3DKMTCreate")
-        || name.starts_with("D3DKMTOpen")
-        || name.starts_with("D3DKMTEnumAdapters")
-        || entry == Entry::D3DKMTShareObjects
-        || entry == Entry::DuplicateHandle
+    CREATES_OR_OPENS[entry as usize]
 }
+
+/// [`creates_or_opens`] for every entry point, worked out at compile time
+/// from the names (the dispatch point reads it on every call).
+static CREATES_OR_OPENS: [bool; ENTRY_POINTS.len()] = {
+    const fn starts_with(name: &str, prefix: &str) -> bool {
+        let (n, p) = (name.as_bytes(), prefix.as_bytes());
+        if n.len() < p.len() {
+            return false;
+        }
+        let mut i = 0;
+        while i < p.len() {
+            if n[i] != p[i] {
+                return false;
+            }
+            i += 1;
+        }
+        true
+    }
+    const fn equals(name: &str, other: &str) -> bool {
+        name.len() == other.len() && starts_with(name, other)
+    }
+    let mut table = [false; ENTRY_POINTS.len()];
+    let mut i = 0;
+    while i < ENTRY_POINTS.len() {
+        let name = ENTRY_POINTS[i].1;
+        table[i] = starts_with(name, "D3DKMTCreate")
+            || starts_with(name, "D3DKMTOpen")
+            || starts_with(name, "D3DKMTEnumAdapters")
+            || equals(name, "D3DKMTShareObjects")
+            || equals(name, "DuplicateHandle");
+        i += 1;
+    }
+    table
+};
 
 /// An armed fault's number within its kernel (from 1).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

@@ -15,7 +15,7 @@
 //! references objects hold to each other (a session holds its status fence,
 //! an NT object what it wraps), when it is asked.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -132,39 +132,57 @@ impl LiveCounters {
     }
 }
 
-/// The call the calling thread is in: (kernel id, process id, call).
-type Current = Option<(u64, u32, CallSite)>;
+/// A call a thread is in: (kernel id, process id, call).
+type Mark = (u64, u32, CallSite);
 
 thread_local! {
-    static CURRENT_CALL: Cell<Current> = const { Cell::new(None) };
+    /// The object-making calls the thread is in, outermost first (a KMD
+    /// callback's own calls nest inside the call that ran it).
+    static CURRENT_CALLS: RefCell<Vec<Mark>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Marks the calling thread as inside one `D3DKMT*` call until dropped (then
-/// the previous mark comes back, so a KMD callback's own calls nest).
+/// Numbers a `D3DKMT*` call in its process's sequence and, for a call that
+/// can make objects ([`crate::creates_or_opens`]), marks the calling thread
+/// as inside it until dropped. Other calls make no object, so they leave
+/// the thread-local alone: this runs on every call, and a thread-local
+/// access costs more than the rest of it.
 pub(crate) struct CallScope {
-    previous: Current,
     pub(crate) site: CallSite,
+    marked: bool,
 }
 
 impl CallScope {
-    /// Numbers the call in `process`'s sequence and marks the thread. A
-    /// plain load and store, not a read-modify-write: this runs on every call.
+    /// The sequence number is a plain load and store, not a
+    /// read-modify-write (see [`CallSite::sequence`]).
     #[inline]
     pub(crate) fn enter(process: &crate::Process, entry: Entry) -> CallScope {
         let counters = &process.0.live;
         let sequence = counters.calls.load(Ordering::Relaxed) + 1;
         counters.calls.store(sequence, Ordering::Relaxed);
         let site = CallSite { entry, sequence };
-        let mark = Some((counters.kernel, counters.pid, site));
-        let previous = CURRENT_CALL.try_with(|c| c.replace(mark)).unwrap_or(None);
-        CallScope { previous, site }
+        let marked = crate::fault::creates_or_opens(entry) && mark(counters, site);
+        CallScope { site, marked }
     }
+}
+
+#[cold]
+fn mark(counters: &LiveCounters, site: CallSite) -> bool {
+    CURRENT_CALLS
+        .try_with(|c| c.try_borrow_mut().map(|mut c| c.push((counters.kernel, counters.pid, site))).is_ok())
+        .unwrap_or(false)
+}
+
+#[cold]
+fn unmark() {
+    let _ = CURRENT_CALLS.try_with(|c| c.try_borrow_mut().map(|mut c| c.pop()));
 }
 
 impl Drop for CallScope {
     #[inline]
     fn drop(&mut self) {
-        let _ = CURRENT_CALL.try_with(|c| c.set(self.previous));
+        if self.marked {
+            unmark();
+        }
     }
 }
 
@@ -184,8 +202,8 @@ impl LiveToken {
         counters.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
         let serial = counters.objects.fetch_add(1, Ordering::Relaxed) + 1;
         let process = ProcessId(counters.pid);
-        let call = CURRENT_CALL
-            .try_with(Cell::get)
+        let call = CURRENT_CALLS
+            .try_with(|c| c.try_borrow().ok().and_then(|c| c.last().copied()))
             .ok()
             .flatten()
             .filter(|(kernel, pid, _)| *kernel == counters.kernel && *pid == counters.pid)
@@ -482,8 +500,14 @@ mod tests {
             let outer = CallScope::enter(&p, Entry::D3DKMTCreateDevice);
             assert_eq!(outer.site.sequence, 1);
             {
+                let query = CallScope::enter(&p, Entry::D3DKMTQueryProtectedSessionStatus);
+                assert_eq!(query.site.sequence, 2, "every call is numbered");
+                let t = LiveToken::new(&p.0.live, ObjectKind::Device);
+                assert_eq!(t.creator.call, Some(outer.site), "a query leaves the mark alone");
+            }
+            {
                 let inner = CallScope::enter(&p, Entry::D3DKMTCreateProtectedSession);
-                assert_eq!(inner.site.sequence, 2);
+                assert_eq!(inner.site.sequence, 3);
                 let t = LiveToken::new(&p.0.live, ObjectKind::ProtectedSession);
                 assert_eq!(t.creator.call, Some(inner.site));
             }

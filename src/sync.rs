@@ -89,6 +89,7 @@ mod order {
 
     /// Checks that taking the lock at `address` keeps the order, then
     /// records it as held. Panics (before blocking) if it does not.
+    #[track_caller]
     pub(crate) fn acquire(rank: Rank, address: usize) {
         let conflict = HELD
             .try_with(|held| {
@@ -192,7 +193,7 @@ impl<T> Mutex<T> {
 impl<T: ?Sized> Mutex<T> {
     /// Locks it; in debug builds, first checks the lock order.
     #[inline]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
         #[cfg(debug_assertions)]
         let address = self as *const Self as *const u8 as usize;
@@ -281,6 +282,7 @@ impl<T> RwLock<T> {
 
 impl<T: ?Sized> RwLock<T> {
     #[cfg(debug_assertions)]
+    #[track_caller]
     fn check(&self) -> Hold {
         let address = self as *const Self as *const u8 as usize;
         order::acquire(self.rank, address);
@@ -291,7 +293,7 @@ impl<T: ?Sized> RwLock<T> {
     /// (a recursive read counts as taking it twice: it can deadlock behind
     /// a waiting writer).
     #[inline]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub(crate) fn read(&self) -> RwLockReadGuard<'_, T> {
         RwLockReadGuard {
             #[cfg(debug_assertions)]
@@ -302,7 +304,7 @@ impl<T: ?Sized> RwLock<T> {
 
     /// Locks it for writing; in debug builds, first checks the lock order.
     #[inline]
-    #[track_caller]
+    #[cfg_attr(debug_assertions, track_caller)]
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, T> {
         RwLockWriteGuard {
             #[cfg(debug_assertions)]
