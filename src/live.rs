@@ -15,7 +15,7 @@
 //! references objects hold to each other (a session holds its status fence,
 //! an NT object what it wraps), when it is asked.
 
-use std::cell::RefCell;
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
@@ -133,22 +133,23 @@ impl LiveCounters {
 }
 
 /// A call a thread is in: (kernel id, process id, call).
-type Mark = (u64, u32, CallSite);
+type Mark = Option<(u64, u32, CallSite)>;
 
 thread_local! {
-    /// The object-making calls the thread is in, outermost first (a KMD
-    /// callback's own calls nest inside the call that ran it).
-    static CURRENT_CALLS: RefCell<Vec<Mark>> = const { RefCell::new(Vec::new()) };
+    /// The object-making call the thread is in, if any.
+    static CURRENT_CALL: Cell<Mark> = const { Cell::new(None) };
 }
 
 /// Numbers a `D3DKMT*` call in its process's sequence and, for a call that
 /// can make objects ([`crate::creates_or_opens`]), marks the calling thread
-/// as inside it until dropped. Other calls make no object, so they leave
+/// as inside it until dropped (then the previous mark comes back, so a KMD
+/// callback's own calls nest). Other calls make no object, so they leave
 /// the thread-local alone: this runs on every call, and a thread-local
 /// access costs more than the rest of it.
 pub(crate) struct CallScope {
     pub(crate) site: CallSite,
-    marked: bool,
+    /// The mark to put back, if this call set one.
+    previous: Option<Mark>,
 }
 
 impl CallScope {
@@ -160,28 +161,21 @@ impl CallScope {
         let sequence = counters.calls.load(Ordering::Relaxed) + 1;
         counters.calls.store(sequence, Ordering::Relaxed);
         let site = CallSite { entry, sequence };
-        let marked = crate::fault::creates_or_opens(entry) && mark(counters, site);
-        CallScope { site, marked }
+        let previous = if crate::fault::creates_or_opens(entry) { mark(counters, site) } else { None };
+        CallScope { site, previous }
     }
 }
 
 #[cold]
-fn mark(counters: &LiveCounters, site: CallSite) -> bool {
-    CURRENT_CALLS
-        .try_with(|c| c.try_borrow_mut().map(|mut c| c.push((counters.kernel, counters.pid, site))).is_ok())
-        .unwrap_or(false)
-}
-
-#[cold]
-fn unmark() {
-    let _ = CURRENT_CALLS.try_with(|c| c.try_borrow_mut().map(|mut c| c.pop()));
+fn mark(counters: &LiveCounters, site: CallSite) -> Option<Mark> {
+    CURRENT_CALL.try_with(|c| c.replace(Some((counters.kernel, counters.pid, site)))).ok()
 }
 
 impl Drop for CallScope {
     #[inline]
     fn drop(&mut self) {
-        if self.marked {
-            unmark();
+        if let Some(previous) = self.previous {
+            let _ = CURRENT_CALL.try_with(|c| c.set(previous));
         }
     }
 }
@@ -202,8 +196,8 @@ impl LiveToken {
         counters.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
         let serial = counters.objects.fetch_add(1, Ordering::Relaxed) + 1;
         let process = ProcessId(counters.pid);
-        let call = CURRENT_CALLS
-            .try_with(|c| c.try_borrow().ok().and_then(|c| c.last().copied()))
+        let call = CURRENT_CALL
+            .try_with(Cell::get)
             .ok()
             .flatten()
             .filter(|(kernel, pid, _)| *kernel == counters.kernel && *pid == counters.pid)

@@ -275,7 +275,7 @@ fn sweep_catches_a_changed_status_and_a_kept_process() {
     let kept = RefCell::new(Vec::new());
     let keeping = |kernel: &Kernel| -> Result<(), NtStatus> {
         let p = kernel.create_process();
-        let r = p.run(|| open_adapter().map(|a| close_adapter(a)));
+        let r = p.run(|| open_adapter().map(close_adapter));
         kept.borrow_mut().push(p);
         r.map(|_| ())
     };
