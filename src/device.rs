@@ -7,6 +7,7 @@
 //! that other processes or NT handles still hold live on without it.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::adapter::Adapter;
 use crate::error::{KResult, KernelError};
@@ -17,9 +18,29 @@ use crate::policy::DeviceDestroySessions;
 use crate::process::{LocalEntry, Process, ProcessState};
 use crate::sync::Graveyard;
 
+/// Identifies a device kernel-wide (unique across kernels too), for the
+/// VidPn owner records, which must not keep the device alive.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct DeviceId(pub(crate) u64);
+
+static NEXT_DEVICE_ID: AtomicU64 = AtomicU64::new(1);
+
 pub(crate) struct Device {
     pub(crate) adapter: Arc<Adapter>,
+    pub(crate) id: DeviceId,
+    /// Active until the KMD removes or resets it; see [`crate::removal`].
+    pub(crate) health: crate::removal::HealthCell,
     pub(crate) _live: LiveToken,
+}
+
+impl Drop for Device {
+    /// A destroyed device gives back the VidPn sources it owns (WINE #37),
+    /// whichever way it went: `DestroyDevice`, its adapter's last handle
+    /// closed, or its process's exit. It runs when the handle-table entry is
+    /// dropped, after the process lock is released (the graveyard).
+    fn drop(&mut self) {
+        self.adapter.vidpn.release(self.id);
+    }
 }
 
 /// A device's handle-table entry: the device, and its children's handles.
@@ -74,7 +95,8 @@ impl ProcessState {
 }
 
 impl Process {
-    /// `D3DKMTCreateDevice` on an adapter handle of this process.
+    /// `D3DKMTCreateDevice` on an adapter handle of this process. An adapter
+    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
     pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
@@ -82,7 +104,14 @@ impl Process {
             Some(LocalEntry::Adapter(a)) => Arc::clone(a),
             _ => return Err(KernelError::BadLocalHandle { handle: adapter.0, expected: "adapter" }),
         };
-        let device = Arc::new(Device { adapter, _live: LiveToken::new(&self.0.live, ObjectKind::Device) });
+        adapter.check_running()?;
+        let id = DeviceId(NEXT_DEVICE_ID.fetch_add(1, Ordering::Relaxed));
+        let device = Arc::new(Device {
+            adapter,
+            id,
+            health: Default::default(),
+            _live: LiveToken::new(&self.0.live, ObjectKind::Device),
+        });
         let entry = DeviceEntry { device, children: Vec::new() };
         state.insert_local(LocalEntry::Device(entry), &mut graveyard)
     }

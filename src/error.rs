@@ -59,6 +59,9 @@ pub enum KernelError {
     /// A name already in use: `STATUS_OBJECT_NAME_COLLISION`.
     #[error("object name already exists")]
     NameCollision,
+    /// No object has the name: `STATUS_OBJECT_NAME_NOT_FOUND`.
+    #[error("no object has that name")]
+    NameNotFound,
     /// A handle table is full: `STATUS_NO_MEMORY`.
     #[error("handle table full")]
     TableFull,
@@ -72,6 +75,38 @@ pub enum KernelError {
     /// A status the fake kernel-mode driver returned, passed through.
     #[error("the kernel-mode driver returned {0}")]
     Driver(NtStatus),
+    /// A part of an entry point we do not emulate, answered with the status
+    /// a policy names (e.g. [`crate::Policies::unemulated_adapter_info`]).
+    #[error("not emulated: {what}")]
+    Unemulated {
+        /// What is not emulated.
+        what: &'static str,
+        /// The status the policy chose.
+        status: NtStatus,
+    },
+    /// A failure Windows reports as the generic `STATUS_UNSUCCESSFUL`
+    /// (`OpenAdapterFromGdiDisplayName`'s answer to a bad name, WINE #9-#11).
+    #[error("unsuccessful: {0}")]
+    Unsuccessful(&'static str),
+    /// Another owner holds the VidPn source: `STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE`.
+    #[error("the VidPn source is owned by another")]
+    VidPnSourceInUse,
+    /// Presentation is occluded: `STATUS_GRAPHICS_PRESENT_OCCLUDED`.
+    #[error("occluded: {0}")]
+    Occluded(&'static str),
+    /// A global (KMT) share handle that names no live object of the expected
+    /// kind: `STATUS_INVALID_PARAMETER` (WINE #50, #51, #59).
+    #[error("no live {expected} with global handle {handle:#010x}")]
+    BadGlobalHandle {
+        /// The handle value given.
+        handle: u32,
+        /// The object kind the call wanted.
+        expected: &'static str,
+    },
+    /// The device was removed or reset, or its adapter stopped (see
+    /// `crate::removal`): `STATUS_DEVICE_REMOVED`.
+    #[error("device removed: {0}")]
+    DeviceRemoved(&'static str),
     /// An armed fault answered the call in its place (see `crate::fault`);
     /// the status is whatever the fault was armed with, even a success one.
     #[error("fault injected: {0}")]
@@ -89,17 +124,25 @@ impl KernelError {
     /// The NTSTATUS the caller sees for this error.
     pub fn status(&self) -> NtStatus {
         match self {
-            KernelError::InvalidParameter(_) | KernelError::BadLocalHandle { .. } => NtStatus::INVALID_PARAMETER,
+            KernelError::InvalidParameter(_)
+            | KernelError::BadLocalHandle { .. }
+            | KernelError::BadGlobalHandle { .. } => NtStatus::INVALID_PARAMETER,
             KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
             KernelError::WrongNtObjectType { status, .. } => *status,
             KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,
             KernelError::BufferTooSmall { status, .. } => *status,
             KernelError::NotSupported(_) => NtStatus::NOT_SUPPORTED,
             KernelError::NameCollision => NtStatus::OBJECT_NAME_COLLISION,
+            KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
             KernelError::TableFull => NtStatus::NO_MEMORY,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
+            KernelError::DeviceRemoved(_) => NtStatus::DEVICE_REMOVED,
             KernelError::Driver(status) | KernelError::Injected(status) => *status,
+            KernelError::Unemulated { status, .. } => *status,
+            KernelError::Unsuccessful(_) => NtStatus::UNSUCCESSFUL,
+            KernelError::VidPnSourceInUse => NtStatus::GRAPHICS_VIDPN_SOURCE_IN_USE,
+            KernelError::Occluded(_) => NtStatus::GRAPHICS_PRESENT_OCCLUDED,
         }
     }
 }

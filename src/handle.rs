@@ -89,13 +89,16 @@ pub(crate) enum Shape {
     Local,
     /// NT handles: `index << 2`, index in 1..2^28.
     Nt,
+    /// Global (KMT) share handles: `unique << 30 | index << 6 | 2`, index in
+    /// 1..2^24 (WINE #3).
+    Global,
 }
 
 impl Shape {
     /// log2 of the indices in one chunk of the index space.
     const fn chunk_bits(self) -> u32 {
         match self {
-            Shape::Local => 12,
+            Shape::Local | Shape::Global => 12,
             Shape::Nt => 16,
         }
     }
@@ -104,7 +107,7 @@ impl Shape {
     /// chunk `c`, offset `o` is index `1 + (c << bits) + o`).
     pub(crate) const fn chunks(self) -> u32 {
         let space: u32 = match self {
-            Shape::Local => (1 << 24) - 1,
+            Shape::Local | Shape::Global => (1 << 24) - 1,
             Shape::Nt => (1 << 28) - 1,
         };
         space >> self.chunk_bits()
@@ -206,6 +209,7 @@ impl<T> HandleTable<T> {
         let index = 1 + (chunk << bits) + (pos as u64 & ((1 << bits) - 1));
         match self.shape {
             Shape::Local => (((generation % 3) + 1) as u64) << 30 | index << 6,
+            Shape::Global => (((generation % 3) + 1) as u64) << 30 | index << 6 | 2,
             Shape::Nt => index << 2,
         }
     }
@@ -215,6 +219,12 @@ impl<T> HandleTable<T> {
         let index = match self.shape {
             Shape::Local => {
                 if value > u32::MAX as u64 || value & 0x3F != 0 {
+                    return None;
+                }
+                (value >> 6) & 0xFF_FFFF
+            }
+            Shape::Global => {
+                if value > u32::MAX as u64 || value & 0x3F != 2 {
                     return None;
                 }
                 (value >> 6) & 0xFF_FFFF
@@ -286,7 +296,7 @@ impl<T> HandleTable<T> {
     #[inline]
     fn normalize(&self, handle: u64) -> u64 {
         match self.shape {
-            Shape::Local => handle,
+            Shape::Local | Shape::Global => handle,
             Shape::Nt => handle & !3,
         }
     }

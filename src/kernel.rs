@@ -6,7 +6,9 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
 
 use crate::adapter::{Adapter, AdapterConfig, Luid};
+use crate::clock::{Clock, ClockMode};
 use crate::error::{KResult, KernelError};
+use crate::global::GlobalTable;
 use crate::handle::{ChunkPool, Shape};
 use crate::kmd::{DefaultKmd, Kmd, SessionKey, SessionStatus};
 use crate::live::{LiveCounters, ObjectKind};
@@ -24,6 +26,9 @@ pub struct KernelConfig {
     pub adapters: Vec<AdapterConfig>,
     /// Every undocumented choice; see [`Policies`].
     pub policies: Policies,
+    /// How the kernel's clock moves: virtual (the default) or real; see
+    /// [`crate::clock`].
+    pub clock: ClockMode,
 }
 
 impl Default for KernelConfig {
@@ -32,6 +37,7 @@ impl Default for KernelConfig {
         KernelConfig {
             adapters: vec![AdapterConfig::new(Luid { low: 0x1234, high: 0 })],
             policies: Policies::default(),
+            clock: ClockMode::Virtual,
         }
     }
 }
@@ -43,7 +49,11 @@ pub(crate) struct KernelInner {
     pub(crate) kmd: RwLock<Arc<dyn Kmd>>,
     pub(crate) sessions: Arc<SessionRegistry>,
     pub(crate) namespace: Arc<Namespace>,
+    /// Global (KMT) share handles; see [`crate::global`].
+    pub(crate) globals: Arc<GlobalTable>,
     pub(crate) wait_hub: Arc<WaitHub>,
+    /// The kernel clock; see [`crate::clock`].
+    pub(crate) clock: Clock,
     /// The index space of D3DKMT handles, shared out among processes.
     pub(crate) local_chunks: Arc<ChunkPool>,
     /// The index space of NT handles, shared out among processes.
@@ -54,6 +64,8 @@ pub(crate) struct KernelInner {
     pub(crate) next_gpu_va: AtomicU64,
     /// Armed faults and the fault log (`crate::fault`).
     pub(crate) faults: crate::fault::Faults,
+    /// The call trace (off unless started).
+    pub(crate) trace: crate::trace::Tracer,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -94,7 +106,8 @@ static DEFAULT: OnceLock<(Kernel, Process)> = OnceLock::new();
 
 fn default_pair() -> &'static (Kernel, Process) {
     DEFAULT.get_or_init(|| {
-        let kernel = Kernel::new(KernelConfig::default());
+        // C programs that link us unchanged expect Windows' timing.
+        let kernel = Kernel::new(KernelConfig { clock: ClockMode::Real, ..KernelConfig::default() });
         let process = kernel.create_process();
         (kernel, process)
     })
@@ -123,22 +136,13 @@ impl Kernel {
     /// (Only the default kernel has a default process.)
     ///
     /// # Panics
-    /// If two adapters share a LUID, one has the zero LUID, a handle quota is
-    /// 0, or a policy status is a success status (it must be a failure).
+    /// If two adapters share a LUID, one has the zero LUID, an output is
+    /// misconfigured (see [`AdapterConfig`]), a handle quota is 0, or a policy status is a success status (it must be a failure).
     pub fn new(config: KernelConfig) -> Kernel {
         if let Err(why) = config.policies.check() {
             panic!("bad kernel policies: {why}");
         }
-        for (i, a) in config.adapters.iter().enumerate() {
-            assert!(a.luid != Luid::default(), "adapter {i} has the zero LUID");
-            assert!(config.adapters[..i].iter().all(|b| b.luid != a.luid), "adapter {i} repeats LUID {:?}", a.luid);
-        }
-        let adapters = config
-            .adapters
-            .into_iter()
-            .enumerate()
-            .map(|(index, config)| Arc::new(Adapter { index, config }))
-            .collect();
+        let adapters = Adapter::build(config.adapters);
         Kernel(Arc::new(KernelInner {
             id: NEXT_KERNEL_ID.fetch_add(1, Ordering::Relaxed),
             adapters,
@@ -147,6 +151,8 @@ impl Kernel {
             sessions: Arc::new(SessionRegistry { map: Mutex::default(), next: AtomicU64::new(1) }),
             namespace: Arc::new(Namespace::default()),
             wait_hub: Arc::new(WaitHub::default()),
+            globals: Arc::new(GlobalTable::default()),
+            clock: Clock::new(config.clock),
             local_chunks: Arc::new(ChunkPool::new(Shape::Local)),
             nt_chunks: Arc::new(ChunkPool::new(Shape::Nt)),
             processes: Mutex::new(Vec::new()),
@@ -154,6 +160,7 @@ impl Kernel {
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
             faults: crate::fault::Faults::default(),
+            trace: crate::trace::Tracer::default(),
         }))
     }
 
@@ -192,6 +199,11 @@ impl Kernel {
         let mut processes = self.0.processes.lock();
         processes.retain(|p| p.strong_count() > 0);
         processes.push(Arc::downgrade(&process.0));
+        drop(processes);
+        if crate::trace::enabled(&self.0) {
+            let op = crate::trace::Op::ProcessCreate;
+            crate::trace::event(&self.0, pid.0, op, Vec::new(), Vec::new(), crate::NtStatus::SUCCESS);
+        }
         process
     }
 
@@ -211,6 +223,33 @@ impl Kernel {
         self.0.counters.lock().iter().map(|c| c.get(kind)).sum()
     }
 
+    /// The kernel clock's time since the kernel was created.
+    pub fn now(&self) -> std::time::Duration {
+        std::time::Duration::from_nanos(self.0.clock.now_ns())
+    }
+
+    /// Advances a virtual clock by `by`, ending the waits whose deadline it
+    /// passes. A real clock cannot be moved: `STATUS_NOT_SUPPORTED`.
+    pub fn advance(&self, by: std::time::Duration) -> Result<(), crate::NtStatus> {
+        match self.0.clock.mode() {
+            ClockMode::Virtual => {
+                self.0.wait_hub.advance(&self.0.clock, by);
+                Ok(())
+            }
+            ClockMode::Real => Err(crate::NtStatus::NOT_SUPPORTED),
+        }
+    }
+
+    /// How this kernel's clock moves.
+    pub fn clock_mode(&self) -> ClockMode {
+        self.0.clock.mode()
+    }
+
+    /// How many global (KMT) share handles name a live object.
+    pub fn live_global_handles(&self) -> usize {
+        self.0.globals.len()
+    }
+
     /// How many kernel objects of any kind are alive.
     pub fn total_live_objects(&self) -> i64 {
         ObjectKind::ALL.iter().map(|&k| self.live_objects(k)).sum()
@@ -225,8 +264,17 @@ impl Kernel {
     /// call this during or after destroy) is `STATUS_INVALID_HANDLE`.
     pub fn set_protected_session_status(&self, session: SessionKey, status: SessionStatus) -> KResult<()> {
         let found = self.0.sessions.map.lock().get(&session).and_then(Weak::upgrade);
-        let session = found.ok_or(KernelError::BadNtHandle(session.0))?;
-        session.set_status(status, &self.0.policies)
+        let result = match found {
+            Some(core) => core.set_status(status, &self.0.policies),
+            None => Err(KernelError::BadNtHandle(session.0)),
+        };
+        if crate::trace::enabled(&self.0) {
+            use crate::trace::Value;
+            let input = vec![("key".into(), Value::Key(session.0)), ("status".into(), Value::Int(status as u64))];
+            let op = crate::trace::Op::SessionStatus;
+            crate::trace::event(&self.0, 0, op, input, Vec::new(), crate::trace::status_of(&result));
+        }
+        result
     }
 
     /// A session's current status, as the kernel sees it (no process needed).

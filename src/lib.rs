@@ -99,15 +99,19 @@
 
 pub mod abi;
 mod adapter;
+mod clock;
 mod device;
 mod error;
 mod fault;
+mod global;
 mod handle;
 pub mod kernel;
 mod kmd;
 mod live;
 mod policy;
 mod process;
+mod removal;
+pub mod replay;
 mod session;
 mod shared;
 mod status;
@@ -115,12 +119,17 @@ pub mod support;
 mod sweep;
 mod sync;
 mod sync_object;
-mod trace;
+pub mod trace;
+mod vidpn;
 
 pub mod conformance;
 
 pub use abi::last_error;
-pub use adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid};
+pub use adapter::{
+    AdapterConfig, AdapterInfo, AdapterKind, DEVINTERFACE_DISPLAY_ADAPTER, DISPLAY_DEVICE_ARRIVAL, DeviceIds,
+    EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
+};
+pub use clock::ClockMode;
 pub use error::{KResult, KernelError};
 pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
 pub use handle::{LocalHandle, NtHandle};
@@ -128,13 +137,17 @@ pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
 pub use live::{CallSite, Creator, Holder, LeakReport, LiveObject, ObjectId, ObjectKind};
 pub use policy::{
-    AdapterClose, DeviceDestroySessions, DuplicateAccess, FenceRegression, HandleNumbering, HandleReuse, Policies,
-    StatusFenceBump,
+    AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
+    GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
+pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};
 pub use status::NtStatus;
 pub use support::{Entry, Support};
 pub use sweep::{RunOutcome, Sweep, SweepReport};
-pub use sync_object::{MonitoredFence, SyncFlags};
+pub use sync_object::{CreatedSync, MonitoredFence, SyncFlags, SyncKind};
+pub use trace::{Record, Trace, TraceConfig};
+pub use vidpn::OwnerRequest;

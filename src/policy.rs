@@ -45,6 +45,22 @@ pub struct Policies {
     /// The access a duplicated NT handle gets when `DUPLICATE_SAME_ACCESS` is
     /// not given.
     pub duplicate_access: DuplicateAccess,
+    /// How `OpenAdapterFromGdiDisplayName` compares names.
+    pub gdi_name_case: GdiNameCase,
+    /// What `D3DKMTCheckOcclusion` answers for a (nonzero) window.
+    pub occlusion: Occlusion,
+    /// Which `PrivateDriverDataSize` values `D3DKMTQueryAdapterInfo` accepts.
+    pub adapter_info_size: AdapterInfoSize,
+    /// Status of `D3DKMTQueryAdapterInfo` for a `KMTQUERYADAPTERINFOTYPE`
+    /// that windows-sys names but we do not answer. Default
+    /// `STATUS_NOT_IMPLEMENTED` (Windows would answer; we say we do not
+    /// emulate it rather than guess). A value no type has is always
+    /// `STATUS_INVALID_PARAMETER`.
+    pub unemulated_adapter_info: NtStatus,
+    /// Which event handles a `D3DDDI_CPU_NOTIFICATION` sync object accepts.
+    pub cpu_notification_event: CpuNotificationEvent,
+    /// What device removal and TDR do where Windows is silent.
+    pub removal: RemovalPolicies,
 }
 
 impl Default for Policies {
@@ -62,6 +78,12 @@ impl Default for Policies {
             enum_adapters_capacity: 34,
             fence_regression: FenceRegression::Ignore,
             duplicate_access: DuplicateAccess::AsRequested,
+            gdi_name_case: GdiNameCase::Insensitive,
+            occlusion: Occlusion::SingleMonitorExclusive,
+            adapter_info_size: AdapterInfoSize::Exact,
+            unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
+            cpu_notification_event: CpuNotificationEvent::AcceptAny,
+            removal: RemovalPolicies::default(),
         }
     }
 }
@@ -75,6 +97,9 @@ impl Policies {
         }
         if self.short_blob_buffer.is_ok() {
             return Err("short_blob_buffer must be a failure status");
+        }
+        if self.unemulated_adapter_info.is_ok() {
+            return Err("unemulated_adapter_info must be a failure status");
         }
         if self.max_local_handles == 0 || self.max_nt_handles == 0 {
             return Err("handle quotas must be nonzero");
@@ -163,4 +188,124 @@ pub enum DuplicateAccess {
     /// At most the source handle's access: asking for more is
     /// `STATUS_ACCESS_DENIED`.
     SubsetOfSource,
+}
+
+/// How GDI display names (`\\.\DISPLAY1`) are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GdiNameCase {
+    /// Default: ASCII case is ignored, as Windows' display-device names
+    /// (object-manager paths) are; `\\.\display1` opens `\\.\DISPLAY1`.
+    Insensitive,
+    /// Names must match exactly.
+    Exact,
+}
+
+impl GdiNameCase {
+    /// Whether `name` (configured) matches `asked`.
+    pub fn matches(self, name: &str, asked: &str) -> bool {
+        match self {
+            GdiNameCase::Insensitive => name.eq_ignore_ascii_case(asked),
+            GdiNameCase::Exact => name == asked,
+        }
+    }
+}
+
+/// What `D3DKMTCheckOcclusion` answers for a nonzero window handle. There are
+/// no windows here: every nonzero HWND stands for a visible window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Occlusion {
+    /// Default, as WINE #41: `STATUS_GRAPHICS_PRESENT_OCCLUDED` while a
+    /// device holds some VidPn source EXCLUSIVE and exactly one output (of
+    /// all adapters) is attached to the desktop; SUCCESS otherwise. Window
+    /// state never matters (WINE #40).
+    SingleMonitorExclusive,
+    /// Always SUCCESS.
+    Never,
+}
+
+/// Which buffer sizes `D3DKMTQueryAdapterInfo` accepts for a type's output.
+/// One byte short is `STATUS_INVALID_PARAMETER` either way (WINE #24).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AdapterInfoSize {
+    /// Default: exactly the type's size; larger is `STATUS_INVALID_PARAMETER`
+    /// too (the kernel checks the size against the type; nothing observed
+    /// says a larger buffer is accepted).
+    Exact,
+    /// At least the type's size; the output fills the first bytes and the
+    /// rest of the buffer is left as it was.
+    AtLeast,
+}
+
+/// Which event handles `D3DKMTCreateSynchronizationObject2` accepts for a
+/// `D3DDDI_CPU_NOTIFICATION` object.
+///
+/// Windows takes a Win32 event handle: NULL is `STATUS_INVALID_HANDLE`
+/// (WINE #47) under every variant, and a real event works. This crate has no
+/// Win32 events, so it cannot tell a real event from junk. Under any variant
+/// the event is never signalled: nothing here signals a CPU-notification
+/// object (that takes GPU-queued signals, which are not emulated).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CpuNotificationEvent {
+    /// Default: any nonzero value is taken as an event handle and kept.
+    AcceptAny,
+    /// Every event handle is `STATUS_INVALID_HANDLE`: CPU-notification
+    /// objects cannot be created (for tests that must not depend on them).
+    RejectAll,
+}
+
+/// The undocumented parts of device removal and TDR (see `crate::removal`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct RemovalPolicies {
+    /// Whether a device hit by a TDR survives it.
+    pub tdr: TdrOutcome,
+    /// What a removal or TDR does to the protected sessions on the device.
+    pub sessions: RemovalSessions,
+    /// What CPU signals and waits naming a removed device do.
+    pub sync: RemovedDeviceSync,
+}
+
+/// Whether a device hit by a TDR (`Kernel::reset_device`) survives it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum TdrOutcome {
+    /// Default: the device is lost, reporting `D3DKMT_DEVICEEXECUTION_RESET`,
+    /// and creates on it fail with `STATUS_DEVICE_REMOVED` (the create pages
+    /// list "the display device was reset" under that status). The app
+    /// destroys it and creates a new one, as D3D runtimes do after a TDR.
+    #[default]
+    DeviceLost,
+    /// The device stays `ACTIVE` and usable; only the fences and sessions
+    /// feel the reset.
+    DeviceSurvives,
+}
+
+/// What a removal or TDR does to the protected sessions created on the
+/// device (or, for an adapter removal, on the adapter). Microsoft names
+/// sleep/resume and tamper detection as what makes a session INVALID; TDR and
+/// removal are not named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RemovalSessions {
+    /// Default: the session becomes INVALID, with a status-fence bump per
+    /// [`StatusFenceBump`], as if the KMD had called
+    /// `DxgkCbSetProtectedSessionStatus(INVALID)`; every process that holds
+    /// the session sees it.
+    #[default]
+    Invalidate,
+    /// Sessions keep their status (the KMD reports it itself, if at all).
+    Keep,
+}
+
+/// What `D3DKMTSignalSynchronizationObjectFromCpu` and
+/// `D3DKMTWaitForSynchronizationObjectFromCpu` do when their `hDevice` is
+/// lost (or its adapter stopped).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum RemovedDeviceSync {
+    /// Default: new calls fail with `STATUS_DEVICE_REMOVED`, and a blocked
+    /// wait whose fences have not all reached their values when the device is
+    /// lost ends with `STATUS_DEVICE_REMOVED` (one whose fences jumped to the
+    /// maximum is satisfied and succeeds).
+    #[default]
+    Fail,
+    /// They work as on a live device (a wait on a `NoSignalMaxValueOnTdr`
+    /// fence may then block until someone else signals it).
+    Proceed,
 }

@@ -36,7 +36,7 @@ impl LocalEntry {
     /// The device this entry is a child of, if any.
     pub(crate) fn owner(&self) -> Option<u32> {
         match self {
-            LocalEntry::SyncObject(s) => Some(s.device),
+            LocalEntry::SyncObject(s) => s.device,
             LocalEntry::ProtectedSession(s) => s.device,
             LocalEntry::Adapter(_) | LocalEntry::Device(_) => None,
         }
@@ -218,12 +218,25 @@ impl Process {
         Ok(state)
     }
 
+    /// True if `other` belongs to the same kernel.
+    fn same_kernel(&self, other: &Process) -> bool {
+        Arc::ptr_eq(&self.0.kernel, &other.0.kernel)
+    }
+
     /// Binds the calling thread to this process for its `D3DKMT*` calls until
     /// the guard drops, which restores the previous binding. Guards nest.
     #[must_use = "the binding ends when the guard drops"]
     pub fn enter(&self) -> Binding {
         let id = NEXT_BINDING_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        BINDINGS.with(|b| b.borrow_mut().stack.push((id, Rc::new(self.clone()))));
+        BINDINGS.with(|b| {
+            let mut b = b.borrow_mut();
+            // The thread's first binding to this kernel makes it take part
+            // in the kernel's clock (see `crate::clock`).
+            if !b.stack.iter().any(|(_, p)| p.same_kernel(self)) {
+                self.0.kernel.clock.join();
+            }
+            b.stack.push((id, Rc::new(self.clone())));
+        });
         Binding { id, thread: thread_token(), _not_send: std::marker::PhantomData }
     }
 
@@ -262,6 +275,10 @@ impl Process {
         self.0.kernel.wait_hub.wake_all();
         drop(nt_graveyard);
         drop(graveyard);
+        if crate::trace::enabled(&self.0.kernel) {
+            let op = crate::trace::Op::ProcessExit;
+            crate::trace::event(&self.0.kernel, self.0.pid.0, op, Vec::new(), Vec::new(), crate::NtStatus::SUCCESS);
+        }
     }
 
     /// True once [`Process::exit`] has run.
@@ -329,6 +346,30 @@ struct Bindings {
     stack: Vec<(u64, Rc<Process>)>,
 }
 
+impl Drop for Bindings {
+    /// Thread exit with bindings left: the thread stops taking part in each
+    /// of their kernels' clocks.
+    fn drop(&mut self) {
+        let stack = std::mem::take(&mut self.stack);
+        for (i, (_, process)) in stack.iter().enumerate() {
+            if !stack[..i].iter().any(|(_, p)| p.same_kernel(process)) {
+                let kernel = &process.0.kernel;
+                kernel.clock.leave(&kernel.wait_hub);
+            }
+        }
+    }
+}
+
+/// True if the calling thread is bound to a process of the kernel whose
+/// clock this is (so it is counted among the clock's participants).
+pub(crate) fn current_thread_takes_part(clock: &crate::clock::Clock) -> bool {
+    BINDINGS
+        .try_with(|b| {
+            b.try_borrow().is_ok_and(|b| b.stack.iter().any(|(_, p)| core::ptr::eq(&p.0.kernel.clock, clock)))
+        })
+        .unwrap_or(false)
+}
+
 /// Binding ids, unique across threads: a binding left by a dead thread, whose
 /// thread-local address a new thread may get, matches none of the new
 /// thread's bindings.
@@ -380,6 +421,13 @@ impl Drop for Binding {
             .flatten();
         // Dropped after the borrow ends: it may be the process's last
         // reference, which frees the handle tables of an orphaned process.
+        if let Some((_, process)) = &ours {
+            let still = BINDINGS.try_with(|b| b.borrow().stack.iter().any(|(_, p)| p.same_kernel(process)));
+            if !still.unwrap_or(false) {
+                let kernel = &process.0.kernel;
+                kernel.clock.leave(&kernel.wait_hub);
+            }
+        }
         drop(ours);
     }
 }

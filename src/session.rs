@@ -180,7 +180,10 @@ impl Process {
     ///
     /// `device` must be a device of this process; `fence` a monitored fence
     /// of this process on the same adapter (else `STATUS_INVALID_PARAMETER`).
-    /// An adapter without protected-session support is `STATUS_NOT_SUPPORTED`.
+    /// An adapter without protected-session support is `STATUS_NOT_SUPPORTED`;
+    /// a lost device or stopped adapter is `STATUS_DEVICE_REMOVED`, also when
+    /// the loss comes while the KMD's create DDI runs (the session is then
+    /// destroyed again).
     /// The KMD's create DDI runs with no lock held; its failure status is
     /// returned as is. The session gets a [`SessionKey`] and starts OK.
     pub fn create_protected_session(
@@ -205,7 +208,7 @@ impl Process {
         let kernel = self.kernel_inner();
         let (adapter, fence) = {
             let state = self.lock_live()?;
-            let adapter = Arc::clone(&state.device(device.0)?.adapter);
+            let adapter = Arc::clone(&state.device_for_create(device.0)?.adapter);
             let fence = Arc::clone(&state.sync_entry(fence.0)?.object);
             (adapter, fence)
         };
@@ -264,8 +267,8 @@ impl Process {
         // the create is undone as if it never happened.
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
-        // The device may have gone while the KMD ran.
-        state.device(device.0)?;
+        // The device may have gone, or been lost, while the KMD ran.
+        state.device_for_create(device.0)?;
         let entry = SessionEntry { session, device: Some(device.0), child_slot: 0 };
         state.insert_local(LocalEntry::ProtectedSession(entry), &mut graveyard)
     }

@@ -89,7 +89,7 @@ impl NtObjectKind {
         }
     }
 
-    fn map_generic(&self, mask: u32) -> u32 {
+    pub(crate) fn map_generic(&self, mask: u32) -> u32 {
         match self {
             NtObjectKind::SyncObject(_) => {
                 access::map_generic(mask, access::SYNC_ALL_ACCESS, access::SYNC_WAIT, access::SYNC_SIGNAL)
@@ -102,7 +102,10 @@ impl NtObjectKind {
 /// An NT object. Lives while NT handles to it exist.
 pub(crate) struct NtObject {
     pub(crate) kind: NtObjectKind,
+    /// The namespace key: the name case-folded.
     name: Option<String>,
+    /// The name exactly as given, as `NtQueryObject` reports it (WINE #93).
+    given_name: Option<String>,
     namespace: Weak<Namespace>,
     pub(crate) _live: LiveToken,
 }
@@ -124,6 +127,14 @@ impl Drop for NtObject {
 #[derive(Default)]
 pub(crate) struct Namespace {
     names: Mutex<HashMap<String, Weak<NtObject>>>,
+}
+
+impl Namespace {
+    /// The live object named `name` (case-insensitively), with a new
+    /// reference. Its caller must drop that reference with no lock held.
+    pub(crate) fn lookup(&self, name: &str) -> Option<Arc<NtObject>> {
+        self.names.lock().get(&fold(name)).and_then(Weak::upgrade)
+    }
 }
 
 fn fold(name: &str) -> String {
@@ -217,6 +228,7 @@ impl Process {
         let object = Arc::new(NtObject {
             kind,
             name: name.map(fold),
+            given_name: name.map(str::to_string),
             namespace: Arc::downgrade(&kernel.namespace),
             _live: LiveToken::new(&self.0.live, ObjectKind::NtObject),
         });
@@ -314,6 +326,14 @@ impl Process {
     pub fn nt_handle_type_name(&self, nt: NtHandle) -> KResult<&'static str> {
         let state = self.lock_live()?;
         Ok(state.nt.get(nt.0).ok_or(KernelError::BadNtHandle(nt.0))?.object.kind.type_name())
+    }
+
+    /// The object name of an NT handle of this process, exactly as it was
+    /// given to `D3DKMTShareObjects`, as `NtQueryObject(ObjectNameInformation)`
+    /// reports it (WINE #93); `None` for an unnamed object.
+    pub fn nt_object_name(&self, nt: NtHandle) -> KResult<Option<String>> {
+        let state = self.lock_live()?;
+        Ok(state.nt.get(nt.0).ok_or(KernelError::BadNtHandle(nt.0))?.object.given_name.clone())
     }
 
     /// The access granted to an NT handle of this process.

@@ -80,6 +80,13 @@ statuses! {
     DEVICE_REMOVED = 0xC000_02B6;
     /// The GPU has no memory left for the request.
     GRAPHICS_NO_VIDEO_MEMORY = 0xC01E_0100;
+    /// Presentation is occluded: a device holds a VidPn source exclusively
+    /// (WINE #34, #41).
+    GRAPHICS_PRESENT_OCCLUDED = 0xC01E_0006;
+    /// Presentation just became unoccluded (a transient answer; WINE #38).
+    GRAPHICS_PRESENT_UNOCCLUDED = 0xC01E_000C;
+    /// Another owner holds the VidPn source (WINE #33, #36).
+    GRAPHICS_VIDPN_SOURCE_IN_USE = 0xC01E_0342;
 }
 
 impl NtStatus {
@@ -171,5 +178,8 @@ mod tests {
         assert_eq!(NtStatus::BUFFER_TOO_SMALL.0, f::STATUS_BUFFER_TOO_SMALL);
         assert_eq!(NtStatus::PROCESS_IS_TERMINATING.0, f::STATUS_PROCESS_IS_TERMINATING);
         assert_eq!(NtStatus::INTERNAL_ERROR.0, f::STATUS_INTERNAL_ERROR);
+        assert_eq!(NtStatus::GRAPHICS_PRESENT_OCCLUDED.0, f::STATUS_GRAPHICS_PRESENT_OCCLUDED);
+        assert_eq!(NtStatus::GRAPHICS_PRESENT_UNOCCLUDED.0, f::STATUS_GRAPHICS_PRESENT_UNOCCLUDED);
+        assert_eq!(NtStatus::GRAPHICS_VIDPN_SOURCE_IN_USE.0, f::STATUS_GRAPHICS_VIDPN_SOURCE_IN_USE);
     }
 }

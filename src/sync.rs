@@ -3,8 +3,9 @@
 //! Every lock in the crate is a `parking_lot` lock taken through the wrappers
 //! here. The order is: kernel-wide registries (session registry, namespace,
 //! process list, KMD, fault table) → a process's state (its two handle
-//! tables) → a handle table's chunk pool → an object's own lock (session
-//! state, the wait hub). Two processes' states are locked together only to
+//! tables) → a handle table's chunk pool, and the kernel's global
+//! share-handle table (taken under a process's state) → an object's own lock
+//! (session state, the wait hub, VidPn source owners, the call trace). Two processes' states are locked together only to
 //! duplicate a handle between them, in process-id order. No kernel object is
 //! dropped while any of these is held: a call removes entries under the lock
 //! and drops them after (see `Graveyard`).
@@ -44,10 +45,14 @@ pub(crate) const RANKS: &[(&str, Level, &str)] = &[
     ("kernel.rs", Level::Kernel, "kernel registry"),
     ("shared.rs", Level::Kernel, "NT namespace"),
     ("fault.rs", Level::Kernel, "fault table"),
+    ("global.rs", Level::HandleTable, "global share-handle table"),
     ("process.rs", Level::Process, "process state"),
     ("handle.rs", Level::HandleTable, "handle chunk pool"),
     ("session.rs", Level::Object, "session state"),
-    ("sync_object.rs", Level::Object, "wait hub"),
+    ("sync_object.rs", Level::Object, "sync object"),
+    ("clock.rs", Level::Object, "wait hub"),
+    ("vidpn.rs", Level::Object, "VidPn source owners"),
+    ("trace.rs", Level::Object, "call trace"),
 ];
 
 #[cfg(debug_assertions)]

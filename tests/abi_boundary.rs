@@ -216,6 +216,7 @@ fn default_config() -> d3dkmt_emu_kernel_config {
         duplicate_access_subset: 0,
         max_local_handles: 0,
         max_nt_handles: 0,
+        real_clock: 0,
     };
     assert_eq!(status(d3dkmt_emu_kernel_config_init(&mut out)), NtStatus::SUCCESS);
     assert_eq!(out.enum_adapters_capacity, 34);

@@ -11,7 +11,7 @@
 //! and the fence with all access and with none, the fence opened again with
 //! `NoSignal | NoWait`, and a second adapter, without protected sessions, with
 //! a device and a fence of its own); sometimes the session has been made
-//! INVALID, or the process has exited. It fills the struct with random bytes,
+//! INVALID, the KMD has removed the first device, or the process has exited. It fills the struct with random bytes,
 //! then sets the handle fields, part of the time, to zero, a real handle, a
 //! real handle with a few bits flipped, or any value, so that the calls reach
 //! their deeper checks and sometimes succeed.
@@ -30,8 +30,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use d3dkmt_emu::{
-    AdapterConfig, AdapterKind, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus, ObjectKind,
-    Process, SessionStatus, SyncFlags, access,
+    AdapterConfig, AdapterKind, DeviceLoss, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus,
+    ObjectKind, OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind, access,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
@@ -39,11 +39,18 @@ use proptest::test_runner::TestCaseError;
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_ALLOCATIONLIST, D3DDDI_PATCHLOCATIONLIST, D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_CREATEDEVICE,
-    D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYDEVICE,
-    D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2, D3DKMT_ENUMADAPTERS3,
-    D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
-    D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
-    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
+    D3DKMT_DESTROYDEVICE, D3DKMT_DESTROYPROTECTEDSESSION, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_ENUMADAPTERS2,
+    D3DKMT_ENUMADAPTERS3, D3DKMT_GETDEVICESTATE, D3DKMT_OPENADAPTERFROMLUID, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
+    D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+};
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DKMT_CHECKOCCLUSION, D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP, D3DKMT_OPENADAPTERFROMDEVICENAME,
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, D3DKMT_OPENADAPTERFROMHDC, D3DKMT_QUERYADAPTERINFO,
+    D3DKMT_QUERYVIDEOMEMORYINFO, D3DKMT_SETVIDPNSOURCEOWNER, D3DKMT_SETVIDPNSOURCEOWNER1,
 };
 use windows_sys::Win32::Foundation::{HANDLE, UNICODE_STRING};
 
@@ -89,13 +96,29 @@ plain!(
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
     D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
     D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE,
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
     D3DKMT_CREATEPROTECTEDSESSION,
     D3DKMT_DESTROYPROTECTEDSESSION,
     D3DKMT_QUERYPROTECTEDSESSIONSTATUS,
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
     D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE,
+    // Its union holds a `bool` in one member, but a union is valid whatever
+    // its bytes; the other fields are integers.
+    D3DKMT_GETDEVICESTATE,
     OBJECT_ATTRIBUTES,
     UNICODE_STRING,
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME,
+    D3DKMT_OPENADAPTERFROMDEVICENAME,
+    D3DKMT_OPENADAPTERFROMHDC,
+    D3DKMT_QUERYADAPTERINFO,
+    D3DKMT_QUERYVIDEOMEMORYINFO,
+    D3DKMT_SETVIDPNSOURCEOWNER,
+    D3DKMT_SETVIDPNSOURCEOWNER1,
+    D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP,
+    D3DKMT_CHECKOCCLUSION,
 );
 
 /// A `T` made of arbitrary bytes, kept in `u64` words the test owns: so every
@@ -194,11 +217,14 @@ struct World {
     invalid_session: bool,
     /// The process has exited: every call must fail and change nothing.
     exited: bool,
+    /// The KMD has removed `DEVICE` (a hang): its fences are at their
+    /// maximum, its session INVALID, and creates on it fail.
+    removed_device: bool,
 }
 
 fn world() -> impl Strategy<Value = World> {
-    (prop::bool::weighted(0.3), prop::bool::weighted(0.05))
-        .prop_map(|(invalid_session, exited)| World { invalid_session, exited })
+    (prop::bool::weighted(0.3), prop::bool::weighted(0.05), prop::bool::weighted(0.15))
+        .prop_map(|(invalid_session, exited, removed_device)| World { invalid_session, exited, removed_device })
 }
 
 fn fixture(world: World) -> Fixture {
@@ -229,6 +255,9 @@ fn fixture(world: World) -> Fixture {
     if world.invalid_session {
         let key = process.protected_session_key(session).unwrap();
         kernel.set_protected_session_status(key, SessionStatus::Invalid).unwrap();
+    }
+    if world.removed_device {
+        kernel.remove_device(process.id(), device, DeviceLoss::Hung).unwrap();
     }
     if world.exited {
         process.exit();
@@ -764,6 +793,30 @@ proptest! {
     }
 
     #[test]
+    fn get_device_state(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_GETDEVICESTATE>(),
+        h in favour(DEVICES),
+        state_type in pick_u32(&[0, 1, 1, 2, 3, 3, 4, 5, 6, 7]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_GETDEVICESTATE>::new(&bytes);
+        args.get_mut().hDevice = f.local(h, args.get().hDevice);
+        if let Some(t) = state_type {
+            args.get_mut().StateType = t as i32;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTGetDeviceState(args.as_mut_ptr()));
+        judge(&f, "D3DKMTGetDeviceState", status, &before, &memory, &args.bytes())?;
+        if NtStatus(status).is_ok() && args.get().StateType == 1 {
+            let health = f.process.device_health(LocalHandle(args.get().hDevice)).unwrap();
+            // SAFETY: the member an EXECUTION query writes, an i32.
+            prop_assert_eq!(unsafe { args.get().Anonymous.ExecutionState }, health.execution_state());
+        }
+    }
+
+    #[test]
     fn query_protected_session_status(
         world in world(),
         bytes in bytes_of::<D3DKMT_QUERYPROTECTEDSESSIONSTATUS>(),
@@ -853,6 +906,142 @@ proptest! {
             if out.is_some() { slot.as_mut_ptr() } else { null_mut() }
         ));
         judge(&f, "D3DKMTShareObjects", status, &before, &memory, &memory_of(&attributes, &slot))?;
+    }
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn create_synchronization_object(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATESYNCHRONIZATIONOBJECT>(),
+        device in favour(DEVICES),
+        ty in pick_u32(&[1, 2, 3, 5, 0, 4, 7]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATESYNCHRONIZATIONOBJECT>::new(&bytes);
+        let a = args.get_mut();
+        a.hDevice = f.local(device, a.hDevice);
+        if let Some(ty) = ty {
+            a.Info.Type = ty as i32;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTCreateSynchronizationObject(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCreateSynchronizationObject", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_synchronization_object(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCHRONIZATIONOBJECT>(),
+        which in 0..5u32,
+        bit in 0..32u32,
+    ) {
+        let f = fixture(world);
+        // A mutex with a global handle (not in an exited process).
+        let global = f.global_mutex();
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENSYNCHRONIZATIONOBJECT>::new(&bytes);
+        let a = args.get_mut();
+        a.hSharedHandle = match which {
+            0 | 1 => global,
+            2 => global ^ (1 << bit),
+            3 => f.locals[FENCE],
+            _ => a.hSharedHandle,
+        };
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenSynchronizationObject(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSynchronizationObject", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_sync_object_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE>(),
+        nt in favour(FENCE_NTS),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENSYNCOBJECTFROMNTHANDLE>::new(&bytes);
+        let a = args.get_mut();
+        a.hNtHandle = f.nt(nt, a.hNtHandle);
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenSyncObjectFromNtHandle(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSyncObjectFromNtHandle", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_sync_object_nt_handle_from_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>(),
+        attributes in prop::option::weighted(0.9, share_attributes()),
+        real_name in prop::option::weighted(0.5, (any::<bool>(), 0..3usize)),
+        access in prop_oneof![
+            proptest::sample::select(&[0x2_0000, access::GENERIC_ALL, 0, access::SYNC_ALL_ACCESS][..]),
+            any::<u32>(),
+        ],
+    ) {
+        let f = fixture(world);
+        // The fence and the session, shared under names (not in an exited process).
+        let names = f.named_objects();
+        let _bound = f.process.enter();
+        let mut attributes = attributes.map(|mut a| {
+            // Often the name of a real object, in either case.
+            if let (Some((upper, i)), Some(name)) = (real_name, a.name.as_mut()) {
+                let real = NAMES[i % NAMES.len()];
+                let real = if upper { real.to_uppercase() } else { real.to_string() };
+                let mut units: Vec<u16> = real.encode_utf16().collect();
+                name.length = (units.len() * 2) as u16;
+                name.maximum = name.maximum.max(name.length);
+                units.resize(32, 0);
+                name.buffer = Some(units);
+            }
+            a.build()
+        });
+        let mut args = Garbage::<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>::new(&bytes);
+        let a = args.get_mut();
+        a.dwDesiredAccess = access;
+        a.pObjAttrib = attributes.as_mut().map_or(null_mut(), |b| b.attributes.as_mut_ptr());
+        let memory_of = |args: &Garbage<D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME>, attributes: &Option<BuiltAttributes>| {
+            (args.bytes(), attributes.as_ref().map(BuiltAttributes::bytes))
+        };
+        let (before, memory) = (f.state(), memory_of(&args, &attributes));
+        let status = call!(D3DKMTOpenSyncObjectNtHandleFromName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenSyncObjectNtHandleFromName", status, &before, &memory, &memory_of(&args, &attributes))?;
+        drop(names);
+    }
+}
+
+/// Names the `open_sync_object_nt_handle_from_name` case gives real objects
+/// (all within `ShareName`'s 32 units).
+const NAMES: [&str; 3] = ["\\BaseNamedObjects\\Fence", "\\BaseNamedObjects\\Session", "\\BaseNamedObjects\\Mutex"];
+
+impl Fixture {
+    /// A mutex created `Shared` (a global handle); 0 in an exited process.
+    fn global_mutex(&self) -> u32 {
+        let device = LocalHandle(self.locals[DEVICE]);
+        let kind = SyncKind::Mutex { initial_state: false };
+        self.process.create_sync_object(device, kind, SyncFlags::from_bits(0x1)).map_or(0, |c| c.global.unwrap_or(0))
+    }
+
+    /// NT handles to the fence, the session and a mutex, named by `NAMES`
+    /// (none in an exited process).
+    fn named_objects(&self) -> Vec<NtHandle> {
+        let device = LocalHandle(self.locals[DEVICE]);
+        let mutex = self.process.create_sync_object(
+            device,
+            SyncKind::Mutex { initial_state: false },
+            SyncFlags::from_bits(0x3),
+        );
+        let objects =
+            [Ok(LocalHandle(self.locals[FENCE])), Ok(LocalHandle(self.locals[SESSION])), mutex.map(|m| m.handle)];
+        objects
+            .into_iter()
+            .zip(NAMES)
+            .filter_map(|(h, name)| self.process.share_objects(&[h.ok()?], Some(name), access::GENERIC_ALL).ok())
+            .collect()
     }
 }
 
@@ -966,5 +1155,272 @@ impl BuiltAttributes {
             units: self.units.clone(),
             security: self.security.clone(),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Adapters by name, adapter queries, VidPn ownership and occlusion
+
+/// What VidPn ownership looks like from the calling process: the
+/// exclusive-ownership check of source 0 of both adapters, and occlusion.
+fn vidpn_view(f: &Fixture) -> Vec<Result<(), d3dkmt_emu::KernelError>> {
+    let mut view: Vec<_> = [ADAPTER, ADAPTER2]
+        .iter()
+        .map(|&i| f.process.check_vidpn_exclusive_ownership(LocalHandle(f.locals[i]), 0))
+        .collect();
+    view.push(f.process.check_occlusion(1));
+    view
+}
+
+/// Part of the time, the fixture's first device holds source 0 EXCLUSIVE.
+fn maybe_hold(f: &Fixture, hold: bool) {
+    if hold {
+        let _ = f.process.set_vidpn_source_owner(LocalHandle(f.locals[DEVICE]), &[(0, OwnerRequest::Exclusive)]);
+    }
+}
+
+/// A UTF-16 string with a NUL: one of the fixture's names, or random units.
+fn wide_name(real: &'static [&'static str]) -> impl Strategy<Value = Vec<u16>> {
+    prop_oneof![
+        proptest::sample::select(real).prop_map(|s| s.encode_utf16().chain([0]).collect()),
+        vec(any::<u16>(), 0..80).prop_map(|mut v| {
+            v.push(0);
+            v
+        }),
+    ]
+}
+
+const OWNER_TYPES: &[i32] = &[-1, 0, 1, 2, 3, 4, 5, 0x7FFF_FFFF];
+
+/// Owner-type and source-id arrays of `count` entries, either possibly NULL.
+fn owner_arrays() -> impl Strategy<Value = (u32, Option<Vec<i32>>, Option<Vec<u32>>)> {
+    (
+        prop_oneof![3 => 0..=2u32, 1 => any::<u32>()],
+        prop::bool::weighted(0.8),
+        prop::bool::weighted(0.8),
+        vec(proptest::sample::select(OWNER_TYPES), 2),
+        vec(prop_oneof![3 => 0..2u32, 1 => any::<u32>()], 2),
+    )
+        .prop_map(|(count, with_types, with_ids, types, ids)| {
+            // Arrays hold `count` entries when `count` is small; a large count
+            // only comes with NULL arrays (the calling convention).
+            let fits = count <= 2;
+            let types = (fits && with_types).then(|| types[..count as usize].to_vec());
+            let ids = (fits && with_ids).then(|| ids[..count as usize].to_vec());
+            (count, types, ids)
+        })
+}
+
+fn set_owner_fields(
+    f: &Fixture,
+    a: &mut D3DKMT_SETVIDPNSOURCEOWNER,
+    h: Pick,
+    count: u32,
+    types: &Option<Vec<i32>>,
+    ids: &Option<Vec<u32>>,
+) {
+    a.hDevice = f.local(h, a.hDevice);
+    a.VidPnSourceCount = count;
+    a.pType = types.as_ref().map_or(null(), |t| t.as_ptr());
+    a.pVidPnSourceId = ids.as_ref().map_or(null(), |i| i.as_ptr());
+}
+
+const INFO_TYPES: &[i32] = &[0, 3, 4, 6, 8, 11, 13, 15, 30, 31, 44, 48, 65, 70, 80, 81, -1];
+const INFO_SIZES: &[u32] = &[0, 1, 3, 4, 5, 12, 16, 24, 28, 2080, 8192];
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn open_adapter_from_gdi_display_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>(),
+        name in prop::option::of(wide_name(&["\\\\.\\DISPLAY1", "\\\\.\\display2", "\\\\.\\DISPLAY3", ""])),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>::new(&bytes);
+        if let Some(name) = name {
+            let slots = &mut args.get_mut().DeviceName;
+            for (slot, unit) in slots.iter_mut().zip(name) {
+                *slot = unit;
+            }
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenAdapterFromGdiDisplayName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenAdapterFromGdiDisplayName", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_adapter_from_device_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENADAPTERFROMDEVICENAME>(),
+        path in prop::option::weighted(0.8, prop_oneof![
+            Just(None),
+            wide_name(&["", "\\\\?\\PCI#VEN_1414&DEV_008C&SUBSYS_00000000&REV_00#4&d3d0e0&0&0000#{1ca05180-a699-450a-9a0c-de4fbe3ddd89}"]).prop_map(Some),
+        ]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMDEVICENAME>::new(&bytes);
+        // The fixture's first adapter's real arrival path, part of the time.
+        let real: Vec<u16> = {
+            let config = f.process.adapter_config(LocalHandle(f.locals[ADAPTER])).ok();
+            let instance = config.and_then(|c| c.device_instance).unwrap_or_default();
+            format!("\\\\?\\{instance}#{}", d3dkmt_emu::DISPLAY_DEVICE_ARRIVAL).encode_utf16().chain([0]).collect()
+        };
+        let path = match path {
+            None => None,
+            Some(None) => Some(real),
+            Some(Some(p)) => Some(p),
+        };
+        args.get_mut().pDeviceName = path.as_ref().map_or(null(), |p| p.as_ptr());
+        let (before, memory) = (f.state(), (args.bytes(), path.clone()));
+        let status = call!(D3DKMTOpenAdapterFromDeviceName(args.as_mut_ptr()));
+        judge(&f, "D3DKMTOpenAdapterFromDeviceName", status, &before, &memory, &(args.bytes(), path))?;
+    }
+
+    #[test]
+    fn open_adapter_from_hdc(world in world(), bytes in bytes_of::<D3DKMT_OPENADAPTERFROMHDC>(), null_dc in any::<bool>()) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMHDC>::new(&bytes);
+        if null_dc {
+            args.get_mut().hDc = null_mut();
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTOpenAdapterFromHdc(args.as_mut_ptr()));
+        prop_assert!(NtStatus(status).is_err(), "there are no DCs, yet OpenAdapterFromHdc succeeded");
+        judge(&f, "D3DKMTOpenAdapterFromHdc", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn query_adapter_info(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYADAPTERINFO>(),
+        h in favour(ADAPTERS),
+        ty in pick_u32(&[0, 3, 4, 6, 8, 11, 13, 15, 30, 31, 44, 48, 65, 70, 80, 81]),
+        ty_real in proptest::sample::select(INFO_TYPES),
+        size in prop_oneof![proptest::sample::select(INFO_SIZES), 0..9000u32],
+        buffer in prop::option::weighted(0.9, any::<u8>()),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYADAPTERINFO>::new(&bytes);
+        let mut data = buffer.map(|fill| vec![fill; size as usize]);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        a.Type = ty.map_or(ty_real, |t| t as i32);
+        a.pPrivateDriverData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        if data.is_some() {
+            a.PrivateDriverDataSize = size;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTQueryAdapterInfo(args.as_mut_ptr()));
+        judge(&f, "D3DKMTQueryAdapterInfo", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn query_video_memory_info(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYVIDEOMEMORYINFO>(),
+        h in favour(ADAPTERS),
+        process in prop_oneof![Just(Some(0u64)), Just(Some(u64::MAX)), Just(None), any::<u64>().prop_map(Some)],
+        group in pick_u32(&[0, 1, 2]),
+        index in pick_u32(&[0, 1, 99]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYVIDEOMEMORYINFO>::new(&bytes);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        if let Some(p) = process {
+            a.hProcess = handle_value(p);
+        }
+        if let Some(g) = group {
+            a.MemorySegmentGroup = g as i32;
+        }
+        if let Some(i) = index {
+            a.PhysicalAdapterIndex = i;
+        }
+        let (before, memory) = (f.state(), args.bytes());
+        let status = call!(D3DKMTQueryVideoMemoryInfo(args.as_mut_ptr()));
+        if NtStatus(status).is_ok() {
+            let a = args.get();
+            prop_assert!(a.Budget >= a.AvailableForReservation && a.CurrentUsage <= a.Budget && a.CurrentReservation == 0);
+        }
+        judge(&f, "D3DKMTQueryVideoMemoryInfo", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn set_vidpn_source_owner(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_SETVIDPNSOURCEOWNER>(),
+        h in favour(DEVICES),
+        (count, types, ids) in owner_arrays(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_SETVIDPNSOURCEOWNER>::new(&bytes);
+        set_owner_fields(&f, args.get_mut(), h, count, &types, &ids);
+        let (before, memory) = (f.state(), (args.bytes(), types.clone(), ids.clone(), vidpn_view(&f)));
+        let status = call!(D3DKMTSetVidPnSourceOwner(args.as_mut_ptr()));
+        judge(&f, "D3DKMTSetVidPnSourceOwner", status, &before, &memory, &(args.bytes(), types, ids, vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn set_vidpn_source_owner1(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_SETVIDPNSOURCEOWNER1>(),
+        h in favour(DEVICES),
+        (count, types, ids) in owner_arrays(),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_SETVIDPNSOURCEOWNER1>::new(&bytes);
+        set_owner_fields(&f, &mut args.get_mut().Version0, h, count, &types, &ids);
+        let (before, memory) = (f.state(), (args.bytes(), types.clone(), ids.clone(), vidpn_view(&f)));
+        let status = call!(D3DKMTSetVidPnSourceOwner1(args.as_mut_ptr()));
+        judge(&f, "D3DKMTSetVidPnSourceOwner1", status, &before, &memory, &(args.bytes(), types, ids, vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn check_vidpn_exclusive_ownership(
+        world in world(),
+        hold in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>(),
+        h in favour(ADAPTERS),
+        source in pick_u32(&[0, 1]),
+    ) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>::new(&bytes);
+        let a = args.get_mut();
+        a.hAdapter = f.local(h, a.hAdapter);
+        if let Some(s) = source {
+            a.VidPnSourceId = s;
+        }
+        let (before, memory) = (f.state(), (args.bytes(), vidpn_view(&f)));
+        let status = call!(D3DKMTCheckVidPnExclusiveOwnership(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCheckVidPnExclusiveOwnership", status, &before, &memory, &(args.bytes(), vidpn_view(&f)))?;
+    }
+
+    #[test]
+    fn check_occlusion(world in world(), hold in any::<bool>(), bytes in bytes_of::<D3DKMT_CHECKOCCLUSION>(), null_window in any::<bool>()) {
+        let f = fixture(world);
+        let _bound = f.process.enter();
+        maybe_hold(&f, hold);
+        let mut args = Garbage::<D3DKMT_CHECKOCCLUSION>::new(&bytes);
+        if null_window {
+            args.get_mut().hWindow = null_mut();
+        }
+        let (before, memory) = (f.state(), (args.bytes(), vidpn_view(&f)));
+        let status = call!(D3DKMTCheckOcclusion(args.as_mut_ptr()));
+        judge(&f, "D3DKMTCheckOcclusion", status, &before, &memory, &(args.bytes(), vidpn_view(&f)))?;
     }
 }

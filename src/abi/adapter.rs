@@ -1,14 +1,14 @@
 //! Adapter exports.
 
-use windows_sys::Wdk::Graphics::Direct3D::{
-    D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_ENUMADAPTERS2, D3DKMT_ENUMADAPTERS3, D3DKMT_OPENADAPTERFROMLUID,
-};
+use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::LUID;
+use windows_sys::core::{BOOL, GUID};
 
 use super::{export, ptr, required, required_ref};
-use crate::adapter::{AdapterInfo, EnumFilter, Luid};
-use crate::error::KResult;
+use crate::adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid, MemoryGroup};
+use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
+use crate::policy::{AdapterInfoSize, Policies};
 use crate::process::Process;
 
 pub(crate) fn luid_in(l: &LUID) -> Luid {
@@ -83,3 +83,334 @@ export! {
         process.close_adapter(LocalHandle(args.hAdapter))
     }
 }
+
+/// The longest device-interface path `OpenAdapterFromDeviceName` reads, in
+/// UTF-16 units with the NUL; a longer string is `STATUS_INVALID_PARAMETER`.
+const MAX_DEVICE_PATH: usize = 1024;
+
+/// A GDI name from `D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME.DeviceName`: the
+/// units before the first NUL. No NUL in the 32 units, or invalid UTF-16, is
+/// `STATUS_UNSUCCESSFUL`, as every bad name is (WINE #9-#11).
+fn gdi_name(units: &[u16; 32]) -> KResult<String> {
+    let len =
+        units.iter().position(|&u| u == 0).ok_or(KernelError::Unsuccessful("DeviceName is not NUL-terminated"))?;
+    if len == 0 {
+        return Err(KernelError::Unsuccessful("empty DeviceName"));
+    }
+    String::from_utf16(&units[..len]).map_err(|_| KernelError::Unsuccessful("DeviceName is not valid UTF-16"))
+}
+
+export! {
+    /// `D3DKMTOpenAdapterFromGdiDisplayName`: see
+    /// [`Process::open_adapter_from_gdi_name`]. Outputs hAdapter,
+    /// AdapterLuid and VidPnSourceId (WINE #8, #11). A NULL argument is
+    /// `STATUS_UNSUCCESSFUL`, not INVALID_PARAMETER (WINE #9).
+    D3DKMTOpenAdapterFromGdiDisplayName(args: *mut D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME)
+        as PFND3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, |process| {
+        let args = ptr::in_mut(args).ok_or(KernelError::Unsuccessful("NULL argument"))?;
+        let name = gdi_name(&args.DeviceName)?;
+        let opened = process.open_adapter_from_gdi_name(&name)?;
+        args.hAdapter = opened.handle.0;
+        args.AdapterLuid = luid_out(opened.luid);
+        args.VidPnSourceId = opened.source;
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTOpenAdapterFromDeviceName`: see
+    /// [`Process::open_adapter_from_device_name`]. NULL, a NULL pDeviceName
+    /// or a path longer than 1023 units is `STATUS_INVALID_PARAMETER` (WINE #22).
+    D3DKMTOpenAdapterFromDeviceName(args: *mut D3DKMT_OPENADAPTERFROMDEVICENAME)
+        as PFND3DKMT_OPENADAPTERFROMDEVICENAME, |process| {
+        let args = required(args)?;
+        let (units, terminated) = ptr::read_utf16z(args.pDeviceName, MAX_DEVICE_PATH)
+            .ok_or(KernelError::InvalidParameter("NULL pDeviceName"))?;
+        if !terminated {
+            return Err(KernelError::InvalidParameter("pDeviceName is longer than any device path"));
+        }
+        let path = String::from_utf16(&units).map_err(|_| KernelError::InvalidParameter("pDeviceName is not UTF-16"))?;
+        let (handle, luid) = process.open_adapter_from_device_name(&path)?;
+        args.hAdapter = handle.0;
+        args.AdapterLuid = luid_out(luid);
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTOpenAdapterFromHdc`: a NULL hDc is `STATUS_INVALID_PARAMETER`
+    /// (WINE #13). There are no device contexts here, so any other hDc
+    /// answers `STATUS_NOT_IMPLEMENTED`. A NULL argument, which crashes
+    /// Windows 10 2004 and later (WINE #12), is `STATUS_INVALID_PARAMETER`.
+    D3DKMTOpenAdapterFromHdc(args: *mut D3DKMT_OPENADAPTERFROMHDC) as PFND3DKMT_OPENADAPTERFROMHDC, |_process| {
+        let args = required(args)?;
+        if args.hDc.is_null() {
+            return Err(KernelError::InvalidParameter("NULL hDc"));
+        }
+        Err(KernelError::NotImplemented("device contexts are not emulated"))
+    }
+}
+
+/// How big a `D3DKMTQueryAdapterInfo` type's output is.
+#[derive(Clone, Copy)]
+enum InfoSize {
+    /// A fixed-size struct.
+    Fixed(usize),
+    /// The adapter's `umd_private` blob.
+    UmdPrivate,
+}
+
+/// One `KMTQUERYADAPTERINFOTYPE` we answer: its output size, and its answer
+/// from the adapter's configuration and the caller's buffer (some types
+/// read an input field, e.g. `PhysicalAdapterIndex`).
+struct InfoRow {
+    ty: KMTQUERYADAPTERINFOTYPE,
+    size: InfoSize,
+    answer: fn(&AdapterConfig, &[u8]) -> KResult<Vec<u8>>,
+}
+
+/// `s` as UTF-16 in a fixed array, cut to leave room for a NUL.
+fn utf16_array<const N: usize>(s: &str) -> [u16; N] {
+    let mut out = [0u16; N];
+    for (slot, unit) in out.iter_mut().take(N - 1).zip(s.encode_utf16()) {
+        *slot = unit;
+    }
+    out
+}
+
+/// The `D3DKMT_ADAPTERTYPE` bits of an adapter kind: `RenderSupported` (bit
+/// 0), `DisplaySupported` (bit 1), `ComputeOnly` (bit 11).
+fn adapter_type_bits(kind: AdapterKind) -> u32 {
+    match kind {
+        AdapterKind::Full => 0b11,
+        AdapterKind::ComputeOnly => 1 | 1 << 11,
+        AdapterKind::DisplayOnly => 0b10,
+    }
+}
+
+/// The types `D3DKMTQueryAdapterInfo` answers, one row each.
+const INFO_TABLE: &[InfoRow] = &[
+    InfoRow { ty: KMTQAITYPE_UMDRIVERPRIVATE, size: InfoSize::UmdPrivate, answer: |c, _| Ok(c.umd_private.clone()) },
+    InfoRow {
+        ty: KMTQAITYPE_GETSEGMENTSIZE,
+        size: InfoSize::Fixed(size_of::<D3DKMT_SEGMENTSIZEINFO>()),
+        answer: |c, _| {
+            Ok(ptr::bytes_of(&D3DKMT_SEGMENTSIZEINFO {
+                DedicatedVideoMemorySize: c.segments.dedicated_video,
+                DedicatedSystemMemorySize: c.segments.dedicated_system,
+                SharedSystemMemorySize: c.segments.shared_system,
+            }))
+        },
+    },
+    InfoRow {
+        ty: KMTQAITYPE_ADAPTERGUID,
+        size: InfoSize::Fixed(size_of::<GUID>()),
+        answer: |c, _| {
+            // Made from the LUID, so it is unique within the kernel and stable.
+            let high = c.luid.high as u32;
+            Ok(ptr::bytes_of(&GUID {
+                data1: c.luid.low,
+                data2: high as u16,
+                data3: (high >> 16) as u16,
+                data4: *b"d3dkmtem",
+            }))
+        },
+    },
+    InfoRow {
+        ty: KMTQAITYPE_ADAPTERADDRESS,
+        size: InfoSize::Fixed(size_of::<D3DKMT_ADAPTERADDRESS>()),
+        answer: |c, _| {
+            Ok(ptr::bytes_of(&D3DKMT_ADAPTERADDRESS {
+                BusNumber: c.address.bus,
+                DeviceNumber: c.address.device,
+                FunctionNumber: c.address.function,
+            }))
+        },
+    },
+    InfoRow {
+        ty: KMTQAITYPE_ADAPTERREGISTRYINFO,
+        size: InfoSize::Fixed(size_of::<D3DKMT_ADAPTERREGISTRYINFO>()),
+        answer: |c, _| {
+            Ok(ptr::bytes_of(&D3DKMT_ADAPTERREGISTRYINFO {
+                AdapterString: utf16_array(&c.description),
+                BiosString: utf16_array("d3dkmt-emu"),
+                DacType: utf16_array("Internal"),
+                ChipType: utf16_array(&c.description),
+            }))
+        },
+    },
+    InfoRow {
+        ty: KMTQAITYPE_CHECKDRIVERUPDATESTATUS,
+        size: InfoSize::Fixed(size_of::<BOOL>()),
+        // No driver update is ever pending (WINE #25).
+        answer: |_, _| Ok(0 as BOOL).map(|v| v.to_ne_bytes().to_vec()),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_DRIVERVERSION,
+        size: InfoSize::Fixed(size_of::<D3DKMT_DRIVERVERSION>()),
+        answer: |c, _| Ok(c.driver_version.to_ne_bytes().to_vec()),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_ADAPTERTYPE,
+        size: InfoSize::Fixed(size_of::<D3DKMT_ADAPTERTYPE>()),
+        answer: |c, _| Ok(adapter_type_bits(c.kind).to_ne_bytes().to_vec()),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_PHYSICALADAPTERCOUNT,
+        size: InfoSize::Fixed(size_of::<u32>()),
+        answer: |_, _| Ok(1u32.to_ne_bytes().to_vec()),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_PHYSICALADAPTERDEVICEIDS,
+        size: InfoSize::Fixed(size_of::<D3DKMT_QUERY_DEVICE_IDS>()),
+        answer: |c, input| {
+            let index = u32::from_ne_bytes(input[..4].try_into().expect("the size was checked"));
+            if index != 0 {
+                return Err(KernelError::InvalidParameter("the adapter has one physical adapter, index 0"));
+            }
+            let ids = c.ids;
+            Ok(ptr::bytes_of(&D3DKMT_QUERY_DEVICE_IDS {
+                PhysicalAdapterIndex: 0,
+                DeviceIds: D3DKMT_DEVICE_IDS {
+                    VendorID: ids.vendor,
+                    DeviceID: ids.device,
+                    SubVendorID: ids.sub_vendor,
+                    SubSystemID: ids.sub_system,
+                    RevisionID: ids.revision,
+                    BusType: ids.bus_type,
+                },
+            }))
+        },
+    },
+    InfoRow {
+        ty: KMTQAITYPE_HWDRM_SUPPORT,
+        size: InfoSize::Fixed(size_of::<D3DKMT_HWDRM_SUPPORT>()),
+        answer: |c, _| Ok(vec![c.protected_sessions as u8]),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_DRIVER_DESCRIPTION,
+        size: InfoSize::Fixed(size_of::<D3DKMT_DRIVER_DESCRIPTION>()),
+        answer: |c, _| Ok(ptr::bytes_of(&D3DKMT_DRIVER_DESCRIPTION { DriverDescription: utf16_array(&c.description) })),
+    },
+    InfoRow {
+        ty: KMTQAITYPE_WDDM_2_7_CAPS,
+        size: InfoSize::Fixed(size_of::<D3DKMT_WDDM_2_7_CAPS>()),
+        answer: |c, _| Ok(c.wddm_2_7_caps.to_ne_bytes().to_vec()),
+    },
+];
+
+/// The highest `KMTQUERYADAPTERINFOTYPE` windows-sys names.
+const LAST_INFO_TYPE: KMTQUERYADAPTERINFOTYPE = KMTQAITYPE_WDDM_3_1_CAPS;
+
+/// The `D3DKMTQueryAdapterInfo` answer: the bytes to write for `ty` into a
+/// buffer of `given` bytes that holds `input`.
+///
+/// Statuses: `STATUS_INVALID_PARAMETER` for a type no windows-sys constant
+/// has, a size the [`AdapterInfoSize`] policy rejects (one byte short always,
+/// WINE #24), or a bad input field; the [`Policies::unemulated_adapter_info`]
+/// status for a known type we do not answer.
+fn query_adapter_info(
+    policies: &Policies,
+    config: &AdapterConfig,
+    ty: KMTQUERYADAPTERINFOTYPE,
+    input: &[u8],
+) -> KResult<Vec<u8>> {
+    if !(0..=LAST_INFO_TYPE).contains(&ty) {
+        return Err(KernelError::InvalidParameter("unknown KMTQUERYADAPTERINFOTYPE"));
+    }
+    let row = INFO_TABLE.iter().find(|r| r.ty == ty).ok_or(KernelError::Unemulated {
+        what: "this KMTQUERYADAPTERINFOTYPE",
+        status: policies.unemulated_adapter_info,
+    })?;
+    let needed = match row.size {
+        InfoSize::Fixed(n) => n,
+        InfoSize::UmdPrivate => config.umd_private.len(),
+    };
+    let given = input.len();
+    let fits = match policies.adapter_info_size {
+        AdapterInfoSize::Exact => given == needed,
+        AdapterInfoSize::AtLeast => given >= needed,
+    };
+    if !fits || given == 0 {
+        return Err(KernelError::InvalidParameter("PrivateDriverDataSize does not fit the type"));
+    }
+    let out = (row.answer)(config, input)?;
+    debug_assert_eq!(out.len(), needed, "an info row answered the wrong size");
+    Ok(out)
+}
+
+export! {
+    /// `D3DKMTQueryAdapterInfo`: answers the types of a data-driven table
+    /// from the adapter's [`AdapterConfig`] (see `INFO_TABLE`). NULL
+    /// pPrivateDriverData or a wrong size is `STATUS_INVALID_PARAMETER`
+    /// (WINE #24); CHECKDRIVERUPDATESTATUS is FALSE and DRIVERVERSION the
+    /// configured WDDM version (WINE #25).
+    D3DKMTQueryAdapterInfo(args: *mut D3DKMT_QUERYADAPTERINFO) as PFND3DKMT_QUERYADAPTERINFO, |process| {
+        let args = required(args)?;
+        if args.pPrivateDriverData.is_null() {
+            return Err(KernelError::InvalidParameter("NULL pPrivateDriverData"));
+        }
+        // Check the handle before reading a buffer whose size may be garbage.
+        let adapter = process.adapter(LocalHandle(args.hAdapter))?;
+        let size = args.PrivateDriverDataSize;
+        if size as usize > size_of::<D3DKMT_DRIVER_DESCRIPTION>().max(MAX_UMD_PRIVATE) {
+            return Err(KernelError::InvalidParameter("PrivateDriverDataSize is larger than any answer"));
+        }
+        let input = ptr::read_bytes(args.pPrivateDriverData, size).expect("checked non-NULL above");
+        let out = query_adapter_info(&process.kernel_inner().policies, &adapter.config, args.Type, &input)?;
+        ptr::write_bytes(args.pPrivateDriverData, &out);
+        Ok(())
+    }
+}
+
+/// The largest `umd_private` blob a query returns; bigger buffers are
+/// rejected before they are read.
+const MAX_UMD_PRIVATE: usize = 1 << 20;
+
+/// The current-process pseudo-handle, `(HANDLE)-1`.
+const CURRENT_PROCESS: usize = usize::MAX;
+
+export! {
+    /// `D3DKMTQueryVideoMemoryInfo`: see [`Process::query_video_memory_info`].
+    /// hProcess must be NULL or the current-process pseudo-handle (both mean
+    /// the caller); any other value is `STATUS_INVALID_HANDLE` (WINE #27:
+    /// 0xdeadbeef), as process handles carry no rights to query here.
+    D3DKMTQueryVideoMemoryInfo(args: *mut D3DKMT_QUERYVIDEOMEMORYINFO) as PFND3DKMT_QUERYVIDEOMEMORYINFO, |process| {
+        let args = required(args)?;
+        let h = args.hProcess as usize;
+        if h != 0 && h != CURRENT_PROCESS {
+            return Err(KernelError::BadNtHandle(h as u64));
+        }
+        let group = MemoryGroup::from_raw(args.MemorySegmentGroup)?;
+        let info = process.query_video_memory_info(LocalHandle(args.hAdapter), args.PhysicalAdapterIndex, group)?;
+        args.Budget = info.budget;
+        args.CurrentUsage = info.current_usage;
+        args.CurrentReservation = info.current_reservation;
+        args.AvailableForReservation = info.available_for_reservation;
+        Ok(())
+    }
+}
+
+// The x86_64 sizes `include/d3dkmt_emu.h` asserts for the structs these
+// exports and `abi::vidpn` read and write, checked against windows-sys.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME>() == 80);
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMDEVICENAME>() == 24);
+    assert!(size_of::<D3DKMT_OPENADAPTERFROMHDC>() == 24);
+    assert!(size_of::<D3DKMT_QUERYADAPTERINFO>() == 24);
+    assert!(size_of::<D3DKMT_QUERYVIDEOMEMORYINFO>() == 56);
+    assert!(size_of::<D3DKMT_SETVIDPNSOURCEOWNER>() == 32);
+    assert!(size_of::<D3DKMT_SETVIDPNSOURCEOWNER1>() == 40);
+    assert!(size_of::<D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP>() == 8);
+    assert!(size_of::<D3DKMT_CHECKOCCLUSION>() == 8);
+    assert!(size_of::<D3DKMT_SEGMENTSIZEINFO>() == 24);
+    assert!(size_of::<D3DKMT_ADAPTERADDRESS>() == 12);
+    assert!(size_of::<D3DKMT_ADAPTERREGISTRYINFO>() == 2080);
+    assert!(size_of::<D3DKMT_ADAPTERTYPE>() == 4);
+    assert!(size_of::<D3DKMT_QUERY_DEVICE_IDS>() == 28);
+    assert!(size_of::<D3DKMT_HWDRM_SUPPORT>() == 1);
+    assert!(size_of::<D3DKMT_DRIVER_DESCRIPTION>() == 8192);
+    assert!(size_of::<D3DKMT_WDDM_2_7_CAPS>() == 4);
+    assert!(size_of::<GUID>() == 16);
+};

@@ -15,7 +15,7 @@ use windows_sys::Win32::Foundation::{HANDLE, LUID, NTSTATUS};
 
 use super::ptr::{self, ForeignContext};
 use crate::adapter::{AdapterConfig, AdapterKind};
-use crate::error::KernelError;
+use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{CreateSessionArgs, Kmd, SessionKey, SessionStatus};
 use crate::live::ObjectKind;
@@ -24,7 +24,7 @@ use crate::policy::{
 };
 use crate::process::Binding;
 use crate::shared::DuplicateOptions;
-use crate::{Kernel, KernelConfig, NtStatus, Policies, Process};
+use crate::{ClockMode, Kernel, KernelConfig, NtStatus, Policies, Process};
 
 /// Opaque C handle to a kernel reference.
 pub struct d3dkmt_emu_kernel(pub(crate) Kernel);
@@ -83,6 +83,8 @@ pub struct d3dkmt_emu_kernel_config {
     pub max_local_handles: u32,
     /// [`Policies::max_nt_handles`].
     pub max_nt_handles: u32,
+    /// Nonzero: [`ClockMode::Real`]; 0: a virtual clock (see `crate::clock`).
+    pub real_clock: u32,
 }
 
 /// Runs `f`, turning a panic into `fallback`.
@@ -136,6 +138,7 @@ fn config_init(config: *mut d3dkmt_emu_kernel_config) -> NTSTATUS {
             duplicate_access_subset: 0,
             max_local_handles: p.max_local_handles,
             max_nt_handles: p.max_nt_handles,
+            real_clock: 0,
         },
     );
     if ok { NtStatus::SUCCESS.0 } else { NtStatus::INVALID_PARAMETER.0 }
@@ -164,6 +167,9 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
                 _ => return None,
             },
             num_sources: a.num_sources,
+            // One attached output on source 0, if there is a source.
+            outputs: (0..a.num_sources.min(1)).map(crate::adapter::OutputConfig::attached).collect(),
+            ..AdapterConfig::new(luid)
         });
     }
     let policies = Policies {
@@ -192,15 +198,19 @@ fn config_from_c(c: &d3dkmt_emu_kernel_config) -> Option<KernelConfig> {
             AdapterClose::DestroyDevices
         },
         enum_adapters_capacity: c.enum_adapters_capacity,
+        removal: crate::policy::RemovalPolicies::default(),
         fence_regression: if c.fence_regression_stores != 0 { FenceRegression::Store } else { FenceRegression::Ignore },
         duplicate_access: if c.duplicate_access_subset != 0 {
             DuplicateAccess::SubsetOfSource
         } else {
             DuplicateAccess::AsRequested
         },
+        // Not configurable from C (yet): the defaults.
+        ..Policies::default()
     };
     policies.check().ok()?;
-    Some(KernelConfig { adapters: configs, policies })
+    let clock = if c.real_clock != 0 { ClockMode::Real } else { ClockMode::Virtual };
+    Some(KernelConfig { adapters: configs, policies, clock })
 }
 
 /// A new kernel; NULL `config` means the defaults. Returns NULL for a bad
@@ -334,6 +344,29 @@ pub extern "C" fn d3dkmt_emu_kernel_live_objects(kernel: *const d3dkmt_emu_kerne
     })
 }
 
+/// The kernel clock's time, in nanoseconds since the kernel was created
+/// (`UINT64_MAX` for a NULL kernel).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_now_ns(kernel: *const d3dkmt_emu_kernel) -> u64 {
+    guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.0.clock.now_ns()))
+}
+
+/// Advances a virtual clock by `ns` nanoseconds, ending the waits whose
+/// deadline passes. `STATUS_INVALID_PARAMETER` for a NULL kernel,
+/// `STATUS_NOT_SUPPORTED` for a real clock.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_advance_ns(kernel: *const d3dkmt_emu_kernel, ns: u64) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => match k.0.advance(std::time::Duration::from_nanos(ns)) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(status) => status.0,
+        },
+    })
+}
+
 /// The C KMD callback table.
 #[repr(C)]
 #[derive(Clone, Copy)]
@@ -455,7 +488,10 @@ pub extern "C" fn d3dkmt_emu_protected_session_key(
 #[allow(unsafe_code, reason = "an exported C symbol")]
 pub extern "C" fn d3dkmt_emu_nt_close(process: *const d3dkmt_emu_process, handle: HANDLE) -> NTSTATUS {
     guarded(NtStatus::INTERNAL_ERROR.0, || {
-        status_of(process_or_current(process).close_nt_handle(NtHandle::from_ptr(handle)))
+        let process = process_or_current(process);
+        let result = process.close_nt_handle(NtHandle::from_ptr(handle));
+        trace_nt_close(&process, handle, &result);
+        status_of(result)
     })
 }
 
@@ -476,14 +512,10 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
         if target.is_null() {
             return NtStatus::INVALID_PARAMETER.0;
         }
-        let result = DuplicateOptions::from_bits(options).and_then(|options| {
-            process_or_current(source_process).duplicate_nt_handle(
-                NtHandle::from_ptr(source),
-                &process_or_current(target_process),
-                access,
-                options,
-            )
-        });
+        let (from, to) = (process_or_current(source_process), process_or_current(target_process));
+        let result = DuplicateOptions::from_bits(options)
+            .and_then(|options| from.duplicate_nt_handle(NtHandle::from_ptr(source), &to, access, options));
+        trace_nt_duplicate(&from, &to, source, access, options, &result);
         match result {
             Ok(h) => {
                 ptr::write_out(target, h.as_ptr());
@@ -491,6 +523,56 @@ pub extern "C" fn d3dkmt_emu_nt_duplicate(
             }
             Err(e) => e.status().0,
         }
+    })
+}
+
+/// Copies `text` as a NUL-terminated string cut to `size` into `buffer` (may
+/// be NULL with size 0) and its full length into `*length` (may be NULL).
+fn write_text(text: KResult<String>, buffer: *mut c_char, size: usize, length: *mut usize) -> NTSTATUS {
+    match text {
+        Ok(text) => {
+            let full = ptr::write_c_string(buffer, size, &text);
+            ptr::write_out(length, full);
+            NtStatus::SUCCESS.0
+        }
+        Err(e) => e.status().0,
+    }
+}
+
+/// The NT object type name of an NT handle of `process` (NULL: the current
+/// process), as `NtQueryObject(ObjectTypeInformation)` reports it, e.g.
+/// `DxgkSharedSyncObject` (WINE #93). A handle not open there:
+/// `STATUS_INVALID_HANDLE`, and nothing is written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_type_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_handle_type_name(NtHandle::from_ptr(handle));
+        write_text(name.map(str::to_string), buffer, size, length)
+    })
+}
+
+/// The object name of an NT handle of `process` (NULL: the current process),
+/// exactly as given to `D3DKMTShareObjects` (WINE #93), in UTF-8; an unnamed
+/// object has the empty name. Errors as for the type name.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_nt_object_name(
+    process: *const d3dkmt_emu_process,
+    handle: HANDLE,
+    buffer: *mut c_char,
+    size: usize,
+    length: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let name = process_or_current(process).nt_object_name(NtHandle::from_ptr(handle));
+        write_text(name.map(Option::unwrap_or_default), buffer, size, length)
     })
 }
 
@@ -569,8 +651,7 @@ fn fault_from_c(spec: &d3dkmt_emu_fault_spec) -> Option<crate::Fault> {
     }
     let mut fault = crate::Fault::status(NtStatus(spec.status));
     if !spec.entry.is_null() {
-        let name = ptr::read_c_str(spec.entry, 128)?;
-        fault = fault.on(crate::Entry::from_name(std::str::from_utf8(&name).ok()?)?);
+        fault = fault.on(crate::Entry::from_name(&ptr::read_c_str(spec.entry)?)?);
     }
     if spec.process_id != 0 {
         fault = fault.in_process(crate::ProcessId(spec.process_id));
@@ -697,4 +778,191 @@ pub extern "C" fn d3dkmt_emu_kernel_leak_report(
         }
         if report.is_clean() { 0 } else { report.live_count().max(1) }
     })
+}
+
+/// Device removal and TDR, as the KMD drives them (see `crate::removal`):
+/// loses device `device` of `process` (NULL: the current process) for
+/// `reason`, a `D3DKMT_DEVICEEXECUTION_STATE` from 2 (RESET) to 7
+/// (ERROR_DMAPAGEFAULT).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_device(
+    process: *const d3dkmt_emu_process,
+    device: u32,
+    reason: i32,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(why) = crate::removal::DeviceLoss::from_raw(reason) else { return NtStatus::INVALID_PARAMETER.0 };
+        status_of(process_or_current(process).remove_device_by_kmd(LocalHandle(device), why))
+    })
+}
+
+/// A TDR on device `device` of `process` (NULL: the current process); the
+/// kernel's `TdrOutcome` policy says whether the device survives.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_reset_device(process: *const d3dkmt_emu_process, device: u32) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        status_of(process_or_current(process).reset_device_by_kmd(LocalHandle(device)))
+    })
+}
+
+/// Stops the adapter with LUID `luid` for good: see `Kernel::remove_adapter`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kmd_remove_adapter(kernel: *const d3dkmt_emu_kernel, luid: LUID) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => status_of(k.0.remove_adapter(super::adapter::luid_in(&luid))),
+    })
+}
+
+// ---------------------------------------------------------------------------
+// The call trace (see `crate::trace` and the header's "Call trace" section).
+
+fn trace_nt_close(process: &Process, handle: HANDLE, result: &crate::KResult<()>) {
+    let kernel = process.kernel_inner();
+    if crate::trace::enabled(kernel) {
+        let input = vec![("handle".into(), crate::trace::Value::Nt(NtHandle::from_ptr(handle).0))];
+        let status = crate::trace::status_of(result);
+        crate::trace::event(kernel, process.id().0, crate::trace::Op::NtClose, input, Vec::new(), status);
+    }
+}
+
+fn trace_nt_duplicate(
+    from: &Process,
+    to: &Process,
+    source: HANDLE,
+    access: u32,
+    options: u32,
+    result: &crate::KResult<NtHandle>,
+) {
+    use crate::trace::Value;
+    let kernel = from.kernel_inner();
+    if crate::trace::enabled(kernel) {
+        let input = vec![
+            ("handle".into(), Value::Nt(NtHandle::from_ptr(source).0)),
+            ("target".into(), Value::Process(to.id().0)),
+            ("access".into(), Value::Int(access as u64)),
+            ("options".into(), Value::Int(options as u64)),
+        ];
+        let output = match result {
+            Ok(h) => vec![("target_handle".into(), Value::Nt(h.0))],
+            Err(_) => Vec::new(),
+        };
+        let status = crate::trace::status_of(result);
+        crate::trace::event(kernel, from.id().0, crate::trace::Op::NtDuplicate, input, output, status);
+    }
+}
+
+/// Starts tracing `kernel`'s calls into a ring buffer of `capacity` records;
+/// with a non-NULL `path`, every record is also appended to that file (which
+/// is created or truncated). Restarting clears the buffer. NULL `kernel` or
+/// capacity 0 is `STATUS_INVALID_PARAMETER`; a file that cannot be created
+/// or a path that is not UTF-8 is `STATUS_UNSUCCESSFUL`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_start(
+    kernel: *const d3dkmt_emu_kernel,
+    capacity: usize,
+    path: *const c_char,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        if capacity == 0 {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        let file = match path.is_null() {
+            true => None,
+            false => match ptr::read_c_str(path) {
+                Some(p) => Some(std::path::PathBuf::from(p)),
+                None => return NtStatus::UNSUCCESSFUL.0,
+            },
+        };
+        match k.0.trace_start(crate::trace::TraceConfig { capacity, file }) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        }
+    })
+}
+
+/// Stops tracing `kernel`; the buffer is kept. `STATUS_UNSUCCESSFUL` if
+/// writing the trace file failed at some point.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_stop(kernel: *const d3dkmt_emu_kernel) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || match ptr::in_ref(kernel) {
+        None => NtStatus::INVALID_PARAMETER.0,
+        Some(k) => match k.0.trace_stop() {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        },
+    })
+}
+
+/// How many records `kernel`'s trace buffer holds; 0 for NULL.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_count(kernel: *const d3dkmt_emu_kernel) -> usize {
+    guarded(0, || ptr::in_ref(kernel).map_or(0, |k| k.0.trace_len()))
+}
+
+/// Writes the line of the `index`-th record in the buffer (0 the oldest) into
+/// `buffer` (NUL-terminated, cut to `size`) and returns its full length; 0
+/// if there is no such record.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_record(
+    kernel: *const d3dkmt_emu_kernel,
+    index: usize,
+    buffer: *mut c_char,
+    size: usize,
+) -> usize {
+    guarded(0, || {
+        let line = ptr::in_ref(kernel).and_then(|k| k.0.trace_line(index)).unwrap_or_default();
+        ptr::write_c_string(buffer, size, &line)
+    })
+}
+
+/// Writes the last `n` records, one line each, into `buffer` (NUL-terminated,
+/// cut to `size`) and returns the full length: for a failing test's message.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_tail(
+    kernel: *const d3dkmt_emu_kernel,
+    n: usize,
+    buffer: *mut c_char,
+    size: usize,
+) -> usize {
+    guarded(0, || {
+        let text = ptr::in_ref(kernel).map(|k| k.0.trace_tail(n)).unwrap_or_default();
+        ptr::write_c_string(buffer, size, &text)
+    })
+}
+
+/// Writes the buffer to a trace file at `path` (header and records).
+/// `STATUS_INVALID_PARAMETER` for NULL arguments; `STATUS_UNSUCCESSFUL` if
+/// the file cannot be written.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_save(kernel: *const d3dkmt_emu_kernel, path: *const c_char) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        let Some(path) = ptr::read_c_str(path) else { return NtStatus::INVALID_PARAMETER.0 };
+        match k.0.trace_save(path) {
+            Ok(()) => NtStatus::SUCCESS.0,
+            Err(_) => NtStatus::UNSUCCESSFUL.0,
+        }
+    })
+}
+
+/// Empties `kernel`'s trace buffer (numbering goes on). NULL is ignored.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_trace_clear(kernel: *const d3dkmt_emu_kernel) {
+    guarded((), || {
+        if let Some(k) = ptr::in_ref(kernel) {
+            k.0.trace_clear();
+        }
+    });
 }

@@ -13,10 +13,12 @@ pub(crate) mod ptr;
 mod adapter;
 pub mod control;
 mod device;
+mod device_state;
 mod session;
 mod share;
 mod stubs;
 mod sync;
+mod vidpn;
 #[cfg(feature = "win32-handles")]
 mod win32;
 
@@ -25,8 +27,13 @@ mod win32;
 /// Rust path to them would be unsound. Rust code reaches them as C does,
 /// through windows-sys's `unsafe` declarations, which resolve to these symbols.
 pub(crate) mod exports {
-    pub use super::adapter::{D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromLuid};
+    pub use super::adapter::{
+        D3DKMTCloseAdapter, D3DKMTEnumAdapters2, D3DKMTEnumAdapters3, D3DKMTOpenAdapterFromDeviceName,
+        D3DKMTOpenAdapterFromGdiDisplayName, D3DKMTOpenAdapterFromHdc, D3DKMTOpenAdapterFromLuid,
+        D3DKMTQueryAdapterInfo, D3DKMTQueryVideoMemoryInfo,
+    };
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
+    pub use super::device_state::D3DKMTGetDeviceState;
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
@@ -34,8 +41,15 @@ pub(crate) mod exports {
     pub use super::share::D3DKMTShareObjects;
     pub use super::stubs::*;
     pub use super::sync::{
+        D3DKMTCreateSynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle, D3DKMTOpenSyncObjectNtHandleFromName,
+        D3DKMTOpenSynchronizationObject,
+    };
+    pub use super::sync::{
         D3DKMTCreateSynchronizationObject2, D3DKMTDestroySynchronizationObject, D3DKMTOpenSyncObjectFromNtHandle2,
         D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTWaitForSynchronizationObjectFromCpu,
+    };
+    pub use super::vidpn::{
+        D3DKMTCheckOcclusion, D3DKMTCheckVidPnExclusiveOwnership, D3DKMTSetVidPnSourceOwner, D3DKMTSetVidPnSourceOwner1,
     };
 }
 

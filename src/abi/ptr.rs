@@ -157,22 +157,40 @@ pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
 }
 
-/// Reads a NUL-terminated C string of at most `max` bytes before the NUL.
-/// `None` for NULL, or if no NUL comes within `max + 1` bytes (the bytes
-/// after the first `max + 1` are never read).
-pub(crate) fn read_c_str(p: *const core::ffi::c_char, max: usize) -> Option<Vec<u8>> {
+/// Reads a NUL-terminated UTF-16 string (a `PCWSTR`) of at most `max` units,
+/// one unit at a time so nothing past the NUL is touched. `None` for NULL;
+/// otherwise the units before the NUL, and whether a NUL came within `max`.
+pub(crate) fn read_utf16z(p: *const u16, max: usize) -> Option<(Vec<u16>, bool)> {
     if p.is_null() {
         return None;
     }
-    let mut out = Vec::new();
-    for i in 0..=max {
-        // SAFETY: the header requires a NUL-terminated string; we read byte
-        // by byte and stop at the NUL, so no byte past it is read.
-        let b = unsafe { p.add(i).cast::<u8>().read() };
-        if b == 0 {
-            return Some(out);
+    let mut units = Vec::new();
+    for i in 0..max {
+        // SAFETY: a non-NULL PCWSTR from C points at a NUL-terminated string
+        // (module contract); we stop at its NUL, so every unit read is in it.
+        let unit = unsafe { p.add(i).read_unaligned() };
+        if unit == 0 {
+            return Some((units, true));
         }
-        out.push(b);
+        units.push(unit);
     }
-    None
+    Some((units, false))
+}
+
+/// The bytes of a plain `#[repr(C)]` value without padding (a windows-sys
+/// output struct made of integers), to write through a caller's untyped buffer.
+pub(crate) fn bytes_of<T: Copy>(value: &T) -> Vec<u8> {
+    read_bytes((value as *const T).cast(), core::mem::size_of::<T>() as u32).expect("a reference is not NULL")
+}
+
+/// Reads a NUL-terminated C string (a path from the control API). `None` for
+/// NULL or text that is not UTF-8.
+pub(crate) fn read_c_str(p: *const core::ffi::c_char) -> Option<String> {
+    if p.is_null() {
+        return None;
+    }
+    // SAFETY: a non-NULL string pointer from C points at a NUL-terminated
+    // string valid for the call (header contract).
+    let text = unsafe { core::ffi::CStr::from_ptr(p) };
+    text.to_str().ok().map(str::to_owned)
 }

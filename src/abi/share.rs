@@ -3,10 +3,11 @@
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Win32::Foundation::{HANDLE, NTSTATUS, UNICODE_STRING};
 
-use super::{dispatch, ptr};
+use super::{dispatch_with, ptr};
 use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
 use crate::support::Entry;
+use crate::trace::specs::ShareObjectsArgs;
 
 /// Decodes `OBJECT_ATTRIBUTES` into an optional name. NULL attributes mean no
 /// name. `Length` must be the struct's size; a `RootDirectory` names no
@@ -43,7 +44,15 @@ pub extern "system" fn D3DKMTShareObjects(
     access: u32,
     out: *mut HANDLE,
 ) -> NTSTATUS {
-    dispatch(Entry::D3DKMTShareObjects, |process| {
+    let args = ShareObjectsArgs {
+        cObjects: count,
+        hObjects: objects,
+        pObjectAttributes: attributes,
+        dwDesiredAccess: access,
+        phSharedNtHandle: out,
+    };
+    let arg = (&args as *const ShareObjectsArgs).cast();
+    dispatch_with(Entry::D3DKMTShareObjects, arg, |process| {
         if out.is_null() {
             return Err(KernelError::InvalidParameter("NULL phSharedNtHandle"));
         }

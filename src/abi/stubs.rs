@@ -129,16 +129,6 @@ pub extern "system" fn D3DKMTCheckMultiPlaneOverlaySupport3(
 }
 const _: PFND3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 = Some(D3DKMTCheckMultiPlaneOverlaySupport3);
 
-/// `D3DKMTCheckOcclusion`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCheckOcclusion(
-    _param0: *const D3DKMT_CHECKOCCLUSION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCheckOcclusion, |_| Err(KernelError::NotImplemented("D3DKMTCheckOcclusion")))
-}
-const _: PFND3DKMT_CHECKOCCLUSION = Some(D3DKMTCheckOcclusion);
-
 /// `D3DKMTCheckSharedResourceAccess`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -150,18 +140,6 @@ pub extern "system" fn D3DKMTCheckSharedResourceAccess(
     })
 }
 const _: PFND3DKMT_CHECKSHAREDRESOURCEACCESS = Some(D3DKMTCheckSharedResourceAccess);
-
-/// `D3DKMTCheckVidPnExclusiveOwnership`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCheckVidPnExclusiveOwnership(
-    _param0: *const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCheckVidPnExclusiveOwnership, |_| {
-        Err(KernelError::NotImplemented("D3DKMTCheckVidPnExclusiveOwnership"))
-    })
-}
-const _: PFND3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP = Some(D3DKMTCheckVidPnExclusiveOwnership);
 
 /// `D3DKMTConfigureSharedResource`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -292,18 +270,6 @@ pub extern "system" fn D3DKMTCreatePagingQueue(
     dispatch(Entry::D3DKMTCreatePagingQueue, |_| Err(KernelError::NotImplemented("D3DKMTCreatePagingQueue")))
 }
 const _: PFND3DKMT_CREATEPAGINGQUEUE = Some(D3DKMTCreatePagingQueue);
-
-/// `D3DKMTCreateSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateSynchronizationObject(
-    _param0: *mut D3DKMT_CREATESYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTCreateSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_CREATESYNCHRONIZATIONOBJECT = Some(D3DKMTCreateSynchronizationObject);
 
 /// `D3DKMTDestroyAllocation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -504,16 +470,6 @@ pub extern "system" fn D3DKMTGetDWMVerticalBlankEvent(
     })
 }
 const _: PFND3DKMT_GETDWMVERTICALBLANKEVENT = Some(D3DKMTGetDWMVerticalBlankEvent);
-
-/// `D3DKMTGetDeviceState`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetDeviceState(
-    _param0: *mut D3DKMT_GETDEVICESTATE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetDeviceState, |_| Err(KernelError::NotImplemented("D3DKMTGetDeviceState")))
-}
-const _: PFND3DKMT_GETDEVICESTATE = Some(D3DKMTGetDeviceState);
 
 /// `D3DKMTGetDisplayModeList`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -742,39 +698,6 @@ pub extern "system" fn D3DKMTOfferAllocations(
 }
 const _: PFND3DKMT_OFFERALLOCATIONS = Some(D3DKMTOfferAllocations);
 
-/// `D3DKMTOpenAdapterFromDeviceName`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenAdapterFromDeviceName(
-    _param0: *mut D3DKMT_OPENADAPTERFROMDEVICENAME,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenAdapterFromDeviceName, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenAdapterFromDeviceName"))
-    })
-}
-const _: PFND3DKMT_OPENADAPTERFROMDEVICENAME = Some(D3DKMTOpenAdapterFromDeviceName);
-
-/// `D3DKMTOpenAdapterFromGdiDisplayName`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenAdapterFromGdiDisplayName(
-    _param0: *mut D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenAdapterFromGdiDisplayName, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenAdapterFromGdiDisplayName"))
-    })
-}
-const _: PFND3DKMT_OPENADAPTERFROMGDIDISPLAYNAME = Some(D3DKMTOpenAdapterFromGdiDisplayName);
-
-/// `D3DKMTOpenAdapterFromHdc`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenAdapterFromHdc(
-    _param0: *mut core::ffi::c_void,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenAdapterFromHdc, |_| Err(KernelError::NotImplemented("D3DKMTOpenAdapterFromHdc")))
-}
-
 /// `D3DKMTOpenKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -847,41 +770,6 @@ pub extern "system" fn D3DKMTOpenResourceFromNtHandle(
     })
 }
 const _: PFND3DKMT_OPENRESOURCEFROMNTHANDLE = Some(D3DKMTOpenResourceFromNtHandle);
-
-/// `D3DKMTOpenSyncObjectFromNtHandle`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSyncObjectFromNtHandle(
-    _param0: *mut D3DKMT_OPENSYNCOBJECTFROMNTHANDLE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSyncObjectFromNtHandle, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSyncObjectFromNtHandle"))
-    })
-}
-const _: PFND3DKMT_OPENSYNCOBJECTFROMNTHANDLE = Some(D3DKMTOpenSyncObjectFromNtHandle);
-
-/// `D3DKMTOpenSyncObjectNtHandleFromName`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSyncObjectNtHandleFromName(
-    _param0: *mut D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSyncObjectNtHandleFromName, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSyncObjectNtHandleFromName"))
-    })
-}
-
-/// `D3DKMTOpenSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenSynchronizationObject(
-    _param0: *mut D3DKMT_OPENSYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_OPENSYNCHRONIZATIONOBJECT = Some(D3DKMTOpenSynchronizationObject);
 
 /// `D3DKMTOutputDuplGetFrameInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -998,16 +886,6 @@ pub extern "system" fn D3DKMTPresentRedirected(
     dispatch(Entry::D3DKMTPresentRedirected, |_| Err(KernelError::NotImplemented("D3DKMTPresentRedirected")))
 }
 
-/// `D3DKMTQueryAdapterInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryAdapterInfo(
-    _param0: *mut D3DKMT_QUERYADAPTERINFO,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryAdapterInfo, |_| Err(KernelError::NotImplemented("D3DKMTQueryAdapterInfo")))
-}
-const _: PFND3DKMT_QUERYADAPTERINFO = Some(D3DKMTQueryAdapterInfo);
-
 /// `D3DKMTQueryAllocationResidency`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1105,16 +983,6 @@ pub extern "system" fn D3DKMTQueryVidPnExclusiveOwnership(
     })
 }
 const _: PFND3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP = Some(D3DKMTQueryVidPnExclusiveOwnership);
-
-/// `D3DKMTQueryVideoMemoryInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryVideoMemoryInfo(
-    _param0: *mut D3DKMT_QUERYVIDEOMEMORYINFO,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryVideoMemoryInfo, |_| Err(KernelError::NotImplemented("D3DKMTQueryVideoMemoryInfo")))
-}
-const _: PFND3DKMT_QUERYVIDEOMEMORYINFO = Some(D3DKMTQueryVideoMemoryInfo);
 
 /// `D3DKMTReclaimAllocations`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -1364,26 +1232,6 @@ pub extern "system" fn D3DKMTSetVidPnSourceHwProtection(
     })
 }
 const _: PFND3DKMT_SETVIDPNSOURCEHWPROTECTION = Some(D3DKMTSetVidPnSourceHwProtection);
-
-/// `D3DKMTSetVidPnSourceOwner`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetVidPnSourceOwner(
-    _param0: *const D3DKMT_SETVIDPNSOURCEOWNER,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetVidPnSourceOwner, |_| Err(KernelError::NotImplemented("D3DKMTSetVidPnSourceOwner")))
-}
-const _: PFND3DKMT_SETVIDPNSOURCEOWNER = Some(D3DKMTSetVidPnSourceOwner);
-
-/// `D3DKMTSetVidPnSourceOwner1`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetVidPnSourceOwner1(
-    _param0: *const D3DKMT_SETVIDPNSOURCEOWNER1,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetVidPnSourceOwner1, |_| Err(KernelError::NotImplemented("D3DKMTSetVidPnSourceOwner1")))
-}
-const _: PFND3DKMT_SETVIDPNSOURCEOWNER1 = Some(D3DKMTSetVidPnSourceOwner1);
 
 /// `D3DKMTSetVidPnSourceOwner2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]

@@ -1,15 +1,41 @@
 //! Sync-object exports.
 
 use windows_sys::Wdk::Graphics::Direct3D::{
-    D3DDDI_MONITORED_FENCE, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS_0,
-    D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
-    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DDDI_CPU_NOTIFICATION, D3DDDI_FENCE, D3DDDI_MONITORED_FENCE, D3DDDI_PERIODIC_MONITORED_FENCE, D3DDDI_SEMAPHORE,
+    D3DDDI_SYNCHRONIZATION_MUTEX, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS, D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS_0,
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT, D3DKMT_CREATESYNCHRONIZATIONOBJECT2, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT,
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2,
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
 
 use super::{export, ptr, required, required_ref};
 use crate::error::{KResult, KernelError};
 use crate::handle::{LocalHandle, NtHandle};
-use crate::sync_object::SyncFlags;
+use crate::sync_object::{SyncFlags, SyncKind};
+
+/// Decodes a type and its union (`D3DDDI_SYNCHRONIZATIONOBJECTINFO(2)`'s
+/// anonymous union, at `union`) into a [`SyncKind`]. `v1` accepts only
+/// mutexes and semaphores (WINE #43). An unknown type, or a known one the
+/// call does not take, is `STATUS_INVALID_PARAMETER` (WINE #42, #45);
+/// `PERIODIC_MONITORED_FENCE` is `None` (not emulated).
+fn sync_kind<U>(ty: i32, union: &U, v1: bool) -> KResult<Option<SyncKind>> {
+    let kind = match ty {
+        D3DDDI_SYNCHRONIZATION_MUTEX => SyncKind::Mutex { initial_state: ptr::read_at::<_, i32>(union, 0) != 0 },
+        D3DDDI_SEMAPHORE => {
+            SyncKind::Semaphore { max_count: ptr::read_at(union, 0), initial_count: ptr::read_at(union, 4) }
+        }
+        D3DDDI_FENCE | D3DDDI_CPU_NOTIFICATION | D3DDDI_MONITORED_FENCE | D3DDDI_PERIODIC_MONITORED_FENCE if v1 => {
+            return Err(KernelError::InvalidParameter("v1 creates mutexes and semaphores only"));
+        }
+        D3DDDI_FENCE => SyncKind::Fence { initial_value: ptr::read_at(union, 0) },
+        D3DDDI_CPU_NOTIFICATION => SyncKind::CpuNotification { event: ptr::read_at::<_, usize>(union, 0) as u64 },
+        D3DDDI_MONITORED_FENCE => SyncKind::MonitoredFence,
+        D3DDDI_PERIODIC_MONITORED_FENCE => return Ok(None),
+        _ => return Err(KernelError::InvalidParameter("unknown sync-object type")),
+    };
+    Ok(Some(kind))
+}
 
 /// `D3DDDI_MAX_OBJECT_SIGNALED` and `D3DDDI_MAX_OBJECT_WAITED_ON`.
 const MAX_OBJECTS: u32 = 32;
@@ -28,29 +54,97 @@ fn fence_pairs(count: u32, handles: *const u32, values: *const u64) -> KResult<V
 }
 
 export! {
-    /// `D3DKMTCreateSynchronizationObject2`: monitored fences; see
-    /// [`crate::Process::create_monitored_fence`]. A zeroed struct, a missing
-    /// device or an unknown type is `STATUS_INVALID_PARAMETER` (WINE #45); the
-    /// other known types are not emulated yet (`STATUS_NOT_IMPLEMENTED`).
+    /// `D3DKMTCreateSynchronizationObject2`: a sync object of any type but
+    /// `PERIODIC_MONITORED_FENCE` (`STATUS_NOT_IMPLEMENTED` once the device is
+    /// found good); see [`crate::Process::create_sync_object`]. A zeroed
+    /// struct, a missing device or an unknown type is
+    /// `STATUS_INVALID_PARAMETER` (WINE #45). On success `Info.SharedHandle`
+    /// is the global handle or 0 (WINE #48, #53), and a monitored fence's
+    /// addresses are written.
     D3DKMTCreateSynchronizationObject2(args: *mut D3DKMT_CREATESYNCHRONIZATIONOBJECT2)
         as PFND3DKMT_CREATESYNCHRONIZATIONOBJECT2, |process| {
         let args = required(args)?;
         let device = LocalHandle(args.hDevice);
         let flags = SyncFlags::from_bits(ptr::read_prefix(&args.Info.Flags));
-        match args.Info.Type {
-            D3DDDI_MONITORED_FENCE => {}
-            1..=6 => {
-                process.check_device(device)?;
-                return Err(KernelError::NotImplemented("sync-object types other than monitored fences"));
-            }
-            _ => return Err(KernelError::InvalidParameter("unknown sync-object type")),
+        let Some(kind) = sync_kind(args.Info.Type, &args.Info.Anonymous, false)? else {
+            process.check_device(device)?;
+            return Err(KernelError::NotImplemented("periodic monitored fences"));
+        };
+        let created = if kind == SyncKind::MonitoredFence {
+            let initial: u64 = ptr::read_prefix(&args.Info.Anonymous);
+            let fence = process.create_monitored_fence(device, flags, initial)?;
+            crate::CreatedSync { handle: fence.handle, global: None, cpu_va: fence.cpu_va, gpu_va: fence.gpu_va }
+        } else {
+            process.create_sync_object(device, kind, flags)?
+        };
+        args.hSyncObject = created.handle.0;
+        if kind == SyncKind::MonitoredFence {
+            args.Info.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress = created.cpu_va.cast_mut().cast();
+            args.Info.Anonymous.MonitoredFence.FenceValueGPUVirtualAddress = created.gpu_va;
         }
-        let initial: u64 = ptr::read_prefix(&args.Info.Anonymous);
-        let fence = process.create_monitored_fence(device, flags, initial)?;
-        args.hSyncObject = fence.handle.0;
-        args.Info.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress = fence.cpu_va.cast_mut().cast();
-        args.Info.Anonymous.MonitoredFence.FenceValueGPUVirtualAddress = fence.gpu_va;
-        args.Info.SharedHandle = 0;
+        args.Info.SharedHandle = created.global.unwrap_or(0);
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTCreateSynchronizationObject` (v1): a mutex or a semaphore, not
+    /// shared (v1 has no flags). Any other type, NULL, a zeroed struct or a
+    /// missing device is `STATUS_INVALID_PARAMETER` (WINE #42, #43).
+    D3DKMTCreateSynchronizationObject(args: *mut D3DKMT_CREATESYNCHRONIZATIONOBJECT)
+        as PFND3DKMT_CREATESYNCHRONIZATIONOBJECT, |process| {
+        let args = required(args)?;
+        // v1 refuses every type `sync_kind` has no kind for.
+        let kind = sync_kind(args.Info.Type, &args.Info.Anonymous, true)?
+            .ok_or(KernelError::InvalidParameter("v1 creates mutexes and semaphores only"))?;
+        let created = process.create_sync_object(LocalHandle(args.hDevice), kind, SyncFlags::default())?;
+        args.hSyncObject = created.handle.0;
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTOpenSynchronizationObject`: a new local handle to the sync
+    /// object a global handle names; see
+    /// [`crate::Process::open_sync_object_from_global`]. NULL, 0 or a value
+    /// that names no live sync object is `STATUS_INVALID_PARAMETER`
+    /// (WINE #50, #51).
+    D3DKMTOpenSynchronizationObject(args: *mut D3DKMT_OPENSYNCHRONIZATIONOBJECT)
+        as PFND3DKMT_OPENSYNCHRONIZATIONOBJECT, |process| {
+        let args = required(args)?;
+        args.hSyncObject = process.open_sync_object_from_global(args.hSharedHandle)?.0;
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTOpenSyncObjectFromNtHandle` (v1): see
+    /// [`crate::Process::open_sync_object_from_nt_handle_v1`]. A zeroed
+    /// struct (NULL `hNtHandle`) is `STATUS_INVALID_HANDLE` (WINE #95).
+    D3DKMTOpenSyncObjectFromNtHandle(args: *mut D3DKMT_OPENSYNCOBJECTFROMNTHANDLE)
+        as PFND3DKMT_OPENSYNCOBJECTFROMNTHANDLE, |process| {
+        let args = required(args)?;
+        args.hSyncObject = process.open_sync_object_from_nt_handle_v1(NtHandle::from_ptr(args.hNtHandle))?.handle.0;
+        Ok(())
+    }
+}
+
+export! {
+    /// `D3DKMTOpenSyncObjectNtHandleFromName`: see
+    /// [`crate::Process::open_sync_nt_handle_from_name`]. NULL `pObjAttrib`
+    /// (a zeroed struct) is `STATUS_INVALID_PARAMETER` (WINE #98), as are
+    /// attributes with a bad `Length` or no name; a `RootDirectory` is
+    /// `STATUS_INVALID_HANDLE` (there are no directory objects).
+    D3DKMTOpenSyncObjectNtHandleFromName(args: *mut D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME)
+        as PFND3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, |process| {
+        let args = required(args)?;
+        if args.pObjAttrib.is_null() {
+            return Err(KernelError::InvalidParameter("NULL pObjAttrib"));
+        }
+        let name = super::share::object_name(args.pObjAttrib)?
+            .ok_or(KernelError::InvalidParameter("the object attributes name nothing"))?;
+        let nt = process.open_sync_nt_handle_from_name(&name, args.dwDesiredAccess)?;
+        args.hNtHandle = nt.as_ptr();
         Ok(())
     }
 }
@@ -109,6 +203,7 @@ export! {
         args.Flags = D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS {
             Anonymous: D3DDDI_SYNCHRONIZATIONOBJECT_FLAGS_0 { Value: bits & !0x3 },
         };
+        // NULL and 0 for a sync object that is not a monitored fence.
         args.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress = fence.cpu_va.cast_mut().cast();
         args.Anonymous.MonitoredFence.FenceValueGPUVirtualAddress = fence.gpu_va;
         Ok(())

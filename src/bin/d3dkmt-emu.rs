@@ -4,6 +4,9 @@
 //!   Windows-observed results against fresh kernels, prints it and a summary,
 //!   and exits 1 on any mismatch.
 //! - `d3dkmt-emu support`: prints the entry-point support table.
+//! - `d3dkmt-emu replay FILE`: replays a call trace against a fresh kernel;
+//!   exits 0 if it replays clean, 1 at the first divergence (printed with
+//!   its context), 2 if the file cannot be read or is not a trace.
 
 use std::process::ExitCode;
 
@@ -11,7 +14,7 @@ use d3dkmt_emu::conformance;
 use d3dkmt_emu::support::{ENTRY_POINTS, Support};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: d3dkmt-emu conformance [--table FILE]\n       d3dkmt-emu support");
+    eprintln!("usage: d3dkmt-emu conformance [--table FILE]\n       d3dkmt-emu support\n       d3dkmt-emu replay FILE");
     ExitCode::from(2)
 }
 
@@ -45,6 +48,23 @@ fn main() -> ExitCode {
                 Err(_) => ExitCode::from(2),
             }
         }
+        Some("replay") => match args.get(1..).unwrap_or_default() {
+            [file] => match d3dkmt_emu::replay::replay_file(file) {
+                Ok(Ok(summary)) => {
+                    println!("{file}: {summary}");
+                    ExitCode::SUCCESS
+                }
+                Ok(Err(divergence)) => {
+                    println!("{file}: {divergence}");
+                    ExitCode::from(1)
+                }
+                Err(e) => {
+                    eprintln!("d3dkmt-emu: {file}: {e}");
+                    ExitCode::from(2)
+                }
+            },
+            _ => usage(),
+        },
         Some("support") => {
             for (_, name, support) in ENTRY_POINTS {
                 match support {

@@ -17,6 +17,7 @@ use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
+use crate::abi::exports::D3DKMTGetDeviceState;
 use crate::abi::exports::{
     D3DKMTCloseAdapter, D3DKMTCreateDevice, D3DKMTCreateProtectedSession, D3DKMTCreateSynchronizationObject2,
     D3DKMTDestroyDevice, D3DKMTDestroyProtectedSession, D3DKMTDestroySynchronizationObject, D3DKMTEnumAdapters2,
@@ -77,6 +78,52 @@ pub const TABLES: &[(&str, &str)] = &[
     ("fixtures/conformance/sync.tsv", include_str!("../../fixtures/conformance/sync.tsv")),
     ("fixtures/conformance/objects.tsv", include_str!("../../fixtures/conformance/objects.tsv")),
 ];
+
+/// The WINE facts of sections A1–A7 (`#1`–`#108` of
+/// `wine-conformance-facts.md`) that cannot apply to an in-process fake,
+/// with the reason: `fixtures/not-applicable.tsv`.
+pub const NOT_APPLICABLE: &str = include_str!("../../fixtures/not-applicable.tsv");
+
+/// The last fact of sections A1–A7.
+pub const LAST_SECTION_A7_FACT: u32 = 108;
+
+/// Parses [`NOT_APPLICABLE`]: (fact, reason) pairs.
+pub fn not_applicable() -> Result<Vec<(u32, String)>, String> {
+    let mut out = Vec::new();
+    for (i, line) in NOT_APPLICABLE.lines().enumerate() {
+        if line.trim().is_empty() || line.starts_with('#') || line.starts_with("fact\t") {
+            continue;
+        }
+        let (fact, reason) = line.split_once('\t').ok_or(format!("not-applicable.tsv:{}: want 2 columns", i + 1))?;
+        let fact = fact.parse().map_err(|_| format!("not-applicable.tsv:{}: bad fact {fact:?}", i + 1))?;
+        out.push((fact, reason.to_string()));
+    }
+    Ok(out)
+}
+
+/// The WINE fact numbers a facts column pins: `WINE #17`, `WINE #4, #53`.
+/// A fact cited "(by analogy)" is not pinned.
+pub fn wine_facts(facts: &str) -> Vec<u32> {
+    let mut out = Vec::new();
+    let mut wine = false;
+    for token in facts.split(',').map(str::trim) {
+        if token.starts_with("WINE") {
+            wine = true;
+        } else if !token.starts_with('#') {
+            wine = false;
+        }
+        if !wine || token.contains("analogy") {
+            continue;
+        }
+        if let Some(n) = token.split('#').nth(1).map(|t| t.chars().take_while(char::is_ascii_digit).collect::<String>())
+        {
+            if let Ok(n) = n.parse() {
+                out.push(n);
+            }
+        }
+    }
+    out
+}
 
 /// Every row of every checked-in table, in [`TABLES`] order.
 pub fn rows() -> Result<Vec<Row>, String> {
@@ -191,6 +238,7 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         "D3DKMTCloseAdapter" => D3DKMTCloseAdapter(p.cast()),
         "D3DKMTCreateDevice" => D3DKMTCreateDevice(p.cast()),
         "D3DKMTDestroyDevice" => D3DKMTDestroyDevice(p.cast()),
+        "D3DKMTGetDeviceState" => D3DKMTGetDeviceState(p.cast()),
         "D3DKMTCreateSynchronizationObject2" => D3DKMTCreateSynchronizationObject2(p.cast()),
         "D3DKMTDestroySynchronizationObject" => D3DKMTDestroySynchronizationObject(p.cast()),
         "D3DKMTSignalSynchronizationObjectFromCpu" => D3DKMTSignalSynchronizationObjectFromCpu(p.cast()),
@@ -761,6 +809,28 @@ pub fn report(outcomes: &[Outcome], out: &mut impl std::io::Write) -> std::io::R
     }
     let passed = outcomes.iter().filter(|o| o.passed()).count();
     let failed = outcomes.len() - passed;
-    writeln!(out, "\nconformance: {passed} passed, {failed} failed")?;
+    let pinned: std::collections::BTreeSet<u32> = outcomes
+        .iter()
+        .filter(|o| o.passed())
+        .flat_map(|o| wine_facts(&o.row.facts))
+        .filter(|&n| (1..=LAST_SECTION_A7_FACT).contains(&n))
+        .collect();
+    let na: std::collections::BTreeSet<u32> =
+        not_applicable().unwrap_or_default().into_iter().map(|(n, _)| n).collect();
+    let elsewhere: Vec<String> = (1..=LAST_SECTION_A7_FACT)
+        .filter(|n| !pinned.contains(n) && !na.contains(n))
+        .map(|n| format!("#{n}"))
+        .collect();
+    writeln!(
+        out,
+        "\nWINE facts of sections A1-A7 (#1-#{LAST_SECTION_A7_FACT}): {} pinned by passing rows here, {} not applicable \
+         (fixtures/not-applicable.tsv), {} pinned only by integration tests (tests/facts.rs checks){}{}",
+        pinned.len(),
+        na.len(),
+        elsewhere.len(),
+        if elsewhere.is_empty() { "" } else { ": " },
+        elsewhere.join(" ")
+    )?;
+    writeln!(out, "conformance: {passed} passed, {failed} failed")?;
     Ok(failed == 0)
 }

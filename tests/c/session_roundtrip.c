@@ -185,7 +185,250 @@ static void garbage_structs(void) {
     CHECK(d3dkmt_emu_last_error(NULL, 0) > 0);
 }
 
+/* ---- Device removal and TDR, as the driver reports them ---- */
+
+static void device_removal(void) {
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(NULL);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc);
+    CHECK(binding != NULL);
+
+    D3DKMT_OPENADAPTERFROMLUID open;
+    memset(&open, 0, sizeof open);
+    open.AdapterLuid.LowPart = 0x1234;
+    CHECK_OK(D3DKMTOpenAdapterFromLuid(&open));
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = open.hAdapter;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+    const D3DKMT_HANDLE device = create_device.hDevice;
+
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 create_fence;
+    memset(&create_fence, 0, sizeof create_fence);
+    create_fence.hDevice = device;
+    create_fence.Info.Type = D3DDDI_MONITORED_FENCE;
+    create_fence.Info.MonitoredFence.InitialFenceValue = 3;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&create_fence));
+    const D3DKMT_HANDLE fence = create_fence.hSyncObject;
+    const void *fence_va = create_fence.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+    create_fence.Info.Flags.NoSignalMaxValueOnTdr = 1;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&create_fence));
+    const D3DKMT_HANDLE kept = create_fence.hSyncObject;
+    const void *kept_va = create_fence.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+
+    D3DKMT_GETDEVICESTATE state;
+    memset(&state, 0, sizeof state);
+    state.hDevice = device;
+    state.StateType = D3DKMT_DEVICESTATE_EXECUTION;
+    CHECK_OK(D3DKMTGetDeviceState(&state));
+    CHECK(state.ExecutionState == D3DKMT_DEVICEEXECUTION_ACTIVE);
+
+    CHECK_NT(d3dkmt_emu_kmd_remove_device(NULL, device, 99), STATUS_INVALID_PARAMETER);
+    CHECK_OK(d3dkmt_emu_kmd_remove_device(NULL, device, D3DKMT_DEVICEEXECUTION_HUNG));
+    CHECK(fence_value(fence_va) == UINT64_MAX); /* the TDR rule */
+    CHECK(fence_value(kept_va) == 3);          /* NoSignalMaxValueOnTdr */
+    CHECK_OK(D3DKMTGetDeviceState(&state));
+    CHECK(state.ExecutionState == D3DKMT_DEVICEEXECUTION_HUNG);
+    state.StateType = D3DKMT_DEVICESTATE_RESET;
+    CHECK_NT(D3DKMTGetDeviceState(&state), STATUS_DEVICE_REMOVED);
+    CHECK_NT(D3DKMTCreateSynchronizationObject2(&create_fence), STATUS_DEVICE_REMOVED);
+    CHECK(create_fence.hSyncObject == kept); /* untouched */
+    CHECK_NT(d3dkmt_emu_kmd_reset_device(NULL, device), STATUS_DEVICE_REMOVED);
+
+    /* Clean-up works on a removed device. */
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_fence = {fence};
+    CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+    destroy_fence.hSyncObject = kept;
+    CHECK_OK(D3DKMTDestroySynchronizationObject(&destroy_fence));
+    D3DKMT_DESTROYDEVICE destroy_device = {device};
+    CHECK_OK(D3DKMTDestroyDevice(&destroy_device));
+
+    /* A stopped adapter takes no new devices. */
+    CHECK_OK(d3dkmt_emu_kmd_remove_adapter(kernel, open.AdapterLuid));
+    create_device.hDevice = 0;
+    CHECK_NT(D3DKMTCreateDevice(&create_device), STATUS_DEVICE_REMOVED);
+    CHECK(create_device.hDevice == 0);
+    CHECK_NT(d3dkmt_emu_kmd_remove_adapter(kernel, open.AdapterLuid), STATUS_DEVICE_REMOVED);
+    D3DKMT_CLOSEADAPTER close_adapter = {open.hAdapter};
+    CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+    CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_ALL) == 0);
+    d3dkmt_emu_process_release(proc);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
+/* Opening by GDI name, one adapter query, and VidPn ownership with
+ * occlusion, in a fresh default kernel (one adapter, one monitor). */
+static void adapters_and_vidpn(void) {
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(NULL);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc = d3dkmt_emu_process_create(kernel);
+    CHECK(proc != NULL);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc);
+    CHECK(binding != NULL);
+
+    static const char name[] = "\\\\.\\DISPLAY1";
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME open;
+    memset(&open, 0, sizeof open);
+    for (size_t i = 0; name[i] != 0; i++) {
+        open.DeviceName[i] = (WCHAR)name[i];
+    }
+    CHECK_OK(D3DKMTOpenAdapterFromGdiDisplayName(&open));
+    CHECK(open.hAdapter != 0 && open.AdapterLuid.LowPart == 0x1234 && open.VidPnSourceId == 0);
+    CHECK_NT(D3DKMTOpenAdapterFromGdiDisplayName(NULL), STATUS_UNSUCCESSFUL);
+
+    D3DKMT_DRIVERVERSION version = 0;
+    D3DKMT_QUERYADAPTERINFO query = {open.hAdapter, KMTQAITYPE_DRIVERVERSION, &version, sizeof version};
+    CHECK_OK(D3DKMTQueryAdapterInfo(&query));
+    CHECK(version >= 1300);
+    query.PrivateDriverDataSize = sizeof version - 1;
+    CHECK_NT(D3DKMTQueryAdapterInfo(&query), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = open.hAdapter;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+
+    const D3DKMT_VIDPNSOURCEOWNER_TYPE exclusive = D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE;
+    const UINT source = 0;
+    D3DKMT_SETVIDPNSOURCEOWNER owner = {create_device.hDevice, &exclusive, &source, 1};
+    CHECK_OK(D3DKMTSetVidPnSourceOwner(&owner));
+    const D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP check = {open.hAdapter, 0};
+    CHECK_NT(D3DKMTCheckVidPnExclusiveOwnership(&check), STATUS_GRAPHICS_PRESENT_OCCLUDED);
+    D3DKMT_CHECKOCCLUSION occlusion = {(void *)0x10010};
+    CHECK_NT(D3DKMTCheckOcclusion(&occlusion), STATUS_GRAPHICS_PRESENT_OCCLUDED);
+    D3DKMT_DESTROYDEVICE destroy_device = {create_device.hDevice};
+    CHECK_OK(D3DKMTDestroyDevice(&destroy_device)); /* releases the source */
+    CHECK_OK(D3DKMTCheckVidPnExclusiveOwnership(&check));
+    CHECK_OK(D3DKMTCheckOcclusion(&occlusion));
+
+    D3DKMT_CLOSEADAPTER close_adapter = {open.hAdapter};
+    CHECK_OK(D3DKMTCloseAdapter(&close_adapter));
+    CHECK(d3dkmt_emu_process_handle_count(proc, 0) == 0);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+    d3dkmt_emu_process_release(proc);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
 /* ---- The test ---- */
+
+/* Sync objects of other types, global handles and names, from C
+ * (WINE #42-#53, #93, #95, #98, #100), in a kernel of their own. */
+static void sync_objects(void) {
+    static const char name[] = "\\BaseNamedObjects\\C_Sync";
+    WCHAR wname[sizeof name];
+    for (size_t i = 0; i < sizeof name; i++) {
+        wname[i] = (WCHAR)name[i];
+    }
+    UNICODE_STRING uname = {(uint16_t)((sizeof name - 1) * 2), (uint16_t)((sizeof name - 1) * 2), wname};
+    OBJECT_ATTRIBUTES attributes;
+    memset(&attributes, 0, sizeof attributes);
+    attributes.Length = sizeof attributes;
+    attributes.ObjectName = &uname;
+
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(NULL);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc_a = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_process *proc_b = d3dkmt_emu_process_create(kernel);
+    CHECK(proc_a != NULL && proc_b != NULL);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc_a);
+    CHECK(binding != NULL);
+
+    D3DKMT_OPENADAPTERFROMLUID open_adapter;
+    memset(&open_adapter, 0, sizeof open_adapter);
+    open_adapter.AdapterLuid.LowPart = 0x1234;
+    CHECK_OK(D3DKMTOpenAdapterFromLuid(&open_adapter));
+    D3DKMT_CREATEDEVICE create_device;
+    memset(&create_device, 0, sizeof create_device);
+    create_device.hAdapter = open_adapter.hAdapter;
+    CHECK_OK(D3DKMTCreateDevice(&create_device));
+    const D3DKMT_HANDLE device = create_device.hDevice;
+
+    /* v1: mutexes and semaphores only. */
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT v1;
+    memset(&v1, 0, sizeof v1);
+    v1.hDevice = device;
+    v1.Info.Type = D3DDDI_FENCE;
+    CHECK_NT(D3DKMTCreateSynchronizationObject(&v1), STATUS_INVALID_PARAMETER);
+    v1.Info.Type = D3DDDI_SEMAPHORE;
+    v1.Info.Semaphore.MaxCount = 2;
+    CHECK_OK(D3DKMTCreateSynchronizationObject(&v1));
+    CHECK(v1.hSyncObject != 0 && (v1.hSyncObject & 0x3F) == 0);
+
+    /* v2, Shared alone: a global handle, openable from another process. */
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 shared;
+    memset(&shared, 0, sizeof shared);
+    shared.hDevice = device;
+    shared.Info.Type = D3DDDI_SYNCHRONIZATION_MUTEX;
+    shared.Info.Flags.Shared = 1;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&shared));
+    const D3DKMT_HANDLE global = shared.Info.SharedHandle;
+    CHECK((global & 0x3F) == 2 && (global & 0xC0000000u) != 0);
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy;
+    destroy.hSyncObject = global;
+    CHECK_NT(D3DKMTDestroySynchronizationObject(&destroy), STATUS_INVALID_PARAMETER);
+
+    /* v2, Shared + NtSecuritySharing: no global, but a named NT object. */
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 nt_shared;
+    memset(&nt_shared, 0, sizeof nt_shared);
+    nt_shared.hDevice = device;
+    nt_shared.Info.Type = D3DDDI_FENCE;
+    nt_shared.Info.Flags.Shared = 1;
+    nt_shared.Info.Flags.NtSecuritySharing = 1;
+    nt_shared.Info.SharedHandle = 0x1eadbeed;
+    CHECK_OK(D3DKMTCreateSynchronizationObject2(&nt_shared));
+    CHECK(nt_shared.Info.SharedHandle == 0);
+    HANDLE nt = NULL;
+    CHECK_OK(D3DKMTShareObjects(1, &nt_shared.hSyncObject, &attributes, 0x20000, &nt));
+    char text[64];
+    size_t length = 0;
+    CHECK_OK(d3dkmt_emu_nt_object_type_name(NULL, nt, text, sizeof text, &length));
+    CHECK(strcmp(text, "DxgkSharedSyncObject") == 0 && length == strlen(text));
+    CHECK_OK(d3dkmt_emu_nt_object_name(proc_a, nt, text, sizeof text, &length));
+    CHECK(strcmp(text, name) == 0 && length == sizeof name - 1);
+    CHECK_NT(d3dkmt_emu_nt_object_name(proc_b, nt, text, sizeof text, &length), STATUS_INVALID_HANDLE);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+
+    binding = d3dkmt_emu_thread_bind(proc_b);
+    CHECK(binding != NULL);
+    D3DKMT_OPENSYNCHRONIZATIONOBJECT open_global;
+    memset(&open_global, 0, sizeof open_global);
+    open_global.hSharedHandle = global;
+    CHECK_OK(D3DKMTOpenSynchronizationObject(&open_global));
+    CHECK(open_global.hSyncObject != 0);
+
+    D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME by_name;
+    memset(&by_name, 0, sizeof by_name);
+    CHECK_NT(D3DKMTOpenSyncObjectNtHandleFromName(&by_name), STATUS_INVALID_PARAMETER);
+    by_name.pObjAttrib = &attributes;
+    CHECK_NT(D3DKMTOpenSyncObjectNtHandleFromName(&by_name), STATUS_ACCESS_DENIED);
+    by_name.dwDesiredAccess = 0x20000;
+    CHECK_OK(D3DKMTOpenSyncObjectNtHandleFromName(&by_name));
+    D3DKMT_OPENSYNCOBJECTFROMNTHANDLE open_nt;
+    memset(&open_nt, 0, sizeof open_nt);
+    CHECK_NT(D3DKMTOpenSyncObjectFromNtHandle(&open_nt), STATUS_INVALID_HANDLE);
+    open_nt.hNtHandle = by_name.hNtHandle;
+    CHECK_OK(D3DKMTOpenSyncObjectFromNtHandle(&open_nt));
+    CHECK(open_nt.hSyncObject != 0);
+    CHECK_OK(d3dkmt_emu_nt_close(NULL, by_name.hNtHandle));
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+
+    /* A's NT handle was the last: the name goes, the fence stays (B's handle). */
+    CHECK_OK(d3dkmt_emu_nt_close(proc_a, nt));
+    binding = d3dkmt_emu_thread_bind(proc_b);
+    CHECK_NT(D3DKMTOpenSyncObjectNtHandleFromName(&by_name), STATUS_OBJECT_NAME_NOT_FOUND);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+
+    /* Exits hold nothing: everything goes, the global too. */
+    d3dkmt_emu_process_exit(proc_b);
+    d3dkmt_emu_process_exit(proc_a);
+    CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_ALL) == 0);
+    d3dkmt_emu_process_release(proc_a);
+    d3dkmt_emu_process_release(proc_b);
+    d3dkmt_emu_kernel_release(kernel);
+}
 
 int main(void) {
     static kmd_state kmd;
@@ -521,10 +764,16 @@ int main(void) {
     CHECK(atomic_load(&kmd.bad_args) == 0);
     CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_ALL) == 0);
 
+    sync_objects();
+
     free(rows);
     d3dkmt_emu_process_release(proc_a);
     d3dkmt_emu_process_release(proc_b);
     d3dkmt_emu_kernel_release(kernel);
+
+    device_removal();
+
+    adapters_and_vidpn();
 
     printf("%u passed, 0 failed\n", g_passed);
     return 0;

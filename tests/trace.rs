@@ -1,0 +1,382 @@
+//! The call trace: off by default, one decoded record per call when on, a
+//! bounded buffer, text lines that parse back, a file, the C API, and reads
+//! of caller memory limited to what the export itself reads.
+#![allow(unsafe_code, reason = "calls the C ABI as a C or windows-sys client does")]
+
+use d3dkmt_emu::abi::control::*;
+use d3dkmt_emu::trace::{Op, Record, TraceConfig, TraceError, Value};
+use d3dkmt_emu::{Entry, Kernel, KernelConfig, NtStatus, SyncFlags};
+use windows_sys::Wdk::Graphics::Direct3D::*;
+
+macro_rules! call {
+    ($f:ident($($arg:expr),*)) => {
+        // SAFETY: every pointer argument is a reference to a live, aligned,
+        // initialised struct, NULL, or a garbage address the export is known
+        // not to read for that input; the export keeps none of them.
+        NtStatus(unsafe { windows_sys::Wdk::Graphics::Direct3D::$f($($arg),*) })
+    };
+}
+
+fn traced() -> Kernel {
+    let kernel = Kernel::new(KernelConfig::default());
+    kernel.trace_start(TraceConfig::default()).unwrap();
+    kernel
+}
+
+fn calls(kernel: &Kernel) -> Vec<Record> {
+    kernel.trace().into_iter().filter(|r| matches!(r.op, Op::Call(_))).collect()
+}
+
+fn open_adapter() -> (NtStatus, u32) {
+    let mut open = D3DKMT_OPENADAPTERFROMLUID::default();
+    open.AdapterLuid.LowPart = 0x1234;
+    (call!(D3DKMTOpenAdapterFromLuid(&mut open)), open.hAdapter)
+}
+
+fn open() {
+    assert_eq!(open_adapter().0, NtStatus::SUCCESS);
+}
+
+#[test]
+fn tracing_is_off_by_default() {
+    let kernel = Kernel::new(KernelConfig::default());
+    let process = kernel.create_process();
+    process.run(open);
+    assert!(!kernel.trace_enabled());
+    assert!(kernel.trace().is_empty());
+}
+
+#[test]
+fn a_call_is_recorded_with_decoded_inputs_and_outputs() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let (status, adapter) = process.run(open_adapter);
+    assert_eq!(status, NtStatus::SUCCESS);
+    let records = calls(&kernel);
+    assert_eq!(records.len(), 1);
+    let r = &records[0];
+    assert_eq!(r.op, Op::Call(Entry::D3DKMTOpenAdapterFromLuid));
+    assert_eq!((r.kernel, r.process, r.thread), (kernel.id(), process.id().0, 1));
+    assert_eq!(r.input("AdapterLuid.LowPart"), Some(&Value::Int(0x1234)));
+    assert_eq!(r.output("hAdapter"), Some(&Value::Handle(adapter)));
+    assert_eq!(r.status, NtStatus::SUCCESS);
+    assert!(!r.injected && !r.nested && !r.opaque);
+    assert_eq!(
+        r.to_string(),
+        format!(
+            "{} k{} p{} t1 D3DKMTOpenAdapterFromLuid STATUS_SUCCESS real in AdapterLuid.LowPart=0x1234 \
+             AdapterLuid.HighPart=0x0 out hAdapter=h:{adapter:#x}",
+            r.seq,
+            kernel.id(),
+            process.id().0
+        )
+    );
+}
+
+#[test]
+fn a_failed_call_has_its_status_and_no_outputs() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let mut query = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: 0x4242, Status: 7 };
+    let status = process.run(|| call!(D3DKMTQueryProtectedSessionStatus(&mut query)));
+    assert_eq!(status, NtStatus::INVALID_PARAMETER);
+    let r = calls(&kernel).pop().unwrap();
+    assert_eq!(r.status, NtStatus::INVALID_PARAMETER);
+    assert_eq!(r.input("hHandle"), Some(&Value::Handle(0x4242)));
+    assert!(r.output.is_empty());
+}
+
+#[test]
+fn a_null_argument_is_recorded_as_such() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let status = process.run(|| call!(D3DKMTCreateDevice(core::ptr::null_mut())));
+    assert_eq!(status, NtStatus::INVALID_PARAMETER);
+    let r = calls(&kernel).pop().unwrap();
+    assert_eq!(r.input, vec![("args".to_string(), Value::Ptr(false))]);
+}
+
+#[test]
+fn stubs_are_recorded_opaque() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let status = process.run(|| call!(D3DKMTCreateContext(core::ptr::null_mut())));
+    assert_eq!(status, NtStatus::NOT_IMPLEMENTED);
+    let r = calls(&kernel).pop().unwrap();
+    assert!(r.opaque);
+    assert!(r.input.is_empty() && r.output.is_empty());
+    assert!(r.to_string().contains("D3DKMTCreateContext STATUS_NOT_IMPLEMENTED real+opaque in out"), "{r}");
+}
+
+#[test]
+fn process_create_and_exit_are_events() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.exit();
+    process.exit(); // a second exit does nothing, and records nothing
+    let ops: Vec<(Op, u32)> = kernel.trace().iter().map(|r| (r.op, r.process)).collect();
+    assert_eq!(ops, [(Op::ProcessCreate, process.id().0), (Op::ProcessExit, process.id().0)]);
+}
+
+#[test]
+fn the_ring_buffer_keeps_the_newest_and_counts_the_dropped() {
+    let kernel = Kernel::new(KernelConfig::default());
+    kernel.trace_start(TraceConfig { capacity: 3, file: None }).unwrap();
+    let process = kernel.create_process(); // record 1
+    process.run(|| {
+        for _ in 0..4 {
+            open(); // records 2..=5
+        }
+    });
+    let seqs: Vec<u64> = kernel.trace().iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, [3, 4, 5]);
+    assert_eq!(kernel.trace_dropped(), 2);
+    assert_eq!(kernel.trace_snapshot().dropped, 2);
+    assert!(matches!(kernel.trace_start(TraceConfig { capacity: 0, file: None }), Err(TraceError::ZeroCapacity)));
+}
+
+#[test]
+fn stop_keeps_the_buffer_and_records_nothing_more() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.run(open);
+    kernel.trace_stop().unwrap();
+    process.run(open);
+    assert_eq!(calls(&kernel).len(), 1);
+    kernel.trace_clear();
+    assert!(kernel.trace().is_empty());
+}
+
+#[test]
+fn trace_tail_gives_the_last_lines_for_a_failure_message() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.run(|| {
+        open();
+        let mut bad = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: 0x99, Status: 0 };
+        let _ = call!(D3DKMTQueryProtectedSessionStatus(&mut bad));
+    });
+    let tail = kernel.trace_tail(2);
+    let lines: Vec<&str> = tail.lines().collect();
+    assert_eq!(lines.len(), 2);
+    assert!(lines[0].contains("D3DKMTOpenAdapterFromLuid STATUS_SUCCESS"));
+    assert!(lines[1].contains("D3DKMTQueryProtectedSessionStatus STATUS_INVALID_PARAMETER"));
+    assert_eq!(kernel.trace_tail(100).lines().count(), 3); // with process.create
+}
+
+#[test]
+fn threads_get_small_stable_numbers() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.run(open);
+    let other = process.clone();
+    std::thread::spawn(move || other.run(open)).join().unwrap();
+    process.run(open);
+    let threads: Vec<u32> = calls(&kernel).iter().map(|r| r.thread).collect();
+    assert_eq!(threads, [1, 2, 1]);
+}
+
+/// A whole session's calls, written as text, parse back to the same records;
+/// a file trace holds the same lines as the buffer.
+#[test]
+fn lines_parse_back_and_the_file_matches_the_buffer() {
+    let kernel = Kernel::new(KernelConfig::default());
+    let path = std::env::temp_dir().join(format!("d3dkmt-emu-trace-file-{}.trace", std::process::id()));
+    kernel.trace_start(TraceConfig { capacity: 100, file: Some(path.clone()) }).unwrap();
+    let a = kernel.create_process();
+    let adapter = a.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap();
+    let device = a.create_device(adapter).unwrap();
+    let fence = a
+        .create_monitored_fence(
+            device,
+            SyncFlags { shared: true, nt_security_sharing: true, ..SyncFlags::default() },
+            0,
+        )
+        .unwrap();
+    a.run(|| {
+        let (driver, runtime) = (b"drv", b"run time, with spaces");
+        let mut session = D3DKMT_CREATEPROTECTEDSESSION {
+            hDevice: device.0,
+            hSyncObject: fence.handle.0,
+            pPrivateDriverData: driver.as_ptr().cast(),
+            PrivateDriverDataSize: 3,
+            pPrivateRuntimeData: runtime.as_ptr().cast(),
+            PrivateRuntimeDataSize: runtime.len() as u32,
+            hHandle: 0,
+        };
+        assert_eq!(call!(D3DKMTCreateProtectedSession(&mut session)), NtStatus::SUCCESS);
+        let values = [5u64];
+        let signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU {
+            hDevice: device.0,
+            ObjectCount: 1,
+            ObjectHandleArray: &fence.handle.0,
+            FenceValueArray: values.as_ptr(),
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromCpu(&signal)), NtStatus::SUCCESS);
+    });
+    kernel.trace_stop().unwrap();
+    let records = kernel.trace();
+    for r in &records {
+        assert_eq!(r.to_string().parse::<Record>().unwrap(), *r, "{r}");
+    }
+    let create = records.iter().find(|r| r.op == Op::Call(Entry::D3DKMTCreateProtectedSession)).unwrap();
+    assert_eq!(create.input("*pPrivateDriverData"), Some(&Value::Bytes(b"drv".to_vec())));
+    assert!(matches!(create.output("session_key"), Some(Value::Key(_))));
+    let signal = records.iter().find(|r| r.op == Op::Call(Entry::D3DKMTSignalSynchronizationObjectFromCpu)).unwrap();
+    assert_eq!(signal.input("*ObjectHandleArray"), Some(&Value::List(vec![Value::Handle(fence.handle.0)])));
+    assert_eq!(signal.input("*FenceValueArray"), Some(&Value::List(vec![Value::Int(5)])));
+
+    let file = d3dkmt_emu::Trace::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(file.records, records);
+}
+
+/// The trace reads memory behind pointers only when the export does: these
+/// garbage addresses would crash the test if it read them.
+#[test]
+fn memory_the_export_does_not_read_is_not_read() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let garbage = 0x10 as *const u32;
+    process.run(|| {
+        // ObjectCount 0: the arrays are not read.
+        let signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU {
+            hDevice: 0x40,
+            ObjectCount: 0,
+            ObjectHandleArray: garbage,
+            FenceValueArray: garbage.cast(),
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromCpu(&signal)), NtStatus::INVALID_PARAMETER);
+        // Bad handles: the blobs are not read.
+        let mut session = D3DKMT_CREATEPROTECTEDSESSION {
+            hDevice: 0x40,
+            hSyncObject: 0x80,
+            pPrivateDriverData: garbage.cast(),
+            PrivateDriverDataSize: 64,
+            pPrivateRuntimeData: garbage.cast(),
+            PrivateRuntimeDataSize: 64,
+            hHandle: 0,
+        };
+        assert_eq!(call!(D3DKMTCreateProtectedSession(&mut session)), NtStatus::INVALID_PARAMETER);
+        // NULL out-pointer: the objects array is not read.
+        let status = NtStatus(unsafe {
+            // SAFETY: the export reads no pointer when phSharedNtHandle is NULL.
+            windows_sys::Wdk::Graphics::Direct3D::D3DKMTShareObjects(
+                1,
+                garbage,
+                core::ptr::null(),
+                0,
+                core::ptr::null_mut(),
+            )
+        });
+        assert_eq!(status, NtStatus::INVALID_PARAMETER);
+    });
+    let records = calls(&kernel);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0].input("*ObjectHandleArray"), None);
+    assert_eq!(records[1].input("*pPrivateDriverData"), None);
+    assert_eq!(records[1].input("pPrivateDriverData"), Some(&Value::Ptr(true)));
+    assert_eq!(records[2].input("*hObjects"), None);
+}
+
+/// A KMD that calls back into the kernel from inside a call: its event is
+/// marked nested.
+#[test]
+fn a_kmd_callback_inside_a_call_is_nested() {
+    struct Invalidating(std::sync::Mutex<Option<d3dkmt_emu::WeakKernel>>);
+    impl d3dkmt_emu::Kmd for Invalidating {
+        fn create_protected_session(&self, args: &mut d3dkmt_emu::CreateSessionArgs<'_>) -> Result<u64, NtStatus> {
+            Ok(args.session.0)
+        }
+        fn destroy_protected_session(&self, _: d3dkmt_emu::Luid, kmd_session: u64) {
+            let kernel = self.0.lock().unwrap().as_ref().and_then(d3dkmt_emu::WeakKernel::upgrade).unwrap();
+            let _ = kernel
+                .set_protected_session_status(d3dkmt_emu::SessionKey(kmd_session), d3dkmt_emu::SessionStatus::Invalid);
+        }
+    }
+    let kernel = traced();
+    let kmd = std::sync::Arc::new(Invalidating(std::sync::Mutex::new(Some(kernel.downgrade()))));
+    kernel.set_kmd(kmd);
+    let process = kernel.create_process();
+    let adapter = process.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap();
+    let device = process.create_device(adapter).unwrap();
+    let fence = process.create_monitored_fence(device, SyncFlags::default(), 0).unwrap();
+    let session = process.create_protected_session(device, fence.handle, b"", b"").unwrap();
+    let mut destroy = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: session.0 };
+    assert_eq!(process.run(|| call!(D3DKMTDestroyProtectedSession(&mut destroy))), NtStatus::SUCCESS);
+    let records = kernel.trace();
+    let event = records.iter().find(|r| r.op == Op::SessionStatus).expect("the KMD's call");
+    assert!(event.nested, "{}", kernel.trace_tail(5));
+    let destroy = records.iter().find(|r| r.op == Op::Call(Entry::D3DKMTDestroyProtectedSession)).unwrap();
+    assert!(!destroy.nested);
+}
+
+#[test]
+fn the_c_api_starts_reads_and_saves() {
+    let kernel = d3dkmt_emu_kernel_create(core::ptr::null());
+    assert_eq!(d3dkmt_emu_trace_start(core::ptr::null(), 8, core::ptr::null()), NtStatus::INVALID_PARAMETER.0);
+    assert_eq!(d3dkmt_emu_trace_start(kernel, 0, core::ptr::null()), NtStatus::INVALID_PARAMETER.0);
+    assert_eq!(d3dkmt_emu_trace_start(kernel, 8, core::ptr::null()), NtStatus::SUCCESS.0);
+    let process = d3dkmt_emu_process_create(kernel);
+    let bound = d3dkmt_emu_thread_bind(process);
+    open();
+    d3dkmt_emu_thread_unbind(bound);
+    assert_eq!(d3dkmt_emu_trace_count(kernel), 2);
+    let mut buffer = [0u8; 256];
+    let n = d3dkmt_emu_trace_record(kernel, 1, buffer.as_mut_ptr().cast(), buffer.len());
+    let line = std::str::from_utf8(&buffer[..n]).unwrap().to_owned();
+    assert!(line.contains("D3DKMTOpenAdapterFromLuid STATUS_SUCCESS real"), "{line}");
+    assert_eq!(buffer[n], 0);
+    assert_eq!(d3dkmt_emu_trace_record(kernel, 2, buffer.as_mut_ptr().cast(), buffer.len()), 0);
+    let full = d3dkmt_emu_trace_tail(kernel, 2, core::ptr::null_mut(), 0);
+    assert!(full > n);
+    let n = d3dkmt_emu_trace_tail(kernel, 1, buffer.as_mut_ptr().cast(), buffer.len());
+    assert_eq!(std::str::from_utf8(&buffer[..n]).unwrap(), format!("{line}\n"));
+    let path = std::env::temp_dir().join(format!("d3dkmt-emu-trace-c-{}.trace", std::process::id()));
+    let c_path = std::ffi::CString::new(path.to_str().unwrap()).unwrap();
+    assert_eq!(d3dkmt_emu_trace_save(kernel, c_path.as_ptr()), NtStatus::SUCCESS.0);
+    assert_eq!(d3dkmt_emu_trace_save(kernel, core::ptr::null()), NtStatus::INVALID_PARAMETER.0);
+    let saved = d3dkmt_emu::Trace::parse(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(saved.records.len(), 2);
+    assert_eq!(d3dkmt_emu_trace_stop(kernel), NtStatus::SUCCESS.0);
+    d3dkmt_emu_trace_clear(kernel);
+    assert_eq!(d3dkmt_emu_trace_count(kernel), 0);
+    assert_eq!(d3dkmt_emu_trace_count(core::ptr::null()), 0);
+    d3dkmt_emu_process_release(process);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
+/// With the `tracing` feature, every record is also a `tracing` event.
+#[cfg(feature = "tracing")]
+#[test]
+fn each_record_is_a_tracing_event() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    struct Count(Arc<AtomicUsize>);
+    impl tracing::Subscriber for Count {
+        fn enabled(&self, m: &tracing::Metadata<'_>) -> bool {
+            m.target() == "d3dkmt_emu::trace"
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, _: &tracing::Event<'_>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+    let count = Arc::new(AtomicUsize::new(0));
+    tracing::subscriber::with_default(Count(Arc::clone(&count)), || {
+        let kernel = traced();
+        let process = kernel.create_process();
+        process.run(open);
+        assert_eq!(count.load(Ordering::SeqCst), kernel.trace().len());
+    });
+    assert_eq!(count.load(Ordering::SeqCst), 2);
+}
