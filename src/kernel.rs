@@ -187,7 +187,7 @@ impl Kernel {
     /// A new virtual process with empty handle tables. Process ids start at 1.
     pub fn create_process(&self) -> Process {
         let pid = ProcessId(self.0.next_pid.fetch_add(1, Ordering::Relaxed));
-        let counters = Arc::new(LiveCounters::new(self.0.id, pid));
+        let counters = Arc::new(LiveCounters::new(pid));
         {
             let mut all = self.0.counters.lock();
             // Counters only the list holds belong to gone processes whose

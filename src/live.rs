@@ -113,7 +113,6 @@ impl fmt::Display for Creator {
 #[derive(Default)]
 #[repr(align(128))]
 pub(crate) struct LiveCounters {
-    kernel: u64,
     pid: u32,
     counts: [AtomicI64; 4],
     /// `D3DKMT*` calls made as the process so far.
@@ -123,8 +122,8 @@ pub(crate) struct LiveCounters {
 }
 
 impl LiveCounters {
-    pub(crate) fn new(kernel: u64, pid: ProcessId) -> Self {
-        LiveCounters { kernel, pid: pid.0, ..LiveCounters::default() }
+    pub(crate) fn new(pid: ProcessId) -> Self {
+        LiveCounters { pid: pid.0, ..LiveCounters::default() }
     }
 
     pub(crate) fn get(&self, kind: ObjectKind) -> i64 {
@@ -132,12 +131,20 @@ impl LiveCounters {
     }
 }
 
-/// A call a thread is in: (kernel id, process id, call).
-type Mark = Option<(u64, u32, CallSite)>;
+/// The object-making call a thread is in: the address of its process's
+/// counters (unique while the process lives), the sequence number, and the
+/// entry point; address 0 for none. Three words, so marking is cheap.
+#[derive(Clone, Copy)]
+struct Mark {
+    counters: usize,
+    sequence: u64,
+    entry: Entry,
+}
+
+const NO_MARK: Mark = Mark { counters: 0, sequence: 0, entry: Entry::D3DKMTEnumAdapters2 };
 
 thread_local! {
-    /// The object-making call the thread is in, if any.
-    static CURRENT_CALL: Cell<Mark> = const { Cell::new(None) };
+    static CURRENT_CALL: Cell<Mark> = const { Cell::new(NO_MARK) };
 }
 
 /// Numbers a `D3DKMT*` call in its process's sequence and, for a call that
@@ -167,8 +174,9 @@ impl CallScope {
 }
 
 #[cold]
-fn mark(counters: &LiveCounters, site: CallSite) -> Option<Mark> {
-    CURRENT_CALL.try_with(|c| c.replace(Some((counters.kernel, counters.pid, site)))).ok()
+fn mark(counters: &Arc<LiveCounters>, site: CallSite) -> Option<Mark> {
+    let mark = Mark { counters: Arc::as_ptr(counters) as usize, sequence: site.sequence, entry: site.entry };
+    CURRENT_CALL.try_with(|c| c.replace(mark)).ok()
 }
 
 impl Drop for CallScope {
@@ -180,34 +188,43 @@ impl Drop for CallScope {
     }
 }
 
-/// Counts one live object and names it; uncounts it when dropped.
+/// Counts one live object and names it; uncounts it when dropped. Kept
+/// small (every kernel object carries one): the process comes from the
+/// counters, and the creating call is a sequence number (0: none) and an
+/// entry point.
 pub(crate) struct LiveToken {
     counters: Arc<LiveCounters>,
+    serial: u64,
+    call_sequence: u64,
+    call_entry: Entry,
     kind: ObjectKind,
-    id: ObjectId,
-    creator: Creator,
 }
 
 impl LiveToken {
     /// Counts a new object of `kind` made by the process `counters` belongs
-    /// to, in the call the thread is in (if it is one of that process's, in
-    /// `kernel`).
+    /// to, in the call the thread is in (if it is one of that process's).
     pub(crate) fn new(counters: &Arc<LiveCounters>, kind: ObjectKind) -> Self {
         counters.counts[kind as usize].fetch_add(1, Ordering::Relaxed);
         let serial = counters.objects.fetch_add(1, Ordering::Relaxed) + 1;
-        let process = ProcessId(counters.pid);
-        let call = CURRENT_CALL
-            .try_with(Cell::get)
-            .ok()
-            .flatten()
-            .filter(|(kernel, pid, _)| *kernel == counters.kernel && *pid == counters.pid)
-            .map(|(_, _, site)| site);
+        let mark = CURRENT_CALL.try_with(Cell::get).unwrap_or(NO_MARK);
+        let ours = mark.counters == Arc::as_ptr(counters) as usize;
         LiveToken {
             counters: Arc::clone(counters),
+            serial,
+            call_sequence: if ours { mark.sequence } else { 0 },
+            call_entry: mark.entry,
             kind,
-            id: ObjectId { process, serial },
-            creator: Creator { process, call },
         }
+    }
+
+    fn id(&self) -> ObjectId {
+        ObjectId { process: ProcessId(self.counters.pid), serial: self.serial }
+    }
+
+    fn creator(&self) -> Creator {
+        let call =
+            (self.call_sequence != 0).then_some(CallSite { entry: self.call_entry, sequence: self.call_sequence });
+        Creator { process: ProcessId(self.counters.pid), call }
     }
 }
 
@@ -330,10 +347,10 @@ pub(crate) struct Scan {
 
 impl Scan {
     fn note(&mut self, token: &LiveToken, holder: Holder) -> bool {
-        let object = self.objects.entry(token.id).or_insert_with(|| LiveObject {
-            id: token.id,
+        let object = self.objects.entry(token.id()).or_insert_with(|| LiveObject {
+            id: token.id(),
             kind: token.kind,
-            creator: token.creator,
+            creator: token.creator(),
             holders: Vec::new(),
         });
         let first = object.holders.is_empty();
@@ -344,7 +361,7 @@ impl Scan {
     /// Notes what a sync object holds (nothing) and a session (its fence).
     fn session(&mut self, session: &crate::session::ProtectedSession, holder: Holder) {
         if self.note(&session._live, holder) {
-            self.note(&session.core.fence._live, Holder::Object(session._live.id));
+            self.note(&session.core.fence._live, Holder::Object(session._live.id()));
         }
     }
 
@@ -368,7 +385,7 @@ impl Scan {
         let holder = Holder::Nt { process, handle: NtHandle(handle) };
         let object = &entry.object;
         if self.note(&object._live, holder) {
-            let by = Holder::Object(object._live.id);
+            let by = Holder::Object(object._live.id());
             match &object.kind {
                 NtObjectKind::SyncObject(s) => {
                     self.note(&s._live, by);
@@ -475,7 +492,7 @@ mod tests {
         let p = kernel.create_process();
         // A reference kept outside every table, as a refcount bug would.
         let token = LiveToken::new(&p.0.live, ObjectKind::Device);
-        assert_eq!(token.creator, Creator { process: p.id(), call: None });
+        assert_eq!(token.creator(), Creator { process: p.id(), call: None });
         let report = kernel.leak_report();
         assert_eq!(report.unreachable, vec![(ObjectKind::Device, 1)]);
         assert_eq!(report.live_count(), 1);
@@ -497,20 +514,20 @@ mod tests {
                 let query = CallScope::enter(&p, Entry::D3DKMTQueryProtectedSessionStatus);
                 assert_eq!(query.site.sequence, 2, "every call is numbered");
                 let t = LiveToken::new(&p.0.live, ObjectKind::Device);
-                assert_eq!(t.creator.call, Some(outer.site), "a query leaves the mark alone");
+                assert_eq!(t.creator().call, Some(outer.site), "a query leaves the mark alone");
             }
             {
                 let inner = CallScope::enter(&p, Entry::D3DKMTCreateProtectedSession);
                 assert_eq!(inner.site.sequence, 3);
                 let t = LiveToken::new(&p.0.live, ObjectKind::ProtectedSession);
-                assert_eq!(t.creator.call, Some(inner.site));
+                assert_eq!(t.creator().call, Some(inner.site));
             }
             let t = LiveToken::new(&p.0.live, ObjectKind::Device);
-            assert_eq!(t.creator.call, Some(outer.site), "the outer call is current again");
+            assert_eq!(t.creator().call, Some(outer.site), "the outer call is current again");
             // Another process's counters: not its call.
             let q = kernel.create_process();
-            assert_eq!(LiveToken::new(&q.0.live, ObjectKind::Device).creator.call, None);
+            assert_eq!(LiveToken::new(&q.0.live, ObjectKind::Device).creator().call, None);
         }
-        assert_eq!(LiveToken::new(&p.0.live, ObjectKind::Device).creator.call, None);
+        assert_eq!(LiveToken::new(&p.0.live, ObjectKind::Device).creator().call, None);
     }
 }
