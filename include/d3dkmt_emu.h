@@ -2047,6 +2047,95 @@ BOOL D3DKMT_EMU_APIENTRY DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSo
  * the previous message; d3dkmt_emu_* calls leave it alone. */
 size_t d3dkmt_emu_last_error(char *buffer, size_t size);
 
+/* ---- Fault injection and the leak report ----
+ *
+ * A fault makes chosen D3DKMT* calls of one kernel fail with a chosen
+ * status, answered at the library's single dispatch point before the call
+ * runs: the argument struct is untouched and no kernel state changes, as if
+ * the kernel had failed at its first step. Faults are per kernel (tests on
+ * other kernels never see them) and stay armed until disarmed or the kernel
+ * goes. Armed faults are matched in arming order; the first one that fires
+ * decides the call, and record-only ("what-if") faults only log. With
+ * nothing armed, the cost is one atomic load per call.
+ *
+ * Threads: these functions may be called from any thread, concurrently with
+ * D3DKMT* calls on the kernel; a fault armed on one thread applies to calls
+ * that start after d3dkmt_emu_fault_arm returns. N counts the calls that
+ * match the fault, kernel-wide, in the order they reach the dispatch point.
+ * Ownership: the spec and its entry string are read during the call only. */
+
+/* Values of d3dkmt_emu_fault_spec.when. */
+#define D3DKMT_EMU_FAULT_NTH 0u         /* only the nth matching call (from 1) */
+#define D3DKMT_EMU_FAULT_EVERY 1u       /* every matching call */
+#define D3DKMT_EMU_FAULT_PROBABILITY 2u /* each with `probability`, from `seed` */
+
+typedef struct d3dkmt_emu_fault_spec {
+    /* sizeof(d3dkmt_emu_fault_spec). */
+    UINT struct_size;
+    /* What the failing calls return: any NTSTATUS (a success status makes
+     * the call "succeed" without running and without writing outputs). */
+    NTSTATUS status;
+    /* The exported name, e.g. "D3DKMTCreateDevice", or NULL for any. */
+    const char *entry;
+    /* Only calls made as this process (d3dkmt_emu_process_id); 0 for any. */
+    UINT process_id;
+    /* D3DKMT_EMU_FAULT_*. */
+    UINT when;
+    /* For D3DKMT_EMU_FAULT_NTH: n >= 1. */
+    uint64_t nth;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: 0.0 to 1.0. */
+    double probability;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: the same seed gives the same
+     * failures for the same calls. */
+    uint64_t seed;
+    /* Nonzero: log where the fault fires but let the call run. */
+    UINT record_only;
+    /* 0. */
+    UINT reserved;
+} d3dkmt_emu_fault_spec;
+
+typedef struct d3dkmt_emu_fault_record {
+    /* The id d3dkmt_emu_fault_arm gave. */
+    uint64_t fault_id;
+    /* The calling process's call sequence number (its first call is 1). */
+    uint64_t sequence;
+    UINT process_id;
+    /* The fault's status. */
+    NTSTATUS status;
+    /* 1 if the call was failed, 0 for a record-only firing. */
+    UINT injected;
+    UINT reserved;
+    /* The entry point's exported name, NUL-terminated. */
+    char entry[64];
+} d3dkmt_emu_fault_record;
+
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_spec) == 56, "d3dkmt_emu_fault_spec layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_record) == 96, "d3dkmt_emu_fault_record layout");
+
+/* Arms a fault on kernel and writes its id to *out_id. A NULL argument or a
+ * bad spec (struct_size, an unknown entry name, nth 0, a probability outside
+ * 0..1, an unknown `when`, reserved not 0): STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_arm(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_fault_spec *spec,
+                              uint64_t *out_id);
+/* Disarms a fault; an id not armed on kernel: STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_disarm(const d3dkmt_emu_kernel *kernel, uint64_t id);
+/* Copies up to `capacity` records of the kernel's fault log, oldest first,
+ * into `records` (NULL allowed with capacity 0) and writes the log's length
+ * to *count. Every firing is logged, record-only ones included. */
+NTSTATUS d3dkmt_emu_fault_log(const d3dkmt_emu_kernel *kernel, d3dkmt_emu_fault_record *records,
+                              size_t capacity, size_t *count);
+/* Empties the kernel's fault log. */
+NTSTATUS d3dkmt_emu_fault_log_clear(const d3dkmt_emu_kernel *kernel);
+
+/* The kernel's live objects, one per line with the process and call that
+ * created it and the handles (process, value, D3DKMT or NT) and objects
+ * holding it, written into buffer as for d3dkmt_emu_last_error; the full
+ * length goes to *needed (needed may be NULL). Returns the number of live
+ * objects: 0 when the kernel is clean (call it after every process exited
+ * to check for leaks); -1 for a NULL kernel. */
+int64_t d3dkmt_emu_kernel_leak_report(const d3dkmt_emu_kernel *kernel, char *buffer, size_t size,
+                                      size_t *needed);
+
 /* ---- Call trace (docs/trace-format.md) ---- */
 
 /* Tracing is off by default. Once started for a kernel, every D3DKMT* call

@@ -132,7 +132,7 @@ pub(crate) struct KeyedMutex {
     /// The runtime data given at creation (`CreateKeyedMutex2`).
     pub(crate) runtime_data: Vec<u8>,
     state: Mutex<KeyedMutexState>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl KeyedMutex {

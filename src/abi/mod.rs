@@ -119,7 +119,8 @@ pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(
                 return Err(KernelError::ProcessExited);
             }
             let pending = crate::trace::begin(process, entry, arg);
-            let result = match crate::fault::intercept(process, entry) {
+            let call_scope = crate::live::CallScope::enter(process, entry);
+            let result = match crate::fault::intercept(process, &call_scope) {
                 Some(injected) => Err(injected),
                 None => call(process),
             };
