@@ -68,9 +68,10 @@
 //!
 //! ## What is not (yet)
 //!
-//! Other sync-object types, driver-private allocation descriptions, GPU work
-//! submission, fault injection and traces arrive in later issues; their entry
-//! points answer `STATUS_NOT_IMPLEMENTED`.
+//! Periodic monitored fences, driver-private allocation descriptions, GPU
+//! work submission (contexts, queues), GPU virtual addresses and residency
+//! arrive in later issues; their entry points answer
+//! `STATUS_NOT_IMPLEMENTED` (see `d3dkmt-emu support`).
 //!
 //! ## Fault injection, the sweep, and leak checks
 //!
