@@ -14,7 +14,9 @@ use crate::device::DeviceEntry;
 use crate::error::{KResult, KernelError};
 use crate::handle::{HandleTable, LocalHandle, NtHandle, Numbering, Shape};
 use crate::kernel::{Kernel, KernelInner};
+use crate::keyed_mutex::KeyedMutexEntry;
 use crate::live::{LiveCounters, ObjectKind};
+use crate::resource::{AllocationEntry, ResourceEntry};
 use crate::session::SessionEntry;
 use crate::shared::NtEntry;
 use crate::sync::{Graveyard, Mutex, MutexGuard};
@@ -30,6 +32,9 @@ pub(crate) enum LocalEntry {
     Device(DeviceEntry),
     SyncObject(SyncEntry),
     ProtectedSession(SessionEntry),
+    KeyedMutex(KeyedMutexEntry),
+    Resource(ResourceEntry),
+    Allocation(AllocationEntry),
 }
 
 impl LocalEntry {
@@ -38,7 +43,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.device,
             LocalEntry::ProtectedSession(s) => s.device,
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => None,
+            LocalEntry::Resource(r) => Some(r.device),
+            LocalEntry::Allocation(a) => Some(a.device),
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => None,
         }
     }
 
@@ -46,7 +53,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot,
             LocalEntry::ProtectedSession(s) => s.child_slot,
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => 0,
+            LocalEntry::Resource(r) => r.child_slot,
+            LocalEntry::Allocation(a) => a.child_slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => 0,
         }
     }
 
@@ -54,7 +63,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot = slot,
             LocalEntry::ProtectedSession(s) => s.child_slot = slot,
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => {}
+            LocalEntry::Resource(r) => r.child_slot = slot,
+            LocalEntry::Allocation(a) => a.child_slot = slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => {}
         }
     }
 }
@@ -262,7 +273,11 @@ impl Process {
         // matters for which drop runs a KMD callback first.
         let mut entries = state.local.drain();
         entries.sort_by_key(|(_, e)| match e {
-            LocalEntry::SyncObject(_) | LocalEntry::ProtectedSession(_) => 0,
+            LocalEntry::SyncObject(_)
+            | LocalEntry::ProtectedSession(_)
+            | LocalEntry::KeyedMutex(_)
+            | LocalEntry::Resource(_)
+            | LocalEntry::Allocation(_) => 0,
             LocalEntry::Device(_) => 1,
             LocalEntry::Adapter(_) => 2,
         });
@@ -308,6 +323,9 @@ impl Process {
                     LocalEntry::Device(_) => HandleKind::Device,
                     LocalEntry::SyncObject(_) => HandleKind::SyncObject,
                     LocalEntry::ProtectedSession(_) => HandleKind::ProtectedSession,
+                    LocalEntry::KeyedMutex(_) => HandleKind::KeyedMutex,
+                    LocalEntry::Resource(_) => HandleKind::Resource,
+                    LocalEntry::Allocation(_) => HandleKind::Allocation,
                 };
                 (LocalHandle(h as u32), kind)
             })
@@ -337,6 +355,12 @@ pub enum HandleKind {
     SyncObject,
     /// A protected session.
     ProtectedSession,
+    /// A keyed mutex.
+    KeyedMutex,
+    /// A resource.
+    Resource,
+    /// An allocation.
+    Allocation,
 }
 
 /// A thread's bindings, oldest first; the thread acts as the newest.

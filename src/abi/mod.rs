@@ -14,7 +14,9 @@ mod adapter;
 pub mod control;
 mod device;
 mod device_state;
+mod keyed_mutex;
 pub mod linux;
+mod resource;
 mod session;
 mod share;
 mod stubs;
@@ -37,6 +39,16 @@ pub(crate) mod exports {
     pub use super::adapter::{libdxg_OpenAdapterFromDeviceName, libdxg_OpenAdapterFromGdiDisplayName};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
     pub use super::device_state::D3DKMTGetDeviceState;
+    pub use super::keyed_mutex::{
+        D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
+        D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
+        D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
+    };
+    pub use super::resource::{
+        D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,
+        D3DKMTGetSharedResourceAdapterLuid, D3DKMTOpenNtHandleFromName, D3DKMTOpenResource, D3DKMTOpenResource2,
+        D3DKMTOpenResourceFromNtHandle, D3DKMTQueryResourceInfo, D3DKMTQueryResourceInfoFromNtHandle,
+    };
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
         D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMTQueryProtectedSessionStatus,
@@ -110,7 +122,8 @@ pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(
                 return Err(KernelError::ProcessExited);
             }
             let pending = crate::trace::begin(process, entry, arg);
-            let result = match crate::fault::intercept(process, entry) {
+            let call_scope = crate::live::CallScope::enter(process, entry);
+            let result = match crate::fault::intercept(process, &call_scope) {
                 Some(injected) => Err(injected),
                 None => call(process),
             };

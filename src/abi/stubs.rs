@@ -12,26 +12,6 @@ use super::dispatch;
 use crate::error::KernelError;
 use crate::support::Entry;
 
-/// `D3DKMTAcquireKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTAcquireKeyedMutex(
-    _param0: *mut D3DKMT_ACQUIREKEYEDMUTEX,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTAcquireKeyedMutex, |_| Err(KernelError::NotImplemented("D3DKMTAcquireKeyedMutex")))
-}
-const _: PFND3DKMT_ACQUIREKEYEDMUTEX = Some(D3DKMTAcquireKeyedMutex);
-
-/// `D3DKMTAcquireKeyedMutex2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTAcquireKeyedMutex2(
-    _param0: *mut D3DKMT_ACQUIREKEYEDMUTEX2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTAcquireKeyedMutex2, |_| Err(KernelError::NotImplemented("D3DKMTAcquireKeyedMutex2")))
-}
-const _: PFND3DKMT_ACQUIREKEYEDMUTEX2 = Some(D3DKMTAcquireKeyedMutex2);
-
 /// `D3DKMTAdjustFullscreenGamma`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -154,26 +134,6 @@ pub extern "system" fn D3DKMTConfigureSharedResource(
 }
 const _: PFND3DKMT_CONFIGURESHAREDRESOURCE = Some(D3DKMTConfigureSharedResource);
 
-/// `D3DKMTCreateAllocation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateAllocation(
-    _param0: *mut D3DKMT_CREATEALLOCATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateAllocation, |_| Err(KernelError::NotImplemented("D3DKMTCreateAllocation")))
-}
-const _: PFND3DKMT_CREATEALLOCATION = Some(D3DKMTCreateAllocation);
-
-/// `D3DKMTCreateAllocation2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateAllocation2(
-    _param0: *mut D3DKMT_CREATEALLOCATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateAllocation2, |_| Err(KernelError::NotImplemented("D3DKMTCreateAllocation2")))
-}
-const _: PFND3DKMT_CREATEALLOCATION2 = Some(D3DKMTCreateAllocation2);
-
 /// `D3DKMTCreateContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -222,26 +182,6 @@ pub extern "system" fn D3DKMTCreateHwQueue(
 }
 const _: PFND3DKMT_CREATEHWQUEUE = Some(D3DKMTCreateHwQueue);
 
-/// `D3DKMTCreateKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateKeyedMutex(
-    _param0: *mut D3DKMT_CREATEKEYEDMUTEX,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateKeyedMutex, |_| Err(KernelError::NotImplemented("D3DKMTCreateKeyedMutex")))
-}
-const _: PFND3DKMT_CREATEKEYEDMUTEX = Some(D3DKMTCreateKeyedMutex);
-
-/// `D3DKMTCreateKeyedMutex2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateKeyedMutex2(
-    _param0: *mut D3DKMT_CREATEKEYEDMUTEX2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateKeyedMutex2, |_| Err(KernelError::NotImplemented("D3DKMTCreateKeyedMutex2")))
-}
-const _: PFND3DKMT_CREATEKEYEDMUTEX2 = Some(D3DKMTCreateKeyedMutex2);
-
 /// `D3DKMTCreateOutputDupl`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -271,26 +211,6 @@ pub extern "system" fn D3DKMTCreatePagingQueue(
     dispatch(Entry::D3DKMTCreatePagingQueue, |_| Err(KernelError::NotImplemented("D3DKMTCreatePagingQueue")))
 }
 const _: PFND3DKMT_CREATEPAGINGQUEUE = Some(D3DKMTCreatePagingQueue);
-
-/// `D3DKMTDestroyAllocation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyAllocation(
-    _param0: *const D3DKMT_DESTROYALLOCATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyAllocation, |_| Err(KernelError::NotImplemented("D3DKMTDestroyAllocation")))
-}
-const _: PFND3DKMT_DESTROYALLOCATION = Some(D3DKMTDestroyAllocation);
-
-/// `D3DKMTDestroyAllocation2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyAllocation2(
-    _param0: *const D3DKMT_DESTROYALLOCATION2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyAllocation2, |_| Err(KernelError::NotImplemented("D3DKMTDestroyAllocation2")))
-}
-const _: PFND3DKMT_DESTROYALLOCATION2 = Some(D3DKMTDestroyAllocation2);
 
 /// `D3DKMTDestroyContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -329,16 +249,6 @@ pub extern "system" fn D3DKMTDestroyHwQueue(
     dispatch(Entry::D3DKMTDestroyHwQueue, |_| Err(KernelError::NotImplemented("D3DKMTDestroyHwQueue")))
 }
 const _: PFND3DKMT_DESTROYHWQUEUE = Some(D3DKMTDestroyHwQueue);
-
-/// `D3DKMTDestroyKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyKeyedMutex(
-    _param0: *const D3DKMT_DESTROYKEYEDMUTEX,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyKeyedMutex, |_| Err(KernelError::NotImplemented("D3DKMTDestroyKeyedMutex")))
-}
-const _: PFND3DKMT_DESTROYKEYEDMUTEX = Some(D3DKMTDestroyKeyedMutex);
 
 /// `D3DKMTDestroyOutputDupl`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -611,18 +521,6 @@ pub extern "system" fn D3DKMTGetSharedPrimaryHandle(
 }
 const _: PFND3DKMT_GETSHAREDPRIMARYHANDLE = Some(D3DKMTGetSharedPrimaryHandle);
 
-/// `D3DKMTGetSharedResourceAdapterLuid`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetSharedResourceAdapterLuid(
-    _param0: *mut D3DKMT_GETSHAREDRESOURCEADAPTERLUID,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetSharedResourceAdapterLuid, |_| {
-        Err(KernelError::NotImplemented("D3DKMTGetSharedResourceAdapterLuid"))
-    })
-}
-const _: PFND3DKMT_GETSHAREDRESOURCEADAPTERLUID = Some(D3DKMTGetSharedResourceAdapterLuid);
-
 /// `D3DKMTInvalidateActiveVidPn`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -698,79 +596,6 @@ pub extern "system" fn D3DKMTOfferAllocations(
     dispatch(Entry::D3DKMTOfferAllocations, |_| Err(KernelError::NotImplemented("D3DKMTOfferAllocations")))
 }
 const _: PFND3DKMT_OFFERALLOCATIONS = Some(D3DKMTOfferAllocations);
-
-/// `D3DKMTOpenKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenKeyedMutex(
-    _param0: *mut D3DKMT_OPENKEYEDMUTEX,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenKeyedMutex, |_| Err(KernelError::NotImplemented("D3DKMTOpenKeyedMutex")))
-}
-const _: PFND3DKMT_OPENKEYEDMUTEX = Some(D3DKMTOpenKeyedMutex);
-
-/// `D3DKMTOpenKeyedMutex2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenKeyedMutex2(
-    _param0: *mut D3DKMT_OPENKEYEDMUTEX2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenKeyedMutex2, |_| Err(KernelError::NotImplemented("D3DKMTOpenKeyedMutex2")))
-}
-const _: PFND3DKMT_OPENKEYEDMUTEX2 = Some(D3DKMTOpenKeyedMutex2);
-
-/// `D3DKMTOpenKeyedMutexFromNtHandle`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenKeyedMutexFromNtHandle(
-    _param0: *mut D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenKeyedMutexFromNtHandle, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenKeyedMutexFromNtHandle"))
-    })
-}
-const _: PFND3DKMT_OPENKEYEDMUTEXFROMNTHANDLE = Some(D3DKMTOpenKeyedMutexFromNtHandle);
-
-/// `D3DKMTOpenNtHandleFromName`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenNtHandleFromName(
-    _param0: *mut D3DKMT_OPENNTHANDLEFROMNAME,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenNtHandleFromName, |_| Err(KernelError::NotImplemented("D3DKMTOpenNtHandleFromName")))
-}
-
-/// `D3DKMTOpenResource`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenResource(
-    _param0: *mut D3DKMT_OPENRESOURCE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenResource, |_| Err(KernelError::NotImplemented("D3DKMTOpenResource")))
-}
-const _: PFND3DKMT_OPENRESOURCE = Some(D3DKMTOpenResource);
-
-/// `D3DKMTOpenResource2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenResource2(
-    _param0: *mut D3DKMT_OPENRESOURCE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenResource2, |_| Err(KernelError::NotImplemented("D3DKMTOpenResource2")))
-}
-const _: PFND3DKMT_OPENRESOURCE2 = Some(D3DKMTOpenResource2);
-
-/// `D3DKMTOpenResourceFromNtHandle`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOpenResourceFromNtHandle(
-    _param0: *mut D3DKMT_OPENRESOURCEFROMNTHANDLE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOpenResourceFromNtHandle, |_| {
-        Err(KernelError::NotImplemented("D3DKMTOpenResourceFromNtHandle"))
-    })
-}
-const _: PFND3DKMT_OPENRESOURCEFROMNTHANDLE = Some(D3DKMTOpenResourceFromNtHandle);
 
 /// `D3DKMTOutputDuplGetFrameInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -953,28 +778,6 @@ pub extern "system" fn D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(
 }
 const _: PFND3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME = Some(D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName);
 
-/// `D3DKMTQueryResourceInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryResourceInfo(
-    _param0: *mut D3DKMT_QUERYRESOURCEINFO,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryResourceInfo, |_| Err(KernelError::NotImplemented("D3DKMTQueryResourceInfo")))
-}
-const _: PFND3DKMT_QUERYRESOURCEINFO = Some(D3DKMTQueryResourceInfo);
-
-/// `D3DKMTQueryResourceInfoFromNtHandle`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryResourceInfoFromNtHandle(
-    _param0: *mut D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryResourceInfoFromNtHandle, |_| {
-        Err(KernelError::NotImplemented("D3DKMTQueryResourceInfoFromNtHandle"))
-    })
-}
-const _: PFND3DKMT_QUERYRESOURCEINFOFROMNTHANDLE = Some(D3DKMTQueryResourceInfoFromNtHandle);
-
 /// `D3DKMTQueryStatistics`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1037,26 +840,6 @@ pub extern "system" fn D3DKMTRegisterVailProcess(
 ) -> windows_sys::Win32::Foundation::NTSTATUS {
     dispatch(Entry::D3DKMTRegisterVailProcess, |_| Err(KernelError::NotImplemented("D3DKMTRegisterVailProcess")))
 }
-
-/// `D3DKMTReleaseKeyedMutex`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReleaseKeyedMutex(
-    _param0: *mut D3DKMT_RELEASEKEYEDMUTEX,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReleaseKeyedMutex, |_| Err(KernelError::NotImplemented("D3DKMTReleaseKeyedMutex")))
-}
-const _: PFND3DKMT_RELEASEKEYEDMUTEX = Some(D3DKMTReleaseKeyedMutex);
-
-/// `D3DKMTReleaseKeyedMutex2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReleaseKeyedMutex2(
-    _param0: *mut D3DKMT_RELEASEKEYEDMUTEX2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReleaseKeyedMutex2, |_| Err(KernelError::NotImplemented("D3DKMTReleaseKeyedMutex2")))
-}
-const _: PFND3DKMT_RELEASEKEYEDMUTEX2 = Some(D3DKMTReleaseKeyedMutex2);
 
 /// `D3DKMTReleaseProcessVidPnSourceOwners`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]

@@ -71,6 +71,14 @@ echo "==> $CC: tests/c/session_roundtrip.c"
 echo "==> run"
 "$BIN"
 
+echo "==> $CC: tests/c/faults.c"
+"$CC" -std=c11 -Wall -Wextra -Werror -g -Iinclude \
+    tests/c/faults.c \
+    -o "$OUTDIR/faults" \
+    -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -ld3dkmt_emu \
+    -lpthread -ldl -lm
+"$OUTDIR/faults"
+
 echo "==> $CC: the same test linked against the static library"
 "$CC" -std=c11 -Wall -Wextra -Werror -g -Iinclude \
     tests/c/session_roundtrip.c \
@@ -82,6 +90,7 @@ echo "==> $CC: the same test linked against the static library"
 if command -v valgrind >/dev/null 2>&1; then
     echo "==> run under valgrind"
     valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible "$BIN"
+    valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible "$OUTDIR/faults"
 elif [[ "${CI:-}" == "true" ]]; then
     echo "error: valgrind is not installed, and CI=true requires the valgrind run" >&2
     exit 1
