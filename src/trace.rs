@@ -134,6 +134,8 @@ pub enum Value {
     Handle(u32),
     /// An NT handle, renumbered by a replay.
     Nt(u64),
+    /// A global (KMT) share handle: kernel-wide, renumbered by a replay.
+    Global(u32),
     /// A protected-session key (the KMD's name for a session), renumbered by
     /// a replay.
     Key(u64),
@@ -169,6 +171,12 @@ pub enum Op {
     NtDuplicate,
     /// The KMD set a protected session's status (process 0).
     SessionStatus,
+    /// The KMD removed a device (the record's process owns it).
+    RemoveDevice,
+    /// A TDR hit a device (the record's process owns it).
+    ResetDevice,
+    /// The KMD stopped an adapter (process 0).
+    RemoveAdapter,
 }
 
 impl Op {
@@ -181,6 +189,9 @@ impl Op {
             Op::NtClose => "nt.close",
             Op::NtDuplicate => "nt.duplicate",
             Op::SessionStatus => "kmd.session_status",
+            Op::RemoveDevice => "kmd.remove_device",
+            Op::ResetDevice => "kmd.reset_device",
+            Op::RemoveAdapter => "kmd.remove_adapter",
         }
     }
 
@@ -192,6 +203,9 @@ impl Op {
             "nt.close" => Op::NtClose,
             "nt.duplicate" => Op::NtDuplicate,
             "kmd.session_status" => Op::SessionStatus,
+            "kmd.remove_device" => Op::RemoveDevice,
+            "kmd.reset_device" => Op::ResetDevice,
+            "kmd.remove_adapter" => Op::RemoveAdapter,
             _ => Op::Call(ENTRY_POINTS.iter().find(|(_, n, _)| *n == name)?.0),
         })
     }
@@ -271,6 +285,7 @@ impl fmt::Display for Value {
             Value::Int(v) => write!(f, "{v:#x}"),
             Value::Handle(h) => write!(f, "h:{h:#x}"),
             Value::Nt(h) => write!(f, "nt:{h:#x}"),
+            Value::Global(h) => write!(f, "g:{h:#x}"),
             Value::Key(k) => write!(f, "key:{k:#x}"),
             Value::Process(p) => write!(f, "p:{p}"),
             Value::Ptr(set) => write!(f, "ptr:{}", *set as u8),
@@ -318,6 +333,7 @@ impl Value {
         Some(match tag {
             "h" => Value::Handle(u32::try_from(parse_u64(rest)?).ok()?),
             "nt" => Value::Nt(parse_u64(rest)?),
+            "g" => Value::Global(u32::try_from(parse_u64(rest)?).ok()?),
             "key" => Value::Key(parse_u64(rest)?),
             "p" => Value::Process(rest.parse().ok()?),
             "ptr" => match rest {
@@ -622,7 +638,7 @@ pub(crate) fn begin(process: &Process, entry: Entry, arg: *const c_void) -> Opti
 fn begin_traced(process: &Process, entry: Entry, arg: *const c_void) -> Option<Pending> {
     let nested = in_call();
     let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
-    let input = specs::find(entry).map(|spec| spec.decode_input(arg));
+    let input = specs::find(entry).map(|spec| spec.decode_input(process, arg));
     Some(Pending(Box::new(PendingCall { process: process.clone(), entry, arg, input, nested })))
 }
 
@@ -827,6 +843,7 @@ mod tests {
             Value::Int(u64::MAX),
             Value::Handle(0x4000_0040),
             Value::Nt(0x1_0000_0004),
+            Value::Global(0x4000_0002),
             Value::Key(7),
             Value::Process(3),
             Value::Ptr(true),
