@@ -300,9 +300,7 @@ static STANDARD_ALLOCATION: &[F] = fields!(D3DKMT_CREATESTANDARDALLOCATION {
     Flags: U32 Int In,
 });
 
-/// `pPrivateDriverData` of an allocation-info row. The driver-data pointer
-/// the open writes points into the caller's total buffer: an address,
-/// recorded and not compared.
+/// `pPrivateDriverData` of an allocation-info row.
 static ALLOCATION_BLOB: &[(&str, usize, usize)] = &[(
     "pPrivateDriverData",
     offset_of!(D3DDDI_ALLOCATIONINFO, pPrivateDriverData),
@@ -314,15 +312,17 @@ static ALLOCATION2_BLOB: &[(&str, usize, usize)] = &[(
     offset_of!(D3DDDI_ALLOCATIONINFO2, PrivateDriverDataSize),
 )];
 
+// The driver-data pointer an open writes points into the caller's own total
+// buffer: recorded as NULL or not (its address changes from run to run).
 static OPEN_ALLOCATION_ROW: &[F] = fields!(D3DDDI_OPENALLOCATIONINFO {
     hAllocation: U32 Handle Out,
-    pPrivateDriverData: U64 Addr Out,
+    pPrivateDriverData: U64 Ptr Out,
     PrivateDriverDataSize: U32 Int Out,
 });
 
 static OPEN_ALLOCATION2_ROW: &[F] = fields!(D3DDDI_OPENALLOCATIONINFO2 {
     hAllocation: U32 Handle Out,
-    pPrivateDriverData: U64 Addr Out,
+    pPrivateDriverData: U64 Ptr Out,
     PrivateDriverDataSize: U32 Int Out,
 });
 
