@@ -836,6 +836,27 @@ mod tests {
         assert_eq!(last.to_string().parse::<Record>().unwrap(), last);
     }
 
+    /// Every emulated entry point has a decoder, so a trace of it replays.
+    /// `CloseHandle` and `DuplicateHandle` are the exceptions: the dispatch
+    /// point does not see their arguments. A new emulated entry point needs
+    /// a `spec!` block in `src/trace/specs.rs` (see the module docs).
+    #[test]
+    fn every_emulated_entry_point_has_a_decoder() {
+        use crate::support::Support;
+        let missing: Vec<&str> = ENTRY_POINTS
+            .iter()
+            .filter(|(_, _, support)| !matches!(support, Support::Stub))
+            .filter(|(entry, _, _)| !matches!(entry, Entry::CloseHandle | Entry::DuplicateHandle))
+            .filter(|(entry, _, _)| specs::find(*entry).is_none())
+            .map(|(_, name, _)| *name)
+            .collect();
+        assert!(missing.is_empty(), "emulated entry points without a decoder: {missing:?}");
+        for spec in specs::SPECS {
+            let same = specs::SPECS.iter().filter(|s| s.entry == spec.entry).count();
+            assert_eq!(same, 1, "{:?} has {same} decoders", spec.entry);
+        }
+    }
+
     #[test]
     fn values_round_trip_through_text() {
         let values = [
