@@ -10,14 +10,25 @@
 //!
 //! Handles are renumbered semantically: a replayed call's output handle
 //! *stands for* the recorded one, so later inputs naming the recorded value
-//! get the replayed value (D3DKMT and NT handles per process, session keys
-//! per kernel). A recorded value never learned (a garbage handle in a
-//! negative test) is passed as it is.
+//! get the replayed value (D3DKMT and NT handles per process; session keys
+//! and global (KMT) share handles per kernel, since any process may open a
+//! global handle another created). A recorded value never learned (a
+//! garbage handle in a negative test) is passed as it is.
 //!
 //! Compared, in order: the status; then every output field: handles and keys
 //! must agree in being NULL or not, pointers likewise, addresses are not
 //! compared, everything else (values, bytes, text) must be equal, and both
-//! sides must have the same output fields. The first difference stops the
+//! sides must have the same output fields. Only a call that returned
+//! `STATUS_SUCCESS` has outputs (`STATUS_TIMEOUT` and `STATUS_ABANDONED`
+//! are success-class codes that write nothing).
+//!
+//! What is not compared, and why: addresses the kernel hands out (`addr:`,
+//! a monitored fence's GPU VA); pointers into the caller's own buffers that
+//! an export writes (`OpenResource`'s per-allocation driver-data pointer,
+//! a monitored fence's CPU VA), recorded only as NULL or not. Output blobs
+//! (`*pPrivateDriverData` of `QueryAdapterInfo`, the driver data an open
+//! copies out) are compared byte for byte over the size the caller gave,
+//! which the exports fill exactly. The first difference stops the
 //! replay with a [`Divergence`] naming the record, what differed, and the
 //! records before it.
 //!
@@ -27,13 +38,37 @@
 //! `D3DKMTWaitForSynchronizationObjectFromCpu` the recording saw succeed is
 //! checked before it is made: if the replayed fences have not reached their
 //! values, the replay reports a divergence instead of blocking forever.
+//!
+//! Keyed-mutex acquires: a recording of several processes made from one
+//! thread never blocks, and the replay re-issues calls in the recorded
+//! order, so an acquire the recording saw return finds its key free. An
+//! acquire recorded without a timeout (`pTimeout` NULL) is replayed with a
+//! one-tick timeout instead: if the key is free (or the mutex abandoned) it
+//! returns as recorded; if it is not (the replay diverged earlier, or the
+//! trace was changed) it times out at once on the replay kernel's virtual
+//! clock and the replay reports that the acquire would wait for ever. An
+//! acquire recorded with a timeout is replayed with it: on the virtual
+//! clock it passes without wall time when nothing can release the key.
+//!
+//! Memory an export reads only once its handles check out (input blobs,
+//! `CreateAllocation`'s structs) is recorded for successful calls only; a
+//! failed call is rebuilt with zero-filled buffers there. A failure that
+//! depended on their contents (a bad standard-allocation type, say) then
+//! replays as whatever a zeroed description gives, usually the same
+//! `STATUS_INVALID_PARAMETER`; inputs the exports read first (arrays,
+//! timeouts, names, device paths, the device-ids input) are recorded for
+//! failed calls too.
+//!
+//! Events: `process.create`/`exit`, `nt.close`/`duplicate` and the KMD's
+//! `kmd.session_status`, `kmd.remove_device`, `kmd.reset_device` and
+//! `kmd.remove_adapter` are re-done through the same kernel operations.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
-use crate::handle::{LocalHandle, NtHandle};
 use crate::adapter::Luid;
+use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{SessionKey, SessionStatus};
 use crate::removal::DeviceLoss;
 use crate::shared::DuplicateOptions;

@@ -17,8 +17,13 @@
 //! A few operations that are not `D3DKMT*` calls are recorded too, as
 //! events, because a replay needs them: a process created or exited, the
 //! control API's NT-handle close and duplicate (`d3dkmt_emu_nt_close`,
-//! `d3dkmt_emu_nt_duplicate`), and the KMD setting a protected session's
-//! status ([`Kernel::set_protected_session_status`]). A record made while
+//! `d3dkmt_emu_nt_duplicate`), the KMD setting a protected session's
+//! status ([`Kernel::set_protected_session_status`]), and the KMD removing
+//! or resetting a device or stopping an adapter ([`Kernel::remove_device`],
+//! [`Kernel::reset_device`], [`Kernel::remove_adapter`], and the control
+//! API's `d3dkmt_emu_kmd_remove_device`, `_reset_device`,
+//! `_remove_adapter`; a call naming no live process changes nothing and is
+//! not recorded). A record made while
 //! another call is in progress on the same thread (a KMD callback calling
 //! back into the kernel) is marked `nested`; a replay skips it, since
 //! replaying the outer call makes it happen again, or not.
@@ -36,8 +41,14 @@
 //! struct itself is copied before the call (the export reads all of it when
 //! it is not NULL). Memory behind its pointers is read only when the export
 //! is known to have read it: arrays before the call under exactly the
-//! conditions the export reads them (count in range, pointers not NULL),
-//! input blobs and output buffers after a successful call only.
+//! conditions the export reads them (count in range, pointers not NULL,
+//! and where the export first looks a handle up, a guard that makes the
+//! same lookup: `SetVidPnSourceOwner`'s arrays, `QueryAdapterInfo`'s
+//! device-ids input), likewise a timeout behind `pTimeout`, a device path
+//! and an object name the export reads first (through the export's own
+//! checks); input blobs, output buffers and structs behind pointers
+//! (`CreateAllocation`'s standard description and allocation info) after a
+//! successful call only.
 //!
 //! ## Adding a decoder for a new entry point
 //!
@@ -54,11 +65,15 @@
 //! ```
 //!
 //! Fields are paths into the struct (`Info.Anonymous.MonitoredFence.InitialFenceValue`);
-//! `extras` describe memory behind pointers (`InBlob`, `OutBlob`, `InArray`,
-//! `OutRows`, `OutSlot`, `ObjectName`), named after their pointer field with
-//! a `*` (`*FenceValueArray`), rows as `pAdapters[0].hAdapter`. Handles named `Handle` and `Nt` are
-//! renumbered by the replay; `Addr` values are recorded but not compared;
-//! `Ptr` records only NULL or not. That is all a replay needs as well.
+//! `extras` describe memory behind pointers (`InBlob`, `InBlobBefore`,
+//! `OutBlob`, `InArray`, `OutRows`, `OutSlot`, `InSlot`, `Struct`,
+//! `ObjectName`, `WideStr`) or inside the struct (`InlineText`), named
+//! after their pointer field with a `*` (`*FenceValueArray`), rows as
+//! `pAdapters[0].hAdapter`, struct members as `pStandardAllocation->Type`.
+//! Handles named `Handle` (D3DKMT, per process), `Nt` (per process) and
+//! `Global` (KMT share handles, kernel-wide) are renumbered by the replay;
+//! `Addr` values are recorded but not compared; `Ptr` records only NULL or
+//! not. That is all a replay needs as well.
 //!
 //! # The format
 //!
@@ -77,7 +92,7 @@
 //! (`real` or `injected`, then `+nested`, `+opaque`), the word `in`, input
 //! fields, the word `out`, output fields. A field is `name=value`; a value
 //! is `0x..` (plain number), `h:0x..` (D3DKMT handle), `nt:0x..` (NT
-//! handle), `key:0x..` (session key), `p:N` (process id), `ptr:0`/`ptr:1`
+//! handle), `g:0x..` (global share handle), `key:0x..` (session key), `p:N` (process id), `ptr:0`/`ptr:1`
 //! (NULL or not), `addr:0x..`, `bytes:HEX`, `str:TEXT` (percent-escaped), or
 //! `[v,v,...]`.
 //!

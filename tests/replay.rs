@@ -415,8 +415,7 @@ fn record_keyed_mutex_handoff() -> String {
     // Process A: the device, the three objects, one NT handle for them.
     let bound = d3dkmt_emu_thread_bind(a);
     let mut rows = [D3DKMT_ADAPTERINFO::default(); 4];
-    let mut enumerate =
-        D3DKMT_ENUMADAPTERS2 { NumAdapters: rows.len() as u32, pAdapters: rows.as_mut_ptr() };
+    let mut enumerate = D3DKMT_ENUMADAPTERS2 { NumAdapters: rows.len() as u32, pAdapters: rows.as_mut_ptr() };
     ok(call!(D3DKMTEnumAdapters2(&mut enumerate)));
     let luid = rows[0].AdapterLuid;
     let mut version = 0u32;
@@ -561,7 +560,8 @@ fn record_keyed_mutex_handoff() -> String {
     let bound = d3dkmt_emu_thread_bind(b);
     assert_eq!(acquire(mutex_b, 0, None).0, NtStatus::ABANDONED);
     assert_eq!(release(mutex_b, 1, 0), NtStatus::ABANDONED);
-    let mut state = D3DKMT_GETDEVICESTATE { hDevice: device_b, StateType: D3DKMT_DEVICESTATE_EXECUTION, ..Default::default() };
+    let mut state =
+        D3DKMT_GETDEVICESTATE { hDevice: device_b, StateType: D3DKMT_DEVICESTATE_EXECUTION, ..Default::default() };
     ok(call!(D3DKMTGetDeviceState(&mut state)));
 
     // B cleans up and exits.
@@ -640,7 +640,10 @@ fn a_fresh_handoff_recording_replays_clean() {
 }
 
 /// The handoff fixture with the record `find` picks changed by `edit`.
-fn changed_handoff(find: impl Fn(&d3dkmt_emu::Record) -> bool, edit: impl Fn(&mut d3dkmt_emu::Record)) -> (Trace, usize) {
+fn changed_handoff(
+    find: impl Fn(&d3dkmt_emu::Record) -> bool,
+    edit: impl Fn(&mut d3dkmt_emu::Record),
+) -> (Trace, usize) {
     let mut trace = handoff();
     let index = trace.records.iter().position(find).expect("the record to change");
     edit(&mut trace.records[index]);
@@ -721,8 +724,7 @@ fn kmd_removal_events_are_recorded_and_replayed() {
     let a = d3dkmt_emu_process_create(kernel);
     let bound = d3dkmt_emu_thread_bind(a);
     let mut rows = [D3DKMT_ADAPTERINFO::default(); 4];
-    let mut enumerate =
-        D3DKMT_ENUMADAPTERS2 { NumAdapters: rows.len() as u32, pAdapters: rows.as_mut_ptr() };
+    let mut enumerate = D3DKMT_ENUMADAPTERS2 { NumAdapters: rows.len() as u32, pAdapters: rows.as_mut_ptr() };
     ok(call!(D3DKMTEnumAdapters2(&mut enumerate)));
     let devices: Vec<u32> = (0..3)
         .map(|_| {
@@ -739,7 +741,8 @@ fn kmd_removal_events_are_recorded_and_replayed() {
     let execution: Vec<u32> = devices
         .iter()
         .map(|&d| {
-            let mut state = D3DKMT_GETDEVICESTATE { hDevice: d, StateType: D3DKMT_DEVICESTATE_EXECUTION, ..Default::default() };
+            let mut state =
+                D3DKMT_GETDEVICESTATE { hDevice: d, StateType: D3DKMT_DEVICESTATE_EXECUTION, ..Default::default() };
             ok(call!(D3DKMTGetDeviceState(&mut state)));
             // SAFETY: ExecutionState is the member the export wrote.
             unsafe { state.Anonymous.ExecutionState as u32 }

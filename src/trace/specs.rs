@@ -762,8 +762,20 @@ pub(crate) static SPECS: &[Spec] = &[
         size: o!(Release2, PrivateRuntimeDataSize),
     }]),
     // Allocations and resources.
-    create_allocation!(D3DKMTCreateAllocation, "pAllocationInfo", D3DDDI_ALLOCATIONINFO, ALLOCATION_INFO_ROW, ALLOCATION_BLOB),
-    create_allocation!(D3DKMTCreateAllocation2, "pAllocationInfo2", D3DDDI_ALLOCATIONINFO2, ALLOCATION_INFO2_ROW, ALLOCATION2_BLOB),
+    create_allocation!(
+        D3DKMTCreateAllocation,
+        "pAllocationInfo",
+        D3DDDI_ALLOCATIONINFO,
+        ALLOCATION_INFO_ROW,
+        ALLOCATION_BLOB
+    ),
+    create_allocation!(
+        D3DKMTCreateAllocation2,
+        "pAllocationInfo2",
+        D3DDDI_ALLOCATIONINFO2,
+        ALLOCATION_INFO2_ROW,
+        ALLOCATION2_BLOB
+    ),
     spec!(D3DKMTDestroyAllocation: DestroyAlloc {
         hDevice: U32 Handle In,
         hResource: U32 Handle In,
