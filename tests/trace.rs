@@ -535,6 +535,34 @@ fn inputs_read_first_are_recorded_for_failed_calls_and_replay() {
         let mut acquire =
             D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: open.hKeyedMutex, Key: 3, pTimeout: &mut timeout, FenceValue: 0 };
         assert_eq!(call!(D3DKMTAcquireKeyedMutex(&mut acquire)), NtStatus::TIMEOUT);
+        // An allocation on a garbage hResource (WINE #74): refused after its
+        // description and allocation info were read.
+        let mut memory = vec![0u64; 0x1000 / 8];
+        let mut standard =
+            D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
+        standard.Anonymous.ExistingHeapData.Size = 0x1000;
+        let mut allocation = D3DDDI_ALLOCATIONINFO::default();
+        allocation.pSystemMem = memory.as_mut_ptr().cast();
+        let mut create = D3DKMT_CREATEALLOCATION {
+            hDevice: device.hDevice,
+            hResource: 0x1234_5678,
+            NumAllocations: 1,
+            ..Default::default()
+        };
+        create.Flags._bitfield = 0x20 | 0x1_0000; // ExistingSysMem | StandardAllocation
+        create.Anonymous1.pStandardAllocation = &mut standard;
+        create.Anonymous2.pAllocationInfo = &mut allocation;
+        assert_eq!(call!(D3DKMTCreateAllocation(&mut create)), NtStatus::INVALID_HANDLE);
+        create.hResource = 0;
+        assert_eq!(call!(D3DKMTCreateAllocation(&mut create)), NtStatus::SUCCESS);
+        let list = [allocation.hAllocation];
+        let destroy = D3DKMT_DESTROYALLOCATION {
+            hDevice: device.hDevice,
+            phAllocationList: list.as_ptr(),
+            AllocationCount: 1,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTDestroyAllocation(&destroy)), NtStatus::SUCCESS);
     });
     let records = calls(&kernel);
     let find = |entry: Entry, status: NtStatus| {
@@ -556,6 +584,11 @@ fn inputs_read_first_are_recorded_for_failed_calls_and_replay() {
     assert!(matches!(created.output("hSharedHandle"), Some(Value::Global(g)) if *g != 0));
     let timed_out = find(Entry::D3DKMTAcquireKeyedMutex, NtStatus::TIMEOUT);
     assert_eq!(timed_out.input("*pTimeout"), Some(&Value::Int(0)));
+    let refused = find(Entry::D3DKMTCreateAllocation, NtStatus::INVALID_HANDLE);
+    assert_eq!(refused.input("pStandardAllocation->Type"), Some(&Value::Int(1)));
+    assert_eq!(refused.input("pAllocationInfo->pSystemMem"), Some(&Value::Ptr(true)));
+    let created = find(Entry::D3DKMTCreateAllocation, NtStatus::SUCCESS);
+    assert!(matches!(created.output("pAllocationInfo->hAllocation"), Some(Value::Handle(h)) if *h != 0));
     let summary = d3dkmt_emu::replay::replay(&kernel.trace_snapshot()).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(summary.replayed, summary.records);
 }

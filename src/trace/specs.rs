@@ -18,6 +18,7 @@ use super::{Fields, Value};
 use crate::abi::ptr;
 use crate::handle::LocalHandle;
 use crate::process::Process;
+use crate::resource::AllocationFlags;
 use crate::support::Entry;
 
 /// A field's width in bytes.
@@ -121,17 +122,20 @@ pub(crate) enum X {
     /// export reads it: at most `max` units, the NUL included.
     WideStr { name: &'static str, ptr: usize, max: usize },
     /// A struct of `size` bytes at `ptr` that the export reads and writes
-    /// in place (fields named `name->Field`): after a successful call, its
-    /// `In` fields are recorded as inputs, its `Out` fields as outputs, and
-    /// each `blobs` entry `(pointer field, size field)` as the bytes it
-    /// points at (an input, `*name->Field`). A failed call records none of
-    /// it; see the module docs of [`crate::replay`] for what that costs.
+    /// in place (fields named `name->Field`). Its `In` fields are recorded
+    /// before the call when `before` holds (the export reads the struct
+    /// whatever follows), else after a successful call; its `Out` fields
+    /// after a successful call; each `blobs` entry `(pointer field, size
+    /// field)` as the bytes it points at (an input, `*name->Field`), after
+    /// a successful call. See the module docs of [`crate::replay`] for what
+    /// a failed call's missing memory costs.
     Struct {
         name: &'static str,
         ptr: usize,
         size: usize,
         fields: &'static [F],
         blobs: &'static [(&'static str, usize, usize)],
+        before: Option<Guard>,
     },
 }
 
@@ -261,6 +265,25 @@ fn reads_owner_arrays(process: &Process, raw: &[u8]) -> bool {
     process.device_source_count(device).is_ok_and(|sources| count <= sources)
 }
 
+/// `CreateAllocation(2)` reads its standard description once the flags say
+/// StandardAllocation and ExistingSysMem, with no top-level driver data and
+/// one allocation.
+fn reads_standard_allocation(_: &Process, raw: &[u8]) -> bool {
+    let flags = AllocationFlags::from_bits(get(raw, offset_of!(CreateAlloc, Flags), W::U32) as u32);
+    flags.standard_allocation
+        && flags.existing_sys_mem
+        && get(raw, offset_of!(CreateAlloc, PrivateDriverDataSize), W::U32) == 0
+        && get(raw, offset_of!(CreateAlloc, NumAllocations), W::U32) == 1
+}
+
+/// ... and its allocation info once the description is an existing heap.
+fn reads_allocation_info(process: &Process, raw: &[u8]) -> bool {
+    let standard = get(raw, offset_of!(CreateAlloc, Anonymous1), W::U64) as usize;
+    reads_standard_allocation(process, raw)
+        && ptr::in_ref(core::ptr::with_exposed_provenance::<D3DKMT_CREATESTANDARDALLOCATION>(standard))
+            .is_some_and(|s| s.Type == D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP)
+}
+
 /// `AcquireKeyedMutex2` reads `pTimeout` once the runtime-data buffer is
 /// found consistent (size 0, or a buffer).
 fn reads_acquire2_timeout(_: &Process, raw: &[u8]) -> bool {
@@ -351,6 +374,7 @@ macro_rules! create_allocation {
                 size: size_of::<D3DKMT_CREATESTANDARDALLOCATION>(),
                 fields: STANDARD_ALLOCATION,
                 blobs: &[],
+                before: Some(reads_standard_allocation),
             },
             X::Struct {
                 name: $info,
@@ -358,6 +382,7 @@ macro_rules! create_allocation {
                 size: size_of::<$row>(),
                 fields: $fields,
                 blobs: $blob,
+                before: Some(reads_allocation_info),
             },
         ] call |p| crate::abi::exports::$entry(p as _))
     };
@@ -993,6 +1018,14 @@ impl Spec {
                         out.push((name.into(), Value::Str(text)));
                     }
                 }
+                X::Struct { name, ptr, size, fields, before: Some(guard), .. }
+                    if at(ptr) != 0 && guard(process, &raw) =>
+                {
+                    let r = bytes_at(at(ptr), size);
+                    for f in fields.iter().filter(|f| f.d != D::Out) {
+                        out.push((member(name, f.name), value(f.k, get(&r, f.off, f.w))));
+                    }
+                }
                 _ => {}
             }
         }
@@ -1025,11 +1058,11 @@ impl Spec {
                         }
                     }
                 }
-                X::Struct { name, ptr, size, fields, blobs } if at(ptr) != 0 => {
+                X::Struct { name, ptr, size, fields, blobs, before } if at(ptr) != 0 => {
                     let r = bytes_at(at(ptr), size);
                     for f in fields {
                         let v = value(f.k, get(&r, f.off, f.w));
-                        if f.d != D::Out {
+                        if f.d != D::Out && before.is_none() {
                             input.push((member(name, f.name), v.clone()));
                         }
                         if f.d != D::In {
@@ -1157,7 +1190,7 @@ impl Spec {
                         put(&mut built.words, ptr, W::U64, addr);
                     }
                 }
-                X::Struct { name, ptr, size, fields, blobs } => {
+                X::Struct { name, ptr, size, fields, blobs, .. } => {
                     if get_in(&built, ptr, W::U64) == 0 {
                         continue;
                     }
@@ -1170,10 +1203,17 @@ impl Spec {
                         };
                         put(&mut words, f.off, f.w, bits);
                     }
-                    for &(field, p, _) in blobs {
+                    for &(field, p, n) in blobs {
                         if let Some(Value::Bytes(b)) = find(&format!("*{}", member(name, field))) {
                             let addr = built.buffer(b.len().max(1));
                             built.fill(addr, b);
+                            put(&mut words, p, W::U64, addr);
+                        } else if get_words(&words, p, W::U64) != 0 {
+                            // Not recorded (a failed call): as many zero bytes
+                            // as the size member says, so the export reads
+                            // only memory of ours.
+                            let len = (get_words(&words, n, W::U32) as usize).min(1 << 20);
+                            let addr = built.buffer(len.max(1));
                             put(&mut words, p, W::U64, addr);
                         }
                     }
