@@ -50,14 +50,13 @@
 //! acquire recorded with a timeout is replayed with it: on the virtual
 //! clock it passes without wall time when nothing can release the key.
 //!
-//! Memory an export reads only once its handles check out (input blobs,
-//! `CreateAllocation`'s structs) is recorded for successful calls only; a
-//! failed call is rebuilt with zero-filled buffers there. A failure that
-//! depended on their contents (a bad standard-allocation type, say) then
-//! replays as whatever a zeroed description gives, usually the same
-//! `STATUS_INVALID_PARAMETER`; inputs the exports read first (arrays,
-//! timeouts, names, device paths, the device-ids input) are recorded for
-//! failed calls too.
+//! Input blobs (runtime and driver data an export copies in once its
+//! handles check out) are recorded for successful calls only; a failed call
+//! is rebuilt with zero-filled buffers of the recorded sizes there, which
+//! no export's status depends on. Inputs the exports read first (arrays,
+//! timeouts, names, device paths, the device-ids input, `CreateAllocation`'s
+//! standard description and allocation info) are recorded for failed calls
+//! too, so those replay with their status.
 //!
 //! Events: `process.create`/`exit`, `nt.close`/`duplicate` and the KMD's
 //! `kmd.session_status`, `kmd.remove_device`, `kmd.reset_device` and

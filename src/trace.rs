@@ -46,9 +46,10 @@
 //! same lookup: `SetVidPnSourceOwner`'s arrays, `QueryAdapterInfo`'s
 //! device-ids input), likewise a timeout behind `pTimeout`, a device path
 //! and an object name the export reads first (through the export's own
-//! checks); input blobs, output buffers and structs behind pointers
-//! (`CreateAllocation`'s standard description and allocation info) after a
-//! successful call only.
+//! checks), and the structs `CreateAllocation` reads (its standard
+//! description and allocation info, under the flag and type checks the
+//! export makes first); input blobs and output buffers after a successful
+//! call only.
 //!
 //! ## Adding a decoder for a new entry point
 //!

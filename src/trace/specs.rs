@@ -810,7 +810,7 @@ pub(crate) static SPECS: &[Spec] = &[
         name: "*phAllocationList",
         ptr: o!(DestroyAlloc, phAllocationList),
         count: o!(DestroyAlloc, AllocationCount),
-        w: W::U32, k: K::Handle, max: 1 << 16, also: &[], guard: None,
+        w: W::U32, k: K::Handle, max: u32::MAX, also: &[], guard: None,
     }]),
     spec!(D3DKMTDestroyAllocation2: DestroyAlloc2 {
         hDevice: U32 Handle In,
@@ -822,7 +822,7 @@ pub(crate) static SPECS: &[Spec] = &[
         name: "*phAllocationList",
         ptr: o!(DestroyAlloc2, phAllocationList),
         count: o!(DestroyAlloc2, AllocationCount),
-        w: W::U32, k: K::Handle, max: 1 << 16, also: &[], guard: None,
+        w: W::U32, k: K::Handle, max: u32::MAX, also: &[], guard: None,
     }]),
     spec!(D3DKMTQueryResourceInfo: D3DKMT_QUERYRESOURCEINFO {
         hDevice: U32 Handle In,
@@ -1178,7 +1178,8 @@ impl Spec {
                         built.fill(addr, &bytes);
                         put(&mut built.words, ptr, W::U64, addr);
                     } else if get_in(&built, ptr, W::U64) != 0 {
-                        let n = (get_in(&built, count, W::U32) as usize).min(max as usize);
+                        // Not recorded: the export will not read it either.
+                        let n = (get_in(&built, count, W::U32) as usize).min(max as usize).min(1 << 16);
                         let addr = built.buffer(n.max(1) * w.bytes());
                         put(&mut built.words, ptr, W::U64, addr);
                     }
