@@ -689,7 +689,8 @@ pub(crate) static SPECS: &[Spec] = &[
         VidPnSourceId: U32 Int In,
     } extras []),
     spec!(D3DKMTCheckOcclusion: D3DKMT_CHECKOCCLUSION { hWindow: U64 Int In } extras []),
-    // Sync objects.
+    // Sync objects. v1's union is recorded as the semaphore's two counts;
+    // a mutex's `InitialState` is the first of them.
     spec!(D3DKMTCreateSynchronizationObject: D3DKMT_CREATESYNCHRONIZATIONOBJECT {
         hDevice: U32 Handle In,
         Info.Type: U32 Int In,
