@@ -785,3 +785,24 @@ fn the_command_line_replays_the_keyed_mutex_fixture() {
     assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
     assert!(String::from_utf8_lossy(&out.stdout).contains("replayed clean"));
 }
+
+#[test]
+fn the_handoff_follows_what_each_handle_stands_for() {
+    // Shift every recorded D3DKMT and NT handle: the replay maps each to the
+    // object it stands for, in its own process (the NT handle A shares and
+    // the one B gets by duplication differ, as do A's and B's mutex handles).
+    fn shift(v: &mut Value) {
+        match v {
+            Value::Handle(h) if *h != 0 => *h += 0x1000,
+            Value::Nt(h) if *h != 0 => *h += 0x400,
+            Value::List(items) => items.iter_mut().for_each(shift),
+            _ => {}
+        }
+    }
+    let mut trace = handoff();
+    for r in &mut trace.records {
+        r.input.iter_mut().chain(r.output.iter_mut()).for_each(|(_, v)| shift(v));
+    }
+    let summary = replay::replay(&trace).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}

@@ -541,8 +541,7 @@ fn inputs_read_first_are_recorded_for_failed_calls_and_replay() {
         let mut standard =
             D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
         standard.Anonymous.ExistingHeapData.Size = 0x1000;
-        let mut allocation = D3DDDI_ALLOCATIONINFO::default();
-        allocation.pSystemMem = memory.as_mut_ptr().cast();
+        let mut allocation = D3DDDI_ALLOCATIONINFO { pSystemMem: memory.as_mut_ptr().cast(), ..Default::default() };
         let mut create = D3DKMT_CREATEALLOCATION {
             hDevice: device.hDevice,
             hResource: 0x1234_5678,
