@@ -28,7 +28,11 @@
 //! a monitored fence's CPU VA), recorded only as NULL or not. Output blobs
 //! (`*pPrivateDriverData` of `QueryAdapterInfo`, the driver data an open
 //! copies out) are compared byte for byte over the size the caller gave,
-//! which the exports fill exactly. The first difference stops the
+//! which those exports fill exactly. `AcquireKeyedMutex2`'s runtime-data
+//! buffer is the exception: the export copies the released data (which may
+//! be shorter) and reports no length, so bytes past it are the caller's own
+//! and replay as zeros; a recording that passes a larger buffer holding
+//! other bytes there diverges on them. The first difference stops the
 //! replay with a [`Divergence`] naming the record, what differed, and the
 //! records before it.
 //!
