@@ -105,9 +105,20 @@ typedef uint32_t UINT;
 typedef uint64_t UINT64;
 typedef int32_t BOOL;
 typedef uint8_t BOOLEAN;
+#ifdef D3DKMT_EMU_LIBDXG_ABI
+/* The libdxg (Linux) ABI, for code built the way libdxg's headers build it:
+ * WCHAR is wchar_t (4 bytes, UTF-32), so the structs with WCHAR text are
+ * larger. Only libdxg.so and libdxcore.so serve this layout (see README,
+ * "Linux drop-in"); libd3dkmt_emu serves the Windows one. */
+#include <wchar.h>
+typedef wchar_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 4
+#else
 /* A UTF-16 code unit. Windows' wide character is 2 bytes, unlike Linux's
  * wchar_t (4 bytes), so strings handed to the library are uint16_t arrays. */
 typedef uint16_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 2
+#endif
 
 #ifndef NT_SUCCESS
 #define NT_SUCCESS(status) (((NTSTATUS)(status)) >= 0)
@@ -400,6 +411,7 @@ typedef enum _KMTQUERYADAPTERINFOTYPE {
     KMTQAITYPE_PHYSICALADAPTERCOUNT = 30,
     KMTQAITYPE_PHYSICALADAPTERDEVICEIDS = 31,
     KMTQAITYPE_HWDRM_SUPPORT = 44,
+    KMTQAITYPE_QUERYREGISTRY = 48,
     KMTQAITYPE_DRIVER_DESCRIPTION = 65,
     KMTQAITYPE_WDDM_2_7_CAPS = 70
 } KMTQUERYADAPTERINFOTYPE;
@@ -466,6 +478,48 @@ typedef struct _D3DKMT_HWDRM_SUPPORT {
 typedef struct _D3DKMT_DRIVER_DESCRIPTION {
     WCHAR DriverDescription[4096];
 } D3DKMT_DRIVER_DESCRIPTION;
+
+/* KMTQAITYPE_QUERYREGISTRY: which value D3DDDI_QUERYREGISTRY_INFO asks
+ * for. Only the driver store path is answered here; registry values and the
+ * driver image path answer the unemulated_adapter_info policy status. */
+typedef enum _D3DDDI_QUERYREGISTRY_TYPE {
+    D3DDDI_QUERYREGISTRY_SERVICEKEY = 0,
+    D3DDDI_QUERYREGISTRY_ADAPTERKEY = 1,
+    D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH = 2,
+    D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH = 3,
+    D3DDDI_QUERYREGISTRY_MAX = 4
+} D3DDDI_QUERYREGISTRY_TYPE;
+
+/* The outcome of a registry query that returned STATUS_SUCCESS. */
+typedef enum _D3DDDI_QUERYREGISTRY_STATUS {
+    D3DDDI_QUERYREGISTRY_STATUS_SUCCESS = 0,         /* the value is in Output* */
+    D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW = 1, /* only OutputValueSize is set */
+    D3DDDI_QUERYREGISTRY_STATUS_FAIL = 2,
+    D3DDDI_QUERYREGISTRY_STATUS_MAX = 3
+} D3DDDI_QUERYREGISTRY_STATUS;
+
+/* KMTQAITYPE_QUERYREGISTRY: a variable-size struct. PrivateDriverDataSize is
+ * at least sizeof(D3DDDI_QUERYREGISTRY_INFO); the value is written from the
+ * union on, and may run past the struct's end. When it does not fit, the
+ * call still succeeds with Status BUFFER_OVERFLOW and OutputValueSize the
+ * bytes needed: grow the buffer to offsetof(..., OutputDword) plus that and
+ * ask again. Strings are WCHAR units, NUL-terminated (OutputValueSize
+ * counts the NUL). */
+typedef struct _D3DDDI_QUERYREGISTRY_INFO {
+    D3DDDI_QUERYREGISTRY_TYPE QueryType; /* in */
+    UINT QueryFlags;                     /* in: bit 0 TranslatePath, bit 1 MutableValue */
+    WCHAR ValueName[260];                /* in: registry queries only */
+    UINT ValueType;                      /* in: 0 for path queries */
+    UINT PhysicalAdapterIndex;           /* in: 0 */
+    UINT OutputValueSize;                /* out: bytes, even on overflow */
+    D3DDDI_QUERYREGISTRY_STATUS Status;  /* out */
+    union {
+        UINT OutputDword;
+        UINT64 OutputQword;
+        WCHAR OutputString[1];
+        uint8_t OutputBinary[1];
+    };
+} D3DDDI_QUERYREGISTRY_INFO;
 
 /* KMTQAITYPE_WDDM_2_7_CAPS: bit 0 HwSchSupported, bit 1 HwSchEnabled,
  * bit 2 HwSchEnabledByDefault, bit 3 IndependentVidPnVSyncControl. */
@@ -1086,6 +1140,7 @@ typedef struct _D3DKMT_CREATEHWCONTEXT D3DKMT_CREATEHWCONTEXT;
 typedef struct _D3DKMT_CREATEHWQUEUE D3DKMT_CREATEHWQUEUE;
 typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
 typedef struct _D3DKMT_CREATEPAGINGQUEUE D3DKMT_CREATEPAGINGQUEUE;
+typedef struct _D3DKMT_CREATESYNCFILE D3DKMT_CREATESYNCFILE;
 typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
 typedef struct _D3DKMT_DESTROYCONTEXT D3DKMT_DESTROYCONTEXT;
 typedef struct _D3DKMT_DESTROYDCFROMMEMORY D3DKMT_DESTROYDCFROMMEMORY;
@@ -1120,6 +1175,7 @@ typedef struct _D3DKMT_LOCK2 D3DKMT_LOCK2;
 typedef struct _D3DKMT_MARKDEVICEASERROR D3DKMT_MARKDEVICEASERROR;
 typedef struct _D3DKMT_OFFERALLOCATIONS D3DKMT_OFFERALLOCATIONS;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
+typedef struct _D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA;
 typedef struct _D3DKMT_OUTPUTDUPL_METADATA D3DKMT_OUTPUTDUPL_METADATA;
@@ -1155,12 +1211,15 @@ typedef struct _D3DKMT_SETVIDPNSOURCEOWNER2 D3DKMT_SETVIDPNSOURCEOWNER2;
 typedef struct _D3DKMT_SET_COLORSPACE_TRANSFORM D3DKMT_SET_COLORSPACE_TRANSFORM;
 typedef struct _D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION;
 typedef struct _D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION;
+typedef struct _D3DKMT_SHAREOBJECTWITHHOST D3DKMT_SHAREOBJECTWITHHOST;
 typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
 typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
 typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
 typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
 typedef struct _D3DKMT_SUBMITCOMMAND D3DKMT_SUBMITCOMMAND;
 typedef struct _D3DKMT_SUBMITCOMMANDTOHWQUEUE D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+typedef struct _D3DKMT_SUBMITPRESENTBLTTOHWQUEUE D3DKMT_SUBMITPRESENTBLTTOHWQUEUE;
+typedef struct _D3DKMT_SUBMITPRESENTTOHWQUEUE D3DKMT_SUBMITPRESENTTOHWQUEUE;
 typedef struct _D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
 typedef struct _D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
 typedef struct _D3DKMT_TRIMPROCESSCOMMITMENT D3DKMT_TRIMPROCESSCOMMITMENT;
@@ -1200,18 +1259,21 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVIC
 D3DKMT_EMU_STATIC_ASSERT(sizeof(KMTQUERYADAPTERINFOTYPE) == 4, "KMTQUERYADAPTERINFOTYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MEMORY_SEGMENT_GROUP) == 4, "D3DKMT_MEMORY_SEGMENT_GROUP size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_VIDPNSOURCEOWNER_TYPE) == 4, "D3DKMT_VIDPNSOURCEOWNER_TYPE size");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 80, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
-D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 76, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 16 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 12 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMDEVICENAME) == 24, "D3DKMT_OPENADAPTERFROMDEVICENAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMHDC) == 24, "D3DKMT_OPENADAPTERFROMHDC layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYADAPTERINFO) == 24, "D3DKMT_QUERYADAPTERINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SEGMENTSIZEINFO) == 24, "D3DKMT_SEGMENTSIZEINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERADDRESS) == 12, "D3DKMT_ADAPTERADDRESS layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 2080, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 1040 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_QUERYREGISTRY_INFO) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 552 : 1072), "D3DDDI_QUERYREGISTRY_INFO layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_QUERYREGISTRY_INFO, OutputDword) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 544 : 1064), "D3DDDI_QUERYREGISTRY_INFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERTYPE) == 4, "D3DKMT_ADAPTERTYPE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERY_DEVICE_IDS) == 28, "D3DKMT_QUERY_DEVICE_IDS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_HWDRM_SUPPORT) == 1, "D3DKMT_HWDRM_SUPPORT layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 8192, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 4096 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(WCHAR) == D3DKMT_EMU_WCHAR_SIZE, "WCHAR width");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WDDM_2_7_CAPS) == 4, "D3DKMT_WDDM_2_7_CAPS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYVIDEOMEMORYINFO) == 56, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYVIDEOMEMORYINFO, PhysicalAdapterIndex) == 48, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
@@ -1569,6 +1631,7 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplPresent(const D3DKMT_OUTPUTDUPLPRESENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplPresentToHwQueue(const D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplReleaseFrame(const D3DKMT_OUTPUTDUPL_RELEASE_FRAME *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPollDisplayChildren(const D3DKMT_POLLDISPLAYCHILDREN *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresent(D3DKMT_PRESENT *pData);
@@ -1613,6 +1676,8 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu(const D3DK
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommand(const D3DKMT_SUBMITCOMMAND *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommandToHwQueue(const D3DKMT_SUBMITCOMMANDTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentBltToHwQueue(const D3DKMT_SUBMITPRESENTBLTTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentToHwQueue(D3DKMT_SUBMITPRESENTTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitSignalSyncObjectsToHwQueue(const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitWaitForSyncObjectsToHwQueue(const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTTrimProcessCommitment(D3DKMT_TRIMPROCESSCOMMITMENT *pData);
@@ -1628,6 +1693,18 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject2(const D3DKMT_WA
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromGpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent(const D3DKMT_WAITFORVERTICALBLANKEVENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent2(const D3DKMT_WAITFORVERTICALBLANKEVENT2 *pData);
+void D3DKMT_EMU_APIENTRY D3DKMTCloseDxCoreDevice(void);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateTrackedWorkload(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyTrackedWorkload(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAvailableTrackedWorkloadIndex(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetTrackedWorkloadStatistics(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPinResources(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTResetTrackedWorkloadStatistics(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectWithHost(D3DKMT_SHAREOBJECTWITHHOST *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectsInternal(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnpinResources(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateTrackedWorkload(void *pData);
 /* END GENERATED STUB PROTOTYPES */
 
 #endif /* !D3DKMT_EMU_NO_THUNK_PROTOTYPES */
@@ -2046,6 +2123,95 @@ BOOL D3DKMT_EMU_APIENTRY DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSo
  * that call succeeded or no call was made yet. Each D3DKMT* call replaces
  * the previous message; d3dkmt_emu_* calls leave it alone. */
 size_t d3dkmt_emu_last_error(char *buffer, size_t size);
+
+/* ---- Fault injection and the leak report ----
+ *
+ * A fault makes chosen D3DKMT* calls of one kernel fail with a chosen
+ * status, answered at the library's single dispatch point before the call
+ * runs: the argument struct is untouched and no kernel state changes, as if
+ * the kernel had failed at its first step. Faults are per kernel (tests on
+ * other kernels never see them) and stay armed until disarmed or the kernel
+ * goes. Armed faults are matched in arming order; the first one that fires
+ * decides the call, and record-only ("what-if") faults only log. With
+ * nothing armed, the cost is one atomic load per call.
+ *
+ * Threads: these functions may be called from any thread, concurrently with
+ * D3DKMT* calls on the kernel; a fault armed on one thread applies to calls
+ * that start after d3dkmt_emu_fault_arm returns. N counts the calls that
+ * match the fault, kernel-wide, in the order they reach the dispatch point.
+ * Ownership: the spec and its entry string are read during the call only. */
+
+/* Values of d3dkmt_emu_fault_spec.when. */
+#define D3DKMT_EMU_FAULT_NTH 0u         /* only the nth matching call (from 1) */
+#define D3DKMT_EMU_FAULT_EVERY 1u       /* every matching call */
+#define D3DKMT_EMU_FAULT_PROBABILITY 2u /* each with `probability`, from `seed` */
+
+typedef struct d3dkmt_emu_fault_spec {
+    /* sizeof(d3dkmt_emu_fault_spec). */
+    UINT struct_size;
+    /* What the failing calls return: any NTSTATUS (a success status makes
+     * the call "succeed" without running and without writing outputs). */
+    NTSTATUS status;
+    /* The exported name, e.g. "D3DKMTCreateDevice", or NULL for any. */
+    const char *entry;
+    /* Only calls made as this process (d3dkmt_emu_process_id); 0 for any. */
+    UINT process_id;
+    /* D3DKMT_EMU_FAULT_*. */
+    UINT when;
+    /* For D3DKMT_EMU_FAULT_NTH: n >= 1. */
+    uint64_t nth;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: 0.0 to 1.0. */
+    double probability;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: the same seed gives the same
+     * failures for the same calls. */
+    uint64_t seed;
+    /* Nonzero: log where the fault fires but let the call run. */
+    UINT record_only;
+    /* 0. */
+    UINT reserved;
+} d3dkmt_emu_fault_spec;
+
+typedef struct d3dkmt_emu_fault_record {
+    /* The id d3dkmt_emu_fault_arm gave. */
+    uint64_t fault_id;
+    /* The calling process's call sequence number (its first call is 1). */
+    uint64_t sequence;
+    UINT process_id;
+    /* The fault's status. */
+    NTSTATUS status;
+    /* 1 if the call was failed, 0 for a record-only firing. */
+    UINT injected;
+    UINT reserved;
+    /* The entry point's exported name, NUL-terminated. */
+    char entry[64];
+} d3dkmt_emu_fault_record;
+
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_spec) == 56, "d3dkmt_emu_fault_spec layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_record) == 96, "d3dkmt_emu_fault_record layout");
+
+/* Arms a fault on kernel and writes its id to *out_id. A NULL argument or a
+ * bad spec (struct_size, an unknown entry name, nth 0, a probability outside
+ * 0..1, an unknown `when`, reserved not 0): STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_arm(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_fault_spec *spec,
+                              uint64_t *out_id);
+/* Disarms a fault; an id not armed on kernel: STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_disarm(const d3dkmt_emu_kernel *kernel, uint64_t id);
+/* Copies up to `capacity` records of the kernel's fault log, oldest first,
+ * into `records` (NULL allowed with capacity 0) and writes the log's length
+ * to *count. Every firing is logged, record-only ones included. */
+NTSTATUS d3dkmt_emu_fault_log(const d3dkmt_emu_kernel *kernel, d3dkmt_emu_fault_record *records,
+                              size_t capacity, size_t *count);
+/* Empties the kernel's fault log. */
+NTSTATUS d3dkmt_emu_fault_log_clear(const d3dkmt_emu_kernel *kernel);
+
+/* The kernel's live objects, one per line with the process and call that
+ * created it and the handles (process, value, D3DKMT or NT) and objects
+ * holding it, written into buffer as for d3dkmt_emu_last_error; the full
+ * length goes to *needed (needed may be NULL). Returns the number of live
+ * objects: 0 when the kernel is clean (call it after every process exited
+ * to check for leaks); -1 for a NULL kernel. */
+int64_t d3dkmt_emu_kernel_leak_report(const d3dkmt_emu_kernel *kernel, char *buffer, size_t size,
+                                      size_t *needed);
 
 /* ---- Call trace (docs/trace-format.md) ---- */
 

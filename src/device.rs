@@ -30,7 +30,7 @@ pub(crate) struct Device {
     pub(crate) id: DeviceId,
     /// Active until the KMD removes or resets it; see [`crate::removal`].
     pub(crate) health: crate::removal::HealthCell,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for Device {

@@ -132,7 +132,7 @@ pub(crate) struct KeyedMutex {
     /// The runtime data given at creation (`CreateKeyedMutex2`).
     pub(crate) runtime_data: Vec<u8>,
     state: Mutex<KeyedMutexState>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl KeyedMutex {
@@ -150,7 +150,9 @@ impl KeyedMutex {
 /// A keyed mutex's handle-table entry. Dropping it while its owner token
 /// holds the mutex abandons the mutex: always under
 /// [`KeyedMutexOwner::Handle`] (a destroy, or the process's exit), and
-/// under [`KeyedMutexOwner::Process`] only once the process has exited.
+/// under [`KeyedMutexOwner::Process`] once the process has exited (a
+/// destroy of the process's last handle abandons it too: see
+/// `destroy_keyed_mutex`).
 pub(crate) struct KeyedMutexEntry {
     pub(crate) mutex: Arc<KeyedMutex>,
     token: OwnerToken,
@@ -159,20 +161,27 @@ pub(crate) struct KeyedMutexEntry {
     process: Option<std::sync::Weak<ProcessInner>>,
 }
 
+impl KeyedMutexEntry {
+    /// Abandons the mutex if this entry's owner token holds it, waking the
+    /// waiters (who then get `STATUS_ABANDONED`).
+    fn abandon_if_owned(&self) {
+        let abandoned = self.mutex.state.lock().abandon_by(self.token);
+        if abandoned {
+            if let Some(kernel) = self.kernel.upgrade() {
+                kernel.wait_hub.wake_all();
+            }
+        }
+    }
+}
+
 impl Drop for KeyedMutexEntry {
     fn drop(&mut self) {
         let gone = match &self.process {
             None => true,
             Some(p) => p.upgrade().is_none_or(|p| p.exited.load(Ordering::SeqCst)),
         };
-        if !gone {
-            return;
-        }
-        let abandoned = self.mutex.state.lock().abandon_by(self.token);
-        if abandoned {
-            if let Some(kernel) = self.kernel.upgrade() {
-                kernel.wait_hub.wake_all();
-            }
+        if gone {
+            self.abandon_if_owned();
         }
     }
 }
@@ -309,10 +318,22 @@ impl Process {
     /// (WINE #57, #58).
     pub fn destroy_keyed_mutex(&self, handle: LocalHandle) -> KResult<()> {
         let mut state = self.lock_live()?;
-        state.keyed_mutex_entry(handle.0)?;
+        let mutex = Arc::clone(&state.keyed_mutex_entry(handle.0)?.mutex);
         let entry = state.remove_local(handle.0);
+        // Under `KeyedMutexOwner::Process` a destroy abandons nothing while
+        // the process keeps another handle to the mutex; the last one going
+        // abandons what the process owns, since nothing could release it
+        // any more (as Wine's client does on destroying an owned handle).
+        let last =
+            !state.local.iter().any(|(_, e)| matches!(e, LocalEntry::KeyedMutex(k) if Arc::ptr_eq(&k.mutex, &mutex)));
         drop(state);
+        if let Some(LocalEntry::KeyedMutex(entry)) = &entry {
+            if last && entry.process.is_some() {
+                entry.abandon_if_owned();
+            }
+        }
         drop(entry);
+        drop(mutex);
         Ok(())
     }
 

@@ -345,7 +345,8 @@ pub enum KeyedMutexOwner {
     #[default]
     Handle,
     /// The acquiring process: any of its handles to the mutex may release
-    /// it, and only the process's exit abandons it (destroying handles
-    /// does not).
+    /// it. Its exit abandons it, and so does destroying its last handle to
+    /// the mutex (nothing could release it after that); destroying one of
+    /// several handles does not.
     Process,
 }

@@ -332,7 +332,7 @@ impl Kernel {
     /// device is already lost (it keeps its first reason, and nothing runs
     /// again).
     pub fn remove_device(&self, process: ProcessId, device: LocalHandle, why: DeviceLoss) -> KResult<()> {
-        self.live_process(process)?.lose_device(device, Some(why))
+        self.live_process(process)?.remove_device_by_kmd(device, why)
     }
 
     /// A TDR hits a device of a process: its fences jump to their maximum and
@@ -358,6 +358,20 @@ impl Kernel {
     /// Statuses: `STATUS_INVALID_PARAMETER` for an unknown LUID,
     /// `STATUS_DEVICE_REMOVED` if it is already stopped.
     pub fn remove_adapter(&self, luid: Luid) -> KResult<()> {
+        let result = self.stop_adapter(luid);
+        if crate::trace::enabled(&self.0) {
+            let input = vec![
+                ("AdapterLuid.LowPart".into(), crate::trace::Value::Int(luid.low as u64)),
+                ("AdapterLuid.HighPart".into(), crate::trace::Value::Int(luid.high as u32 as u64)),
+            ];
+            let status = crate::trace::status_of(&result);
+            crate::trace::event(&self.0, 0, crate::trace::Op::RemoveAdapter, input, Vec::new(), status);
+        }
+        result
+    }
+
+    /// [`Kernel::remove_adapter`], untraced.
+    fn stop_adapter(&self, luid: Luid) -> KResult<()> {
         let inner = &self.0;
         let adapter = inner
             .adapters
@@ -415,15 +429,33 @@ impl Process {
     /// [`Kernel::reset_device`] for a device of this process (the C control
     /// API names processes, not ids).
     pub(crate) fn reset_device_by_kmd(&self, device: LocalHandle) -> KResult<()> {
-        match self.kernel_inner().policies.removal.tdr {
+        let result = match self.kernel_inner().policies.removal.tdr {
             TdrOutcome::DeviceLost => self.lose_device(device, Some(DeviceLoss::Reset)),
             TdrOutcome::DeviceSurvives => self.lose_device(device, None),
-        }
+        };
+        self.trace_kmd(crate::trace::Op::ResetDevice, device, None, &result);
+        result
     }
 
     /// [`Kernel::remove_device`] for a device of this process.
     pub(crate) fn remove_device_by_kmd(&self, device: LocalHandle, why: DeviceLoss) -> KResult<()> {
-        self.lose_device(device, Some(why))
+        let result = self.lose_device(device, Some(why));
+        self.trace_kmd(crate::trace::Op::RemoveDevice, device, Some(why), &result);
+        result
+    }
+
+    /// Records a KMD removal or reset of a device of this process, so that a
+    /// replay does it again (see [`crate::trace`]).
+    fn trace_kmd(&self, op: crate::trace::Op, device: LocalHandle, why: Option<DeviceLoss>, result: &KResult<()>) {
+        use crate::trace::Value;
+        let kernel = self.kernel_inner();
+        if crate::trace::enabled(kernel) {
+            let mut input = vec![("device".into(), Value::Handle(device.0))];
+            if let Some(why) = why {
+                input.push(("reason".into(), Value::Int(DeviceHealth::Lost(why).execution_state() as u64)));
+            }
+            crate::trace::event(kernel, self.id().0, op, input, Vec::new(), crate::trace::status_of(result));
+        }
     }
 }
 

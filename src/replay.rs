@@ -10,14 +10,29 @@
 //!
 //! Handles are renumbered semantically: a replayed call's output handle
 //! *stands for* the recorded one, so later inputs naming the recorded value
-//! get the replayed value (D3DKMT and NT handles per process, session keys
-//! per kernel). A recorded value never learned (a garbage handle in a
-//! negative test) is passed as it is.
+//! get the replayed value (D3DKMT and NT handles per process; session keys
+//! and global (KMT) share handles per kernel, since any process may open a
+//! global handle another created). A recorded value never learned (a
+//! garbage handle in a negative test) is passed as it is.
 //!
 //! Compared, in order: the status; then every output field: handles and keys
 //! must agree in being NULL or not, pointers likewise, addresses are not
 //! compared, everything else (values, bytes, text) must be equal, and both
-//! sides must have the same output fields. The first difference stops the
+//! sides must have the same output fields. Only a call that returned
+//! `STATUS_SUCCESS` has outputs (`STATUS_TIMEOUT` and `STATUS_ABANDONED`
+//! are success-class codes that write nothing).
+//!
+//! What is not compared, and why: addresses the kernel hands out (`addr:`,
+//! a monitored fence's GPU VA); pointers into the caller's own buffers that
+//! an export writes (`OpenResource`'s per-allocation driver-data pointer,
+//! a monitored fence's CPU VA), recorded only as NULL or not. Output blobs
+//! (`*pPrivateDriverData` of `QueryAdapterInfo`, the driver data an open
+//! copies out) are compared byte for byte over the size the caller gave,
+//! which those exports fill exactly. `AcquireKeyedMutex2`'s runtime-data
+//! buffer is the exception: the export copies the released data (which may
+//! be shorter) and reports no length, so bytes past it are the caller's own
+//! and replay as zeros; a recording that passes a larger buffer holding
+//! other bytes there diverges on them. The first difference stops the
 //! replay with a [`Divergence`] naming the record, what differed, and the
 //! records before it.
 //!
@@ -27,17 +42,47 @@
 //! `D3DKMTWaitForSynchronizationObjectFromCpu` the recording saw succeed is
 //! checked before it is made: if the replayed fences have not reached their
 //! values, the replay reports a divergence instead of blocking forever.
+//!
+//! Keyed-mutex acquires: a recording of several processes made from one
+//! thread never blocks, and the replay re-issues calls in the recorded
+//! order, so an acquire the recording saw return finds its key free. An
+//! acquire recorded without a timeout (`pTimeout` NULL) is replayed with a
+//! one-tick timeout instead: if the key is free (or the mutex abandoned) it
+//! returns as recorded; if it is not (the replay diverged earlier, or the
+//! trace was changed) it times out at once on the replay kernel's virtual
+//! clock and the replay reports that the acquire would wait for ever. An
+//! acquire recorded with a timeout is replayed with it: on the virtual
+//! clock it passes without wall time when nothing can release the key.
+//!
+//! Input blobs (runtime and driver data an export copies in once its
+//! handles check out) are recorded for successful calls only; a failed call
+//! is rebuilt with zero-filled buffers of the recorded sizes there, which
+//! no export's status depends on. Inputs the exports read first (arrays,
+//! timeouts, names, device paths, the device-ids input, `CreateAllocation`'s
+//! standard description and allocation info) are recorded for failed calls
+//! too, so those replay with their status.
+//!
+//! Events: `process.create`/`exit`, `nt.close`/`duplicate` and the KMD's
+//! `kmd.session_status`, `kmd.remove_device`, `kmd.reset_device` and
+//! `kmd.remove_adapter` are re-done through the same kernel operations.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::Path;
 
+use crate::adapter::Luid;
 use crate::handle::{LocalHandle, NtHandle};
 use crate::kmd::{SessionKey, SessionStatus};
+use crate::removal::DeviceLoss;
 use crate::shared::DuplicateOptions;
 use crate::support::Entry;
 use crate::trace::{Fields, Op, ParseError, Record, Trace, Value, specs};
 use crate::{Kernel, KernelConfig, NtStatus, Process};
+
+/// The timeout a replayed acquire without one gets: one tick (100 ns,
+/// relative). On the replay kernel's virtual clock it passes at once when
+/// the key is not free, since the replaying thread is the only one.
+const TRY_ONCE: i64 = -1;
 
 /// How many records before the divergent one a report shows.
 pub const CONTEXT: usize = 5;
@@ -157,6 +202,7 @@ struct Replayer {
     local: HashMap<(u32, u32), u32>,
     nt: HashMap<(u32, u64), u64>,
     keys: HashMap<u64, u64>,
+    globals: HashMap<u32, u32>,
 }
 
 impl Replayer {
@@ -167,6 +213,7 @@ impl Replayer {
             local: HashMap::new(),
             nt: HashMap::new(),
             keys: HashMap::new(),
+            globals: HashMap::new(),
         }
     }
 
@@ -180,6 +227,7 @@ impl Replayer {
             Value::Handle(h) => self.local.get(&(pid, h)).copied().unwrap_or(h) as u64,
             Value::Nt(h) => self.nt.get(&(pid, h)).copied().unwrap_or(h),
             Value::Key(k) => self.keys.get(&k).copied().unwrap_or(k),
+            Value::Global(g) => self.globals.get(&g).copied().unwrap_or(g) as u64,
             Value::Process(p) => p as u64,
             Value::Int(v) | Value::Addr(v) => v,
             Value::Ptr(set) => set as u64,
@@ -200,6 +248,10 @@ impl Replayer {
             (&Value::Nt(a), &Value::Nt(b)) => {
                 nullness(a == 0, b == 0)?;
                 self.nt.insert((pid, a), b);
+            }
+            (&Value::Global(a), &Value::Global(b)) => {
+                nullness(a == 0, b == 0)?;
+                self.globals.insert(a, b);
             }
             (&Value::Key(a), &Value::Key(b)) => {
                 self.keys.insert(a, b);
@@ -270,6 +322,23 @@ impl Replayer {
                 };
                 (status_of(self.kernel.set_protected_session_status(SessionKey(key), status)), Vec::new())
             }
+            Op::RemoveDevice => {
+                let device = LocalHandle(self.raw(pid, input("device")?) as u32);
+                let raw = self.raw(pid, input("reason")?);
+                let Some(why) = i32::try_from(raw).ok().and_then(DeviceLoss::from_raw) else {
+                    return Err((format!("unknown device-loss reason {raw}"), None));
+                };
+                (status_of(self.process(pid).remove_device_by_kmd(device, why)), Vec::new())
+            }
+            Op::ResetDevice => {
+                let device = LocalHandle(self.raw(pid, input("device")?) as u32);
+                (status_of(self.process(pid).reset_device_by_kmd(device)), Vec::new())
+            }
+            Op::RemoveAdapter => {
+                let low = self.raw(0, input("AdapterLuid.LowPart")?) as u32;
+                let high = self.raw(0, input("AdapterLuid.HighPart")?) as u32 as i32;
+                (status_of(self.kernel.remove_adapter(Luid { low, high })), Vec::new())
+            }
         };
         if status != record.status {
             return Err((status_differs(record.status, status), Some((status, output))));
@@ -286,9 +355,31 @@ impl Replayer {
         if entry == Entry::D3DKMTWaitForSynchronizationObjectFromCpu && record.status.is_ok() {
             self.check_wait_would_return(&process, record)?;
         }
-        let mut built = spec.build(&record.input, &|v| self.raw(pid, v)).map_err(|what| (what, None))?;
+        // An acquire the recording saw return without a timeout is tried
+        // once instead: in the recorded order it never has to wait.
+        let try_once = matches!(entry, Entry::D3DKMTAcquireKeyedMutex | Entry::D3DKMTAcquireKeyedMutex2)
+            && record.input("pTimeout") == Some(&Value::Ptr(false));
+        let input = if try_once {
+            let mut input = record.input.clone();
+            input.iter_mut().filter(|(n, _)| n == "pTimeout").for_each(|(_, v)| *v = Value::Ptr(true));
+            input.push(("*pTimeout".into(), Value::Int(TRY_ONCE as u64)));
+            input
+        } else {
+            record.input.clone()
+        };
+        let mut built = spec.build(&input, &|v| self.raw(pid, v)).map_err(|what| (what, None))?;
         let status = NtStatus(process.run(|| (spec.call)(built.arg())));
-        let output = if status.is_ok() { spec.decode_after(&process, built.arg()).1 } else { Vec::new() };
+        // Only a call that succeeded writes (and records) outputs; some
+        // failures (STATUS_TIMEOUT, STATUS_ABANDONED) are success-class codes.
+        let output = if status == NtStatus::SUCCESS { spec.decode_after(&process, built.arg()).1 } else { Vec::new() };
+        if try_once && status == NtStatus::TIMEOUT {
+            let what = format!(
+                "the recorded acquire (no timeout) returned {}, but the replayed one would wait for ever: \
+                 the key is not free in the replay",
+                record.status
+            );
+            return Err((what, Some((status, output))));
+        }
         if status != record.status {
             return Err((status_differs(record.status, status), Some((status, output))));
         }

@@ -54,7 +54,7 @@ pub(crate) struct Allocation {
     pub(crate) size: u64,
     /// The KMD's private data for it, handed out by opens.
     pub(crate) driver_data: Vec<u8>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 /// One resource: its allocations (fixed at creation) and blobs.
@@ -69,7 +69,7 @@ pub(crate) struct Resource {
     /// The resource's private driver data (empty for standard allocations).
     pub(crate) driver_data: Vec<u8>,
     pub(crate) allocations: Vec<Arc<Allocation>>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Resource {
@@ -90,7 +90,6 @@ pub(crate) struct ResourceEntry {
 
 /// An allocation handle's entry.
 pub(crate) struct AllocationEntry {
-    #[allow(dead_code, reason = "the handle's reference; read by future residency and lock calls")]
     pub(crate) allocation: Arc<Allocation>,
     pub(crate) device: u32,
     pub(crate) child_slot: u32,

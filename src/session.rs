@@ -126,7 +126,7 @@ pub(crate) struct ProtectedSession {
     pub(crate) runtime_data: Box<[u8]>,
     kmd: Arc<dyn Kmd>,
     registry: Weak<SessionRegistry>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl ProtectedSession {

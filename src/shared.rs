@@ -118,7 +118,7 @@ pub(crate) struct NtObject {
     /// The name exactly as given, as `NtQueryObject` reports it (WINE #93).
     given_name: Option<String>,
     namespace: Weak<Namespace>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for NtObject {

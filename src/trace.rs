@@ -17,8 +17,13 @@
 //! A few operations that are not `D3DKMT*` calls are recorded too, as
 //! events, because a replay needs them: a process created or exited, the
 //! control API's NT-handle close and duplicate (`d3dkmt_emu_nt_close`,
-//! `d3dkmt_emu_nt_duplicate`), and the KMD setting a protected session's
-//! status ([`Kernel::set_protected_session_status`]). A record made while
+//! `d3dkmt_emu_nt_duplicate`), the KMD setting a protected session's
+//! status ([`Kernel::set_protected_session_status`]), and the KMD removing
+//! or resetting a device or stopping an adapter ([`Kernel::remove_device`],
+//! [`Kernel::reset_device`], [`Kernel::remove_adapter`], and the control
+//! API's `d3dkmt_emu_kmd_remove_device`, `_reset_device`,
+//! `_remove_adapter`; a call naming no live process changes nothing and is
+//! not recorded). A record made while
 //! another call is in progress on the same thread (a KMD callback calling
 //! back into the kernel) is marked `nested`; a replay skips it, since
 //! replaying the outer call makes it happen again, or not.
@@ -36,8 +41,15 @@
 //! struct itself is copied before the call (the export reads all of it when
 //! it is not NULL). Memory behind its pointers is read only when the export
 //! is known to have read it: arrays before the call under exactly the
-//! conditions the export reads them (count in range, pointers not NULL),
-//! input blobs and output buffers after a successful call only.
+//! conditions the export reads them (count in range, pointers not NULL,
+//! and where the export first looks a handle up, a guard that makes the
+//! same lookup: `SetVidPnSourceOwner`'s arrays, `QueryAdapterInfo`'s
+//! device-ids input), likewise a timeout behind `pTimeout`, a device path
+//! and an object name the export reads first (through the export's own
+//! checks), and the structs `CreateAllocation` reads (its standard
+//! description and allocation info, under the flag and type checks the
+//! export makes first); input blobs and output buffers after a successful
+//! call only.
 //!
 //! ## Adding a decoder for a new entry point
 //!
@@ -54,11 +66,15 @@
 //! ```
 //!
 //! Fields are paths into the struct (`Info.Anonymous.MonitoredFence.InitialFenceValue`);
-//! `extras` describe memory behind pointers (`InBlob`, `OutBlob`, `InArray`,
-//! `OutRows`, `OutSlot`, `ObjectName`), named after their pointer field with
-//! a `*` (`*FenceValueArray`), rows as `pAdapters[0].hAdapter`. Handles named `Handle` and `Nt` are
-//! renumbered by the replay; `Addr` values are recorded but not compared;
-//! `Ptr` records only NULL or not. That is all a replay needs as well.
+//! `extras` describe memory behind pointers (`InBlob`, `InBlobBefore`,
+//! `OutBlob`, `InArray`, `OutRows`, `OutSlot`, `InSlot`, `Struct`,
+//! `ObjectName`, `WideStr`) or inside the struct (`InlineText`), named
+//! after their pointer field with a `*` (`*FenceValueArray`), rows as
+//! `pAdapters[0].hAdapter`, struct members as `pStandardAllocation->Type`.
+//! Handles named `Handle` (D3DKMT, per process), `Nt` (per process) and
+//! `Global` (KMT share handles, kernel-wide) are renumbered by the replay;
+//! `Addr` values are recorded but not compared; `Ptr` records only NULL or
+//! not. That is all a replay needs as well.
 //!
 //! # The format
 //!
@@ -77,7 +93,7 @@
 //! (`real` or `injected`, then `+nested`, `+opaque`), the word `in`, input
 //! fields, the word `out`, output fields. A field is `name=value`; a value
 //! is `0x..` (plain number), `h:0x..` (D3DKMT handle), `nt:0x..` (NT
-//! handle), `key:0x..` (session key), `p:N` (process id), `ptr:0`/`ptr:1`
+//! handle), `g:0x..` (global share handle), `key:0x..` (session key), `p:N` (process id), `ptr:0`/`ptr:1`
 //! (NULL or not), `addr:0x..`, `bytes:HEX`, `str:TEXT` (percent-escaped), or
 //! `[v,v,...]`.
 //!
@@ -134,6 +150,8 @@ pub enum Value {
     Handle(u32),
     /// An NT handle, renumbered by a replay.
     Nt(u64),
+    /// A global (KMT) share handle: kernel-wide, renumbered by a replay.
+    Global(u32),
     /// A protected-session key (the KMD's name for a session), renumbered by
     /// a replay.
     Key(u64),
@@ -169,6 +187,12 @@ pub enum Op {
     NtDuplicate,
     /// The KMD set a protected session's status (process 0).
     SessionStatus,
+    /// The KMD removed a device (the record's process owns it).
+    RemoveDevice,
+    /// A TDR hit a device (the record's process owns it).
+    ResetDevice,
+    /// The KMD stopped an adapter (process 0).
+    RemoveAdapter,
 }
 
 impl Op {
@@ -181,6 +205,9 @@ impl Op {
             Op::NtClose => "nt.close",
             Op::NtDuplicate => "nt.duplicate",
             Op::SessionStatus => "kmd.session_status",
+            Op::RemoveDevice => "kmd.remove_device",
+            Op::ResetDevice => "kmd.reset_device",
+            Op::RemoveAdapter => "kmd.remove_adapter",
         }
     }
 
@@ -192,6 +219,9 @@ impl Op {
             "nt.close" => Op::NtClose,
             "nt.duplicate" => Op::NtDuplicate,
             "kmd.session_status" => Op::SessionStatus,
+            "kmd.remove_device" => Op::RemoveDevice,
+            "kmd.reset_device" => Op::ResetDevice,
+            "kmd.remove_adapter" => Op::RemoveAdapter,
             _ => Op::Call(ENTRY_POINTS.iter().find(|(_, n, _)| *n == name)?.0),
         })
     }
@@ -271,6 +301,7 @@ impl fmt::Display for Value {
             Value::Int(v) => write!(f, "{v:#x}"),
             Value::Handle(h) => write!(f, "h:{h:#x}"),
             Value::Nt(h) => write!(f, "nt:{h:#x}"),
+            Value::Global(h) => write!(f, "g:{h:#x}"),
             Value::Key(k) => write!(f, "key:{k:#x}"),
             Value::Process(p) => write!(f, "p:{p}"),
             Value::Ptr(set) => write!(f, "ptr:{}", *set as u8),
@@ -318,6 +349,7 @@ impl Value {
         Some(match tag {
             "h" => Value::Handle(u32::try_from(parse_u64(rest)?).ok()?),
             "nt" => Value::Nt(parse_u64(rest)?),
+            "g" => Value::Global(u32::try_from(parse_u64(rest)?).ok()?),
             "key" => Value::Key(parse_u64(rest)?),
             "p" => Value::Process(rest.parse().ok()?),
             "ptr" => match rest {
@@ -622,7 +654,7 @@ pub(crate) fn begin(process: &Process, entry: Entry, arg: *const c_void) -> Opti
 fn begin_traced(process: &Process, entry: Entry, arg: *const c_void) -> Option<Pending> {
     let nested = in_call();
     let _ = DEPTH.try_with(|d| d.set(d.get() + 1));
-    let input = specs::find(entry).map(|spec| spec.decode_input(arg));
+    let input = specs::find(entry).map(|spec| spec.decode_input(process, arg));
     Some(Pending(Box::new(PendingCall { process: process.clone(), entry, arg, input, nested })))
 }
 
@@ -820,6 +852,27 @@ mod tests {
         assert_eq!(last.to_string().parse::<Record>().unwrap(), last);
     }
 
+    /// Every emulated entry point has a decoder, so a trace of it replays.
+    /// `CloseHandle` and `DuplicateHandle` are the exceptions: the dispatch
+    /// point does not see their arguments. A new emulated entry point needs
+    /// a `spec!` block in `src/trace/specs.rs` (see the module docs).
+    #[test]
+    fn every_emulated_entry_point_has_a_decoder() {
+        use crate::support::Support;
+        let missing: Vec<&str> = ENTRY_POINTS
+            .iter()
+            .filter(|(_, _, support)| !matches!(support, Support::Stub))
+            .filter(|(entry, _, _)| !matches!(entry, Entry::CloseHandle | Entry::DuplicateHandle))
+            .filter(|(entry, _, _)| specs::find(*entry).is_none())
+            .map(|(_, name, _)| *name)
+            .collect();
+        assert!(missing.is_empty(), "emulated entry points without a decoder: {missing:?}");
+        for spec in specs::SPECS {
+            let same = specs::SPECS.iter().filter(|s| s.entry == spec.entry).count();
+            assert_eq!(same, 1, "{:?} has {same} decoders", spec.entry);
+        }
+    }
+
     #[test]
     fn values_round_trip_through_text() {
         let values = [
@@ -827,6 +880,7 @@ mod tests {
             Value::Int(u64::MAX),
             Value::Handle(0x4000_0040),
             Value::Nt(0x1_0000_0004),
+            Value::Global(0x4000_0002),
             Value::Key(7),
             Value::Process(3),
             Value::Ptr(true),

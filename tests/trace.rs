@@ -380,3 +380,214 @@ fn each_record_is_a_tracing_event() {
     });
     assert_eq!(count.load(Ordering::SeqCst), 2);
 }
+
+/// The decoders of the adapter, VidPn, keyed-mutex, resource and by-name
+/// entry points read nothing the export does not: these garbage addresses
+/// would crash the test if the trace read them.
+#[test]
+fn the_newer_decoders_read_no_memory_the_export_does_not_read() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let garbage = 0x10 as *mut u32;
+    process.run(|| {
+        // A bad adapter: the device-ids input is not read.
+        let mut info = D3DKMT_QUERYADAPTERINFO {
+            hAdapter: 0x40,
+            Type: KMTQAITYPE_PHYSICALADAPTERDEVICEIDS,
+            pPrivateDriverData: garbage.cast(),
+            PrivateDriverDataSize: size_of::<D3DKMT_QUERY_DEVICE_IDS>() as u32,
+        };
+        assert_eq!(call!(D3DKMTQueryAdapterInfo(&mut info)), NtStatus::INVALID_PARAMETER);
+        // A bad device: the owner arrays are not read.
+        let owner = D3DKMT_SETVIDPNSOURCEOWNER {
+            hDevice: 0x40,
+            pType: garbage.cast(),
+            pVidPnSourceId: garbage,
+            VidPnSourceCount: 1,
+        };
+        assert_eq!(call!(D3DKMTSetVidPnSourceOwner(&owner)), NtStatus::INVALID_PARAMETER);
+        // NULL runtime data with a size: the timeout is not read.
+        let mut acquire = D3DKMT_ACQUIREKEYEDMUTEX2 {
+            hKeyedMutex: 0x40,
+            pTimeout: garbage.cast(),
+            PrivateRuntimeDataSize: 4,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTAcquireKeyedMutex2(&mut acquire)), NtStatus::INVALID_PARAMETER);
+        // No StandardAllocation: the description and the infos are not read.
+        let mut create = D3DKMT_CREATEALLOCATION { hDevice: 0x40, NumAllocations: 1, ..Default::default() };
+        create.Anonymous1.pStandardAllocation = garbage.cast();
+        create.Anonymous2.pAllocationInfo2 = garbage.cast();
+        assert_eq!(call!(D3DKMTCreateAllocation2(&mut create)), NtStatus::INVALID_PARAMETER);
+        // Count 0: the list is not read (and no resource: a no-op).
+        let destroy = D3DKMT_DESTROYALLOCATION { hDevice: 0x40, phAllocationList: garbage, ..Default::default() };
+        let _ = call!(D3DKMTDestroyAllocation(&destroy));
+        // A bad OBJECT_ATTRIBUTES.Length: the name is not read.
+        let mut attributes = windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES {
+            Length: 1,
+            ObjectName: garbage.cast(),
+            ..Default::default()
+        };
+        let mut by_name = D3DKMT_OPENNTHANDLEFROMNAME {
+            dwDesiredAccess: 0,
+            pObjAttrib: &mut attributes,
+            hNtHandle: core::ptr::null_mut(),
+        };
+        assert_eq!(call!(D3DKMTOpenNtHandleFromName(&mut by_name)), NtStatus::INVALID_PARAMETER);
+    });
+    let records = calls(&kernel);
+    assert_eq!(records.len(), 6);
+    assert_eq!(records[0].input("*pPrivateDriverData"), None);
+    assert_eq!(records[1].input("*pType"), None);
+    assert_eq!(records[1].input("*pVidPnSourceId"), None);
+    assert_eq!(records[2].input("*pTimeout"), None);
+    assert!(records[3].input.iter().all(|(n, _)| !n.contains("->")), "{}", records[3]);
+    assert_eq!(records[4].input("*phAllocationList"), None);
+    assert_eq!(records[5].input("pObjAttrib->ObjectName"), None);
+}
+
+fn utf16z(s: &str) -> Vec<u16> {
+    s.encode_utf16().chain([0]).collect()
+}
+
+/// Inputs the export reads first (names, timeouts, arrays, the device-ids
+/// input) are recorded before the call, so failed calls keep them and
+/// replay with the same status; the trace of these calls replays clean.
+#[test]
+fn inputs_read_first_are_recorded_for_failed_calls_and_replay() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.run(|| {
+        let (status, adapter) = open_adapter();
+        assert_eq!(status, NtStatus::SUCCESS);
+        // The GDI name is inline text.
+        let mut gdi = D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME::default();
+        for (slot, unit) in gdi.DeviceName.iter_mut().zip("\\\\.\\DISPLAY1".encode_utf16()) {
+            *slot = unit;
+        }
+        assert_eq!(call!(D3DKMTOpenAdapterFromGdiDisplayName(&mut gdi)), NtStatus::SUCCESS);
+        let mut unknown = D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME::default();
+        unknown.DeviceName[..4].copy_from_slice(&[0x5C, 0x5C, 0x2E, 0x5C]);
+        assert_eq!(call!(D3DKMTOpenAdapterFromGdiDisplayName(&mut unknown)), NtStatus::UNSUCCESSFUL);
+        // A device path nobody has.
+        let path = utf16z("\\\\?\\nowhere#{1ca05180-a699-450a-9a0c-de4fbe3ddd89}");
+        let mut by_path = D3DKMT_OPENADAPTERFROMDEVICENAME { pDeviceName: path.as_ptr(), ..Default::default() };
+        assert_eq!(call!(D3DKMTOpenAdapterFromDeviceName(&mut by_path)), NtStatus::INVALID_PARAMETER);
+        // Device ids of physical adapter 1: refused, with its input recorded.
+        let mut ids = D3DKMT_QUERY_DEVICE_IDS { PhysicalAdapterIndex: 1, ..Default::default() };
+        let mut info = D3DKMT_QUERYADAPTERINFO {
+            hAdapter: adapter,
+            Type: KMTQAITYPE_PHYSICALADAPTERDEVICEIDS,
+            pPrivateDriverData: (&mut ids as *mut D3DKMT_QUERY_DEVICE_IDS).cast(),
+            PrivateDriverDataSize: size_of::<D3DKMT_QUERY_DEVICE_IDS>() as u32,
+        };
+        assert_eq!(call!(D3DKMTQueryAdapterInfo(&mut info)), NtStatus::INVALID_PARAMETER);
+        let mut ids = D3DKMT_QUERY_DEVICE_IDS::default();
+        info.pPrivateDriverData = (&mut ids as *mut D3DKMT_QUERY_DEVICE_IDS).cast();
+        assert_eq!(call!(D3DKMTQueryAdapterInfo(&mut info)), NtStatus::SUCCESS);
+        let mut memory = D3DKMT_QUERYVIDEOMEMORYINFO { hAdapter: adapter, ..Default::default() };
+        assert_eq!(call!(D3DKMTQueryVideoMemoryInfo(&mut memory)), NtStatus::SUCCESS);
+        // VidPn ownership: a bad type is refused after the arrays are read.
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = adapter;
+        assert_eq!(call!(D3DKMTCreateDevice(&mut device)), NtStatus::SUCCESS);
+        let (bad, exclusive, source) = (99i32, D3DKMT_VIDPNSOURCEOWNER_EXCLUSIVE, 0u32);
+        let mut owner = D3DKMT_SETVIDPNSOURCEOWNER {
+            hDevice: device.hDevice,
+            pType: &bad,
+            pVidPnSourceId: &source,
+            VidPnSourceCount: 1,
+        };
+        assert_eq!(call!(D3DKMTSetVidPnSourceOwner(&owner)), NtStatus::INVALID_PARAMETER);
+        owner.pType = &exclusive;
+        assert_eq!(call!(D3DKMTSetVidPnSourceOwner(&owner)), NtStatus::SUCCESS);
+        let check = D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP { hAdapter: adapter, VidPnSourceId: 0 };
+        let _ = call!(D3DKMTCheckVidPnExclusiveOwnership(&check));
+        // A name nobody shared.
+        let name = utf16z("\\BaseNamedObjects\\Nothing");
+        let mut string = windows_sys::Win32::Foundation::UNICODE_STRING {
+            Length: ((name.len() - 1) * 2) as u16,
+            MaximumLength: (name.len() * 2) as u16,
+            Buffer: name.as_ptr().cast_mut(),
+        };
+        let mut attributes = windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES {
+            Length: size_of::<windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES>() as u32,
+            ObjectName: &mut string,
+            ..Default::default()
+        };
+        let mut by_name = D3DKMT_OPENNTHANDLEFROMNAME {
+            dwDesiredAccess: 0x1000_0000,
+            pObjAttrib: &mut attributes,
+            hNtHandle: core::ptr::null_mut(),
+        };
+        let not_found = call!(D3DKMTOpenNtHandleFromName(&mut by_name));
+        assert!(!not_found.is_ok());
+        // A v1 semaphore and a keyed mutex shared by global handle.
+        let mut semaphore = D3DKMT_CREATESYNCHRONIZATIONOBJECT { hDevice: device.hDevice, ..Default::default() };
+        semaphore.Info.Type = D3DDDI_SEMAPHORE;
+        semaphore.Info.Anonymous.Semaphore = D3DDDI_SYNCHRONIZATIONOBJECTINFO_0_1 { MaxCount: 4, InitialCount: 1 };
+        assert_eq!(call!(D3DKMTCreateSynchronizationObject(&mut semaphore)), NtStatus::SUCCESS);
+        let mut mutex = D3DKMT_CREATEKEYEDMUTEX::default();
+        assert_eq!(call!(D3DKMTCreateKeyedMutex(&mut mutex)), NtStatus::SUCCESS);
+        let mut open = D3DKMT_OPENKEYEDMUTEX2 { hSharedHandle: mutex.hSharedHandle, ..Default::default() };
+        assert_eq!(call!(D3DKMTOpenKeyedMutex2(&mut open)), NtStatus::SUCCESS);
+        let mut timeout = 0i64;
+        let mut acquire =
+            D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: open.hKeyedMutex, Key: 3, pTimeout: &mut timeout, FenceValue: 0 };
+        assert_eq!(call!(D3DKMTAcquireKeyedMutex(&mut acquire)), NtStatus::TIMEOUT);
+        // An allocation on a garbage hResource (WINE #74): refused after its
+        // description and allocation info were read.
+        let mut memory = vec![0u64; 0x1000 / 8];
+        let mut standard =
+            D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
+        standard.Anonymous.ExistingHeapData.Size = 0x1000;
+        let mut allocation = D3DDDI_ALLOCATIONINFO { pSystemMem: memory.as_mut_ptr().cast(), ..Default::default() };
+        let mut create = D3DKMT_CREATEALLOCATION {
+            hDevice: device.hDevice,
+            hResource: 0x1234_5678,
+            NumAllocations: 1,
+            ..Default::default()
+        };
+        create.Flags._bitfield = 0x20 | 0x1_0000; // ExistingSysMem | StandardAllocation
+        create.Anonymous1.pStandardAllocation = &mut standard;
+        create.Anonymous2.pAllocationInfo = &mut allocation;
+        assert_eq!(call!(D3DKMTCreateAllocation(&mut create)), NtStatus::INVALID_HANDLE);
+        create.hResource = 0;
+        assert_eq!(call!(D3DKMTCreateAllocation(&mut create)), NtStatus::SUCCESS);
+        let list = [allocation.hAllocation];
+        let destroy = D3DKMT_DESTROYALLOCATION {
+            hDevice: device.hDevice,
+            phAllocationList: list.as_ptr(),
+            AllocationCount: 1,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTDestroyAllocation(&destroy)), NtStatus::SUCCESS);
+    });
+    let records = calls(&kernel);
+    let find = |entry: Entry, status: NtStatus| {
+        records.iter().find(|r| r.op == Op::Call(entry) && r.status == status).unwrap_or_else(|| panic!("{entry:?}"))
+    };
+    let gdi = find(Entry::D3DKMTOpenAdapterFromGdiDisplayName, NtStatus::SUCCESS);
+    assert_eq!(gdi.input("DeviceName"), Some(&Value::Str("\\\\.\\DISPLAY1".into())));
+    let unknown = find(Entry::D3DKMTOpenAdapterFromGdiDisplayName, NtStatus::UNSUCCESSFUL);
+    assert_eq!(unknown.input("DeviceName"), Some(&Value::Str("\\\\.\\".into())));
+    let by_path = find(Entry::D3DKMTOpenAdapterFromDeviceName, NtStatus::INVALID_PARAMETER);
+    assert!(matches!(by_path.input("*pDeviceName"), Some(Value::Str(s)) if s.starts_with("\\\\?\\nowhere#")));
+    let ids = find(Entry::D3DKMTQueryAdapterInfo, NtStatus::INVALID_PARAMETER);
+    assert!(matches!(ids.input("*pPrivateDriverData"), Some(Value::Bytes(b)) if b[..4] == [1, 0, 0, 0]));
+    let owner = find(Entry::D3DKMTSetVidPnSourceOwner, NtStatus::INVALID_PARAMETER);
+    assert_eq!(owner.input("*pType"), Some(&Value::List(vec![Value::Int(99)])));
+    let by_name = records.iter().find(|r| r.op == Op::Call(Entry::D3DKMTOpenNtHandleFromName)).unwrap();
+    assert_eq!(by_name.input("pObjAttrib->ObjectName"), Some(&Value::Str("\\BaseNamedObjects\\Nothing".into())));
+    let created = find(Entry::D3DKMTCreateKeyedMutex, NtStatus::SUCCESS);
+    assert!(matches!(created.output("hSharedHandle"), Some(Value::Global(g)) if *g != 0));
+    let timed_out = find(Entry::D3DKMTAcquireKeyedMutex, NtStatus::TIMEOUT);
+    assert_eq!(timed_out.input("*pTimeout"), Some(&Value::Int(0)));
+    let refused = find(Entry::D3DKMTCreateAllocation, NtStatus::INVALID_HANDLE);
+    assert_eq!(refused.input("pStandardAllocation->Type"), Some(&Value::Int(1)));
+    assert_eq!(refused.input("pAllocationInfo->pSystemMem"), Some(&Value::Ptr(true)));
+    let created = find(Entry::D3DKMTCreateAllocation, NtStatus::SUCCESS);
+    assert!(matches!(created.output("pAllocationInfo->hAllocation"), Some(Value::Handle(h)) if *h != 0));
+    let summary = d3dkmt_emu::replay::replay(&kernel.trace_snapshot()).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}

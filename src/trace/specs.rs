@@ -18,11 +18,13 @@ use super::{Fields, Value};
 use crate::abi::ptr;
 use crate::handle::LocalHandle;
 use crate::process::Process;
+use crate::resource::AllocationFlags;
 use crate::support::Entry;
 
 /// A field's width in bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum W {
+    U8,
     U32,
     U64,
 }
@@ -30,6 +32,7 @@ pub(crate) enum W {
 impl W {
     fn bytes(self) -> usize {
         match self {
+            W::U8 => 1,
             W::U32 => 4,
             W::U64 => 8,
         }
@@ -44,6 +47,8 @@ pub(crate) enum K {
     Nt,
     Ptr,
     Addr,
+    /// A global (KMT) share handle: kernel-wide, renumbered by a replay.
+    Global,
 }
 
 /// Which way a field goes.
@@ -63,6 +68,12 @@ pub(crate) struct F {
     pub(crate) d: D,
 }
 
+/// A check made before the call, with the calling process and the copied
+/// argument struct: true when the export is known to read the memory a
+/// pre-call extra describes (a handle it looks up first is good, a size it
+/// checks first is in range...). It may look up handles; it changes nothing.
+pub(crate) type Guard = fn(&Process, &[u8]) -> bool;
+
 /// Memory behind a pointer field (offsets are of fields of the struct).
 pub(crate) enum X {
     /// `size` bytes at `ptr`, read by the export: recorded after a
@@ -74,14 +85,58 @@ pub(crate) enum X {
     /// `count` elements at `ptr`, read before the call exactly when the
     /// export reads them: `ptr` and every `also` pointer non-NULL, and
     /// `count` in 1..=`max`.
-    InArray { name: &'static str, ptr: usize, count: usize, w: W, k: K, max: u32, also: &'static [usize] },
+    /// With a `guard`, also only when it holds.
+    InArray {
+        name: &'static str,
+        ptr: usize,
+        count: usize,
+        w: W,
+        k: K,
+        max: u32,
+        also: &'static [usize],
+        guard: Option<Guard>,
+    },
     /// `count` (after the call) rows of `row` bytes the export wrote at `ptr`.
     OutRows { name: &'static str, ptr: usize, count: usize, row: usize, fields: &'static [F] },
     /// One value the export writes through the pointer at `ptr`.
     OutSlot { name: &'static str, ptr: usize, w: W, k: K },
-    /// The object name in the `OBJECT_ATTRIBUTES` at `ptr`, recorded after a
-    /// successful call (as an input).
-    ObjectName { name: &'static str, ptr: usize },
+    /// The object name in the `OBJECT_ATTRIBUTES` at `ptr`: recorded after a
+    /// successful call (as an input), or with `before`, before the call,
+    /// through the same checks the export makes (`Length`, no
+    /// `RootDirectory`, a well-formed `UNICODE_STRING`) and only as far as
+    /// they pass, for exports that read the name first thing.
+    ObjectName { name: &'static str, ptr: usize, before: bool },
+    /// One value the export reads through the pointer at `ptr` (a timeout):
+    /// read before the call when `ptr` is not NULL and `guard` (if any)
+    /// holds.
+    InSlot { name: &'static str, ptr: usize, w: W, k: K, guard: Option<Guard> },
+    /// `size` bytes at `ptr` the export reads as input and then overwrites:
+    /// read before the call when `ptr` is not NULL, the size is at most
+    /// `max` and `guard` holds.
+    InBlobBefore { name: &'static str, ptr: usize, size: usize, max: u32, guard: Guard },
+    /// A UTF-16 string of `units` units inside the struct at `off`: text up
+    /// to its NUL when it is well-formed (NUL-terminated, valid, zero after
+    /// the NUL), else its raw bytes. Read before the call.
+    InlineText { name: &'static str, off: usize, units: usize },
+    /// A NUL-terminated UTF-16 string at `ptr`, read before the call as the
+    /// export reads it: at most `max` units, the NUL included.
+    WideStr { name: &'static str, ptr: usize, max: usize },
+    /// A struct of `size` bytes at `ptr` that the export reads and writes
+    /// in place (fields named `name->Field`). Its `In` fields are recorded
+    /// before the call when `before` holds (the export reads the struct
+    /// whatever follows), else after a successful call; its `Out` fields
+    /// after a successful call; each `blobs` entry `(pointer field, size
+    /// field)` as the bytes it points at (an input, `*name->Field`), after
+    /// a successful call. See the module docs of [`crate::replay`] for what
+    /// a failed call's missing memory costs.
+    Struct {
+        name: &'static str,
+        ptr: usize,
+        size: usize,
+        fields: &'static [F],
+        blobs: &'static [(&'static str, usize, usize)],
+        before: Option<Guard>,
+    },
 }
 
 /// One entry point's description.
@@ -173,6 +228,68 @@ type Wait = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU;
 type CreateSession = D3DKMT_CREATEPROTECTEDSESSION;
 type SessionInfo = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE;
 type Share = ShareObjectsArgs;
+type GdiName = D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME;
+type DeviceName = D3DKMT_OPENADAPTERFROMDEVICENAME;
+type AdapterInfo = D3DKMT_QUERYADAPTERINFO;
+type Owner = D3DKMT_SETVIDPNSOURCEOWNER;
+type Owner1 = D3DKMT_SETVIDPNSOURCEOWNER1;
+type SyncFromName = D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME;
+type Acquire = D3DKMT_ACQUIREKEYEDMUTEX;
+type Acquire2 = D3DKMT_ACQUIREKEYEDMUTEX2;
+type CreateMutex2 = D3DKMT_CREATEKEYEDMUTEX2;
+type Release2 = D3DKMT_RELEASEKEYEDMUTEX2;
+type CreateAlloc = D3DKMT_CREATEALLOCATION;
+type DestroyAlloc = D3DKMT_DESTROYALLOCATION;
+type DestroyAlloc2 = D3DKMT_DESTROYALLOCATION2;
+type OpenRes = D3DKMT_OPENRESOURCE;
+type OpenResNt = D3DKMT_OPENRESOURCEFROMNTHANDLE;
+type NtFromName = D3DKMT_OPENNTHANDLEFROMNAME;
+
+/// The longest device path `OpenAdapterFromDeviceName` reads, in UTF-16
+/// units with the NUL (the export's own limit).
+const MAX_DEVICE_PATH: usize = 1024;
+
+/// `QueryAdapterInfo` reads its buffer as input (before overwriting it) for
+/// `PHYSICALADAPTERDEVICEIDS` only, once the adapter handle is found good
+/// and the size is in range: recorded then, and only that small.
+fn reads_device_ids_input(process: &Process, raw: &[u8]) -> bool {
+    get(raw, offset_of!(AdapterInfo, Type), W::U32) == KMTQAITYPE_PHYSICALADAPTERDEVICEIDS as u64
+        && process.adapter(LocalHandle(get(raw, offset_of!(AdapterInfo, hAdapter), W::U32) as u32)).is_ok()
+}
+
+/// `SetVidPnSourceOwner(1)` reads its arrays once the device is found good
+/// and the count is no more than its adapter's sources.
+fn reads_owner_arrays(process: &Process, raw: &[u8]) -> bool {
+    let device = LocalHandle(get(raw, offset_of!(Owner, hDevice), W::U32) as u32);
+    let count = get(raw, offset_of!(Owner, VidPnSourceCount), W::U32) as usize;
+    process.device_source_count(device).is_ok_and(|sources| count <= sources)
+}
+
+/// `CreateAllocation(2)` reads its standard description once the flags say
+/// StandardAllocation and ExistingSysMem, with no top-level driver data and
+/// one allocation.
+fn reads_standard_allocation(_: &Process, raw: &[u8]) -> bool {
+    let flags = AllocationFlags::from_bits(get(raw, offset_of!(CreateAlloc, Flags), W::U32) as u32);
+    flags.standard_allocation
+        && flags.existing_sys_mem
+        && get(raw, offset_of!(CreateAlloc, PrivateDriverDataSize), W::U32) == 0
+        && get(raw, offset_of!(CreateAlloc, NumAllocations), W::U32) == 1
+}
+
+/// ... and its allocation info once the description is an existing heap.
+fn reads_allocation_info(process: &Process, raw: &[u8]) -> bool {
+    let standard = get(raw, offset_of!(CreateAlloc, Anonymous1), W::U64) as usize;
+    reads_standard_allocation(process, raw)
+        && ptr::in_ref(core::ptr::with_exposed_provenance::<D3DKMT_CREATESTANDARDALLOCATION>(standard))
+            .is_some_and(|s| s.Type == D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP)
+}
+
+/// `AcquireKeyedMutex2` reads `pTimeout` once the runtime-data buffer is
+/// found consistent (size 0, or a buffer).
+fn reads_acquire2_timeout(_: &Process, raw: &[u8]) -> bool {
+    get(raw, offset_of!(Acquire2, PrivateRuntimeDataSize), W::U32) == 0
+        || get(raw, offset_of!(Acquire2, pPrivateRuntimeData), W::U64) != 0
+}
 
 static ADAPTER_ROW: &[F] = fields!(D3DKMT_ADAPTERINFO {
     hAdapter: U32 Handle Out,
@@ -181,6 +298,136 @@ static ADAPTER_ROW: &[F] = fields!(D3DKMT_ADAPTERINFO {
     NumOfSources: U32 Int Out,
     bPrecisePresentRegionsPreferred: U32 Int Out,
 });
+
+static ALLOCATION_INFO_ROW: &[F] = fields!(D3DDDI_ALLOCATIONINFO {
+    hAllocation: U32 Handle Out,
+    pSystemMem: U64 Ptr In,
+    pPrivateDriverData: U64 Ptr In,
+    PrivateDriverDataSize: U32 Int In,
+    VidPnSourceId: U32 Int In,
+    Flags.Value: U32 Int In,
+});
+
+static ALLOCATION_INFO2_ROW: &[F] = fields!(D3DDDI_ALLOCATIONINFO2 {
+    hAllocation: U32 Handle Out,
+    Anonymous1.pSystemMem: U64 Ptr In,
+    pPrivateDriverData: U64 Ptr In,
+    PrivateDriverDataSize: U32 Int In,
+    VidPnSourceId: U32 Int In,
+    Flags.Value: U32 Int In,
+});
+
+static STANDARD_ALLOCATION: &[F] = fields!(D3DKMT_CREATESTANDARDALLOCATION {
+    Type: U32 Int In,
+    Anonymous.ExistingHeapData.Size: U64 Int In,
+    Flags: U32 Int In,
+});
+
+/// `pPrivateDriverData` of an allocation-info row.
+static ALLOCATION_BLOB: &[(&str, usize, usize)] = &[(
+    "pPrivateDriverData",
+    offset_of!(D3DDDI_ALLOCATIONINFO, pPrivateDriverData),
+    offset_of!(D3DDDI_ALLOCATIONINFO, PrivateDriverDataSize),
+)];
+static ALLOCATION2_BLOB: &[(&str, usize, usize)] = &[(
+    "pPrivateDriverData",
+    offset_of!(D3DDDI_ALLOCATIONINFO2, pPrivateDriverData),
+    offset_of!(D3DDDI_ALLOCATIONINFO2, PrivateDriverDataSize),
+)];
+
+// The driver-data pointer an open writes points into the caller's own total
+// buffer: recorded as NULL or not (its address changes from run to run).
+static OPEN_ALLOCATION_ROW: &[F] = fields!(D3DDDI_OPENALLOCATIONINFO {
+    hAllocation: U32 Handle Out,
+    pPrivateDriverData: U64 Ptr Out,
+    PrivateDriverDataSize: U32 Int Out,
+});
+
+static OPEN_ALLOCATION2_ROW: &[F] = fields!(D3DDDI_OPENALLOCATIONINFO2 {
+    hAllocation: U32 Handle Out,
+    pPrivateDriverData: U64 Ptr Out,
+    PrivateDriverDataSize: U32 Int Out,
+});
+
+macro_rules! create_allocation {
+    ($entry:ident, $info:literal, $row:ty, $fields:expr, $blob:expr) => {
+        spec!($entry: CreateAlloc {
+            hDevice: U32 Handle In,
+            hResource: U32 Handle InOut,
+            hGlobalShare: U32 Global Out,
+            pPrivateRuntimeData: U64 Ptr In,
+            PrivateRuntimeDataSize: U32 Int In,
+            Anonymous1.pStandardAllocation: U64 Ptr In,
+            PrivateDriverDataSize: U32 Int In,
+            NumAllocations: U32 Int In,
+            Anonymous2.pAllocationInfo: U64 Ptr In,
+            Flags: U32 Int In,
+        } extras [
+            X::InBlob {
+                name: "*pPrivateRuntimeData",
+                ptr: o!(CreateAlloc, pPrivateRuntimeData),
+                size: o!(CreateAlloc, PrivateRuntimeDataSize),
+            },
+            X::Struct {
+                name: "pStandardAllocation",
+                ptr: o!(CreateAlloc, Anonymous1),
+                size: size_of::<D3DKMT_CREATESTANDARDALLOCATION>(),
+                fields: STANDARD_ALLOCATION,
+                blobs: &[],
+                before: Some(reads_standard_allocation),
+            },
+            X::Struct {
+                name: $info,
+                ptr: o!(CreateAlloc, Anonymous2),
+                size: size_of::<$row>(),
+                fields: $fields,
+                blobs: $blob,
+                before: Some(reads_allocation_info),
+            },
+        ] call |p| crate::abi::exports::$entry(p as _))
+    };
+}
+
+macro_rules! open_resource {
+    ($entry:ident, $row:ty, $fields:expr) => {
+        spec!($entry: OpenRes {
+            hDevice: U32 Handle In,
+            hGlobalShare: U32 Global In,
+            NumAllocations: U32 Int In,
+            Anonymous.pOpenAllocationInfo: U64 Ptr In,
+            pPrivateRuntimeData: U64 Ptr In,
+            PrivateRuntimeDataSize: U32 Int In,
+            pResourcePrivateDriverData: U64 Ptr In,
+            ResourcePrivateDriverDataSize: U32 Int In,
+            pTotalPrivateDriverDataBuffer: U64 Ptr In,
+            TotalPrivateDriverDataBufferSize: U32 Int InOut,
+            hResource: U32 Handle Out,
+        } extras [
+            X::OutRows {
+                name: "pOpenAllocationInfo",
+                ptr: o!(OpenRes, Anonymous),
+                count: o!(OpenRes, NumAllocations),
+                row: size_of::<$row>(),
+                fields: $fields,
+            },
+            X::OutBlob {
+                name: "*pPrivateRuntimeData",
+                ptr: o!(OpenRes, pPrivateRuntimeData),
+                size: o!(OpenRes, PrivateRuntimeDataSize),
+            },
+            X::OutBlob {
+                name: "*pResourcePrivateDriverData",
+                ptr: o!(OpenRes, pResourcePrivateDriverData),
+                size: o!(OpenRes, ResourcePrivateDriverDataSize),
+            },
+            X::OutBlob {
+                name: "*pTotalPrivateDriverDataBuffer",
+                ptr: o!(OpenRes, pTotalPrivateDriverDataBuffer),
+                size: o!(OpenRes, TotalPrivateDriverDataBufferSize),
+            },
+        ])
+    };
+}
 
 /// Every decoded entry point.
 pub(crate) static SPECS: &[Spec] = &[
@@ -230,7 +477,7 @@ pub(crate) static SPECS: &[Spec] = &[
         Info.Anonymous.MonitoredFence.InitialFenceValue: U64 Int In,
         Info.Anonymous.MonitoredFence.FenceValueCPUVirtualAddress: U64 Ptr Out,
         Info.Anonymous.MonitoredFence.FenceValueGPUVirtualAddress: U64 Addr Out,
-        Info.SharedHandle: U32 Int Out,
+        Info.SharedHandle: U32 Global Out,
         hSyncObject: U32 Handle Out,
     } extras []),
     spec!(D3DKMTDestroySynchronizationObject: D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
@@ -247,13 +494,13 @@ pub(crate) static SPECS: &[Spec] = &[
             name: "*ObjectHandleArray",
             ptr: o!(Signal, ObjectHandleArray),
             count: o!(Signal, ObjectCount),
-            w: W::U32, k: K::Handle, max: 32, also: &[],
+            w: W::U32, k: K::Handle, max: 32, also: &[], guard: None,
         },
         X::InArray {
             name: "*FenceValueArray",
             ptr: o!(Signal, FenceValueArray),
             count: o!(Signal, ObjectCount),
-            w: W::U64, k: K::Int, max: 32, also: &[o!(Signal, ObjectHandleArray)],
+            w: W::U64, k: K::Int, max: 32, also: &[o!(Signal, ObjectHandleArray)], guard: None,
         },
     ]),
     spec!(D3DKMTWaitForSynchronizationObjectFromCpu: Wait {
@@ -268,13 +515,13 @@ pub(crate) static SPECS: &[Spec] = &[
             name: "*ObjectHandleArray",
             ptr: o!(Wait, ObjectHandleArray),
             count: o!(Wait, ObjectCount),
-            w: W::U32, k: K::Handle, max: 32, also: &[],
+            w: W::U32, k: K::Handle, max: 32, also: &[], guard: None,
         },
         X::InArray {
             name: "*FenceValueArray",
             ptr: o!(Wait, FenceValueArray),
             count: o!(Wait, ObjectCount),
-            w: W::U64, k: K::Int, max: 32, also: &[o!(Wait, ObjectHandleArray)],
+            w: W::U64, k: K::Int, max: 32, also: &[o!(Wait, ObjectHandleArray)], guard: None,
         },
     ]),
     spec!(D3DKMTOpenSyncObjectFromNtHandle2: D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
@@ -343,15 +590,341 @@ pub(crate) static SPECS: &[Spec] = &[
             name: "*hObjects",
             ptr: o!(Share, hObjects),
             count: o!(Share, cObjects),
-            w: W::U32, k: K::Handle, max: 3, also: &[o!(Share, phSharedNtHandle)],
+            w: W::U32, k: K::Handle, max: 3, also: &[o!(Share, phSharedNtHandle)], guard: None,
         },
-        X::ObjectName { name: "pObjectAttributes->ObjectName", ptr: o!(Share, pObjectAttributes) },
+        X::ObjectName { name: "pObjectAttributes->ObjectName", ptr: o!(Share, pObjectAttributes), before: false },
         X::OutSlot { name: "*phSharedNtHandle", ptr: o!(Share, phSharedNtHandle), w: W::U64, k: K::Nt },
     ] call call_share_objects),
+    // Adapters.
+    spec!(D3DKMTOpenAdapterFromGdiDisplayName: GdiName {
+        hAdapter: U32 Handle Out,
+        AdapterLuid.LowPart: U32 Int Out,
+        AdapterLuid.HighPart: U32 Int Out,
+        VidPnSourceId: U32 Int Out,
+    } extras [X::InlineText { name: "DeviceName", off: o!(GdiName, DeviceName), units: 32 }]),
+    spec!(D3DKMTOpenAdapterFromDeviceName: DeviceName {
+        pDeviceName: U64 Ptr In,
+        hAdapter: U32 Handle Out,
+        AdapterLuid.LowPart: U32 Int Out,
+        AdapterLuid.HighPart: U32 Int Out,
+    } extras [X::WideStr { name: "*pDeviceName", ptr: o!(DeviceName, pDeviceName), max: MAX_DEVICE_PATH }]),
+    spec!(D3DKMTOpenAdapterFromHdc: D3DKMT_OPENADAPTERFROMHDC {
+        hDc: U64 Int In,
+        hAdapter: U32 Handle Out,
+        AdapterLuid.LowPart: U32 Int Out,
+        AdapterLuid.HighPart: U32 Int Out,
+        VidPnSourceId: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTQueryAdapterInfo: AdapterInfo {
+        hAdapter: U32 Handle In,
+        Type: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+    } extras [
+        X::InBlobBefore {
+            name: "*pPrivateDriverData",
+            ptr: o!(AdapterInfo, pPrivateDriverData),
+            size: o!(AdapterInfo, PrivateDriverDataSize),
+            max: 64,
+            guard: reads_device_ids_input,
+        },
+        X::OutBlob {
+            name: "*pPrivateDriverData",
+            ptr: o!(AdapterInfo, pPrivateDriverData),
+            size: o!(AdapterInfo, PrivateDriverDataSize),
+        },
+    ]),
+    spec!(D3DKMTQueryVideoMemoryInfo: D3DKMT_QUERYVIDEOMEMORYINFO {
+        hProcess: U64 Int In,
+        hAdapter: U32 Handle In,
+        MemorySegmentGroup: U32 Int In,
+        PhysicalAdapterIndex: U32 Int In,
+        Budget: U64 Int Out,
+        CurrentUsage: U64 Int Out,
+        CurrentReservation: U64 Int Out,
+        AvailableForReservation: U64 Int Out,
+    } extras []),
+    // VidPn ownership and occlusion.
+    spec!(D3DKMTSetVidPnSourceOwner: Owner {
+        hDevice: U32 Handle In,
+        pType: U64 Ptr In,
+        pVidPnSourceId: U64 Ptr In,
+        VidPnSourceCount: U32 Int In,
+    } extras [
+        X::InArray {
+            name: "*pType",
+            ptr: o!(Owner, pType),
+            count: o!(Owner, VidPnSourceCount),
+            w: W::U32, k: K::Int, max: 1024, also: &[], guard: Some(reads_owner_arrays),
+        },
+        X::InArray {
+            name: "*pVidPnSourceId",
+            ptr: o!(Owner, pVidPnSourceId),
+            count: o!(Owner, VidPnSourceCount),
+            w: W::U32, k: K::Int, max: 1024, also: &[o!(Owner, pType)], guard: Some(reads_owner_arrays),
+        },
+    ]),
+    spec!(D3DKMTSetVidPnSourceOwner1: Owner1 {
+        Version0.hDevice: U32 Handle In,
+        Version0.pType: U64 Ptr In,
+        Version0.pVidPnSourceId: U64 Ptr In,
+        Version0.VidPnSourceCount: U32 Int In,
+        Flags: U32 Int In,
+    } extras [
+        X::InArray {
+            name: "*Version0.pType",
+            ptr: o!(Owner1, Version0.pType),
+            count: o!(Owner1, Version0.VidPnSourceCount),
+            w: W::U32, k: K::Int, max: 1024, also: &[], guard: Some(reads_owner_arrays),
+        },
+        X::InArray {
+            name: "*Version0.pVidPnSourceId",
+            ptr: o!(Owner1, Version0.pVidPnSourceId),
+            count: o!(Owner1, Version0.VidPnSourceCount),
+            w: W::U32, k: K::Int, max: 1024, also: &[o!(Owner1, Version0.pType)], guard: Some(reads_owner_arrays),
+        },
+    ]),
+    spec!(D3DKMTCheckVidPnExclusiveOwnership: D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP {
+        hAdapter: U32 Handle In,
+        VidPnSourceId: U32 Int In,
+    } extras []),
+    spec!(D3DKMTCheckOcclusion: D3DKMT_CHECKOCCLUSION { hWindow: U64 Int In } extras []),
+    // Sync objects. v1's union is recorded as the semaphore's two counts;
+    // a mutex's `InitialState` is the first of them.
+    spec!(D3DKMTCreateSynchronizationObject: D3DKMT_CREATESYNCHRONIZATIONOBJECT {
+        hDevice: U32 Handle In,
+        Info.Type: U32 Int In,
+        Info.Anonymous.Semaphore.MaxCount: U32 Int In,
+        Info.Anonymous.Semaphore.InitialCount: U32 Int In,
+        hSyncObject: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTOpenSynchronizationObject: D3DKMT_OPENSYNCHRONIZATIONOBJECT {
+        hSharedHandle: U32 Global In,
+        hSyncObject: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTOpenSyncObjectFromNtHandle: D3DKMT_OPENSYNCOBJECTFROMNTHANDLE {
+        hNtHandle: U64 Nt In,
+        hSyncObject: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTOpenSyncObjectNtHandleFromName: SyncFromName {
+        dwDesiredAccess: U32 Int In,
+        pObjAttrib: U64 Ptr In,
+        hNtHandle: U64 Nt Out,
+    } extras [X::ObjectName { name: "pObjAttrib->ObjectName", ptr: o!(SyncFromName, pObjAttrib), before: true }]),
+    // Keyed mutexes.
+    spec!(D3DKMTCreateKeyedMutex: D3DKMT_CREATEKEYEDMUTEX {
+        InitialValue: U64 Int In,
+        hSharedHandle: U32 Global Out,
+        hKeyedMutex: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTCreateKeyedMutex2: CreateMutex2 {
+        InitialValue: U64 Int In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+        Flags: U32 Int In,
+        hSharedHandle: U32 Global Out,
+        hKeyedMutex: U32 Handle Out,
+    } extras [X::InBlob {
+        name: "*pPrivateRuntimeData",
+        ptr: o!(CreateMutex2, pPrivateRuntimeData),
+        size: o!(CreateMutex2, PrivateRuntimeDataSize),
+    }]),
+    spec!(D3DKMTOpenKeyedMutex: D3DKMT_OPENKEYEDMUTEX {
+        hSharedHandle: U32 Global In,
+        hKeyedMutex: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTOpenKeyedMutex2: D3DKMT_OPENKEYEDMUTEX2 {
+        hSharedHandle: U32 Global In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+        hKeyedMutex: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTOpenKeyedMutexFromNtHandle: D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE {
+        hNtHandle: U64 Nt In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+        hKeyedMutex: U32 Handle Out,
+    } extras []),
+    spec!(D3DKMTDestroyKeyedMutex: D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: U32 Handle In } extras []),
+    spec!(D3DKMTAcquireKeyedMutex: Acquire {
+        hKeyedMutex: U32 Handle In,
+        Key: U64 Int In,
+        pTimeout: U64 Ptr In,
+        FenceValue: U64 Int Out,
+    } extras [X::InSlot { name: "*pTimeout", ptr: o!(Acquire, pTimeout), w: W::U64, k: K::Int, guard: None }]),
+    spec!(D3DKMTAcquireKeyedMutex2: Acquire2 {
+        hKeyedMutex: U32 Handle In,
+        Key: U64 Int In,
+        pTimeout: U64 Ptr In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+        FenceValue: U64 Int Out,
+    } extras [
+        X::InSlot {
+            name: "*pTimeout",
+            ptr: o!(Acquire2, pTimeout),
+            w: W::U64, k: K::Int, guard: Some(reads_acquire2_timeout),
+        },
+        X::OutBlob {
+            name: "*pPrivateRuntimeData",
+            ptr: o!(Acquire2, pPrivateRuntimeData),
+            size: o!(Acquire2, PrivateRuntimeDataSize),
+        },
+    ]),
+    spec!(D3DKMTReleaseKeyedMutex: D3DKMT_RELEASEKEYEDMUTEX {
+        hKeyedMutex: U32 Handle In,
+        Key: U64 Int In,
+        FenceValue: U64 Int In,
+    } extras []),
+    spec!(D3DKMTReleaseKeyedMutex2: Release2 {
+        hKeyedMutex: U32 Handle In,
+        Key: U64 Int In,
+        FenceValue: U64 Int In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+    } extras [X::InBlob {
+        name: "*pPrivateRuntimeData",
+        ptr: o!(Release2, pPrivateRuntimeData),
+        size: o!(Release2, PrivateRuntimeDataSize),
+    }]),
+    // Allocations and resources.
+    create_allocation!(
+        D3DKMTCreateAllocation,
+        "pAllocationInfo",
+        D3DDDI_ALLOCATIONINFO,
+        ALLOCATION_INFO_ROW,
+        ALLOCATION_BLOB
+    ),
+    create_allocation!(
+        D3DKMTCreateAllocation2,
+        "pAllocationInfo2",
+        D3DDDI_ALLOCATIONINFO2,
+        ALLOCATION_INFO2_ROW,
+        ALLOCATION2_BLOB
+    ),
+    spec!(D3DKMTDestroyAllocation: DestroyAlloc {
+        hDevice: U32 Handle In,
+        hResource: U32 Handle In,
+        phAllocationList: U64 Ptr In,
+        AllocationCount: U32 Int In,
+    } extras [X::InArray {
+        name: "*phAllocationList",
+        ptr: o!(DestroyAlloc, phAllocationList),
+        count: o!(DestroyAlloc, AllocationCount),
+        w: W::U32, k: K::Handle, max: u32::MAX, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTDestroyAllocation2: DestroyAlloc2 {
+        hDevice: U32 Handle In,
+        hResource: U32 Handle In,
+        phAllocationList: U64 Ptr In,
+        AllocationCount: U32 Int In,
+        Flags: U32 Int In,
+    } extras [X::InArray {
+        name: "*phAllocationList",
+        ptr: o!(DestroyAlloc2, phAllocationList),
+        count: o!(DestroyAlloc2, AllocationCount),
+        w: W::U32, k: K::Handle, max: u32::MAX, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTQueryResourceInfo: D3DKMT_QUERYRESOURCEINFO {
+        hDevice: U32 Handle In,
+        hGlobalShare: U32 Global In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int InOut,
+        TotalPrivateDriverDataSize: U32 Int Out,
+        ResourcePrivateDriverDataSize: U32 Int Out,
+        NumAllocations: U32 Int Out,
+    } extras []),
+    open_resource!(D3DKMTOpenResource, D3DDDI_OPENALLOCATIONINFO, OPEN_ALLOCATION_ROW),
+    open_resource!(D3DKMTOpenResource2, D3DDDI_OPENALLOCATIONINFO2, OPEN_ALLOCATION2_ROW),
+    spec!(D3DKMTQueryResourceInfoFromNtHandle: D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE {
+        hDevice: U32 Handle In,
+        hNtHandle: U64 Nt In,
+        pPrivateRuntimeData: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int InOut,
+        TotalPrivateDriverDataSize: U32 Int Out,
+        ResourcePrivateDriverDataSize: U32 Int Out,
+        NumAllocations: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTOpenResourceFromNtHandle: OpenResNt {
+        hDevice: U32 Handle In,
+        hNtHandle: U64 Nt In,
+        NumAllocations: U32 Int In,
+        pOpenAllocationInfo2: U64 Ptr In,
+        PrivateRuntimeDataSize: U32 Int In,
+        pPrivateRuntimeData: U64 Ptr In,
+        ResourcePrivateDriverDataSize: U32 Int In,
+        pResourcePrivateDriverData: U64 Ptr In,
+        TotalPrivateDriverDataBufferSize: U32 Int InOut,
+        pTotalPrivateDriverDataBuffer: U64 Ptr In,
+        pKeyedMutexPrivateRuntimeData: U64 Ptr In,
+        hResource: U32 Handle Out,
+        hKeyedMutex: U32 Handle Out,
+        KeyedMutexPrivateRuntimeDataSize: U32 Int Out,
+        hSyncObject: U32 Handle Out,
+    } extras [
+        X::OutRows {
+            name: "pOpenAllocationInfo2",
+            ptr: o!(OpenResNt, pOpenAllocationInfo2),
+            count: o!(OpenResNt, NumAllocations),
+            row: size_of::<D3DDDI_OPENALLOCATIONINFO2>(),
+            fields: OPEN_ALLOCATION2_ROW,
+        },
+        X::OutBlob {
+            name: "*pPrivateRuntimeData",
+            ptr: o!(OpenResNt, pPrivateRuntimeData),
+            size: o!(OpenResNt, PrivateRuntimeDataSize),
+        },
+        X::OutBlob {
+            name: "*pResourcePrivateDriverData",
+            ptr: o!(OpenResNt, pResourcePrivateDriverData),
+            size: o!(OpenResNt, ResourcePrivateDriverDataSize),
+        },
+        X::OutBlob {
+            name: "*pTotalPrivateDriverDataBuffer",
+            ptr: o!(OpenResNt, pTotalPrivateDriverDataBuffer),
+            size: o!(OpenResNt, TotalPrivateDriverDataBufferSize),
+        },
+    ]),
+    spec!(D3DKMTGetSharedResourceAdapterLuid: D3DKMT_GETSHAREDRESOURCEADAPTERLUID {
+        hGlobalShare: U32 Global In,
+        hNtHandle: U64 Nt In,
+        AdapterLuid.LowPart: U32 Int Out,
+        AdapterLuid.HighPart: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTOpenNtHandleFromName: NtFromName {
+        dwDesiredAccess: U32 Int In,
+        pObjAttrib: U64 Ptr In,
+        hNtHandle: U64 Nt Out,
+    } extras [X::ObjectName { name: "pObjAttrib->ObjectName", ptr: o!(NtFromName, pObjAttrib), before: true }]),
+    // Device state. `Anonymous.ExecutionState` is the union's first 32
+    // bits, whichever state was asked for (`ResetState.Value` for RESET).
+    spec!(D3DKMTGetDeviceState: D3DKMT_GETDEVICESTATE {
+        hDevice: U32 Handle In,
+        StateType: U32 Int In,
+        Anonymous.ExecutionState: U32 Int Out,
+    } extras []),
 ];
 
-/// The description of `entry`, if it has one.
+/// A size or count field of a record being rebuilt, checked against the
+/// memory the replay can give it: the recorded bytes or items, or a cap. A
+/// record whose field claims more (a hand-edited or corrupt trace) is
+/// refused, so the export never reads or writes past a replay buffer.
+fn fits(claimed: u64, room: usize, what: &str) -> Result<usize, String> {
+    usize::try_from(claimed).ok().filter(|&n| n <= room).ok_or_else(|| {
+        format!("{what}: the record's size or count {claimed:#x} exceeds the {room} recorded or allowed")
+    })
+}
+
+/// The description of `entry`, if it has one. The descriptions follow the
+/// Windows (windows-sys) layouts; in the libdxg build (4-byte `WCHAR`, see
+/// `crate::wchar`) the entry points whose structs carry inline or pointed-to
+/// text have other layouts, so they are recorded opaque there.
 pub(crate) fn find(entry: Entry) -> Option<&'static Spec> {
+    if cfg!(d3dkmt_wchar32)
+        && matches!(entry, Entry::D3DKMTOpenAdapterFromGdiDisplayName | Entry::D3DKMTOpenAdapterFromDeviceName)
+    {
+        return None;
+    }
     SPECS.iter().find(|s| s.entry == entry)
 }
 
@@ -367,6 +940,7 @@ fn value(k: K, v: u64) -> Value {
         K::Nt => Value::Nt(v),
         K::Ptr => Value::Ptr(v != 0),
         K::Addr => Value::Addr(v),
+        K::Global => Value::Global(v as u32),
     }
 }
 
@@ -380,12 +954,41 @@ fn elements(raw: &[u8], count: usize, w: W, k: K) -> Value {
     Value::List((0..count).map(|i| value(k, get(raw, i * w.bytes(), w))).collect())
 }
 
+/// The name in the `OBJECT_ATTRIBUTES` at `attributes`, read only as far as
+/// the export's own checks (`abi::share::object_name`) let it read.
 fn object_name(attributes: u64) -> Option<String> {
     let attributes = ptr::in_ref(core::ptr::with_exposed_provenance::<OBJECT_ATTRIBUTES>(attributes as usize))?;
+    if attributes.Length as usize != size_of::<OBJECT_ATTRIBUTES>() || !attributes.RootDirectory.is_null() {
+        return None;
+    }
     let name = ptr::in_ref::<UNICODE_STRING>(attributes.ObjectName)?;
-    let units = ptr::read_utf16(name.Buffer, name.Length)?;
-    String::from_utf16(&units).ok()
+    let wide = crate::wchar::Wchar::NATIVE;
+    if name.Length as usize % wide.size() != 0 || name.Length > name.MaximumLength || name.Length == 0 {
+        return None;
+    }
+    let bytes = ptr::read_bytes(name.Buffer.cast(), name.Length.into())?;
+    wide.decode_counted(&bytes)
 }
+
+/// An inline UTF-16 array: its text when well-formed, else its bytes.
+fn inline_text(raw: &[u8]) -> Value {
+    let units: Vec<u16> = raw.chunks_exact(2).map(|c| u16::from_le_bytes([c[0], c[1]])).collect();
+    if let Some(len) = units.iter().position(|&u| u == 0)
+        && units[len..].iter().all(|&u| u == 0)
+        && let Ok(text) = String::from_utf16(&units[..len])
+    {
+        return Value::Str(text);
+    }
+    Value::Bytes(raw.to_vec())
+}
+
+/// The name of field `field` of the struct at pointer `name`.
+fn member(name: &str, field: &str) -> String {
+    format!("{name}->{field}")
+}
+
+/// At most this many rows are recorded or rebuilt.
+const MAX_ROWS: usize = 4096;
 
 impl Spec {
     fn raw(&self, arg: *const c_void) -> Option<Vec<u8>> {
@@ -395,21 +998,55 @@ impl Spec {
         ptr::read_bytes(arg, self.size as u32)
     }
 
-    /// The inputs, read before the call.
-    pub(crate) fn decode_input(&self, arg: *const c_void) -> Fields {
+    /// The inputs, read before the call (by `process`, for the guards).
+    pub(crate) fn decode_input(&self, process: &Process, arg: *const c_void) -> Fields {
         let Some(raw) = self.raw(arg) else { return vec![("args".into(), Value::Ptr(false))] };
         let mut out: Fields = Vec::new();
         for f in self.fields.iter().filter(|f| f.d != D::Out) {
             out.push((f.name.into(), value(f.k, get(&raw, f.off, f.w))));
         }
+        let at = |off| get(&raw, off, W::U64);
+        let guarded = |guard: Option<Guard>| guard.is_none_or(|g| g(process, &raw));
         for x in self.extras {
-            if let X::InArray { name, ptr, count, w, k, max, also } = *x {
-                let n = get(&raw, count, W::U32);
-                let ready = also.iter().chain([&ptr]).all(|&p| get(&raw, p, W::U64) != 0);
-                if ready && (1..=max as u64).contains(&n) {
-                    let data = bytes_at(get(&raw, ptr, W::U64), n as usize * w.bytes());
-                    out.push((name.into(), elements(&data, n as usize, w, k)));
+            match *x {
+                X::InArray { name, ptr, count, w, k, max, also, guard } => {
+                    let n = get(&raw, count, W::U32);
+                    let ready = also.iter().chain([&ptr]).all(|&p| at(p) != 0);
+                    if ready && (1..=max as u64).contains(&n) && guarded(guard) {
+                        let data = bytes_at(at(ptr), n as usize * w.bytes());
+                        out.push((name.into(), elements(&data, n as usize, w, k)));
+                    }
                 }
+                X::InSlot { name, ptr, w, k, guard } if at(ptr) != 0 && guarded(guard) => {
+                    out.push((name.into(), value(k, get(&bytes_at(at(ptr), w.bytes()), 0, w))));
+                }
+                X::InBlobBefore { name, ptr, size, max, guard } => {
+                    let n = get(&raw, size, W::U32);
+                    if at(ptr) != 0 && n <= max as u64 && guard(process, &raw) {
+                        out.push((name.into(), Value::Bytes(bytes_at(at(ptr), n as usize))));
+                    }
+                }
+                X::InlineText { name, off, units } => out.push((name.into(), inline_text(&raw[off..off + units * 2]))),
+                X::WideStr { name, ptr, max } if at(ptr) != 0 => {
+                    let p = core::ptr::with_exposed_provenance::<u16>(at(ptr) as usize);
+                    if let Some((units, _)) = ptr::read_wide_z(p, max) {
+                        out.push((name.into(), Value::Str(String::from_utf16_lossy(&units))));
+                    }
+                }
+                X::ObjectName { name, ptr, before: true } if at(ptr) != 0 => {
+                    if let Some(text) = object_name(at(ptr)) {
+                        out.push((name.into(), Value::Str(text)));
+                    }
+                }
+                X::Struct { name, ptr, size, fields, before: Some(guard), .. }
+                    if at(ptr) != 0 && guard(process, &raw) =>
+                {
+                    let r = bytes_at(at(ptr), size);
+                    for f in fields.iter().filter(|f| f.d != D::Out) {
+                        out.push((member(name, f.name), value(f.k, get(&r, f.off, f.w))));
+                    }
+                }
+                _ => {}
             }
         }
         out
@@ -441,10 +1078,28 @@ impl Spec {
                         }
                     }
                 }
+                X::Struct { name, ptr, size, fields, blobs, before } if at(ptr) != 0 => {
+                    let r = bytes_at(at(ptr), size);
+                    for f in fields {
+                        let v = value(f.k, get(&r, f.off, f.w));
+                        if f.d != D::Out && before.is_none() {
+                            input.push((member(name, f.name), v.clone()));
+                        }
+                        if f.d != D::In {
+                            output.push((member(name, f.name), v));
+                        }
+                    }
+                    for &(field, p, n) in blobs {
+                        let (p, n) = (get(&r, p, W::U64), get(&r, n, W::U32) as usize);
+                        if p != 0 {
+                            input.push((format!("*{}", member(name, field)), Value::Bytes(bytes_at(p, n))));
+                        }
+                    }
+                }
                 X::OutSlot { name, ptr, w, k } if at(ptr) != 0 => {
                     output.push((name.into(), value(k, get(&bytes_at(at(ptr), w.bytes()), 0, w))));
                 }
-                X::ObjectName { name, ptr } if at(ptr) != 0 => {
+                X::ObjectName { name, ptr, before: false } if at(ptr) != 0 => {
                     if let Some(text) = object_name(at(ptr)) {
                         input.push((name.into(), Value::Str(text)));
                     }
@@ -482,38 +1137,114 @@ impl Spec {
             put(&mut built.words, f.off, f.w, bits);
         }
         let get_in = |built: &Built, off: usize, w: W| get_words(&built.words, off, w);
+        // Pointers an input extra has already given a filled buffer.
+        let mut filled: Vec<usize> = Vec::new();
         for x in self.extras {
             match *x {
                 X::InBlob { name, ptr, size } | X::OutBlob { name, ptr, size } => {
                     if let Some(Value::Bytes(b)) = find(name).filter(|_| matches!(x, X::InBlob { .. })) {
+                        fits(get_in(&built, size, W::U32), b.len(), name)?;
                         let addr = built.buffer(b.len().max(1));
                         built.fill(addr, b);
                         put(&mut built.words, ptr, W::U64, addr);
-                    } else if get_in(&built, ptr, W::U64) != 0 {
-                        let len = (get_in(&built, size, W::U32) as usize).min(1 << 20);
+                    } else if get_in(&built, ptr, W::U64) != 0 && !filled.contains(&ptr) {
+                        let len = fits(get_in(&built, size, W::U32), 1 << 20, name)?;
                         let addr = built.buffer(len.max(1));
+                        put(&mut built.words, ptr, W::U64, addr);
+                    }
+                }
+                X::InBlobBefore { name, ptr, size, .. } => {
+                    if let Some(Value::Bytes(b)) = find(name) {
+                        let len = fits(get_in(&built, size, W::U32), 1 << 20, name)?;
+                        let addr = built.buffer(b.len().max(len).max(1));
+                        built.fill(addr, b);
+                        put(&mut built.words, ptr, W::U64, addr);
+                        filled.push(ptr);
+                    }
+                }
+                X::InSlot { name, ptr, w, .. } => {
+                    if let Some(v) = find(name) {
+                        let addr = built.buffer(8);
+                        built.fill(addr, &raw(v).to_le_bytes()[..w.bytes()]);
+                        put(&mut built.words, ptr, W::U64, addr);
+                    }
+                }
+                X::InlineText { name, off, units } => {
+                    let bytes: Vec<u8> = match find(name) {
+                        Some(Value::Str(text)) => text.encode_utf16().flat_map(u16::to_le_bytes).collect(),
+                        Some(Value::Bytes(b)) => b.clone(),
+                        _ => Vec::new(),
+                    };
+                    for (i, &b) in bytes.iter().take(units * 2).enumerate() {
+                        put(&mut built.words, off + i, W::U8, b as u64);
+                    }
+                }
+                X::WideStr { name, ptr, max } => {
+                    if let Some(Value::Str(text)) = find(name) {
+                        let mut units: Vec<u16> = text.encode_utf16().collect();
+                        if units.len() < max {
+                            units.push(0);
+                        }
+                        let bytes: Vec<u8> = units.iter().flat_map(|u| u.to_le_bytes()).collect();
+                        let addr = built.buffer(bytes.len().max(2));
+                        built.fill(addr, &bytes);
                         put(&mut built.words, ptr, W::U64, addr);
                     }
                 }
                 X::InArray { name, ptr, count, w, max, .. } => {
                     if let Some(Value::List(items)) = find(name) {
+                        fits(get_in(&built, count, W::U32), items.len(), name)?;
                         let addr = built.buffer(items.len().max(1) * w.bytes());
                         let bytes: Vec<u8> =
                             items.iter().flat_map(|v| raw(v).to_le_bytes()[..w.bytes()].to_vec()).collect();
                         built.fill(addr, &bytes);
                         put(&mut built.words, ptr, W::U64, addr);
                     } else if get_in(&built, ptr, W::U64) != 0 {
-                        let n = (get_in(&built, count, W::U32) as usize).min(max as usize);
+                        // Not recorded: the export will not read it either.
+                        let n = fits(get_in(&built, count, W::U32), (max as usize).min(1 << 16), name)?;
                         let addr = built.buffer(n.max(1) * w.bytes());
                         put(&mut built.words, ptr, W::U64, addr);
                     }
                 }
                 X::OutRows { ptr, count, row, .. } => {
                     if get_in(&built, ptr, W::U64) != 0 {
-                        let n = (get_in(&built, count, W::U32) as usize).min(4096);
+                        let n = fits(get_in(&built, count, W::U32), MAX_ROWS, "output rows")?;
                         let addr = built.buffer(n.max(1) * row);
                         put(&mut built.words, ptr, W::U64, addr);
                     }
+                }
+                X::Struct { name, ptr, size, fields, blobs, .. } => {
+                    if get_in(&built, ptr, W::U64) == 0 {
+                        continue;
+                    }
+                    let mut words = vec![0u64; size.div_ceil(8)];
+                    for f in fields.iter().filter(|f| f.d != D::Out) {
+                        let bits = match find(&member(name, f.name)) {
+                            Some(Value::Ptr(true)) => built.buffer(256),
+                            Some(Value::Ptr(false)) | None => 0,
+                            Some(other) => raw(other),
+                        };
+                        put(&mut words, f.off, f.w, bits);
+                    }
+                    for &(field, p, n) in blobs {
+                        if let Some(Value::Bytes(b)) = find(&format!("*{}", member(name, field))) {
+                            fits(get_words(&words, n, W::U32), b.len(), field)?;
+                            let addr = built.buffer(b.len().max(1));
+                            built.fill(addr, b);
+                            put(&mut words, p, W::U64, addr);
+                        } else if get_words(&words, p, W::U64) != 0 {
+                            // Not recorded (a failed call): as many zero bytes
+                            // as the size member says, so the export reads
+                            // only memory of ours.
+                            let len = fits(get_words(&words, n, W::U32), 1 << 20, field)?;
+                            let addr = built.buffer(len.max(1));
+                            put(&mut words, p, W::U64, addr);
+                        }
+                    }
+                    let bytes: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
+                    let addr = built.buffer(bytes.len());
+                    built.fill(addr, &bytes);
+                    put(&mut built.words, ptr, W::U64, addr);
                 }
                 X::OutSlot { ptr, .. } => {
                     if get_in(&built, ptr, W::U64) != 0 {
@@ -521,13 +1252,13 @@ impl Spec {
                         put(&mut built.words, ptr, W::U64, addr);
                     }
                 }
-                X::ObjectName { name, ptr } => {
+                X::ObjectName { name, ptr, .. } => {
                     if get_in(&built, ptr, W::U64) != 0 {
                         let attributes = built.buffer(size_of::<OBJECT_ATTRIBUTES>());
                         let mut a = vec![0u8; size_of::<OBJECT_ATTRIBUTES>()];
                         a[..4].copy_from_slice(&(size_of::<OBJECT_ATTRIBUTES>() as u32).to_le_bytes());
                         if let Some(Value::Str(text)) = find(name) {
-                            let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                            let units: Vec<u8> = crate::wchar::Wchar::NATIVE.encode(text);
                             let buffer = built.buffer(units.len().max(2));
                             built.fill(buffer, &units);
                             let string = built.buffer(size_of::<UNICODE_STRING>());
