@@ -6,7 +6,7 @@
 //! CI runs a fixed case count (a few seconds); `D3DKMT_FUZZ_CASES=N` runs
 //! more locally.
 
-use d3dkmt_emu::fuzz::{Access, Op, PROCESSES, Sel, prologue, run_sequence};
+use d3dkmt_emu::fuzz::{Access, FAULT_ENTRIES, FAULT_STATUSES, Op, PROCESSES, Sel, prologue, run_sequence};
 use proptest::prelude::*;
 
 fn sel() -> impl Strategy<Value = Sel> {
@@ -57,6 +57,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         3 => (p.clone(), sel(), 0..4u8).prop_map(|(p, mutex, key)| Op::Release { p, mutex, key }),
         1 => (p.clone(), sel()).prop_map(|(p, mutex)| Op::DestroyKeyedMutex { p, mutex }),
         1 => (p.clone(), sel()).prop_map(|(p, device)| Op::RemoveDevice { p, device }),
+        2 => (p.clone(), 0..FAULT_ENTRIES.len() as u8, 0..FAULT_STATUSES.len() as u8)
+            .prop_map(|(p, entry, status)| Op::InjectFault { p, entry, status }),
         1 => p.prop_map(|p| Op::Exit { p }),
     ]
 }
@@ -103,7 +105,18 @@ fn smoke_sequence_matches_model() {
         Op::Exit { p: 1 },
         Op::Acquire { p: 2, mutex: l, key: 0 },
         Op::Exit { p: 0 },
+        // A fault on process 2's next CreateDevice: answered, nothing made.
+        Op::InjectFault { p: 2, entry: 2, status: 0 },
+        Op::OpenAdapter { p: 2 },
+        Op::CreateDevice { p: 2, adapter: l },
+        Op::CreateDevice { p: 2, adapter: l },
     ];
+    let mut runner = d3dkmt_emu::fuzz::Runner::new(d3dkmt_emu::Kernel::new(Default::default()));
+    let statuses: Vec<_> = ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
+    let n = statuses.len();
+    assert_eq!(statuses[n - 2], d3dkmt_emu::NtStatus::NO_MEMORY, "the injected fault fired");
+    assert_eq!(statuses[n - 1], d3dkmt_emu::NtStatus::SUCCESS, "and only once");
+    assert_eq!(runner.executor().kernel().fault_log().len(), 1);
     let stats = run_sequence(&ops).unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(stats.ops, ops.len() as u64 + 3);
 }

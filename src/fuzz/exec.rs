@@ -24,7 +24,7 @@ use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
 use super::model::{KeyedMutexState, Model, NAMES, Object};
-use super::ops::{Op, PROCESSES, Sel};
+use super::ops::{FAULT_ENTRIES, FAULT_STATUSES, Op, PROCESSES, Sel};
 use crate::abi::control::{
     d3dkmt_emu_kmd_remove_device, d3dkmt_emu_nt_close, d3dkmt_emu_nt_duplicate, d3dkmt_emu_process,
     d3dkmt_emu_process_exit,
@@ -67,6 +67,8 @@ pub struct Executor {
     seen: Vec<u64>,
     /// Counters.
     pub stats: Stats,
+    /// The armed faults (disarmed when the executor goes).
+    faults: Vec<crate::FaultGuard>,
     /// Keeps the thread a participant of the kernel's clock for the whole
     /// run, so that each op's own binding is a cheap nested one.
     _anchor: crate::Binding,
@@ -128,6 +130,7 @@ impl Executor {
         let anchor = procs[0].enter();
         Executor {
             _anchor: anchor,
+            faults: Vec::new(),
             luid: LUID { LowPart: l.low, HighPart: l.high },
             kernel,
             procs,
@@ -252,12 +255,14 @@ impl Executor {
         let is_session = |o: &Object| matches!(o, Object::Session { .. });
         let is_keyed = |o: &Object| matches!(o, Object::KeyedMutex { .. });
         let p = op.process().unwrap_or(0);
+        // An armed fault answers the call in its place: that status, no effect.
+        let injected = entry_of(op).and_then(|entry| self.model.take_fault(p, entry));
         // Every D3DKMT call acts as the bound process.
         let process = self.procs[p].clone();
         let _bound = process.enter();
         let (status, untouched, expected) = match *op {
             Op::OpenAdapter { .. } => {
-                let e = self.model.expect_open_adapter(p);
+                let e = injected.unwrap_or_else(|| self.model.expect_open_adapter(p));
                 let mut a = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: self.luid, hAdapter: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenAdapterFromLuid);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -267,7 +272,7 @@ impl Executor {
             }
             Op::CloseAdapter { adapter, .. } => {
                 let h = self.local(p, adapter, is_adapter);
-                let e = self.model.expect_close_adapter(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_close_adapter(p, h));
                 let a = D3DKMT_CLOSEADAPTER { hAdapter: h };
                 let (s, u) = call_ref(&a, x::D3DKMTCloseAdapter);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -277,7 +282,7 @@ impl Executor {
             }
             Op::CreateDevice { adapter, .. } => {
                 let h = self.local(p, adapter, is_adapter);
-                let e = self.model.expect_create_device(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_device(p, h));
                 let mut a = D3DKMT_CREATEDEVICE { hDevice: 0, ..Default::default() };
                 a.Anonymous.hAdapter = h;
                 let (s, u) = call(&mut a, x::D3DKMTCreateDevice);
@@ -288,7 +293,7 @@ impl Executor {
             }
             Op::DestroyDevice { device, .. } => {
                 let h = self.local(p, device, is_device);
-                let e = self.model.expect_destroy_device(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_destroy_device(p, h));
                 let a = D3DKMT_DESTROYDEVICE { hDevice: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroyDevice);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -298,7 +303,7 @@ impl Executor {
             }
             Op::CreateFence { device, nt_shared, initial, .. } => {
                 let d = self.local(p, device, is_device);
-                let e = self.model.expect_create_sync(p, d);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_sync(p, d));
                 let mut a = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: d, ..Default::default() };
                 a.Info.Type = D3DDDI_MONITORED_FENCE;
                 a.Info.Flags.Anonymous.Value = if nt_shared { 0x3 } else { 0 };
@@ -314,7 +319,7 @@ impl Executor {
             }
             Op::CreateSyncMutex { device, shared, .. } => {
                 let d = self.local(p, device, is_device);
-                let e = self.model.expect_create_sync(p, d);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_sync(p, d));
                 let mut a = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: d, ..Default::default() };
                 a.Info.Type = D3DDDI_SYNCHRONIZATION_MUTEX;
                 a.Info.Flags.Anonymous.Value = u32::from(shared);
@@ -326,7 +331,7 @@ impl Executor {
             }
             Op::OpenSyncGlobal { global, .. } => {
                 let g = self.global(p, global, false);
-                let e = self.model.expect_open_sync_global(p, g);
+                let e = injected.unwrap_or_else(|| self.model.expect_open_sync_global(p, g));
                 let mut a = D3DKMT_OPENSYNCHRONIZATIONOBJECT { hSharedHandle: g, ..Default::default() };
                 let (s, u) = call(&mut a, x::D3DKMTOpenSynchronizationObject);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -336,7 +341,7 @@ impl Executor {
             }
             Op::DestroySync { sync, .. } => {
                 let h = self.local(p, sync, is_sync);
-                let e = self.model.expect_destroy_sync(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_destroy_sync(p, h));
                 let a = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroySynchronizationObject);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -347,7 +352,7 @@ impl Executor {
             Op::Signal { device, sync, value, .. } => {
                 let d = self.local(p, device, is_device);
                 let h = self.local(p, sync, is_fence);
-                let e = self.model.expect_signal(p, d, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_signal(p, d, h));
                 let handles = [h];
                 let values = [u64::from(value)];
                 let a = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU {
@@ -366,7 +371,7 @@ impl Executor {
             Op::CreateSession { device, fence, .. } => {
                 let d = self.local(p, device, is_device);
                 let f = self.local(p, fence, is_fence);
-                let e = self.model.expect_create_session(p, d, f);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_session(p, d, f));
                 let mut a = D3DKMT_CREATEPROTECTEDSESSION {
                     hDevice: d,
                     hSyncObject: f,
@@ -385,7 +390,7 @@ impl Executor {
             }
             Op::DestroySession { session, .. } => {
                 let h = self.local(p, session, is_session);
-                let e = self.model.expect_session_handle(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_session_handle(p, h));
                 let mut a = D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h };
                 let (s, u) = call(&mut a, x::D3DKMTDestroyProtectedSession);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -395,7 +400,7 @@ impl Executor {
             }
             Op::QueryStatus { session, .. } => {
                 let h = self.local(p, session, is_session);
-                let e = self.model.expect_session_handle(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_session_handle(p, h));
                 let mut a = D3DKMT_QUERYPROTECTEDSESSIONSTATUS { hHandle: h, Status: -1 };
                 let (s, u) = call(&mut a, x::D3DKMTQueryProtectedSessionStatus);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -407,7 +412,7 @@ impl Executor {
             Op::Share { object, access, name, .. } => {
                 let h = self.local(p, object, |o| is_fence(o) || is_session(o));
                 let name = name.map(|n| NAMES[n as usize % NAMES.len()]);
-                let e = self.model.expect_share(p, h, name);
+                let e = injected.unwrap_or_else(|| self.model.expect_share(p, h, name));
                 let (s, nt, untouched) = share(h, name, access.mask());
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_share(p, h, access, name, nt)?;
@@ -417,7 +422,7 @@ impl Executor {
             Op::OpenSyncFromNt { nt, device, .. } => {
                 let n = self.nt(p, nt);
                 let d = self.local(p, device, is_device);
-                let e = self.model.expect_open_sync_nt(p, n, d);
+                let e = injected.unwrap_or_else(|| self.model.expect_open_sync_nt(p, n, d));
                 let mut a = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
                     hNtHandle: n as usize as HANDLE,
                     hDevice: d,
@@ -431,7 +436,7 @@ impl Executor {
             }
             Op::OpenSessionFromNt { nt, .. } => {
                 let n = self.nt(p, nt);
-                let e = self.model.expect_session_nt(p, n);
+                let e = injected.unwrap_or_else(|| self.model.expect_session_nt(p, n));
                 let mut a = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: n as usize as HANDLE, hHandle: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenProtectedSessionFromNtHandle);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -441,7 +446,7 @@ impl Executor {
             }
             Op::QueryInfo { nt, .. } => {
                 let n = self.nt(p, nt);
-                let e = self.model.expect_session_nt(p, n);
+                let e = injected.unwrap_or_else(|| self.model.expect_session_nt(p, n));
                 let mut driver = [0u8; 64];
                 let mut runtime = [0u8; 64];
                 let mut a = D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE {
@@ -463,7 +468,7 @@ impl Executor {
             }
             Op::OpenNtFromName { name, .. } => {
                 let name = NAMES[name as usize % NAMES.len()];
-                let e = self.model.expect_open_name(p, name);
+                let e = injected.unwrap_or_else(|| self.model.expect_open_name(p, name));
                 let (s, nt, u) = open_name(name);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_open_name(p, name, nt)?;
@@ -473,7 +478,7 @@ impl Executor {
             Op::Duplicate { nt, to, close_source, .. } => {
                 let to = to as usize % PROCESSES;
                 let n = self.nt(p, nt);
-                let e = self.model.expect_duplicate(p, n, to);
+                let e = injected.unwrap_or_else(|| self.model.expect_duplicate(p, n, to));
                 let mut out: HANDLE = 0x5A5A as HANDLE;
                 let options = 2 | u32::from(close_source);
                 let s = NtStatus(d3dkmt_emu_nt_duplicate(
@@ -492,7 +497,7 @@ impl Executor {
             }
             Op::CloseNt { nt, .. } => {
                 let n = self.nt(p, nt);
-                let e = self.model.expect_close_nt(p, n);
+                let e = injected.unwrap_or_else(|| self.model.expect_close_nt(p, n));
                 let s = NtStatus(d3dkmt_emu_nt_close(self.control(p), n as usize as HANDLE));
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_close_nt(p, n);
@@ -502,7 +507,7 @@ impl Executor {
             Op::SetStatus { session, invalid } => {
                 let key = self.session_key(session);
                 let status = if invalid { SessionStatus::Invalid } else { SessionStatus::Ok };
-                let e = self.model.expect_set_status(key);
+                let e = injected.unwrap_or_else(|| self.model.expect_set_status(key));
                 let s = match self.kernel.set_protected_session_status(SessionKey(key), status) {
                     Ok(()) => NtStatus::SUCCESS,
                     Err(err) => err.status(),
@@ -513,7 +518,7 @@ impl Executor {
                 (s, true, e)
             }
             Op::CreateKeyedMutex { initial_key, nt_shared, .. } => {
-                let e = self.model.expect_create_keyed_mutex(p);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_keyed_mutex(p));
                 let key = u64::from(initial_key % 4);
                 let (s, u, h, g) = if nt_shared {
                     let mut a = D3DKMT_CREATEKEYEDMUTEX2 { InitialValue: key, ..Default::default() };
@@ -532,7 +537,7 @@ impl Executor {
             }
             Op::OpenKeyedMutex { global, .. } => {
                 let g = self.global(p, global, true);
-                let e = self.model.expect_open_keyed_mutex(p, g);
+                let e = injected.unwrap_or_else(|| self.model.expect_open_keyed_mutex(p, g));
                 let mut a = D3DKMT_OPENKEYEDMUTEX { hSharedHandle: g, hKeyedMutex: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -543,7 +548,7 @@ impl Executor {
             Op::Acquire { mutex, key, .. } => {
                 let h = self.local(p, mutex, is_keyed);
                 let key = u64::from(key % 4);
-                let e = self.model.expect_acquire(p, h, key);
+                let e = injected.unwrap_or_else(|| self.model.expect_acquire(p, h, key));
                 let mut timeout: i64 = 0;
                 let mut a = D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: h, Key: key, pTimeout: &mut timeout, FenceValue: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTAcquireKeyedMutex);
@@ -555,7 +560,7 @@ impl Executor {
             Op::Release { mutex, key, .. } => {
                 let h = self.local(p, mutex, is_keyed);
                 let key = u64::from(key % 4);
-                let e = self.model.expect_release(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_release(p, h));
                 let mut a = D3DKMT_RELEASEKEYEDMUTEX { hKeyedMutex: h, Key: key, FenceValue: key + 1 };
                 let (s, u) = call(&mut a, x::D3DKMTReleaseKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -565,7 +570,7 @@ impl Executor {
             }
             Op::DestroyKeyedMutex { mutex, .. } => {
                 let h = self.local(p, mutex, is_keyed);
-                let e = self.model.expect_destroy_keyed_mutex(p, h);
+                let e = injected.unwrap_or_else(|| self.model.expect_destroy_keyed_mutex(p, h));
                 let a = D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: h };
                 let (s, u) = call_ref(&a, x::D3DKMTDestroyKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -575,12 +580,22 @@ impl Executor {
             }
             Op::RemoveDevice { device, .. } => {
                 let d = self.local(p, device, is_device);
-                let e = self.model.expect_remove_device(p, d);
+                let e = injected.unwrap_or_else(|| self.model.expect_remove_device(p, d));
                 let s = NtStatus(d3dkmt_emu_kmd_remove_device(self.control(p), d, 3));
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_remove_device(p, d);
                 }
                 (s, true, e)
+            }
+            Op::InjectFault { entry, status, .. } => {
+                let entry = FAULT_ENTRIES[entry as usize % FAULT_ENTRIES.len()];
+                let status = FAULT_STATUSES[status as usize % FAULT_STATUSES.len()];
+                if !self.model.fault_pending(p, entry) {
+                    let fault = crate::Fault::status(status).on(entry).in_process(process.id()).nth(1);
+                    self.faults.push(self.kernel.arm(fault));
+                    self.model.faults.push((p, entry, status));
+                }
+                (NtStatus::SUCCESS, true, NtStatus::SUCCESS)
             }
             Op::Exit { .. } => {
                 d3dkmt_emu_process_exit(self.control(p));
@@ -670,7 +685,7 @@ impl Executor {
     }
 
     /// Every process exits; then nothing may be left alive: no object, no
-    /// global handle.
+    /// global handle, and the kernel's leak report is clean.
     pub fn finish(&mut self) -> Result<(), String> {
         for p in 0..PROCESSES {
             self.step(&Op::Exit { p: p as u8 })?;
@@ -682,8 +697,47 @@ impl Executor {
                 self.kernel.live_global_handles()
             ));
         }
+        let report = self.kernel.leak_report();
+        if !report.is_clean() {
+            return Err(format!("the leak report is not clean: {report:?}"));
+        }
         Ok(())
     }
+}
+
+/// The `D3DKMT*` export an op calls, if it calls one (faults fire only there).
+fn entry_of(op: &Op) -> Option<crate::Entry> {
+    use crate::Entry as E;
+    Some(match op {
+        Op::OpenAdapter { .. } => E::D3DKMTOpenAdapterFromLuid,
+        Op::CloseAdapter { .. } => E::D3DKMTCloseAdapter,
+        Op::CreateDevice { .. } => E::D3DKMTCreateDevice,
+        Op::DestroyDevice { .. } => E::D3DKMTDestroyDevice,
+        Op::CreateFence { .. } | Op::CreateSyncMutex { .. } => E::D3DKMTCreateSynchronizationObject2,
+        Op::OpenSyncGlobal { .. } => E::D3DKMTOpenSynchronizationObject,
+        Op::DestroySync { .. } => E::D3DKMTDestroySynchronizationObject,
+        Op::Signal { .. } => E::D3DKMTSignalSynchronizationObjectFromCpu,
+        Op::CreateSession { .. } => E::D3DKMTCreateProtectedSession,
+        Op::DestroySession { .. } => E::D3DKMTDestroyProtectedSession,
+        Op::QueryStatus { .. } => E::D3DKMTQueryProtectedSessionStatus,
+        Op::Share { .. } => E::D3DKMTShareObjects,
+        Op::OpenSyncFromNt { .. } => E::D3DKMTOpenSyncObjectFromNtHandle2,
+        Op::OpenSessionFromNt { .. } => E::D3DKMTOpenProtectedSessionFromNtHandle,
+        Op::QueryInfo { .. } => E::D3DKMTQueryProtectedSessionInfoFromNtHandle,
+        Op::OpenNtFromName { .. } => E::D3DKMTOpenSyncObjectNtHandleFromName,
+        Op::CreateKeyedMutex { nt_shared: false, .. } => E::D3DKMTCreateKeyedMutex,
+        Op::CreateKeyedMutex { nt_shared: true, .. } => E::D3DKMTCreateKeyedMutex2,
+        Op::OpenKeyedMutex { .. } => E::D3DKMTOpenKeyedMutex,
+        Op::Acquire { .. } => E::D3DKMTAcquireKeyedMutex,
+        Op::Release { .. } => E::D3DKMTReleaseKeyedMutex,
+        Op::DestroyKeyedMutex { .. } => E::D3DKMTDestroyKeyedMutex,
+        Op::Duplicate { .. }
+        | Op::CloseNt { .. }
+        | Op::SetStatus { .. }
+        | Op::RemoveDevice { .. }
+        | Op::Exit { .. }
+        | Op::InjectFault { .. } => return None,
+    })
 }
 
 /// `D3DKMTShareObjects` of one handle; returns the status, the NT handle

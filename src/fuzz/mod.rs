@@ -47,7 +47,7 @@ use std::path::{Path, PathBuf};
 pub use abi_input::{ABI_ENTRIES, run_abi_input};
 pub use exec::{Executor, Outcome, Stats};
 pub use model::{Alive, KeyedMutexState, LocalRef, Model, ModelProcess, NAMES, NtObject, NtRef, Object};
-pub use ops::{Access, Generator, Op, PROCESSES, Sel, WEIGHTS, prologue};
+pub use ops::{Access, FAULT_ENTRIES, FAULT_STATUSES, Generator, Op, PROCESSES, Sel, WEIGHTS, prologue};
 
 use crate::Kernel;
 

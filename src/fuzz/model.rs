@@ -147,6 +147,8 @@ pub struct Model {
     pub globals: Vec<(u32, ObjId)>,
     /// Every session ever created.
     pub sessions: Vec<ObjId>,
+    /// Armed one-shot faults not yet fired: (process, entry, status).
+    pub faults: Vec<(usize, crate::Entry, NtStatus)>,
 }
 
 impl Default for Model {
@@ -184,7 +186,24 @@ impl Model {
             nts: Vec::new(),
             globals: Vec::new(),
             sessions: Vec::new(),
+            faults: Vec::new(),
         }
+    }
+
+    /// Whether a fault for (`p`, `entry`) is pending.
+    pub fn fault_pending(&self, p: usize, entry: crate::Entry) -> bool {
+        self.faults.iter().any(|(fp, e, _)| *fp == p && *e == entry)
+    }
+
+    /// A call of `entry` as `p` is made: the injected status, if a pending
+    /// fault fires for it (it is then spent). A call made as an exited
+    /// process fails before the fault point and spends nothing.
+    pub fn take_fault(&mut self, p: usize, entry: crate::Entry) -> Option<NtStatus> {
+        if self.exited(p) {
+            return None;
+        }
+        let at = self.faults.iter().position(|(fp, e, _)| *fp == p && *e == entry)?;
+        Some(self.faults.remove(at).2)
     }
 
     /// Which objects and NT objects are alive.

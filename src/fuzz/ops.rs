@@ -9,6 +9,8 @@
 
 use arbitrary::Arbitrary;
 
+use crate::{Entry, NtStatus};
+
 /// Number of virtual processes every fuzzed kernel has.
 pub const PROCESSES: usize = 3;
 
@@ -114,7 +116,42 @@ pub enum Op {
     RemoveDevice { p: u8, device: Sel },
     /// Process exit.
     Exit { p: u8 },
+    /// Arms a one-shot fault: the next call of entry point
+    /// `FAULT_ENTRIES[entry]` made as process `p` fails with
+    /// `FAULT_STATUSES[status]` before it runs (see [`crate::Fault`]).
+    /// Arms nothing while one is already pending for that pair.
+    InjectFault { p: u8, entry: u8, status: u8 },
 }
+
+/// The entry points an [`Op::InjectFault`] may target: every `D3DKMT*`
+/// export the vocabulary calls.
+pub const FAULT_ENTRIES: [Entry; 22] = [
+    Entry::D3DKMTOpenAdapterFromLuid,
+    Entry::D3DKMTCloseAdapter,
+    Entry::D3DKMTCreateDevice,
+    Entry::D3DKMTDestroyDevice,
+    Entry::D3DKMTCreateSynchronizationObject2,
+    Entry::D3DKMTOpenSynchronizationObject,
+    Entry::D3DKMTDestroySynchronizationObject,
+    Entry::D3DKMTSignalSynchronizationObjectFromCpu,
+    Entry::D3DKMTCreateProtectedSession,
+    Entry::D3DKMTDestroyProtectedSession,
+    Entry::D3DKMTQueryProtectedSessionStatus,
+    Entry::D3DKMTShareObjects,
+    Entry::D3DKMTOpenSyncObjectFromNtHandle2,
+    Entry::D3DKMTOpenProtectedSessionFromNtHandle,
+    Entry::D3DKMTQueryProtectedSessionInfoFromNtHandle,
+    Entry::D3DKMTOpenSyncObjectNtHandleFromName,
+    Entry::D3DKMTCreateKeyedMutex,
+    Entry::D3DKMTCreateKeyedMutex2,
+    Entry::D3DKMTOpenKeyedMutex,
+    Entry::D3DKMTAcquireKeyedMutex,
+    Entry::D3DKMTReleaseKeyedMutex,
+    Entry::D3DKMTDestroyKeyedMutex,
+];
+
+/// The failure statuses an [`Op::InjectFault`] may inject.
+pub const FAULT_STATUSES: [NtStatus; 3] = [NtStatus::NO_MEMORY, NtStatus::DEVICE_REMOVED, NtStatus::UNSUCCESSFUL];
 
 impl Op {
     /// The process the op acts as (the source process of a duplicate; none
@@ -145,7 +182,8 @@ impl Op {
             | Op::Release { p, .. }
             | Op::DestroyKeyedMutex { p, .. }
             | Op::RemoveDevice { p, .. }
-            | Op::Exit { p } => p,
+            | Op::Exit { p }
+            | Op::InjectFault { p, .. } => p,
             Op::Duplicate { from, .. } => from,
             Op::SetStatus { .. } => return None,
         };
@@ -256,6 +294,11 @@ impl Generator {
             23 => Op::Release { p, mutex: self.sel(), key: self.below(4) as u8 },
             24 => Op::DestroyKeyedMutex { p, mutex: self.sel() },
             25 => Op::RemoveDevice { p, device: self.sel() },
+            26 => Op::InjectFault {
+                p,
+                entry: self.below(FAULT_ENTRIES.len() as u64) as u8,
+                status: self.below(FAULT_STATUSES.len() as u64) as u8,
+            },
             // Exits are rarer still: a third of the picks.
             _ if self.below(3) == 0 => Op::Exit { p },
             _ => Op::OpenAdapter { p },
@@ -271,5 +314,6 @@ pub fn prologue() -> Vec<Op> {
         .collect()
 }
 
-/// How often [`Generator::op`] picks each op, in [`Op`]'s declaration order.
-pub const WEIGHTS: [u64; 27] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 1];
+/// How often [`Generator::op`] picks each op, in [`Op`]'s declaration order
+/// (the fault, then the exit, last).
+pub const WEIGHTS: [u64; 28] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 2, 1];
