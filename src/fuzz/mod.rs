@@ -150,11 +150,13 @@ pub fn decode_ops(data: &[u8]) -> Vec<Op> {
     ops
 }
 
-/// The `lifecycle` harness: decodes ops from `data` and runs them on a fresh
-/// kernel, model-checked. The fuzz target panics on `Err`; the corpus test
-/// asserts `Ok`.
+/// The `lifecycle` harness: decodes ops from `data`, puts [`prologue`]
+/// before them, and runs them on a fresh kernel, model-checked. The fuzz
+/// target panics on `Err`; the corpus test asserts `Ok`.
 pub fn run_lifecycle(data: &[u8]) -> Result<Stats, Failure> {
-    run_sequence(&decode_ops(data))
+    let mut ops = prologue();
+    ops.extend(decode_ops(data));
+    run_sequence(&ops)
 }
 
 /// Shrinks a failing sequence: removes chunks of ops (halves, quarters, ...
