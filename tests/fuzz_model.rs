@@ -112,7 +112,8 @@ fn smoke_sequence_matches_model() {
         Op::CreateDevice { p: 2, adapter: l },
     ];
     let mut runner = d3dkmt_emu::fuzz::Runner::new(d3dkmt_emu::Kernel::new(Default::default()));
-    let statuses: Vec<_> = ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
+    let statuses: Vec<_> =
+        ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
     let n = statuses.len();
     assert_eq!(statuses[n - 2], d3dkmt_emu::NtStatus::NO_MEMORY, "the injected fault fired");
     assert_eq!(statuses[n - 1], d3dkmt_emu::NtStatus::SUCCESS, "and only once");
@@ -128,7 +129,7 @@ fn smoke_sequence_matches_model() {
 /// took any success-class status as a success.
 #[test]
 fn abandoned_keyed_mutex_stays_abandoned_after_a_release() {
-    let ops = vec![
+    let ops = [
         Op::CreateKeyedMutex { p: 2, initial_key: 1, nt_shared: false },
         Op::OpenKeyedMutex { p: 1, global: Sel::Live(1) },
         Op::Acquire { p: 2, mutex: Sel::Live(3), key: 1 },
@@ -138,7 +139,8 @@ fn abandoned_keyed_mutex_stays_abandoned_after_a_release() {
         Op::Acquire { p: 0, mutex: Sel::Live(7), key: 1 },
     ];
     let mut runner = d3dkmt_emu::fuzz::Runner::new(d3dkmt_emu::Kernel::new(Default::default()));
-    let statuses: Vec<_> = ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
+    let statuses: Vec<_> =
+        ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
     assert_eq!(statuses[5], d3dkmt_emu::NtStatus::ABANDONED);
     assert_eq!(statuses[6], d3dkmt_emu::NtStatus::ABANDONED);
 }

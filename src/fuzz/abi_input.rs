@@ -69,17 +69,24 @@ macro_rules! blob {
 /// arguments a single-threaded harness can make valid (the CPU wait is left
 /// out: it may wait forever by design).
 pub static ABI_ENTRIES: &[AbiEntry] = &[
-    entry!(D3DKMTEnumAdapters2, D3DKMT_ENUMADAPTERS2, [(
-        offset_of!(D3DKMT_ENUMADAPTERS2, pAdapters),
-        Ptr::Counted { count: offset_of!(D3DKMT_ENUMADAPTERS2, NumAdapters), elem: size_of::<D3DKMT_ADAPTERINFO>() }
-    )]),
+    entry!(
+        D3DKMTEnumAdapters2,
+        D3DKMT_ENUMADAPTERS2,
+        [(
+            offset_of!(D3DKMT_ENUMADAPTERS2, pAdapters),
+            Ptr::Counted {
+                count: offset_of!(D3DKMT_ENUMADAPTERS2, NumAdapters),
+                elem: size_of::<D3DKMT_ADAPTERINFO>()
+            }
+        )]
+    ),
     entry!(D3DKMTOpenAdapterFromLuid, D3DKMT_OPENADAPTERFROMLUID, []),
     entry!(D3DKMTCloseAdapter, D3DKMT_CLOSEADAPTER, []),
-    entry!(D3DKMTQueryAdapterInfo, D3DKMT_QUERYADAPTERINFO, [blob!(
+    entry!(
+        D3DKMTQueryAdapterInfo,
         D3DKMT_QUERYADAPTERINFO,
-        pPrivateDriverData,
-        PrivateDriverDataSize
-    )]),
+        [blob!(D3DKMT_QUERYADAPTERINFO, pPrivateDriverData, PrivateDriverDataSize)]
+    ),
     entry!(D3DKMTCreateDevice, D3DKMT_CREATEDEVICE, []),
     entry!(D3DKMTDestroyDevice, D3DKMT_DESTROYDEVICE, []),
     entry!(D3DKMTGetDeviceState, D3DKMT_GETDEVICESTATE, []),
@@ -87,65 +94,83 @@ pub static ABI_ENTRIES: &[AbiEntry] = &[
     entry!(D3DKMTCreateSynchronizationObject2, D3DKMT_CREATESYNCHRONIZATIONOBJECT2, []),
     entry!(D3DKMTOpenSynchronizationObject, D3DKMT_OPENSYNCHRONIZATIONOBJECT, []),
     entry!(D3DKMTDestroySynchronizationObject, D3DKMT_DESTROYSYNCHRONIZATIONOBJECT, []),
-    entry!(D3DKMTSignalSynchronizationObjectFromCpu, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, [
-        (
-            offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectHandleArray),
-            Ptr::Counted { count: offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectCount), elem: 4 }
-        ),
-        (
-            offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, FenceValueArray),
-            Ptr::Counted { count: offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectCount), elem: 8 }
-        ),
-    ]),
+    entry!(
+        D3DKMTSignalSynchronizationObjectFromCpu,
+        D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+        [
+            (
+                offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectHandleArray),
+                Ptr::Counted { count: offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectCount), elem: 4 }
+            ),
+            (
+                offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, FenceValueArray),
+                Ptr::Counted { count: offset_of!(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, ObjectCount), elem: 8 }
+            ),
+        ]
+    ),
     entry!(D3DKMTOpenSyncObjectFromNtHandle, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE, []),
     entry!(D3DKMTOpenSyncObjectFromNtHandle2, D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2, []),
-    entry!(D3DKMTOpenSyncObjectNtHandleFromName, D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, [(
-        offset_of!(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, pObjAttrib),
-        Ptr::Attributes
-    )]),
-    entry!(D3DKMTCreateProtectedSession, D3DKMT_CREATEPROTECTEDSESSION, [
-        blob!(D3DKMT_CREATEPROTECTEDSESSION, pPrivateDriverData, PrivateDriverDataSize),
-        blob!(D3DKMT_CREATEPROTECTEDSESSION, pPrivateRuntimeData, PrivateRuntimeDataSize),
-    ]),
+    entry!(
+        D3DKMTOpenSyncObjectNtHandleFromName,
+        D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
+        [(offset_of!(D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME, pObjAttrib), Ptr::Attributes)]
+    ),
+    entry!(
+        D3DKMTCreateProtectedSession,
+        D3DKMT_CREATEPROTECTEDSESSION,
+        [
+            blob!(D3DKMT_CREATEPROTECTEDSESSION, pPrivateDriverData, PrivateDriverDataSize),
+            blob!(D3DKMT_CREATEPROTECTEDSESSION, pPrivateRuntimeData, PrivateRuntimeDataSize),
+        ]
+    ),
     entry!(D3DKMTDestroyProtectedSession, D3DKMT_DESTROYPROTECTEDSESSION, []),
     entry!(D3DKMTQueryProtectedSessionStatus, D3DKMT_QUERYPROTECTEDSESSIONSTATUS, []),
-    entry!(D3DKMTQueryProtectedSessionInfoFromNtHandle, D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, [
-        blob!(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, pPrivateDriverData, PrivateDriverDataSize),
-        blob!(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, pPrivateRuntimeData, PrivateRuntimeDataSize),
-    ]),
+    entry!(
+        D3DKMTQueryProtectedSessionInfoFromNtHandle,
+        D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE,
+        [
+            blob!(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, pPrivateDriverData, PrivateDriverDataSize),
+            blob!(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, pPrivateRuntimeData, PrivateRuntimeDataSize),
+        ]
+    ),
     entry!(D3DKMTOpenProtectedSessionFromNtHandle, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, []),
     entry!(D3DKMTCreateKeyedMutex, D3DKMT_CREATEKEYEDMUTEX, []),
-    entry!(D3DKMTCreateKeyedMutex2, D3DKMT_CREATEKEYEDMUTEX2, [blob!(
+    entry!(
+        D3DKMTCreateKeyedMutex2,
         D3DKMT_CREATEKEYEDMUTEX2,
-        pPrivateRuntimeData,
-        PrivateRuntimeDataSize
-    )]),
+        [blob!(D3DKMT_CREATEKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize)]
+    ),
     entry!(D3DKMTOpenKeyedMutex, D3DKMT_OPENKEYEDMUTEX, []),
-    entry!(D3DKMTOpenKeyedMutex2, D3DKMT_OPENKEYEDMUTEX2, [blob!(
+    entry!(
+        D3DKMTOpenKeyedMutex2,
         D3DKMT_OPENKEYEDMUTEX2,
-        pPrivateRuntimeData,
-        PrivateRuntimeDataSize
-    )]),
-    entry!(D3DKMTOpenKeyedMutexFromNtHandle, D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE, [blob!(
+        [blob!(D3DKMT_OPENKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize)]
+    ),
+    entry!(
+        D3DKMTOpenKeyedMutexFromNtHandle,
         D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE,
-        pPrivateRuntimeData,
-        PrivateRuntimeDataSize
-    )]),
+        [blob!(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE, pPrivateRuntimeData, PrivateRuntimeDataSize)]
+    ),
     entry!(D3DKMTDestroyKeyedMutex, D3DKMT_DESTROYKEYEDMUTEX, []),
-    entry!(D3DKMTAcquireKeyedMutex, D3DKMT_ACQUIREKEYEDMUTEX, [(
-        offset_of!(D3DKMT_ACQUIREKEYEDMUTEX, pTimeout),
-        Ptr::Timeout
-    )]),
-    entry!(D3DKMTAcquireKeyedMutex2, D3DKMT_ACQUIREKEYEDMUTEX2, [
-        (offset_of!(D3DKMT_ACQUIREKEYEDMUTEX2, pTimeout), Ptr::Timeout),
-        blob!(D3DKMT_ACQUIREKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize),
-    ]),
+    entry!(
+        D3DKMTAcquireKeyedMutex,
+        D3DKMT_ACQUIREKEYEDMUTEX,
+        [(offset_of!(D3DKMT_ACQUIREKEYEDMUTEX, pTimeout), Ptr::Timeout)]
+    ),
+    entry!(
+        D3DKMTAcquireKeyedMutex2,
+        D3DKMT_ACQUIREKEYEDMUTEX2,
+        [
+            (offset_of!(D3DKMT_ACQUIREKEYEDMUTEX2, pTimeout), Ptr::Timeout),
+            blob!(D3DKMT_ACQUIREKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize),
+        ]
+    ),
     entry!(D3DKMTReleaseKeyedMutex, D3DKMT_RELEASEKEYEDMUTEX, []),
-    entry!(D3DKMTReleaseKeyedMutex2, D3DKMT_RELEASEKEYEDMUTEX2, [blob!(
+    entry!(
+        D3DKMTReleaseKeyedMutex2,
         D3DKMT_RELEASEKEYEDMUTEX2,
-        pPrivateRuntimeData,
-        PrivateRuntimeDataSize
-    )]),
+        [blob!(D3DKMT_RELEASEKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize)]
+    ),
 ];
 
 /// The harness's buffers: big enough for every pointer field's contents.

@@ -10,6 +10,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::ptr::null_mut;
 
+use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_MONITORED_FENCE, D3DDDI_SYNCHRONIZATION_MUTEX, D3DKMT_ACQUIREKEYEDMUTEX, D3DKMT_CLOSEADAPTER,
     D3DKMT_CREATEDEVICE, D3DKMT_CREATEKEYEDMUTEX, D3DKMT_CREATEKEYEDMUTEX2, D3DKMT_CREATEPROTECTEDSESSION,
@@ -20,7 +21,6 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_RELEASEKEYEDMUTEX,
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
 };
-use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
 use super::model::{KeyedMutexState, Model, NAMES, Object};
@@ -311,7 +311,10 @@ impl Executor {
                 let (s, u) = call(&mut a, x::D3DKMTCreateSynchronizationObject2);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     if a.Info.SharedHandle != 0 {
-                        return Err(format!("a monitored fence came back with global handle {:#x}", a.Info.SharedHandle));
+                        return Err(format!(
+                            "a monitored fence came back with global handle {:#x}",
+                            a.Info.SharedHandle
+                        ));
                     }
                     self.model.apply_create_fence(p, d, a.hSyncObject, nt_shared, u64::from(initial))?;
                 }
@@ -491,7 +494,13 @@ impl Executor {
                 ));
                 let u = out == 0x5A5A as HANDLE;
                 if s == e && !self.model.procs[p].exited {
-                    self.model.apply_duplicate(p, n, to, close_source, (s == NtStatus::SUCCESS).then_some(out as usize as u64))?;
+                    self.model.apply_duplicate(
+                        p,
+                        n,
+                        to,
+                        close_source,
+                        (s == NtStatus::SUCCESS).then_some(out as usize as u64),
+                    )?;
                 }
                 (s, u, e)
             }
@@ -550,7 +559,8 @@ impl Executor {
                 let key = u64::from(key % 4);
                 let e = injected.unwrap_or_else(|| self.model.expect_acquire(p, h, key));
                 let mut timeout: i64 = 0;
-                let mut a = D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: h, Key: key, pTimeout: &mut timeout, FenceValue: 0 };
+                let mut a =
+                    D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: h, Key: key, pTimeout: &mut timeout, FenceValue: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTAcquireKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_keyed_mutex(p, h, KeyedMutexState::Owned { process: p, handle: h });
@@ -633,7 +643,10 @@ impl Executor {
                 return Err(format!("process {i} has two live D3DKMT handles with one value"));
             }
             let same = handles.len() == mp.local.len()
-                && handles.iter().zip(&mp.local).all(|((h, k), (mh, r))| h.0 == *mh && *k == kind_of(&model.objects[r.obj]));
+                && handles
+                    .iter()
+                    .zip(&mp.local)
+                    .all(|((h, k), (mh, r))| h.0 == *mh && *k == kind_of(&model.objects[r.obj]));
             if !same {
                 let model_view: BTreeMap<u32, HandleKind> =
                     mp.local.iter().map(|(h, r)| (*h, kind_of(&model.objects[r.obj]))).collect();

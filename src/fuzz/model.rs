@@ -579,7 +579,14 @@ impl Model {
     }
 
     /// `CreateProtectedSession` succeeded.
-    pub fn apply_create_session(&mut self, p: usize, device: u32, fence: u32, out: u32, key: u64) -> Result<(), String> {
+    pub fn apply_create_session(
+        &mut self,
+        p: usize,
+        device: u32,
+        fence: u32,
+        out: u32,
+        key: u64,
+    ) -> Result<(), String> {
         let fence = self.procs[p].local[&fence].obj;
         let o = self.new_obj(Object::Session { fence, status: SessionStatus::Ok, key });
         self.sessions.push(o);
@@ -756,7 +763,10 @@ impl Model {
     /// The live session with kernel key `key`.
     fn session_by_key(&self, key: u64) -> Option<ObjId> {
         let alive = self.alive();
-        self.sessions.iter().copied().find(|&o| alive.objects[o] && matches!(self.objects[o], Object::Session { key: k, .. } if k == key))
+        self.sessions
+            .iter()
+            .copied()
+            .find(|&o| alive.objects[o] && matches!(self.objects[o], Object::Session { key: k, .. } if k == key))
     }
 
     /// The status the KMD's status callback answers.

@@ -264,7 +264,9 @@ impl Generator {
             1 => Op::CloseAdapter { p, adapter: self.sel() },
             2 => Op::CreateDevice { p, adapter: self.sel() },
             3 => Op::DestroyDevice { p, device: self.sel() },
-            4 => Op::CreateFence { p, device: self.sel(), nt_shared: self.below(2) == 0, initial: self.below(256) as u8 },
+            4 => {
+                Op::CreateFence { p, device: self.sel(), nt_shared: self.below(2) == 0, initial: self.below(256) as u8 }
+            }
             5 => Op::CreateSyncMutex { p, device: self.sel(), shared: self.below(2) == 0 },
             6 => Op::OpenSyncGlobal { p, global: self.sel() },
             7 => Op::DestroySync { p, sync: self.sel() },
@@ -309,9 +311,7 @@ impl Generator {
 /// An adapter handle and a device in each process: where most sequences
 /// would spend their first dozens of ops getting to.
 pub fn prologue() -> Vec<Op> {
-    (0..PROCESSES as u8)
-        .flat_map(|p| [Op::OpenAdapter { p }, Op::CreateDevice { p, adapter: Sel::Live(0) }])
-        .collect()
+    (0..PROCESSES as u8).flat_map(|p| [Op::OpenAdapter { p }, Op::CreateDevice { p, adapter: Sel::Live(0) }]).collect()
 }
 
 /// How often [`Generator::op`] picks each op, in [`Op`]'s declaration order
