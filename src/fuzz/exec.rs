@@ -697,6 +697,47 @@ impl Executor {
         Ok(())
     }
 
+    /// After a failure, for a reproducer's trace: closes, through the C ABI,
+    /// every handle the model says each live process holds (children, then
+    /// devices, then adapters), ignoring the statuses. A kernel that lost
+    /// or kept a handle the model did not answers one of these differently,
+    /// so replaying the trace on a fixed kernel diverges there.
+    pub fn probe(&mut self) {
+        for p in 0..PROCESSES {
+            if self.model.procs[p].exited {
+                continue;
+            }
+            let _bound = self.procs[p].enter();
+            for pass in 0..3 {
+                let handles: Vec<(u32, Object)> = self.model.procs[p]
+                    .local
+                    .iter()
+                    .map(|(h, r)| (*h, self.model.objects[r.obj].clone()))
+                    .collect();
+                for (h, object) in handles {
+                    match (pass, object) {
+                        (0, Object::Fence { .. } | Object::SyncMutex { .. }) => {
+                            x::D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h });
+                        }
+                        (0, Object::Session { .. }) => {
+                            x::D3DKMTDestroyProtectedSession(&mut D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h });
+                        }
+                        (0, Object::KeyedMutex { .. }) => {
+                            x::D3DKMTDestroyKeyedMutex(&D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: h });
+                        }
+                        (1, Object::Device { .. }) => {
+                            x::D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: h });
+                        }
+                        (2, Object::Adapter) => {
+                            x::D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: h });
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
     /// Every process exits; then nothing may be left alive: no object, no
     /// global handle, and the kernel's leak report is clean.
     pub fn finish(&mut self) -> Result<(), String> {

@@ -107,6 +107,11 @@ impl Runner {
         &self.exec
     }
 
+    /// The executor, mutably (to [`Executor::probe`] after a failure).
+    pub fn executor_mut(&mut self) -> &mut Executor {
+        &mut self.exec
+    }
+
     /// Runs one op.
     pub fn step(&mut self, op: &Op) -> Result<Outcome, String> {
         let outcome = self.exec.step(op)?;
@@ -197,14 +202,19 @@ pub fn shrink(ops: &[Op], fails: impl Fn(&[Op]) -> Option<Failure>) -> (Vec<Op>,
 
 /// Runs `ops` on a fresh default kernel with its call trace on, and saves
 /// the trace to `dir/NAME.trace` and the ops (one `Debug` line each) to
-/// `dir/NAME.ops`. Returns the two paths.
+/// `dir/NAME.ops`. Returns the two paths. If the sequence fails, the trace
+/// ends with [`Executor::probe`]'s calls, so that `d3dkmt-emu replay` of it
+/// on a fixed kernel diverges where the bug changed a status.
 pub fn write_reproducer(ops: &[Op], dir: &Path, name: &str) -> std::io::Result<(PathBuf, PathBuf)> {
     std::fs::create_dir_all(dir)?;
     let kernel = Kernel::new(crate::KernelConfig::default());
     kernel
         .trace_start(crate::TraceConfig { capacity: 1 << 20, file: None })
         .map_err(|e| std::io::Error::other(format!("{e:?}")))?;
-    let _ = Runner::new(kernel.clone()).run(ops);
+    let mut runner = Runner::new(kernel.clone());
+    if runner.run(ops).is_err() {
+        runner.executor_mut().probe();
+    }
     let trace = dir.join(format!("{name}.trace"));
     kernel.trace_save(&trace)?;
     let listing = dir.join(format!("{name}.ops"));
