@@ -24,6 +24,7 @@ use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::UNICODE_STRING;
 
 use crate::abi::exports as x;
+use crate::trace::specs::ShareObjectsArgs;
 use crate::{DeviceLoss, Kernel, KernelConfig, LocalHandle, NtStatus, Process, SessionStatus, SyncFlags, SyncKind};
 
 /// How a pointer field is made valid.
@@ -36,6 +37,8 @@ enum Ptr {
     Attributes,
     /// A 64-bit timeout, never NULL.
     Timeout,
+    /// One 8-byte output (a `HANDLE`).
+    Out8,
 }
 
 /// One fuzzed entry point: its name, struct size, pointer fields, and the call.
@@ -165,6 +168,16 @@ pub static ABI_ENTRIES: &[AbiEntry] = &[
             blob!(D3DKMT_ACQUIREKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize),
         ]
     ),
+    AbiEntry {
+        name: "D3DKMTShareObjects",
+        size: size_of::<ShareObjectsArgs>(),
+        ptrs: &[
+            (offset_of!(ShareObjectsArgs, hObjects), Ptr::Counted { count: offset_of!(ShareObjectsArgs, cObjects), elem: 4 }),
+            (offset_of!(ShareObjectsArgs, pObjectAttributes), Ptr::Attributes),
+            (offset_of!(ShareObjectsArgs, phSharedNtHandle), Ptr::Out8),
+        ],
+        call: share_objects,
+    },
     entry!(D3DKMTReleaseKeyedMutex, D3DKMT_RELEASEKEYEDMUTEX, []),
     entry!(
         D3DKMTReleaseKeyedMutex2,
@@ -172,6 +185,15 @@ pub static ABI_ENTRIES: &[AbiEntry] = &[
         [blob!(D3DKMT_RELEASEKEYEDMUTEX2, pPrivateRuntimeData, PrivateRuntimeDataSize)]
     ),
 ];
+
+/// `D3DKMTShareObjects` takes its arguments one by one: the harness fuzzes
+/// them as this struct (the trace's view of the call).
+fn share_objects(p: *mut c_void) -> i32 {
+    match crate::abi::ptr::in_ref(p as *const ShareObjectsArgs) {
+        Some(a) => x::D3DKMTShareObjects(a.cObjects, a.hObjects, a.pObjectAttributes, a.dwDesiredAccess, a.phSharedNtHandle),
+        None => NtStatus::INVALID_PARAMETER.0,
+    }
+}
 
 /// The harness's buffers: big enough for every pointer field's contents.
 const ROOM: usize = 512;
@@ -340,6 +362,7 @@ fn one_call(w: &World, input: &mut Input<'_>) -> Result<(), String> {
         let address: usize = match kind {
             Ptr::Timeout => &timeout as *const i64 as usize,
             _ if null => 0,
+            Ptr::Out8 => blob_ptrs.next().map_or(0, |p| p as usize),
             Ptr::Attributes => &attributes as *const OBJECT_ATTRIBUTES as usize,
             Ptr::Counted { count, elem } => {
                 let n = read_u32(&bytes, *count) as usize;

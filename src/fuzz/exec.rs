@@ -563,6 +563,8 @@ impl Executor {
                     D3DKMT_ACQUIREKEYEDMUTEX { hKeyedMutex: h, Key: key, pTimeout: &mut timeout, FenceValue: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTAcquireKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
+                    let fence = self.model.keyed_mutex_fence(p, h);
+                    ensure_eq!(Some(a.FenceValue), fence, "fence value acquired with keyed mutex {h:#x}");
                     self.model.apply_keyed_mutex(p, h, KeyedMutexState::Owned { process: p, handle: h });
                 }
                 (s, u, e)
@@ -574,7 +576,7 @@ impl Executor {
                 let mut a = D3DKMT_RELEASEKEYEDMUTEX { hKeyedMutex: h, Key: key, FenceValue: key + 1 };
                 let (s, u) = call(&mut a, x::D3DKMTReleaseKeyedMutex);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
-                    self.model.apply_keyed_mutex(p, h, KeyedMutexState::Released(key));
+                    self.model.apply_keyed_mutex(p, h, KeyedMutexState::Released { key, fence: key + 1 });
                 }
                 (s, u, e)
             }
@@ -674,6 +676,17 @@ impl Executor {
                 let got = self.kernel.protected_session_status(SessionKey(*key)).map_err(|e| e.to_string())?;
                 ensure_eq!(got, *status, "status of session {key}");
                 checks += 1;
+            }
+        }
+        // Each session's status fence, through the first handle to it.
+        for (i, process) in self.procs.iter().enumerate() {
+            for (h, r) in &model.procs[i].local {
+                if let Object::Session { fence, .. } = model.objects[r.obj] {
+                    let Object::Fence { value, .. } = model.objects[fence] else { continue };
+                    let got = process.protected_session_fence_value(LocalHandle(*h)).map_err(|e| e.to_string())?;
+                    ensure_eq!(got, value, "status fence of session handle {h:#x} in process {i}");
+                    checks += 1;
+                }
             }
         }
         for (i, process) in self.procs.iter().enumerate() {

@@ -28,8 +28,13 @@ pub type NtId = usize;
 /// A keyed mutex's state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum KeyedMutexState {
-    /// Released with this key.
-    Released(u64),
+    /// Released with this key and fence value (what the next acquirer gets).
+    Released {
+        /// The key.
+        key: u64,
+        /// The fence value.
+        fence: u64,
+    },
     /// Owned through this handle of this process.
     Owned {
         /// The owning process.
@@ -815,7 +820,7 @@ impl Model {
             return Err(format!("keyed mutex created nt_shared={nt_shared} came back with global {global:#x}"));
         }
         let global = (!nt_shared).then_some(global);
-        let o = self.new_obj(Object::KeyedMutex { global, state: KeyedMutexState::Released(key) });
+        let o = self.new_obj(Object::KeyedMutex { global, state: KeyedMutexState::Released { key, fence: 0 } });
         if let Some(g) = global {
             self.check_new_global(g)?;
             self.globals.push((g, o));
@@ -852,8 +857,16 @@ impl Model {
         match self.keyed_mutex(p, h) {
             None => NtStatus::INVALID_PARAMETER,
             Some(KeyedMutexState::Abandoned) => NtStatus::ABANDONED,
-            Some(KeyedMutexState::Released(k)) if k == key => NtStatus::SUCCESS,
+            Some(KeyedMutexState::Released { key: k, .. }) if k == key => NtStatus::SUCCESS,
             Some(_) => NtStatus::TIMEOUT,
+        }
+    }
+
+    /// The fence value an acquire of the mutex behind `h` gets.
+    pub fn keyed_mutex_fence(&self, p: usize, h: u32) -> Option<u64> {
+        match self.keyed_mutex(p, h)? {
+            KeyedMutexState::Released { fence, .. } => Some(fence),
+            _ => None,
         }
     }
 
