@@ -172,7 +172,10 @@ pub static ABI_ENTRIES: &[AbiEntry] = &[
         name: "D3DKMTShareObjects",
         size: size_of::<ShareObjectsArgs>(),
         ptrs: &[
-            (offset_of!(ShareObjectsArgs, hObjects), Ptr::Counted { count: offset_of!(ShareObjectsArgs, cObjects), elem: 4 }),
+            (
+                offset_of!(ShareObjectsArgs, hObjects),
+                Ptr::Counted { count: offset_of!(ShareObjectsArgs, cObjects), elem: 4 },
+            ),
             (offset_of!(ShareObjectsArgs, pObjectAttributes), Ptr::Attributes),
             (offset_of!(ShareObjectsArgs, phSharedNtHandle), Ptr::Out8),
         ],
@@ -190,7 +193,9 @@ pub static ABI_ENTRIES: &[AbiEntry] = &[
 /// them as this struct (the trace's view of the call).
 fn share_objects(p: *mut c_void) -> i32 {
     match crate::abi::ptr::in_ref(p as *const ShareObjectsArgs) {
-        Some(a) => x::D3DKMTShareObjects(a.cObjects, a.hObjects, a.pObjectAttributes, a.dwDesiredAccess, a.phSharedNtHandle),
+        Some(a) => {
+            x::D3DKMTShareObjects(a.cObjects, a.hObjects, a.pObjectAttributes, a.dwDesiredAccess, a.phSharedNtHandle)
+        }
         None => NtStatus::INVALID_PARAMETER.0,
     }
 }

@@ -186,10 +186,19 @@ impl Executor {
         }
     }
 
-    fn nt(&self, p: usize, sel: Sel) -> u64 {
+    /// An NT handle: `Live` picks among those whose object `want`s, or any.
+    fn nt(&self, p: usize, sel: Sel, want: impl Fn(&Object) -> bool) -> u64 {
         let mp = &self.model.procs[p];
         match sel {
-            Sel::Live(i) => mp.nt.keys().nth(i as usize % mp.nt.len().max(1)).copied().unwrap_or(0),
+            Sel::Live(i) => {
+                let target = |r: &super::model::NtRef| &self.model.objects[self.model.nts[r.nt].target];
+                let wanted = mp.nt.values().filter(|r| want(target(r))).count();
+                if wanted > 0 {
+                    mp.nt.iter().filter(|(_, r)| want(target(r))).nth(i as usize % wanted).map_or(0, |(h, _)| *h)
+                } else {
+                    mp.nt.keys().nth(i as usize % mp.nt.len().max(1)).copied().unwrap_or(0)
+                }
+            }
             Sel::Stale(i) => mp.stale_nt.get(i as usize % mp.stale_nt.len().max(1)).copied().unwrap_or(0),
             Sel::Foreign(i) => {
                 let other = &self.model.procs[(p + 1 + i as usize % (PROCESSES - 1)) % PROCESSES];
@@ -413,7 +422,8 @@ impl Executor {
                 (s, u, e)
             }
             Op::Share { object, access, name, .. } => {
-                let h = self.local(p, object, |o| is_fence(o) || is_session(o));
+                let h =
+                    self.local(p, object, |o| matches!(o, Object::Fence { nt_shareable: true, .. }) || is_session(o));
                 let name = name.map(|n| NAMES[n as usize % NAMES.len()]);
                 let e = injected.unwrap_or_else(|| self.model.expect_share(p, h, name));
                 let (s, nt, untouched) = share(h, name, access.mask());
@@ -423,7 +433,7 @@ impl Executor {
                 (s, untouched, e)
             }
             Op::OpenSyncFromNt { nt, device, .. } => {
-                let n = self.nt(p, nt);
+                let n = self.nt(p, nt, is_fence);
                 let d = self.local(p, device, is_device);
                 let e = injected.unwrap_or_else(|| self.model.expect_open_sync_nt(p, n, d));
                 let mut a = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
@@ -438,7 +448,7 @@ impl Executor {
                 (s, u, e)
             }
             Op::OpenSessionFromNt { nt, .. } => {
-                let n = self.nt(p, nt);
+                let n = self.nt(p, nt, is_session);
                 let e = injected.unwrap_or_else(|| self.model.expect_session_nt(p, n));
                 let mut a = D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE { hNtHandle: n as usize as HANDLE, hHandle: 0 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenProtectedSessionFromNtHandle);
@@ -448,7 +458,7 @@ impl Executor {
                 (s, u, e)
             }
             Op::QueryInfo { nt, .. } => {
-                let n = self.nt(p, nt);
+                let n = self.nt(p, nt, is_session);
                 let e = injected.unwrap_or_else(|| self.model.expect_session_nt(p, n));
                 let mut driver = [0u8; 64];
                 let mut runtime = [0u8; 64];
@@ -480,7 +490,7 @@ impl Executor {
             }
             Op::Duplicate { nt, to, close_source, .. } => {
                 let to = to as usize % PROCESSES;
-                let n = self.nt(p, nt);
+                let n = self.nt(p, nt, |_| true);
                 let e = injected.unwrap_or_else(|| self.model.expect_duplicate(p, n, to));
                 let mut out: HANDLE = 0x5A5A as HANDLE;
                 let options = 2 | u32::from(close_source);
@@ -505,7 +515,7 @@ impl Executor {
                 (s, u, e)
             }
             Op::CloseNt { nt, .. } => {
-                let n = self.nt(p, nt);
+                let n = self.nt(p, nt, |_| true);
                 let e = injected.unwrap_or_else(|| self.model.expect_close_nt(p, n));
                 let s = NtStatus(d3dkmt_emu_nt_close(self.control(p), n as usize as HANDLE));
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
@@ -722,15 +732,14 @@ impl Executor {
             }
             let _bound = self.procs[p].enter();
             for pass in 0..3 {
-                let handles: Vec<(u32, Object)> = self.model.procs[p]
-                    .local
-                    .iter()
-                    .map(|(h, r)| (*h, self.model.objects[r.obj].clone()))
-                    .collect();
+                let handles: Vec<(u32, Object)> =
+                    self.model.procs[p].local.iter().map(|(h, r)| (*h, self.model.objects[r.obj].clone())).collect();
                 for (h, object) in handles {
                     match (pass, object) {
                         (0, Object::Fence { .. } | Object::SyncMutex { .. }) => {
-                            x::D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: h });
+                            x::D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT {
+                                hSyncObject: h,
+                            });
                         }
                         (0, Object::Session { .. }) => {
                             x::D3DKMTDestroyProtectedSession(&mut D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h });

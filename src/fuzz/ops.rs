@@ -265,7 +265,7 @@ impl Generator {
             2 => Op::CreateDevice { p, adapter: self.sel() },
             3 => Op::DestroyDevice { p, device: self.sel() },
             4 => {
-                Op::CreateFence { p, device: self.sel(), nt_shared: self.below(2) == 0, initial: self.below(256) as u8 }
+                Op::CreateFence { p, device: self.sel(), nt_shared: self.below(4) != 0, initial: self.below(256) as u8 }
             }
             5 => Op::CreateSyncMutex { p, device: self.sel(), shared: self.below(2) == 0 },
             6 => Op::OpenSyncGlobal { p, global: self.sel() },
