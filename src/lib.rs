@@ -96,6 +96,14 @@
 //! assert!(report.points.is_empty());
 //! ```
 //!
+//! ## Fuzzing
+//!
+//! [`fuzz`] holds a reference model of the kernel's bookkeeping, an op
+//! vocabulary over three virtual processes, and a runner that drives op
+//! sequences through the C ABI and checks every step against the model
+//! ([`fuzz::Runner::after_each`] runs your own checks too); `d3dkmt-emu
+//! fuzz` runs it in process, and `fuzz/` holds the cargo-fuzz targets.
+//!
 //! ## References
 //!
 //! Ownership: every object is reference counted. A D3DKMT handle, an NT
