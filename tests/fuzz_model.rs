@@ -46,8 +46,9 @@ pub fn op() -> impl Strategy<Value = Op> {
         3 => (p.clone(), sel()).prop_map(|(p, nt)| Op::OpenSessionFromNt { p, nt }),
         2 => (p.clone(), sel()).prop_map(|(p, nt)| Op::QueryInfo { p, nt }),
         2 => (p.clone(), 0..4u8).prop_map(|(p, name)| Op::OpenNtFromName { p, name }),
-        4 => (p.clone(), sel(), p.clone(), any::<bool>())
-            .prop_map(|(from, nt, to, close_source)| Op::Duplicate { from, nt, to, close_source }),
+        4 => (p.clone(), sel(), p.clone(), any::<bool>(), proptest::option::of(access()))
+            .prop_map(|(from, nt, to, close_source, access)| Op::Duplicate { from, nt, to, close_source, access }),
+        2 => (p.clone(), sel(), sel(), any::<u16>()).prop_map(|(p, device, sync, value)| Op::Wait { p, device, sync, value }),
         3 => (p.clone(), sel()).prop_map(|(p, nt)| Op::CloseNt { p, nt }),
         3 => (sel(), any::<bool>()).prop_map(|(session, invalid)| Op::SetStatus { session, invalid }),
         3 => (p.clone(), 0..4u8, any::<bool>())
@@ -92,7 +93,7 @@ fn smoke_sequence_matches_model() {
         Op::CreateFence { p: 0, device: l, nt_shared: true, initial: 3 },
         Op::CreateSession { p: 0, device: l, fence: l },
         Op::Share { p: 0, object: Sel::Live(0), access: Access::All, name: None },
-        Op::Duplicate { from: 0, nt: l, to: 1, close_source: false },
+        Op::Duplicate { from: 0, nt: l, to: 1, close_source: false, access: None },
         Op::OpenSessionFromNt { p: 1, nt: l },
         Op::QueryInfo { p: 1, nt: l },
         Op::SetStatus { session: l, invalid: true },

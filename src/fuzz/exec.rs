@@ -19,7 +19,7 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_OPENKEYEDMUTEX, D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE, D3DKMT_OPENSYNCHRONIZATIONOBJECT,
     D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2, D3DKMT_OPENSYNCOBJECTNTHANDLEFROMNAME,
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_RELEASEKEYEDMUTEX,
-    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
@@ -265,7 +265,16 @@ impl Executor {
         let is_keyed = |o: &Object| matches!(o, Object::KeyedMutex { .. });
         let p = op.process().unwrap_or(0);
         // An armed fault answers the call in its place: that status, no effect.
-        let injected = entry_of(op).and_then(|entry| self.model.take_fault(p, entry));
+        // A wait that would block is skipped, and so does not spend a fault.
+        let skipped = match *op {
+            Op::Wait { device, sync, value, .. } => {
+                let d = self.local(p, device, |o| matches!(o, Object::Device { .. }));
+                let h = self.local(p, sync, |o| matches!(o, Object::Fence { .. }));
+                self.model.expect_wait(p, d, h, u64::from(value)).is_none()
+            }
+            _ => false,
+        };
+        let injected = entry_of(op).filter(|_| !skipped).and_then(|entry| self.model.take_fault(p, entry));
         // Every D3DKMT call acts as the bound process.
         let process = self.procs[p].clone();
         let _bound = process.enter();
@@ -380,6 +389,26 @@ impl Executor {
                 }
                 (s, u, e)
             }
+            Op::Wait { device, sync, value, .. } => {
+                let d = self.local(p, device, is_device);
+                let h = self.local(p, sync, is_fence);
+                // A wait that would block is not made: nothing ends it here.
+                let Some(e) = self.model.expect_wait(p, d, h, u64::from(value)) else {
+                    return Ok(NtStatus::SUCCESS);
+                };
+                let e = injected.unwrap_or(e);
+                let handles = [h];
+                let values = [u64::from(value)];
+                let a = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU {
+                    hDevice: d,
+                    ObjectCount: 1,
+                    ObjectHandleArray: handles.as_ptr(),
+                    FenceValueArray: values.as_ptr(),
+                    ..Default::default()
+                };
+                let (s, u) = call_ref(&a, x::D3DKMTWaitForSynchronizationObjectFromCpu);
+                (s, u, e)
+            }
             Op::CreateSession { device, fence, .. } => {
                 let d = self.local(p, device, is_device);
                 let f = self.local(p, fence, is_fence);
@@ -488,18 +517,18 @@ impl Executor {
                 }
                 (s, u, e)
             }
-            Op::Duplicate { nt, to, close_source, .. } => {
+            Op::Duplicate { nt, to, close_source, access, .. } => {
                 let to = to as usize % PROCESSES;
                 let n = self.nt(p, nt, |_| true);
                 let e = injected.unwrap_or_else(|| self.model.expect_duplicate(p, n, to));
                 let mut out: HANDLE = 0x5A5A as HANDLE;
-                let options = 2 | u32::from(close_source);
+                let options = if access.is_none() { 2 } else { 0 } | u32::from(close_source);
                 let s = NtStatus(d3dkmt_emu_nt_duplicate(
                     self.control(p),
                     n as usize as HANDLE,
                     self.control(to),
                     &mut out,
-                    0,
+                    access.map_or(0, |a| a.mask()),
                     options,
                 ));
                 let u = out == 0x5A5A as HANDLE;
@@ -509,6 +538,7 @@ impl Executor {
                         n,
                         to,
                         close_source,
+                        access,
                         (s == NtStatus::SUCCESS).then_some(out as usize as u64),
                     )?;
                 }
@@ -793,6 +823,7 @@ fn entry_of(op: &Op) -> Option<crate::Entry> {
         Op::OpenSyncGlobal { .. } => E::D3DKMTOpenSynchronizationObject,
         Op::DestroySync { .. } => E::D3DKMTDestroySynchronizationObject,
         Op::Signal { .. } => E::D3DKMTSignalSynchronizationObjectFromCpu,
+        Op::Wait { .. } => E::D3DKMTWaitForSynchronizationObjectFromCpu,
         Op::CreateSession { .. } => E::D3DKMTCreateProtectedSession,
         Op::DestroySession { .. } => E::D3DKMTDestroyProtectedSession,
         Op::QueryStatus { .. } => E::D3DKMTQueryProtectedSessionStatus,

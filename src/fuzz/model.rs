@@ -560,6 +560,23 @@ impl Model {
         }
     }
 
+    /// The status a CPU wait for `value` on one object answers, or `None`
+    /// if it would block (the fence is below `value`).
+    pub fn expect_wait(&self, p: usize, device: u32, h: u32, value: u64) -> Option<Expect> {
+        if self.exited(p) {
+            return Some(NtStatus::PROCESS_IS_TERMINATING);
+        }
+        if let Err(s) = self.device_for_create(p, device) {
+            return Some(s);
+        }
+        match self.obj_of(p, h) {
+            Some((r, Object::Fence { .. })) if !r.can_wait => Some(NtStatus::ACCESS_DENIED),
+            Some((_, Object::Fence { value: v, .. })) if *v >= value => Some(NtStatus::SUCCESS),
+            Some((_, Object::Fence { .. })) => None,
+            _ => Some(NtStatus::INVALID_PARAMETER),
+        }
+    }
+
     /// A CPU signal succeeded: the fence keeps the higher value
     /// (`FenceRegression::Ignore`).
     pub fn apply_signal(&mut self, p: usize, h: u32, value: u64) {
@@ -644,15 +661,8 @@ impl Model {
         out: u64,
     ) -> Result<(), String> {
         let target = self.procs[p].local[&h].obj;
-        let sync = matches!(self.objects[target], Object::Fence { .. });
-        use super::Access::*;
-        let r = NtRef {
-            nt: self.nts.len(),
-            read: access != None,
-            wait: sync && matches!(access, All | Read),
-            signal: sync && matches!(access, All | Write),
-        };
         self.nts.push(NtObject { target, name: name.map(str::to_lowercase) });
+        let r = self.granted(self.nts.len() - 1, access);
         self.insert_nt(p, out, r)
     }
 
@@ -732,17 +742,36 @@ impl Model {
         NtStatus::SUCCESS
     }
 
+    /// The access an NT handle to `target` gets for `access` (generic rights
+    /// mapped by the object's type).
+    fn granted(&self, nt: NtId, access: super::Access) -> NtRef {
+        let sync = matches!(self.objects[self.nts[nt].target], Object::Fence { .. } | Object::SyncMutex { .. });
+        use super::Access::*;
+        NtRef {
+            nt,
+            read: access != None,
+            wait: sync && matches!(access, All | Read),
+            signal: sync && matches!(access, All | Write),
+        }
+    }
+
     /// A duplicate ran: the source is closed if asked, whatever the outcome
-    /// (once the source was found); `out` is the new handle on success.
+    /// (once the source was found); `out` is the new handle on success, with
+    /// the source's access or `access`.
     pub fn apply_duplicate(
         &mut self,
         from: usize,
         nt: u64,
         to: usize,
         close_source: bool,
+        access: Option<super::Access>,
         out: Option<u64>,
     ) -> Result<(), String> {
-        let Some(r) = self.procs[from].nt.get(&nt).copied() else { return Ok(()) };
+        let Some(source) = self.procs[from].nt.get(&nt).copied() else { return Ok(()) };
+        let r = match access {
+            Some(access) => self.granted(source.nt, access),
+            None => source,
+        };
         if close_source {
             self.close_nt(from, nt);
         }

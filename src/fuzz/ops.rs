@@ -94,9 +94,10 @@ pub enum Op {
     QueryInfo { p: u8, nt: Sel },
     /// `D3DKMTOpenSyncObjectNtHandleFromName` with `GENERIC_ALL`.
     OpenNtFromName { p: u8, name: u8 },
-    /// `DuplicateHandle` of an NT handle (`DUPLICATE_SAME_ACCESS`, and
-    /// optionally `DUPLICATE_CLOSE_SOURCE`), also across processes.
-    Duplicate { from: u8, nt: Sel, to: u8, close_source: bool },
+    /// `DuplicateHandle` of an NT handle, also across processes: with the
+    /// source's access (`DUPLICATE_SAME_ACCESS`) if `access` is `None`, else
+    /// that access; optionally `DUPLICATE_CLOSE_SOURCE`.
+    Duplicate { from: u8, nt: Sel, to: u8, close_source: bool, access: Option<Access> },
     /// `CloseHandle` of an NT handle.
     CloseNt { p: u8, nt: Sel },
     /// The KMD sets a session's status (`DxgkCbSetProtectedSessionStatus`).
@@ -116,6 +117,10 @@ pub enum Op {
     RemoveDevice { p: u8, device: Sel },
     /// Process exit.
     Exit { p: u8 },
+    /// `D3DKMTWaitForSynchronizationObjectFromCpu` on one object, only when
+    /// it cannot block: a wait the model says would block is not made (a
+    /// single-threaded run could never end it), and the op does nothing.
+    Wait { p: u8, device: Sel, sync: Sel, value: u16 },
     /// Arms a one-shot fault: the next call of entry point
     /// `FAULT_ENTRIES[entry]` made as process `p` fails with
     /// `FAULT_STATUSES[status]` before it runs (see [`crate::Fault`]).
@@ -125,7 +130,7 @@ pub enum Op {
 
 /// The entry points an [`Op::InjectFault`] may target: every `D3DKMT*`
 /// export the vocabulary calls.
-pub const FAULT_ENTRIES: [Entry; 22] = [
+pub const FAULT_ENTRIES: [Entry; 23] = [
     Entry::D3DKMTOpenAdapterFromLuid,
     Entry::D3DKMTCloseAdapter,
     Entry::D3DKMTCreateDevice,
@@ -134,6 +139,7 @@ pub const FAULT_ENTRIES: [Entry; 22] = [
     Entry::D3DKMTOpenSynchronizationObject,
     Entry::D3DKMTDestroySynchronizationObject,
     Entry::D3DKMTSignalSynchronizationObjectFromCpu,
+    Entry::D3DKMTWaitForSynchronizationObjectFromCpu,
     Entry::D3DKMTCreateProtectedSession,
     Entry::D3DKMTDestroyProtectedSession,
     Entry::D3DKMTQueryProtectedSessionStatus,
@@ -183,6 +189,7 @@ impl Op {
             | Op::DestroyKeyedMutex { p, .. }
             | Op::RemoveDevice { p, .. }
             | Op::Exit { p }
+            | Op::Wait { p, .. }
             | Op::InjectFault { p, .. } => p,
             Op::Duplicate { from, .. } => from,
             Op::SetStatus { .. } => return None,
@@ -287,6 +294,7 @@ impl Generator {
                 nt: self.sel(),
                 to: self.below(PROCESSES as u64) as u8,
                 close_source: self.below(2) == 0,
+                access: (self.below(2) == 0).then(|| self.access()),
             },
             18 => Op::CloseNt { p, nt: self.sel() },
             19 => Op::SetStatus { session: self.sel(), invalid: self.below(2) == 0 },
@@ -296,6 +304,7 @@ impl Generator {
             23 => Op::Release { p, mutex: self.sel(), key: self.below(4) as u8 },
             24 => Op::DestroyKeyedMutex { p, mutex: self.sel() },
             25 => Op::RemoveDevice { p, device: self.sel() },
+            27 => Op::Wait { p, device: self.sel(), sync: self.sel(), value: self.below(1 << 16) as u16 },
             26 => Op::InjectFault {
                 p,
                 entry: self.below(FAULT_ENTRIES.len() as u64) as u8,
@@ -314,6 +323,6 @@ pub fn prologue() -> Vec<Op> {
     (0..PROCESSES as u8).flat_map(|p| [Op::OpenAdapter { p }, Op::CreateDevice { p, adapter: Sel::Live(0) }]).collect()
 }
 
-/// How often [`Generator::op`] picks each op, in [`Op`]'s declaration order
-/// (the fault, then the exit, last).
-pub const WEIGHTS: [u64; 28] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 2, 1];
+/// How often [`Generator::op`] picks each op: in [`Op`]'s declaration order,
+/// except that the fault and the wait come before the exit, which is last.
+pub const WEIGHTS: [u64; 29] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 2, 2, 1];
