@@ -65,7 +65,7 @@ pub fn op() -> impl Strategy<Value = Op> {
 }
 
 fn cases() -> u32 {
-    std::env::var("D3DKMT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(256)
+    std::env::var("D3DKMT_FUZZ_CASES").ok().and_then(|v| v.parse().ok()).unwrap_or(200)
 }
 
 proptest! {

@@ -30,7 +30,7 @@ use crate::abi::control::{
     d3dkmt_emu_process_exit,
 };
 use crate::abi::exports as x;
-use crate::abi::ptr::bytes_of;
+use crate::abi::ptr::{bytes_of, read_at};
 use crate::{HandleKind, Kernel, LocalHandle, NtStatus, ObjectKind, Process, SessionKey, SessionStatus};
 
 /// The blobs every fuzzed session is created with.
@@ -334,7 +334,9 @@ impl Executor {
                             a.Info.SharedHandle
                         ));
                     }
-                    self.model.apply_create_fence(p, d, a.hSyncObject, nt_shared, u64::from(initial))?;
+                    // MonitoredFence: InitialFenceValue, then FenceValueCPUVirtualAddress.
+                    let cpu_va: u64 = read_at(&a.Info.Anonymous, 8);
+                    self.model.apply_create_fence(p, d, a.hSyncObject, nt_shared, u64::from(initial), cpu_va)?;
                 }
                 (s, u, e)
             }
@@ -472,7 +474,9 @@ impl Executor {
                 };
                 let (s, u) = call(&mut a, x::D3DKMTOpenSyncObjectFromNtHandle2);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
-                    self.model.apply_open_sync_nt(p, n, d, a.hSyncObject)?;
+                    // MonitoredFence: FenceValueCPUVirtualAddress first.
+                    let cpu_va: u64 = read_at(&a.Anonymous, 0);
+                    self.model.apply_open_sync_nt(p, n, d, a.hSyncObject, cpu_va)?;
                 }
                 (s, u, e)
             }

@@ -62,6 +62,9 @@ pub enum Object {
         nt_shareable: bool,
         /// Its value.
         value: u64,
+        /// Where its value can be read (`FenceValueCPUVirtualAddress`), as
+        /// created: every handle opened to it must report the same address.
+        cpu_va: u64,
     },
     /// A sync mutex.
     SyncMutex {
@@ -467,8 +470,12 @@ impl Model {
         out: u32,
         nt_shareable: bool,
         initial: u64,
+        cpu_va: u64,
     ) -> Result<(), String> {
-        let o = self.new_obj(Object::Fence { nt_shareable, value: initial });
+        if cpu_va == 0 {
+            return Err("a monitored fence came back with a NULL CPU address".into());
+        }
+        let o = self.new_obj(Object::Fence { nt_shareable, value: initial, cpu_va });
         self.insert_local(p, out, LocalRef { obj: o, device: Some(device), can_signal: true, can_wait: true })
     }
 
@@ -682,10 +689,16 @@ impl Model {
         }
     }
 
-    /// `OpenSyncObjectFromNtHandle2` succeeded.
-    pub fn apply_open_sync_nt(&mut self, p: usize, nt: u64, device: u32, out: u32) -> Result<(), String> {
+    /// `OpenSyncObjectFromNtHandle2` succeeded, reporting `cpu_va`: it must
+    /// be the very fence the NT handle names.
+    pub fn apply_open_sync_nt(&mut self, p: usize, nt: u64, device: u32, out: u32, cpu_va: u64) -> Result<(), String> {
         let r = self.procs[p].nt[&nt];
         let obj = self.nts[r.nt].target;
+        if let Object::Fence { cpu_va: created, .. } = self.objects[obj] {
+            if created != cpu_va {
+                return Err(format!("opened a fence at {cpu_va:#x}, the NT handle names the one at {created:#x}"));
+            }
+        }
         self.insert_local(p, out, LocalRef { obj, device: Some(device), can_signal: r.signal, can_wait: r.wait })
     }
 
