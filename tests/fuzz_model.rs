@@ -4,7 +4,9 @@
 //! short sequence.
 //!
 //! CI runs a fixed case count (a few seconds); `D3DKMT_FUZZ_CASES=N` runs
-//! more locally.
+//! more locally. The model encodes WINE #6, #42, #44, #45, #50, #51, #56,
+//! #57, #59, #92, #95, #96, #99 and #100 (see `d3dkmt_emu::fuzz::Model`);
+//! the named tests below pin some of them as explicit sequences.
 
 use d3dkmt_emu::fuzz::{Access, FAULT_ENTRIES, FAULT_STATUSES, Op, PROCESSES, Sel, prologue, run_sequence};
 use proptest::prelude::*;
@@ -144,4 +146,76 @@ fn abandoned_keyed_mutex_stays_abandoned_after_a_release() {
         ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect();
     assert_eq!(statuses[5], d3dkmt_emu::NtStatus::ABANDONED);
     assert_eq!(statuses[6], d3dkmt_emu::NtStatus::ABANDONED);
+}
+
+/// Runs `ops` step by step on a fresh kernel (model-checked) and returns
+/// each step's status.
+fn statuses(ops: &[Op]) -> Vec<d3dkmt_emu::NtStatus> {
+    let mut runner = d3dkmt_emu::fuzz::Runner::new(d3dkmt_emu::Kernel::new(Default::default()));
+    ops.iter().map(|op| runner.step(op).unwrap_or_else(|e| panic!("{op:?}: {e}")).status).collect()
+}
+
+/// WINE #6, #51: a global sync handle opened in another process that then
+/// exits keeps nothing alive; once the creator's handle goes, the global
+/// opens nothing (`STATUS_INVALID_PARAMETER`). The model predicts it, the
+/// kernel agrees.
+#[test]
+fn wine_6_an_exited_process_keeps_no_global_alive() {
+    use d3dkmt_emu::NtStatus;
+    let l = Sel::Live(0);
+    let mut ops = prologue();
+    ops.extend([
+        Op::CreateSyncMutex { p: 0, device: l, shared: true },
+        Op::OpenSyncGlobal { p: 1, global: l },
+        Op::Exit { p: 1 },
+        Op::DestroySync { p: 0, sync: l },
+        Op::OpenSyncGlobal { p: 0, global: l },
+    ]);
+    let got = statuses(&ops);
+    let n = got.len();
+    assert_eq!(got[n - 4], NtStatus::SUCCESS, "B opens the global");
+    assert_eq!(got[n - 1], NtStatus::INVALID_PARAMETER, "nothing keeps it alive");
+}
+
+/// WINE #95, #99, #100: an NT handle keeps its fence alive after the
+/// creator's handle is destroyed; a name lives exactly while an NT handle to
+/// its object does, matches case-insensitively, and can be used again once
+/// gone; a closed NT handle opens nothing (`STATUS_INVALID_HANDLE`).
+#[test]
+fn wine_95_99_100_names_and_nt_handles() {
+    use d3dkmt_emu::NtStatus;
+    let l = Sel::Live(0);
+    let mut ops = prologue();
+    ops.extend([
+        Op::CreateFence { p: 0, device: l, nt_shared: true, initial: 0 },
+        Op::Share { p: 0, object: l, access: Access::All, name: Some(0) },
+        Op::DestroySync { p: 0, sync: l },
+        // "FuzzA" was shared; "fuzza" finds it (names fold case).
+        Op::OpenNtFromName { p: 1, name: 1 },
+        Op::OpenSyncFromNt { p: 1, nt: l, device: l },
+        Op::CloseNt { p: 0, nt: l },
+        Op::CloseNt { p: 1, nt: l },
+        Op::OpenNtFromName { p: 2, name: 0 },
+        Op::OpenSyncFromNt { p: 0, nt: Sel::Stale(0), device: l },
+        Op::Share { p: 1, object: l, access: Access::Read, name: Some(0) },
+        Op::OpenNtFromName { p: 2, name: 0 },
+    ]);
+    let got = statuses(&ops);
+    let tail = &got[got.len() - 11..];
+    assert_eq!(
+        tail,
+        [
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+            NtStatus::OBJECT_NAME_NOT_FOUND,
+            NtStatus::INVALID_HANDLE,
+            NtStatus::SUCCESS,
+            NtStatus::SUCCESS,
+        ]
+    );
 }

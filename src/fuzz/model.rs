@@ -13,6 +13,15 @@
 //! Each `expect_*` function says which status Windows (and so the kernel)
 //! answers for the given raw arguments; each `apply_*` function records what
 //! a successful call did, given the outputs the kernel returned.
+//!
+//! Windows facts the model encodes (numbers from the project's Wine facts):
+//! a bad or stale D3DKMT handle is `STATUS_INVALID_PARAMETER` (WINE #42,
+//! #44, #45, #57), and so is a global handle of nothing live (WINE #50, #51,
+//! #56, #59); a dead process keeps nothing alive (WINE #6); only
+//! NT-shareable objects share (WINE #92, #96); an NT handle keeps its object
+//! alive and a closed one is `STATUS_INVALID_HANDLE` (WINE #95, #99); names
+//! fold case and live while an NT handle to their object does (WINE #100).
+//! The rest are the kernel's named policies, at their defaults.
 
 use std::collections::BTreeMap;
 
