@@ -30,6 +30,8 @@ pub(crate) struct Device {
     pub(crate) id: DeviceId,
     /// Active until the KMD removes or resets it; see [`crate::removal`].
     pub(crate) health: crate::removal::HealthCell,
+    /// Sync files created on it that have not fired (see `crate::sync_file`).
+    pub(crate) sync_files: crate::sync::Mutex<Vec<crate::gpu::SyncFileWatch>>,
     _live: LiveToken,
 }
 
@@ -79,7 +81,12 @@ impl ProcessState {
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
         let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
-        for &child in &entry.children {
+        // The documented teardown order (see `crate::context`): hardware
+        // queues, contexts, paging queues, then sync objects and sessions;
+        // the device itself last, with its pending sync files.
+        let mut children = entry.children.clone();
+        children.sort_by_key(|&c| self.local.get(c as u64).map_or(9, LocalEntry::teardown_rank));
+        for &child in &children {
             if keep_sessions {
                 if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(child as u64) {
                     s.device = None;
@@ -110,6 +117,7 @@ impl Process {
             adapter,
             id,
             health: Default::default(),
+            sync_files: Default::default(),
             _live: LiveToken::new(&self.0.live, ObjectKind::Device),
         });
         let entry = DeviceEntry { device, children: Vec::new() };

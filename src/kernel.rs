@@ -64,6 +64,8 @@ pub(crate) struct KernelInner {
     pub(crate) next_gpu_va: AtomicU64,
     /// The call trace (off unless started).
     pub(crate) trace: crate::trace::Tracer,
+    /// The fake GPU: blocked queues, pending sync files, counters.
+    pub(crate) gpu: crate::gpu::Gpu,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -158,6 +160,7 @@ impl Kernel {
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
             trace: crate::trace::Tracer::default(),
+            gpu: crate::gpu::Gpu::default(),
         }))
     }
 

@@ -77,11 +77,14 @@
 pub mod abi;
 mod adapter;
 mod clock;
+mod context;
 mod device;
 mod error;
 mod fault;
 mod global;
+mod gpu;
 mod handle;
+mod hw_queue;
 pub mod kernel;
 mod kmd;
 mod live;
@@ -94,6 +97,7 @@ mod shared;
 mod status;
 pub mod support;
 mod sync;
+mod sync_file;
 mod sync_object;
 pub mod trace;
 mod vidpn;
@@ -106,15 +110,21 @@ pub use adapter::{
     EnumFilter, GdiOpen, Luid, MemoryGroup, OutputConfig, PciAddress, SegmentSizes, VideoMemoryInfo,
 };
 pub use clock::ClockMode;
+pub use context::{ContextKind, ContextParams, CreatedContext, LegacyBuffers, MAX_PRIVATE_DATA};
+pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
+pub use gpu::QueueCounters;
 pub use error::{KResult, KernelError};
 pub use handle::{LocalHandle, NtHandle};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
-pub use kmd::{CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus};
+pub use kmd::{
+    ContextKey, CreateContextArgs, CreateSessionArgs, DefaultKmd, EscapeArgs, Kmd, SessionKey, SessionStatus, Submission,
+};
 pub use live::ObjectKind;
 pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{GpuPolicies, HwContexts};
 pub use policy::{RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome};
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};

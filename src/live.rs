@@ -19,12 +19,25 @@ pub enum ObjectKind {
     ProtectedSession = 2,
     /// An NT-handle object (`DxgkSharedSyncObject`, `DxgkSharedProtectedSessionObject`).
     NtObject = 3,
+    /// A context (`D3DKMTCreateContext`, `CreateContextVirtual`, `CreateHwContext`).
+    Context = 4,
+    /// A hardware queue (`D3DKMTCreateHwQueue`).
+    HwQueue = 5,
+    /// A paging queue (`D3DKMTCreatePagingQueue`).
+    PagingQueue = 6,
 }
 
 impl ObjectKind {
     /// Every kind, in order.
-    pub const ALL: [ObjectKind; 4] =
-        [ObjectKind::Device, ObjectKind::SyncObject, ObjectKind::ProtectedSession, ObjectKind::NtObject];
+    pub const ALL: [ObjectKind; 7] = [
+        ObjectKind::Device,
+        ObjectKind::SyncObject,
+        ObjectKind::ProtectedSession,
+        ObjectKind::NtObject,
+        ObjectKind::Context,
+        ObjectKind::HwQueue,
+        ObjectKind::PagingQueue,
+    ];
 
     /// A short name for reports.
     pub fn name(self) -> &'static str {
@@ -33,13 +46,16 @@ impl ObjectKind {
             ObjectKind::SyncObject => "sync object",
             ObjectKind::ProtectedSession => "protected session",
             ObjectKind::NtObject => "NT object",
+            ObjectKind::Context => "context",
+            ObjectKind::HwQueue => "hardware queue",
+            ObjectKind::PagingQueue => "paging queue",
         }
     }
 }
 
 #[derive(Default)]
 pub(crate) struct LiveCounters {
-    counts: [AtomicI64; 4],
+    counts: [AtomicI64; ObjectKind::ALL.len()],
 }
 
 impl LiveCounters {
