@@ -131,8 +131,7 @@ impl LegacyMemory {
 
     /// The command buffer's bytes `offset..offset + length` (in range).
     fn command_bytes(&self, offset: u32, length: u32) -> Vec<u8> {
-        let bytes: Vec<u8> =
-            self.command_buffer.iter().flat_map(|w| w.load(Ordering::Relaxed).to_ne_bytes()).collect();
+        let bytes: Vec<u8> = self.command_buffer.iter().flat_map(|w| w.load(Ordering::Relaxed).to_ne_bytes()).collect();
         bytes[offset as usize..(offset + length) as usize].to_vec()
     }
 
@@ -491,8 +490,41 @@ impl Process {
         };
         let kernel = self.kernel_inner();
         kernel.gpu.sync_commands.fetch_add(1, Ordering::Relaxed);
-        kernel.gpu.submit(&list[0].queue, vec![Command::Wait(fences)], kernel.policies.fence_regression, &kernel.wait_hub);
+        kernel.gpu.submit(
+            &list[0].queue,
+            vec![Command::Wait(fences)],
+            kernel.policies.fence_regression,
+            &kernel.wait_hub,
+        );
         drop(list);
         Ok(())
+    }
+}
+
+impl Process {
+    /// `D3DKMTSignalSynchronizationObject` and `D3DKMTWaitForSynchronizationObject`
+    /// (v1, which carry no fence value): the context must be a usable
+    /// context of this process and each object a sync object of it. Mutexes
+    /// and semaphores are `STATUS_NOT_IMPLEMENTED` (not emulated); fences and
+    /// monitored fences need a value, so v1 naming one is
+    /// `STATUS_INVALID_PARAMETER`, as is a CPU-notification object.
+    pub(crate) fn legacy_sync_v1(&self, context: u32, objects: &[(u32, u64)]) -> KResult<()> {
+        let state = self.lock_live()?;
+        let list = self.gpu_contexts(&state, &[context])?;
+        let mut not_emulated = false;
+        for &(handle, _) in objects {
+            match state.sync_entry(handle)?.object.kind {
+                SyncKind::Mutex { .. } | SyncKind::Semaphore { .. } => not_emulated = true,
+                _ => {
+                    return Err(KernelError::InvalidParameter(
+                        "v1 takes mutexes and semaphores; fences need a value (v2)",
+                    ));
+                }
+            }
+        }
+        drop(state);
+        drop(list);
+        debug_assert!(not_emulated);
+        Err(KernelError::NotImplemented("GPU-queued mutexes and semaphores"))
     }
 }

@@ -31,6 +31,7 @@ use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Weak};
 
 use crate::device::Device;
+use crate::error::{KResult, KernelError};
 use crate::policy::FenceRegression;
 use crate::sync::Mutex;
 use crate::sync_object::{SyncObject, WaitHub};
@@ -55,7 +56,9 @@ pub struct QueueCounters {
     pub submitted: u64,
     /// Commands that have run.
     pub completed: u64,
-    /// Of those, command buffers (work).
+    /// Command buffers (work) submitted.
+    pub work_submitted: u64,
+    /// Of those, the ones that have run.
     pub work_completed: u64,
 }
 
@@ -147,6 +150,7 @@ impl Gpu {
         {
             let mut state = queue.state.lock();
             state.counters.submitted += commands.len() as u64;
+            state.counters.work_submitted += commands.iter().filter(|c| matches!(c, Command::Work)).count() as u64;
             state.pending.extend(commands);
         }
         // Registered before the first pump, so a signal racing with this
@@ -222,6 +226,181 @@ impl Gpu {
     }
 }
 
+/// What `D3DKMTQueryStatistics` reports (see [`crate::Process::gpu_statistics`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct GpuStatistics {
+    /// The adapter's nodes ([`crate::AdapterConfig::node_count`]).
+    pub node_count: u32,
+    /// The adapter's VidPn sources.
+    pub vidpn_source_count: u32,
+    /// Its memory segments: 1 for video memory (if any) plus 1 for shared
+    /// system memory (if any).
+    pub segment_count: u32,
+    /// Command buffers submitted to the node (or every node), by the
+    /// process or by all: `QueuePacket[D3DKMT_ClientRenderBuffer].PacketSubmited`.
+    pub packets_submitted: u64,
+    /// Of those, the ones that have run: `...PacketCompleted`.
+    pub packets_completed: u64,
+}
+
+/// The `D3DKMT_DEVICE_ERROR_REASON` values.
+const DEVICE_ERROR_REASON_GENERIC: i32 = windows_sys::Wdk::Graphics::Direct3D::D3DKMT_DEVICE_ERROR_REASON_GENERIC;
+const DEVICE_ERROR_REASON_DRIVER_ERROR: i32 =
+    windows_sys::Wdk::Graphics::Direct3D::D3DKMT_DEVICE_ERROR_REASON_DRIVER_ERROR;
+
+impl crate::Process {
+    /// Command buffers submitted and completed on this process's contexts
+    /// and hardware queues on `adapter` (and `node`, if given).
+    fn packet_counts(&self, adapter: usize, node: Option<u32>) -> (u64, u64) {
+        use crate::process::LocalEntry;
+        let Ok(state) = self.lock_live() else { return (0, 0) };
+        let mut sum = (0, 0);
+        for (_, entry) in state.local.iter() {
+            let (context, queue) = match entry {
+                LocalEntry::Context(c) => (&c.context, &c.context.queue),
+                LocalEntry::HwQueue(q) => (&q.queue.context, &q.queue.queue),
+                _ => continue,
+            };
+            if context.device.adapter.index != adapter || node.is_some_and(|n| n != context.node_ordinal) {
+                continue;
+            }
+            let c = queue.counters();
+            sum.0 += c.work_submitted;
+            sum.1 += c.work_completed;
+        }
+        sum
+    }
+
+    /// `D3DKMTQueryStatistics` for the adapter with `luid`: the counters we
+    /// keep. `node` restricts the packet counts to one node; `all_processes`
+    /// sums them over every live process of the kernel (the adapter and
+    /// node types) rather than this one (the process types). An unknown
+    /// LUID, or a node past the adapter's, is `STATUS_INVALID_PARAMETER`.
+    pub fn gpu_statistics(&self, luid: crate::Luid, node: Option<u32>, all_processes: bool) -> KResult<GpuStatistics> {
+        let kernel = self.kernel_inner();
+        let adapter = kernel
+            .adapters
+            .iter()
+            .find(|a| a.config.luid == luid)
+            .ok_or(KernelError::InvalidParameter("no adapter has that LUID"))?;
+        let config = &adapter.config;
+        if node.is_some_and(|n| n >= config.node_count) {
+            return Err(KernelError::InvalidParameter("NodeId names no node of the adapter"));
+        }
+        drop(self.lock_live()?);
+        let (submitted, completed) = if all_processes {
+            let processes = crate::Kernel(Arc::clone(kernel)).processes();
+            let sum = processes
+                .iter()
+                .map(|p| p.packet_counts(adapter.index, node))
+                .fold((0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+            drop(processes);
+            sum
+        } else {
+            self.packet_counts(adapter.index, node)
+        };
+        let segments = u32::from(config.segments.dedicated_video > 0) + u32::from(config.segments.shared_system > 0);
+        Ok(GpuStatistics {
+            node_count: config.node_count,
+            vidpn_source_count: config.num_sources,
+            segment_count: segments,
+            packets_submitted: submitted,
+            packets_completed: completed,
+        })
+    }
+
+    /// `D3DKMTQueryClockCalibration`: (GPU frequency, GPU counter, CPU
+    /// counter) read at one instant of the kernel clock (virtual by
+    /// default, see [`crate::ClockMode`]). The GPU counter ticks at 1 GHz
+    /// (it is the kernel time in nanoseconds); the CPU counter is the
+    /// kernel time in the 100 ns units of Windows' `QueryPerformanceCounter`
+    /// (10 MHz). `adapter` must be an adapter handle of this process, `node`
+    /// one of its nodes and `physical` 0, or it is `STATUS_INVALID_PARAMETER`.
+    pub fn clock_calibration(&self, adapter: crate::LocalHandle, node: u32, physical: u32) -> KResult<(u64, u64, u64)> {
+        let state = self.lock_live()?;
+        let adapter = state.adapter(adapter.0)?;
+        if node >= adapter.config.node_count {
+            return Err(KernelError::InvalidParameter("NodeOrdinal names no node of the adapter"));
+        }
+        if physical != 0 {
+            return Err(KernelError::InvalidParameter("PhysicalAdapterIndex names no physical adapter"));
+        }
+        drop(state);
+        let now = self.kernel_inner().clock.now_ns();
+        Ok((1_000_000_000, now, now / 100))
+    }
+
+    /// `D3DKMTMarkDeviceAsError`: the UMD reports its device broken. The
+    /// device is lost with [`crate::GpuPolicies::mark_device_as_error`],
+    /// with a removal's consequences (`crate::removal`). A `Reason` that is
+    /// not a `D3DKMT_DEVICE_ERROR_REASON`, or a bad device handle, is
+    /// `STATUS_INVALID_PARAMETER`; a device already lost is
+    /// `STATUS_DEVICE_REMOVED` and keeps its first reason.
+    pub fn mark_device_as_error(&self, device: crate::LocalHandle, reason: i32) -> KResult<()> {
+        self.check_device(device)?;
+        if reason != DEVICE_ERROR_REASON_GENERIC && reason != DEVICE_ERROR_REASON_DRIVER_ERROR {
+            return Err(KernelError::InvalidParameter("Reason is not a D3DKMT_DEVICE_ERROR_REASON"));
+        }
+        self.remove_device_by_kmd(device, self.kernel_inner().policies.gpu.mark_device_as_error)
+    }
+
+    /// `D3DKMTFlushHeapTransitions`: there are no heaps to flush; the call
+    /// checks its adapter handle (`STATUS_INVALID_PARAMETER` if it is not
+    /// one of this process's, as Windows answers a zeroed struct) and is
+    /// counted.
+    pub fn flush_heap_transitions(&self, adapter: crate::LocalHandle) -> KResult<()> {
+        self.lock_live()?.adapter(adapter.0)?;
+        self.kernel_inner().gpu.heap_flushes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+
+    /// `D3DKMTEscape` with `D3DKMT_ESCAPE_DRIVERPRIVATE`: routes `data` to
+    /// the KMD ([`crate::Kmd::escape`]), which may rewrite it; returns it as
+    /// the KMD left it. `adapter` must be an adapter handle of this process;
+    /// a nonzero `device` a device of this process on that adapter; a nonzero
+    /// `context` a context of that device (or of any device on the adapter
+    /// when `device` is 0). Else `STATUS_INVALID_PARAMETER`.
+    pub fn escape(
+        &self,
+        adapter: crate::LocalHandle,
+        device: u32,
+        context: u32,
+        flags: u32,
+        mut data: Vec<u8>,
+    ) -> KResult<Vec<u8>> {
+        let (luid, key) = {
+            let state = self.lock_live()?;
+            let adapter = Arc::clone(state.adapter(adapter.0)?);
+            if device != 0 && !Arc::ptr_eq(&state.device(device)?.adapter, &adapter) {
+                return Err(KernelError::InvalidParameter("hDevice is on another adapter"));
+            }
+            let key = if context != 0 {
+                let entry = state.context_entry(context)?;
+                let on_device = device == 0 || entry.device == device;
+                if !on_device || !Arc::ptr_eq(&entry.context.device.adapter, &adapter) {
+                    return Err(KernelError::InvalidParameter("hContext is not on hDevice"));
+                }
+                Some(entry.context.key)
+            } else {
+                None
+            };
+            (adapter.config.luid, key)
+        };
+        let kernel = self.kernel_inner();
+        let kmd = Arc::clone(&*kernel.kmd.read());
+        kernel.gpu.escapes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let mut args = crate::kmd::EscapeArgs {
+            adapter: luid,
+            device: (device != 0).then_some(device),
+            context: key,
+            flags,
+            data: &mut data,
+        };
+        kmd.escape(&mut args).map_err(KernelError::driver)?;
+        Ok(data)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -236,11 +415,15 @@ mod tests {
         let g = p.create_monitored_fence(d, Default::default(), 0).unwrap();
         let (fa, ga) = {
             let s = p.lock_live().unwrap();
-            (Arc::clone(&s.sync_entry(f.handle.0).unwrap().object), Arc::clone(&s.sync_entry(g.handle.0).unwrap().object))
+            (
+                Arc::clone(&s.sync_entry(f.handle.0).unwrap().object),
+                Arc::clone(&s.sync_entry(g.handle.0).unwrap().object),
+            )
         };
         let inner = p.kernel_inner();
         let q = Arc::new(GpuQueue::default());
-        let cmds = vec![Command::Wait(vec![(Arc::clone(&fa), 2)]), Command::Work, Command::Signal(vec![(Arc::clone(&ga), 7)])];
+        let cmds =
+            vec![Command::Wait(vec![(Arc::clone(&fa), 2)]), Command::Work, Command::Signal(vec![(Arc::clone(&ga), 7)])];
         inner.gpu.submit(&q, cmds, FenceRegression::Ignore, &inner.wait_hub);
         assert_eq!(q.pending(), 3);
         assert_eq!(ga.value(), 0);
@@ -251,6 +434,6 @@ mod tests {
         inner.gpu.kick(FenceRegression::Ignore, &inner.wait_hub);
         assert_eq!(q.pending(), 0);
         assert_eq!(ga.value(), 7);
-        assert_eq!(q.counters(), QueueCounters { submitted: 3, completed: 3, work_completed: 1 });
+        assert_eq!(q.counters(), QueueCounters { submitted: 3, completed: 3, work_submitted: 1, work_completed: 1 });
     }
 }

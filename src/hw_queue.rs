@@ -106,7 +106,8 @@ impl ProcessState {
     /// Removes the handle of `fence` if it still names `object` (the caller
     /// may have destroyed it on its own).
     fn remove_own_fence(&mut self, fence: u32, object: &Arc<SyncObject>, graveyard: &mut Graveyard<LocalEntry>) {
-        let ours = matches!(self.local.get(fence as u64), Some(LocalEntry::SyncObject(s)) if Arc::ptr_eq(&s.object, object));
+        let ours =
+            matches!(self.local.get(fence as u64), Some(LocalEntry::SyncObject(s)) if Arc::ptr_eq(&s.object, object));
         if ours {
             if let Some(entry) = self.remove_local(fence) {
                 graveyard.bury(entry);
@@ -139,7 +140,13 @@ impl ProcessState {
     ) -> KResult<(Arc<SyncObject>, LocalHandle)> {
         let gpu_va = self.next_gpu_va(process.kernel_inner());
         let fence = Arc::new(SyncObject::internal_fence(adapter, gpu_va, &process.0.live));
-        let entry = SyncEntry { object: Arc::clone(&fence), device: Some(device), child_slot: 0, can_signal: true, can_wait: true };
+        let entry = SyncEntry {
+            object: Arc::clone(&fence),
+            device: Some(device),
+            child_slot: 0,
+            can_signal: true,
+            can_wait: true,
+        };
         let handle = self.insert_local(LocalEntry::SyncObject(entry), graveyard)?;
         Ok((fence, handle))
     }
@@ -212,7 +219,8 @@ impl Process {
         if handles.is_empty() {
             return Err(KernelError::InvalidParameter("no hardware queue"));
         }
-        let list = handles.iter().map(|&h| Ok(Arc::clone(&state.hw_queue_entry(h)?.queue))).collect::<KResult<Vec<_>>>()?;
+        let list =
+            handles.iter().map(|&h| Ok(Arc::clone(&state.hw_queue_entry(h)?.queue))).collect::<KResult<Vec<_>>>()?;
         for q in &list {
             q.context.device.check_usable()?;
         }
@@ -275,7 +283,12 @@ impl Process {
         };
         let kernel = self.kernel_inner();
         kernel.gpu.sync_commands.fetch_add(1, Ordering::Relaxed);
-        kernel.gpu.submit(&list[0].queue, vec![Command::Wait(fences)], kernel.policies.fence_regression, &kernel.wait_hub);
+        kernel.gpu.submit(
+            &list[0].queue,
+            vec![Command::Wait(fences)],
+            kernel.policies.fence_regression,
+            &kernel.wait_hub,
+        );
         Ok(())
     }
 

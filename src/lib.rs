@@ -111,13 +111,14 @@ pub use adapter::{
 };
 pub use clock::ClockMode;
 pub use context::{ContextKind, ContextParams, CreatedContext, LegacyBuffers, MAX_PRIVATE_DATA};
-pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
-pub use gpu::QueueCounters;
 pub use error::{KResult, KernelError};
+pub use gpu::{GpuStatistics, QueueCounters};
 pub use handle::{LocalHandle, NtHandle};
+pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use kmd::{
-    ContextKey, CreateContextArgs, CreateSessionArgs, DefaultKmd, EscapeArgs, Kmd, SessionKey, SessionStatus, Submission,
+    ContextKey, CreateContextArgs, CreateSessionArgs, DefaultKmd, EscapeArgs, Kmd, SessionKey, SessionStatus,
+    Submission,
 };
 pub use live::ObjectKind;
 pub use policy::{

@@ -141,11 +141,7 @@ pub(crate) struct SyncObject {
 impl SyncObject {
     /// A monitored fence the kernel makes for its own objects (a hardware
     /// queue's progress fence, a paging queue's fence): not shareable, value 0.
-    pub(crate) fn internal_fence(
-        adapter: usize,
-        gpu_va: u64,
-        live: &Arc<crate::live::LiveCounters>,
-    ) -> SyncObject {
+    pub(crate) fn internal_fence(adapter: usize, gpu_va: u64, live: &Arc<crate::live::LiveCounters>) -> SyncObject {
         SyncObject {
             adapter,
             kind: SyncKind::MonitoredFence,
