@@ -31,6 +31,13 @@ pub(crate) fn fire(fd: &OwnedFd) {
     let _ = rustix::io::write(fd.as_fd(), &1u64.to_ne_bytes());
 }
 
+/// True if a sync file's descriptor is readable now (its fence got there);
+/// reads (consumes) the eventfd's count if so. For tests and conformance.
+pub(crate) fn readable(fd: &OwnedFd) -> bool {
+    let mut buf = [0u8; 8];
+    matches!(rustix::io::read(fd.as_fd(), &mut buf), Ok(8))
+}
+
 impl Process {
     /// `D3DKMTCreateSyncFile`: a new file descriptor that becomes readable
     /// once the monitored fence `fence` (a handle of this process) reaches
