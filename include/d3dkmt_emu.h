@@ -726,6 +726,456 @@ typedef struct _D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE {
     D3DKMT_HANDLE hHandle; /* out */
 } D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE;
 
+/* ---- GPU work: contexts, queues, submission, GPU-queued sync ---- */
+
+/* The client API a context serves (a hint only). */
+typedef enum _D3DKMT_CLIENTHINT {
+    D3DKMT_CLIENTHINT_UNKNOWN = 0,
+    D3DKMT_CLIENTHINT_OPENGL = 1,
+    D3DKMT_CLIENTHINT_CDD = 2,
+    D3DKMT_CLIENTHINT_OPENCL = 3,
+    D3DKMT_CLIENTHINT_VULKAN = 4,
+    D3DKMT_CLIENTHINT_CUDA = 5,
+    D3DKMT_CLIENTHINT_DX9 = 9,
+    D3DKMT_CLIENTHINT_DX10 = 10,
+    D3DKMT_CLIENTHINT_DX11 = 11,
+    D3DKMT_CLIENTHINT_DX12 = 12
+} D3DKMT_CLIENTHINT;
+
+/* Context creation flag bits; passed to the KMD as they are. */
+typedef struct _D3DDDI_CREATECONTEXTFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATECONTEXTFLAGS;
+
+/* The legacy create: a context with a command buffer and lists in the
+ * library's memory, for D3DKMTRender. */
+typedef struct _D3DKMT_CREATECONTEXT {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;                 /* below the adapter's node count (default 2) */
+    UINT EngineAffinity;              /* 0 or 1: one physical adapter */
+    D3DDDI_CREATECONTEXTFLAGS Flags;
+    void *pPrivateDriverData;         /* in/out: the KMD may rewrite it */
+    UINT PrivateDriverDataSize;       /* at most 64 KiB */
+    D3DKMT_CLIENTHINT ClientHint;
+    D3DKMT_HANDLE hContext;           /* out */
+    void *pCommandBuffer;             /* out: CommandBufferSize bytes */
+    UINT CommandBufferSize;           /* out */
+    void *pAllocationList;            /* out: a D3DDDI_ALLOCATIONLIST array on Windows */
+    UINT AllocationListSize;          /* out: entries */
+    void *pPatchLocationList;         /* out: a D3DDDI_PATCHLOCATIONLIST array on Windows */
+    UINT PatchLocationListSize;       /* out: entries */
+    UINT64 CommandBuffer;             /* out: the command buffer's GPU address */
+} D3DKMT_CREATECONTEXT;
+
+typedef struct _D3DKMT_CREATECONTEXTVIRTUAL {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;
+    UINT EngineAffinity;
+    D3DDDI_CREATECONTEXTFLAGS Flags;
+    void *pPrivateDriverData;         /* given to the KMD */
+    UINT PrivateDriverDataSize;
+    D3DKMT_CLIENTHINT ClientHint;
+    D3DKMT_HANDLE hContext;           /* out */
+} D3DKMT_CREATECONTEXTVIRTUAL;
+
+typedef struct _D3DKMT_DESTROYCONTEXT {
+    D3DKMT_HANDLE hContext;
+} D3DKMT_DESTROYCONTEXT;
+
+typedef struct _D3DDDI_CREATEHWCONTEXTFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATEHWCONTEXTFLAGS;
+
+typedef struct _D3DKMT_CREATEHWCONTEXT {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;
+    UINT EngineAffinity;
+    D3DDDI_CREATEHWCONTEXTFLAGS Flags;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    D3DKMT_HANDLE hHwContext;         /* out */
+} D3DKMT_CREATEHWCONTEXT;
+
+typedef struct _D3DKMT_DESTROYHWCONTEXT {
+    D3DKMT_HANDLE hHwContext;
+} D3DKMT_DESTROYHWCONTEXT;
+
+typedef struct _D3DDDI_CREATEHWQUEUEFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATEHWQUEUEFLAGS;
+
+typedef struct _D3DKMT_CREATEHWQUEUE {
+    D3DKMT_HANDLE hHwContext;                     /* a virtual (or hardware) context */
+    D3DDDI_CREATEHWQUEUEFLAGS Flags;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    D3DKMT_HANDLE hHwQueue;                       /* out */
+    D3DKMT_HANDLE hHwQueueProgressFence;          /* out: a monitored fence */
+    void *HwQueueProgressFenceCPUVirtualAddress;  /* out: its 64-bit value */
+    UINT64 HwQueueProgressFenceGPUVirtualAddress; /* out */
+} D3DKMT_CREATEHWQUEUE;
+
+typedef struct _D3DKMT_DESTROYHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+} D3DKMT_DESTROYHWQUEUE;
+
+typedef enum _D3DDDI_PAGINGQUEUE_PRIORITY {
+    D3DDDI_PAGINGQUEUE_PRIORITY_BELOW_NORMAL = -1,
+    D3DDDI_PAGINGQUEUE_PRIORITY_NORMAL = 0,
+    D3DDDI_PAGINGQUEUE_PRIORITY_ABOVE_NORMAL = 1
+} D3DDDI_PAGINGQUEUE_PRIORITY;
+
+typedef struct _D3DKMT_CREATEPAGINGQUEUE {
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_PAGINGQUEUE_PRIORITY Priority;
+    D3DKMT_HANDLE hPagingQueue;       /* out */
+    D3DKMT_HANDLE hSyncObject;        /* out: the paging fence */
+    void *FenceValueCPUVirtualAddress;/* out */
+    UINT PhysicalAdapterIndex;        /* 0 */
+} D3DKMT_CREATEPAGINGQUEUE;
+
+typedef struct _D3DDDI_DESTROYPAGINGQUEUE {
+    D3DKMT_HANDLE hPagingQueue;
+} D3DDDI_DESTROYPAGINGQUEUE;
+
+/* The four priority structs have the same shape: a context and a priority
+ * (-7 to 7 by default, the priority_range policy). */
+typedef struct _D3DKMT_SETCONTEXTSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;
+} D3DKMT_SETCONTEXTSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;                 /* out */
+} D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;
+} D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;                 /* out */
+} D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_SUBMITCOMMANDFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DKMT_SUBMITCOMMANDFLAGS;
+
+typedef struct _D3DKMT_SUBMITCOMMAND {
+    UINT64 Commands;                  /* the command buffer's GPU address */
+    UINT CommandLength;
+    D3DKMT_SUBMITCOMMANDFLAGS Flags;
+    UINT64 PresentHistoryToken;
+    UINT BroadcastContextCount;       /* 1 to 64 */
+    D3DKMT_HANDLE BroadcastContext[64];
+    void *pPrivateDriverData;         /* shown to the KMD */
+    UINT PrivateDriverDataSize;
+    UINT NumPrimaries;                /* at most 16; not used */
+    D3DKMT_HANDLE WrittenPrimaries[16];
+    UINT NumHistoryBuffers;           /* not used */
+    D3DKMT_HANDLE *HistoryBufferArray;
+} D3DKMT_SUBMITCOMMAND;
+
+typedef struct _D3DKMT_RENDERFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DKMT_RENDERFLAGS;
+
+typedef struct _D3DKMT_RENDER {
+    union {
+        D3DKMT_HANDLE hDevice;
+        D3DKMT_HANDLE hContext;       /* a legacy context */
+    };
+    UINT CommandOffset;               /* the batch within the command buffer */
+    UINT CommandLength;
+    UINT AllocationCount;             /* at most 1024 */
+    UINT PatchLocationCount;          /* at most 1024 */
+    void *pNewCommandBuffer;          /* out */
+    UINT NewCommandBufferSize;        /* out */
+    void *pNewAllocationList;         /* out */
+    UINT NewAllocationListSize;       /* out */
+    void *pNewPatchLocationList;      /* out */
+    UINT NewPatchLocationListSize;    /* out */
+    D3DKMT_RENDERFLAGS Flags;
+    UINT64 PresentHistoryToken;
+    UINT BroadcastContextCount;
+    D3DKMT_HANDLE BroadcastContext[64];
+    UINT QueuedBufferCount;
+    UINT64 NewCommandBuffer;          /* out */
+    void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+} D3DKMT_RENDER;
+
+typedef struct _D3DKMT_SUBMITCOMMANDTOHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+    UINT64 HwQueueProgressFenceId;    /* the progress fence's value once the work ran */
+    UINT64 CommandBuffer;
+    UINT CommandLength;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    UINT NumPrimaries;
+    const D3DKMT_HANDLE *WrittenPrimaries;
+} D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+
+typedef struct _D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE {
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastHwQueueCount;       /* 1 to 64 */
+    const D3DKMT_HANDLE *BroadcastHwQueueArray;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+} D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
+
+typedef struct _D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+} D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    D3DDDICB_SIGNALFLAGS Flags;
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastContextCount;       /* 0: hContext alone */
+    D3DKMT_HANDLE BroadcastContext[64];
+    union {
+        struct {
+            UINT64 FenceValue;        /* one value for every object */
+        } Fence;
+        HANDLE CpuEventHandle;        /* EnqueueCpuEvent: not emulated */
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    union {
+        struct {
+            UINT64 FenceValue;
+        } Fence;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    union {
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 {
+    UINT ObjectCount;
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastContextCount;       /* 1 to 64 */
+    const D3DKMT_HANDLE *BroadcastContextArray;
+    union {
+        UINT64 FenceValue;
+        HANDLE CpuEventHandle;
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    union {
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 FenceValue;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU;
+
+/* ---- Escapes, statistics, clock calibration, device errors, sync files ---- */
+
+typedef enum _D3DKMT_ESCAPETYPE {
+    D3DKMT_ESCAPE_DRIVERPRIVATE = 0,  /* routed to the KMD; every other type: not emulated */
+    D3DKMT_ESCAPE_VIDMM = 1,
+    D3DKMT_ESCAPE_DEVICE = 4
+} D3DKMT_ESCAPETYPE;
+
+typedef struct _D3DDDI_ESCAPEFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_ESCAPEFLAGS;
+
+typedef struct _D3DKMT_ESCAPE {
+    D3DKMT_HANDLE hAdapter;
+    D3DKMT_HANDLE hDevice;            /* 0 or a device on hAdapter */
+    D3DKMT_ESCAPETYPE Type;
+    D3DDDI_ESCAPEFLAGS Flags;
+    void *pPrivateDriverData;         /* in/out: what the KMD leaves is copied back */
+    UINT PrivateDriverDataSize;       /* 1 byte to 64 KiB */
+    D3DKMT_HANDLE hContext;           /* 0 or a context of hDevice */
+} D3DKMT_ESCAPE;
+
+typedef enum _D3DKMT_QUERYSTATISTICS_TYPE {
+    D3DKMT_QUERYSTATISTICS_ADAPTER = 0,
+    D3DKMT_QUERYSTATISTICS_PROCESS = 1,
+    D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER = 2,
+    D3DKMT_QUERYSTATISTICS_SEGMENT = 3,
+    D3DKMT_QUERYSTATISTICS_PROCESS_SEGMENT = 4,
+    D3DKMT_QUERYSTATISTICS_NODE = 5,
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE = 6,
+    D3DKMT_QUERYSTATISTICS_VIDPNSOURCE = 7,
+    D3DKMT_QUERYSTATISTICS_PROCESS_VIDPNSOURCE = 8,
+    D3DKMT_QUERYSTATISTICS_PROCESS_SEGMENT_GROUP = 9,
+    D3DKMT_QUERYSTATISTICS_PHYSICAL_ADAPTER = 10
+} D3DKMT_QUERYSTATISTICS_TYPE;
+
+/* The answers we give are declared; the rest of each answer is padding
+ * here (the library writes zeros there). */
+typedef struct _D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION {
+    UINT NbSegments;
+    UINT NodeCount;
+    UINT VidPnSourceCount;
+    UINT VSyncEnabled;
+    UINT TdrDetectedCount;
+    uint8_t Padding[756];
+} D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION {
+    UINT NbSegments;
+    UINT NodeCount;
+    UINT VidPnSourceCount;
+    UINT VirtualMemoryUsage;
+    uint8_t Padding[256];
+} D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION {
+    UINT PacketSubmited;
+    UINT PacketCompleted;
+} D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION {
+    UINT PacketSubmited;
+    UINT PacketCompleted;
+    UINT PacketPreempted;
+    UINT PacketFaulted;
+} D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION {
+    /* [0]: client render buffers, the command buffers submitted */
+    D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION QueuePacket[8];
+    D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION DmaPacket[4];
+} D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION {
+    int64_t RunningTime;
+    UINT ContextSwitch;
+    uint8_t Padding[64];              /* PreemptionStatistics */
+    D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION PacketStatistics;
+    UINT64 Reserved[8];
+} D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_NODE_INFORMATION {
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION GlobalInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION SystemInformation;
+    uint8_t Padding[72];              /* NodePerfData, Reserved */
+} D3DKMT_QUERYSTATISTICS_NODE_INFORMATION;
+
+typedef union _D3DKMT_QUERYSTATISTICS_RESULT {
+    D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION AdapterInformation;
+    D3DKMT_QUERYSTATISTICS_NODE_INFORMATION NodeInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION ProcessAdapterInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION ProcessNodeInformation;
+} D3DKMT_QUERYSTATISTICS_RESULT;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_QUERY_NODE {
+    UINT NodeId;
+} D3DKMT_QUERYSTATISTICS_QUERY_NODE;
+
+typedef struct _D3DKMT_QUERYSTATISTICS {
+    D3DKMT_QUERYSTATISTICS_TYPE Type;
+    LUID AdapterLuid;
+    HANDLE hProcess;                  /* NULL or (HANDLE)-1 for the process types */
+    D3DKMT_QUERYSTATISTICS_RESULT QueryResult; /* out */
+    union {
+        D3DKMT_QUERYSTATISTICS_QUERY_NODE QueryNode;
+        D3DKMT_QUERYSTATISTICS_QUERY_NODE QueryProcessNode;
+    };
+} D3DKMT_QUERYSTATISTICS;
+
+/* Windows packs these two to 1 byte. */
+#pragma pack(push, 1)
+typedef struct _DXGK_GPUCLOCKDATA_FLAGS {
+    union {
+        UINT Value;
+    };
+} DXGK_GPUCLOCKDATA_FLAGS;
+
+typedef struct _DXGK_GPUCLOCKDATA {
+    UINT64 GpuFrequency;              /* 1 GHz: the counter is kernel time in ns */
+    UINT64 GpuClockCounter;
+    UINT64 CpuClockCounter;           /* kernel time in 100 ns units (10 MHz) */
+    DXGK_GPUCLOCKDATA_FLAGS Flags;
+} DXGK_GPUCLOCKDATA;
+
+typedef struct _D3DKMT_QUERYCLOCKCALIBRATION {
+    D3DKMT_HANDLE hAdapter;
+    UINT NodeOrdinal;
+    UINT PhysicalAdapterIndex;        /* 0 */
+    DXGK_GPUCLOCKDATA ClockData;      /* out */
+} D3DKMT_QUERYCLOCKCALIBRATION;
+#pragma pack(pop)
+
+typedef enum _D3DKMT_DEVICE_ERROR_REASON {
+    D3DKMT_DEVICE_ERROR_REASON_GENERIC = (int32_t)0x80000000,
+    D3DKMT_DEVICE_ERROR_REASON_DRIVER_ERROR = (int32_t)0x80000006
+} D3DKMT_DEVICE_ERROR_REASON;
+
+typedef struct _D3DKMT_MARKDEVICEASERROR {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_DEVICE_ERROR_REASON Reason;
+} D3DKMT_MARKDEVICEASERROR;
+
+typedef struct _D3DKMT_FLUSHHEAPTRANSITIONS {
+    D3DKMT_HANDLE hAdapter;
+} D3DKMT_FLUSHHEAPTRANSITIONS;
+
+typedef struct _D3DKMT_CREATESYNCFILE {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hMonitoredFence;
+    UINT64 FenceValue;
+    UINT64 hSyncFile;                 /* out: a file descriptor the caller owns and closes */
+} D3DKMT_CREATESYNCFILE;
+
 /* ---- Argument types of some entry points that are exported, not emulated ---- */
 
 typedef struct _D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY {
@@ -935,6 +1385,37 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, 
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE) == 16, "D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY) == 8, "D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEHWPROTECTION) == 12, "D3DKMT_SETVIDPNSOURCEHWPROTECTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXT) == 96, "D3DKMT_CREATECONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATECONTEXT, CommandBuffer) == 88, "D3DKMT_CREATECONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXTVIRTUAL) == 40, "D3DKMT_CREATECONTEXTVIRTUAL layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWCONTEXT) == 40, "D3DKMT_CREATEHWCONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWQUEUE) == 48, "D3DKMT_CREATEHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEPAGINGQUEUE) == 32, "D3DKMT_CREATEPAGINGQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITCOMMAND) == 384, "D3DKMT_SUBMITCOMMAND layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SUBMITCOMMAND, pPrivateDriverData) == 288, "D3DKMT_SUBMITCOMMAND layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RENDER) == 368, "D3DKMT_RENDER layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_RENDER, NewCommandBuffer) == 344, "D3DKMT_RENDER layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITCOMMANDTOHWQUEUE) == 56, "D3DKMT_SUBMITCOMMANDTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE) == 40, "D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE) == 24, "D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT) == 140, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2) == 464, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2, Fence) == 400, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECT) == 136, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2) == 200, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU) == 80, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2) == 96, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, MonitoredFenceValueArray) == 32, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU) == 80, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ESCAPE) == 32, "D3DKMT_ESCAPE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYSTATISTICS_RESULT) == 776, "D3DKMT_QUERYSTATISTICS_RESULT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION, PacketStatistics) == 76, "D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYSTATISTICS) == 808, "D3DKMT_QUERYSTATISTICS layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYSTATISTICS, QueryNode) == 800, "D3DKMT_QUERYSTATISTICS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYCLOCKCALIBRATION) == 40, "D3DKMT_QUERYCLOCKCALIBRATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MARKDEVICEASERROR) == 8, "D3DKMT_MARKDEVICEASERROR layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_FLUSHHEAPTRANSITIONS) == 4, "D3DKMT_FLUSHHEAPTRANSITIONS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCFILE) == 24, "D3DKMT_CREATESYNCFILE layout");
 #endif /* x86_64 */
 
 #endif /* !D3DKMT_EMU_USE_SYSTEM_TYPES */
@@ -1081,6 +1562,70 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProtectedSessionInfoFromNtHandle(D3DKMT_
 /* Opens a new session handle in the calling process, bound to no device.
  * Errors as for the info query. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenProtectedSessionFromNtHandle(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE *pData);
+
+/* -- GPU work (contexts, queues, submission, GPU-queued sync) --
+ * Work runs on a fake GPU: each context and hardware queue is an in-order
+ * queue; work runs at submit unless a GPU wait queued before it is not yet
+ * met, and then when the fence it waits on moves (a CPU or GPU signal).
+ * Fences advance as if the work ran. A lost device: STATUS_DEVICE_REMOVED
+ * for creates and submissions; destroys always work. */
+
+/* A legacy context: NodeOrdinal below the adapter's node count, EngineAffinity
+ * 0 or 1, the private data to the KMD (and back, as it left it). Returns a
+ * 64 KiB command buffer and 1024-entry lists in the library's memory. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContext(D3DKMT_CREATECONTEXT *pData);
+/* A context for GPU virtual addressing; checks as D3DKMTCreateContext. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContextVirtual(D3DKMT_CREATECONTEXTVIRTUAL *pData);
+/* Destroys a context and the hardware queues on it; queued work is dropped. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
+/* STATUS_NOT_IMPLEMENTED whatever the argument, as Windows 11 (the
+ * hw_contexts policy); with HwContexts::Emulated, a context on a node. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwContext(D3DKMT_CREATEHWCONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwContext(const D3DKMT_DESTROYHWCONTEXT *pData);
+/* A hardware queue on a virtual (or hardware) context, with a progress fence. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwQueue(D3DKMT_CREATEHWQUEUE *pData);
+/* Destroys the queue and its progress fence's handle. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwQueue(const D3DKMT_DESTROYHWQUEUE *pData);
+/* A paging queue with its paging fence (Priority -1, 0 or 1). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyPagingQueue(D3DDDI_DESTROYPAGINGQUEUE *pData);
+/* Priorities are kept and reported; they change no order on the fake GPU. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextSchedulingPriority(const D3DKMT_SETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextInProcessSchedulingPriority(const D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+/* Submits a command buffer (GPU address, length, private data: the KMD sees
+ * them first and may refuse) to each broadcast context. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommand(const D3DKMT_SUBMITCOMMAND *pData);
+/* Submits a batch of a legacy context's command buffer (the KMD sees the bytes). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRender(D3DKMT_RENDER *pData);
+/* Submits to a hardware queue; its progress fence reaches
+ * HwQueueProgressFenceId when the work runs. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommandToHwQueue(const D3DKMT_SUBMITCOMMANDTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitSignalSyncObjectsToHwQueue(const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitWaitForSyncObjectsToHwQueue(const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE *pData);
+/* v1 (no value): mutexes and semaphores, not emulated (STATUS_NOT_IMPLEMENTED). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT *pData);
+/* v2: fences and monitored fences, one value for all. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject2(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromGpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU *pData);
+/* D3DKMT_ESCAPE_DRIVERPRIVATE to the KMD, data in and out (1 byte to 64 KiB). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEscape(const D3DKMT_ESCAPE *pData);
+/* ADAPTER, PROCESS_ADAPTER, NODE, PROCESS_NODE; other types STATUS_NOT_IMPLEMENTED. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryStatistics(const D3DKMT_QUERYSTATISTICS *pData);
+/* GPU and CPU counters read at one instant of the kernel clock. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryClockCalibration(D3DKMT_QUERYCLOCKCALIBRATION *pData);
+/* Loses the device (reported as HUNG by default, the mark_device_as_error policy). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMarkDeviceAsError(const D3DKMT_MARKDEVICEASERROR *pData);
+/* Checks the adapter handle; there are no heaps. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlushHeapTransitions(const D3DKMT_FLUSHHEAPTRANSITIONS *pData);
+/* A file descriptor (an eventfd) that becomes readable when the monitored
+ * fence reaches FenceValue; the caller closes it. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
 
 /* -- Sharing -- */
 

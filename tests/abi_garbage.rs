@@ -308,7 +308,18 @@ fn fixture(world: World) -> Fixture {
         process.exit();
     }
     let locals = [
-        adapter, device, fence, session, restricted, adapter2, device2, fence2, context, hw_queue, paging_queue, legacy,
+        adapter,
+        device,
+        fence,
+        session,
+        restricted,
+        adapter2,
+        device2,
+        fence2,
+        context,
+        hw_queue,
+        paging_queue,
+        legacy,
     ]
     .map(|h| h.0);
     let nts = [session_nt, fence_nt, session_nt_no_access, fence_nt_no_access].map(|h| h.0);
@@ -1488,7 +1499,8 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, D3DKMT_SUBMITCOMMAND,
     D3DKMT_SUBMITCOMMANDTOHWQUEUE, D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
-    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
 };
 
 unsafe extern "system" {

@@ -143,7 +143,11 @@ fn hw_queue(context: u32) -> Queue {
     let mut args = D3DKMT_CREATEHWQUEUE { hHwContext: context, ..Default::default() };
     call!(D3DKMTCreateHwQueue(&mut args)).unwrap();
     assert_ne!(args.HwQueueProgressFenceGPUVirtualAddress, 0);
-    Queue { handle: args.hHwQueue, fence: args.hHwQueueProgressFence, cpu_va: args.HwQueueProgressFenceCPUVirtualAddress.cast() }
+    Queue {
+        handle: args.hHwQueue,
+        fence: args.hHwQueueProgressFence,
+        cpu_va: args.HwQueueProgressFenceCPUVirtualAddress.cast(),
+    }
 }
 
 fn submit_hw(queue: u32, progress: u64, private: &[u8]) -> NtStatus {
@@ -198,7 +202,8 @@ fn contexts_check_node_and_affinity_keep_priorities_and_pass_driver_data_to_the_
 
     // Node 2 is past the default 2 nodes; affinity 2 names a second physical adapter.
     assert_eq!(virtual_context(f.device, 2, &mut []).0, NtStatus::INVALID_PARAMETER);
-    let mut args = D3DKMT_CREATECONTEXTVIRTUAL { hDevice: f.device.0, EngineAffinity: 2, hContext: 77, ..Default::default() };
+    let mut args =
+        D3DKMT_CREATECONTEXTVIRTUAL { hDevice: f.device.0, EngineAffinity: 2, hContext: 77, ..Default::default() };
     assert_eq!(call!(D3DKMTCreateContextVirtual(&mut args)), NtStatus::INVALID_PARAMETER);
     assert_eq!(args.hContext, 77, "untouched on failure");
     // The KMD's refusal comes back as its status.
@@ -219,7 +224,11 @@ fn contexts_check_node_and_affinity_keep_priorities_and_pass_driver_data_to_the_
     let bad = D3DKMT_SETCONTEXTSCHEDULINGPRIORITY { hContext: context, Priority: 8 };
     assert_eq!(call!(D3DKMTSetContextSchedulingPriority(&bad)), NtStatus::INVALID_PARAMETER);
     let wrong = D3DKMT_SETCONTEXTSCHEDULINGPRIORITY { hContext: f.device.0, Priority: 1 };
-    assert_eq!(call!(D3DKMTSetContextSchedulingPriority(&wrong)), NtStatus::INVALID_PARAMETER, "a device is no context");
+    assert_eq!(
+        call!(D3DKMTSetContextSchedulingPriority(&wrong)),
+        NtStatus::INVALID_PARAMETER,
+        "a device is no context"
+    );
 
     let destroy = D3DKMT_DESTROYCONTEXT { hContext: context };
     call!(D3DKMTDestroyContext(&destroy)).unwrap();
@@ -344,12 +353,22 @@ fn context_level_gpu_signal_and_wait_order_two_contexts() {
     let (_, consumer) = virtual_context(f.device, 1, &mut []);
     let (ready, done) = (fence(&f), fence(&f));
     let five = [5u64];
-    let mut wait = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU { hContext: consumer, ObjectCount: 1, ObjectHandleArray: &ready, ..Default::default() };
+    let mut wait = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU {
+        hContext: consumer,
+        ObjectCount: 1,
+        ObjectHandleArray: &ready,
+        ..Default::default()
+    };
     wait.Anonymous.MonitoredFenceValueArray = five.as_ptr();
     call!(D3DKMTWaitForSynchronizationObjectFromGpu(&wait)).unwrap();
     // The consumer's signal of `done` waits behind the wait.
     let one = [1u64];
-    let mut signal_done = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU { hContext: consumer, ObjectCount: 1, ObjectHandleArray: &done, ..Default::default() };
+    let mut signal_done = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
+        hContext: consumer,
+        ObjectCount: 1,
+        ObjectHandleArray: &done,
+        ..Default::default()
+    };
     signal_done.Anonymous.MonitoredFenceValueArray = one.as_ptr();
     call!(D3DKMTSignalSynchronizationObjectFromGpu(&signal_done)).unwrap();
     assert_eq!(f.process.fence_value(LocalHandle(done)).unwrap(), 0);
@@ -426,7 +445,8 @@ fn a_sync_file_becomes_readable_when_its_fence_reaches_the_value() {
     submit_hw(q.handle, 4, &[]).unwrap();
     assert!(readable(&mut on_progress));
     // Not a monitored fence: refused.
-    let mut args = D3DKMT_CREATESYNCFILE { hDevice: f.device.0, hMonitoredFence: context, FenceValue: 1, hSyncFile: 99 };
+    let mut args =
+        D3DKMT_CREATESYNCFILE { hDevice: f.device.0, hMonitoredFence: context, FenceValue: 1, hSyncFile: 99 };
     // SAFETY: as above.
     assert_eq!(NtStatus(unsafe { D3DKMTCreateSyncFile(&mut args) }), NtStatus::INVALID_PARAMETER);
     assert_eq!(args.hSyncFile, 99);
@@ -464,7 +484,11 @@ fn escapes_reach_the_kmd_in_and_out_with_the_size_rules() {
 fn paging_queues_have_a_paging_fence_and_check_priority() {
     let f = fixture();
     let _bound = f.process.enter();
-    let mut args = D3DKMT_CREATEPAGINGQUEUE { hDevice: f.device.0, Priority: D3DDDI_PAGINGQUEUE_PRIORITY_ABOVE_NORMAL, ..Default::default() };
+    let mut args = D3DKMT_CREATEPAGINGQUEUE {
+        hDevice: f.device.0,
+        Priority: D3DDDI_PAGINGQUEUE_PRIORITY_ABOVE_NORMAL,
+        ..Default::default()
+    };
     call!(D3DKMTCreatePagingQueue(&mut args)).unwrap();
     assert_ne!(args.hSyncObject, 0);
     assert!(!args.FenceValueCPUVirtualAddress.is_null());
@@ -555,7 +579,8 @@ fn statistics_count_packets_and_clock_calibration_follows_the_kernel_clock() {
     submit_hw(q.handle, 1, &[]).unwrap();
     wait_hw(q.handle, &[gate], &[1]).unwrap();
     submit_hw(q.handle, 2, &[]).unwrap();
-    let submit = D3DKMT_SUBMITCOMMAND { BroadcastContextCount: 1, BroadcastContext: [context; 64], ..Default::default() };
+    let submit =
+        D3DKMT_SUBMITCOMMAND { BroadcastContextCount: 1, BroadcastContext: [context; 64], ..Default::default() };
     call!(D3DKMTSubmitCommand(&submit)).unwrap();
     let luid = f.kernel.adapter_luids()[0];
     let mut query = D3DKMT_QUERYSTATISTICS { Type: D3DKMT_QUERYSTATISTICS_PROCESS_NODE, ..Default::default() };
@@ -602,7 +627,10 @@ fn hw_contexts_follow_their_policy() {
     assert_eq!(call!(D3DKMTDestroyHwContext(std::ptr::null())), NtStatus::NOT_IMPLEMENTED);
     drop(_bound);
 
-    let policies = Policies { gpu: GpuPolicies { hw_contexts: HwContexts::Emulated, ..GpuPolicies::default() }, ..Policies::default() };
+    let policies = Policies {
+        gpu: GpuPolicies { hw_contexts: HwContexts::Emulated, ..GpuPolicies::default() },
+        ..Policies::default()
+    };
     let f = fixture_with(policies);
     let _bound = f.process.enter();
     assert_eq!(call!(D3DKMTCreateHwContext(std::ptr::null_mut())), NtStatus::INVALID_PARAMETER);

@@ -12,21 +12,20 @@ use super::{Ctx, JUNK, Scenario};
 use crate::NtStatus;
 use crate::abi::exports::{
     D3DKMTCreateContext, D3DKMTCreateContextVirtual, D3DKMTCreateHwContext, D3DKMTCreateHwQueue,
-    D3DKMTCreatePagingQueue, D3DKMTCreateSyncFile, D3DKMTDestroyContext,
-    D3DKMTDestroyHwContext, D3DKMTDestroyHwQueue, D3DKMTDestroyPagingQueue, D3DKMTEscape, D3DKMTFlushHeapTransitions,
-    D3DKMTGetContextInProcessSchedulingPriority, D3DKMTGetContextSchedulingPriority, D3DKMTMarkDeviceAsError,
-    D3DKMTQueryClockCalibration, D3DKMTQueryStatistics, D3DKMTRender, D3DKMTSetContextInProcessSchedulingPriority,
-    D3DKMTSetContextSchedulingPriority, D3DKMTSignalSynchronizationObject, D3DKMTSignalSynchronizationObject2,
-    D3DKMTSignalSynchronizationObjectFromCpu, D3DKMTSignalSynchronizationObjectFromGpu,
-    D3DKMTSignalSynchronizationObjectFromGpu2, D3DKMTSubmitCommand, D3DKMTSubmitCommandToHwQueue,
-    D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
-    D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2,
-    D3DKMTWaitForSynchronizationObjectFromGpu,
+    D3DKMTCreatePagingQueue, D3DKMTCreateSyncFile, D3DKMTDestroyContext, D3DKMTDestroyHwContext, D3DKMTDestroyHwQueue,
+    D3DKMTDestroyPagingQueue, D3DKMTEscape, D3DKMTFlushHeapTransitions, D3DKMTGetContextInProcessSchedulingPriority,
+    D3DKMTGetContextSchedulingPriority, D3DKMTMarkDeviceAsError, D3DKMTQueryClockCalibration, D3DKMTQueryStatistics,
+    D3DKMTRender, D3DKMTSetContextInProcessSchedulingPriority, D3DKMTSetContextSchedulingPriority,
+    D3DKMTSignalSynchronizationObject, D3DKMTSignalSynchronizationObject2, D3DKMTSignalSynchronizationObjectFromCpu,
+    D3DKMTSignalSynchronizationObjectFromGpu, D3DKMTSignalSynchronizationObjectFromGpu2, D3DKMTSubmitCommand,
+    D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
+    D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2, D3DKMTWaitForSynchronizationObjectFromGpu,
 };
 
 /// A virtual context on `device` at `node`: (status, handle).
 fn context(device: u32, node: u32) -> (NtStatus, u32) {
-    let mut args = D3DKMT_CREATECONTEXTVIRTUAL { hDevice: device, NodeOrdinal: node, hContext: JUNK, ..Default::default() };
+    let mut args =
+        D3DKMT_CREATECONTEXTVIRTUAL { hDevice: device, NodeOrdinal: node, hContext: JUNK, ..Default::default() };
     let status = NtStatus(D3DKMTCreateContextVirtual(&mut args));
     (status, args.hContext)
 }
@@ -39,7 +38,8 @@ fn hw_queue(context: u32) -> (u32, u32, *const u64) {
 }
 
 fn submit(queue: u32, progress: u64) -> NtStatus {
-    let args = D3DKMT_SUBMITCOMMANDTOHWQUEUE { hHwQueue: queue, HwQueueProgressFenceId: progress, ..Default::default() };
+    let args =
+        D3DKMT_SUBMITCOMMANDTOHWQUEUE { hHwQueue: queue, HwQueueProgressFenceId: progress, ..Default::default() };
     NtStatus(D3DKMTSubmitCommandToHwQueue(&args))
 }
 
@@ -59,9 +59,7 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
         },
         "gpu_context_on_removed_device" => |ctx, c| {
             let device = ctx.device();
-            ctx.kernel
-                .remove_device(ctx.a.id(), crate::LocalHandle(device), crate::DeviceLoss::Hung)
-                .expect("removal");
+            ctx.kernel.remove_device(ctx.a.id(), crate::LocalHandle(device), crate::DeviceLoss::Hung).expect("removal");
             let (status, handle) = context(device, 0);
             c.that(handle == JUNK, "hContext was written on failure");
             status
@@ -112,10 +110,9 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
         "gpu_submit_on_removed_device" => |ctx, _| {
             let device = ctx.device();
             let (_, handle) = context(device, 0);
-            ctx.kernel
-                .remove_device(ctx.a.id(), crate::LocalHandle(device), crate::DeviceLoss::Hung)
-                .expect("removal");
-            let args = D3DKMT_SUBMITCOMMAND { BroadcastContextCount: 1, BroadcastContext: [handle; 64], ..Default::default() };
+            ctx.kernel.remove_device(ctx.a.id(), crate::LocalHandle(device), crate::DeviceLoss::Hung).expect("removal");
+            let args =
+                D3DKMT_SUBMITCOMMAND { BroadcastContextCount: 1, BroadcastContext: [handle; 64], ..Default::default() };
             NtStatus(D3DKMTSubmitCommand(&args))
         },
         "gpu_escape_default_kmd" => |ctx, c| {
@@ -135,7 +132,8 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
         "gpu_sync_file_fires" => |ctx, c| {
             let device = ctx.device();
             let fence = ctx.fence(device, 0);
-            let mut args = D3DKMT_CREATESYNCFILE { hDevice: device, hMonitoredFence: fence, FenceValue: 3, hSyncFile: 0 };
+            let mut args =
+                D3DKMT_CREATESYNCFILE { hDevice: device, hMonitoredFence: fence, FenceValue: 3, hSyncFile: 0 };
             let status = NtStatus(D3DKMTCreateSyncFile(&mut args));
             if status.is_err() {
                 return status;

@@ -253,10 +253,10 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         "D3DKMTOpenProtectedSessionFromNtHandle" => D3DKMTOpenProtectedSessionFromNtHandle(p.cast()),
         "D3DKMTSetHwProtectionTeardownRecovery" => D3DKMTSetHwProtectionTeardownRecovery(p.cast()),
         "D3DKMTSetVidPnSourceHwProtection" => D3DKMTSetVidPnSourceHwProtection(p.cast()),
-        _ => {
-            adapters::raw_call(entry, p).or_else(|| sync::raw_call(entry, p)).or_else(|| objects::raw_call(entry, p))
-                .or_else(|| gpu::raw_call(entry, p))?
-        }
+        _ => adapters::raw_call(entry, p)
+            .or_else(|| sync::raw_call(entry, p))
+            .or_else(|| objects::raw_call(entry, p))
+            .or_else(|| gpu::raw_call(entry, p))?,
     };
     Some((NtStatus(status), buffer == before))
 }
