@@ -1919,6 +1919,42 @@ typedef struct d3dkmt_emu_kmd_callbacks {
     void (*destroy_protected_session)(void *context, LUID adapter, uint64_t kmd_session);
 } d3dkmt_emu_kmd_callbacks;
 
+/* One submission, as the GPU-work KMD's submit callback sees it. The
+ * pointers are valid during the callback only. */
+typedef struct d3dkmt_emu_submission {
+    LUID adapter;
+    uint64_t context_key;             /* the kernel's handle for the context */
+    uint64_t hw_queue_key;            /* the hardware queue's; 0 for a context */
+    uint32_t node_ordinal;
+    uint32_t command_length;
+    uint64_t command_buffer;          /* GPU address (Render: offset in the context's buffer) */
+    const void *command_bytes;        /* Render's bytes; NULL otherwise (no memory behind GPU addresses) */
+    const void *private_data;         /* NULL when empty */
+    uint32_t private_data_size;
+    uint32_t has_progress_fence_value; /* nonzero for a hardware-queue submission */
+    uint64_t progress_fence_value;
+} d3dkmt_emu_submission;
+
+/* The GPU-work half of the fake KMD (d3dkmt_emu_kernel_set_kmd2). Every
+ * callback may be NULL (accept, do nothing); they run on the calling thread
+ * with no kernel lock held. A failure status refuses the create, the
+ * submission (nothing is queued) or the escape (the caller's buffer is left
+ * as it was). */
+typedef struct d3dkmt_emu_kmd_gpu_callbacks {
+    uint32_t struct_size;             /* sizeof(d3dkmt_emu_kmd_gpu_callbacks) */
+    void *context;                    /* passed back; must be usable from any thread */
+    /* kind: 0 D3DKMTCreateContext, 1 ...Virtual, 2 ...HwContext. The driver
+     * data may be rewritten in place. */
+    NTSTATUS (*create_context)(void *context, LUID adapter, uint64_t context_key, uint32_t kind,
+                               uint32_t node_ordinal, void *driver_data, uint32_t driver_data_size);
+    /* When the context's last reference goes (its handle and its hw queues). */
+    void (*destroy_context)(void *context, LUID adapter, uint64_t context_key);
+    NTSTATUS (*submit)(void *context, const d3dkmt_emu_submission *submission);
+    /* D3DKMT_ESCAPE_DRIVERPRIVATE; device and context_key 0 when not given. */
+    NTSTATUS (*escape)(void *context, LUID adapter, uint32_t device, uint64_t context_key, void *data,
+                       uint32_t size);
+} d3dkmt_emu_kmd_gpu_callbacks;
+
 #if defined(__x86_64__) || defined(_M_X64)
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
@@ -1926,6 +1962,8 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, real_clock) == 68, "
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, wrong_nt_object_type) == 16, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, max_nt_handles) == 64, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_callbacks) == 24, "d3dkmt_emu_kmd_callbacks layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_submission) == 72, "d3dkmt_emu_submission layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_gpu_callbacks) == 48, "d3dkmt_emu_kmd_gpu_callbacks layout");
 #endif
 
 /* ---- Kernels ---- */
@@ -2035,6 +2073,13 @@ NTSTATUS d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
  * calling the KMD they were created with.
  * Returns STATUS_SUCCESS, or STATUS_INVALID_PARAMETER if kernel is NULL. */
 NTSTATUS d3dkmt_emu_kernel_set_kmd(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *callbacks);
+
+/* Installs a KMD with both tables, copied: sessions (NULL: the default
+ * session behaviour) and gpu (NULL: accept all GPU work). A gpu table whose
+ * struct_size is not sizeof(d3dkmt_emu_kmd_gpu_callbacks), or a NULL kernel:
+ * STATUS_INVALID_PARAMETER, nothing changed. */
+NTSTATUS d3dkmt_emu_kernel_set_kmd2(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *sessions,
+                                    const d3dkmt_emu_kmd_gpu_callbacks *gpu);
 
 /* What the driver does to report a protected session's status: status 0 is
  * OK, 1 INVALID. A change bumps the session's status fence by 1 (on the

@@ -643,3 +643,96 @@ fn hw_contexts_follow_their_policy() {
     assert_eq!(f.kernel.live_objects(ObjectKind::HwQueue), 0, "the context's queues went with it");
     assert_eq!(f.kernel.live_objects(ObjectKind::Context), 0);
 }
+
+mod c_kmd {
+    //! The GPU-work KMD table of the C control API.
+    use super::*;
+    use d3dkmt_emu::abi::control::*;
+    use std::ffi::c_void;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use windows_sys::Win32::Foundation::LUID;
+
+    static SUBMITS: AtomicU64 = AtomicU64::new(0);
+    static LAST_PROGRESS: AtomicU64 = AtomicU64::new(0);
+    static CONTEXTS: AtomicU64 = AtomicU64::new(0);
+
+    extern "C" fn create(_: *mut c_void, _: LUID, key: u64, kind: u32, _: u32, data: *mut c_void, size: u32) -> i32 {
+        assert_ne!(key, 0);
+        assert_eq!(kind, 1, "a virtual context");
+        if size > 0 {
+            // SAFETY: the library passes `size` writable bytes.
+            unsafe { *data.cast::<u8>() = b'K' };
+        }
+        CONTEXTS.fetch_add(1, Ordering::SeqCst);
+        0
+    }
+
+    extern "C" fn submit(_: *mut c_void, s: *const d3dkmt_emu_submission) -> i32 {
+        // SAFETY: valid during the callback.
+        let s = unsafe { &*s };
+        SUBMITS.fetch_add(1, Ordering::SeqCst);
+        if s.has_progress_fence_value != 0 {
+            LAST_PROGRESS.store(s.progress_fence_value, Ordering::SeqCst);
+        }
+        if s.progress_fence_value == 13 { NtStatus::NOT_SUPPORTED.0 } else { 0 }
+    }
+
+    extern "C" fn escape(_: *mut c_void, _: LUID, _: u32, _: u64, data: *mut c_void, size: u32) -> i32 {
+        // SAFETY: the library passes `size` writable bytes.
+        unsafe { std::slice::from_raw_parts_mut(data.cast::<u8>(), size as usize) }.fill(0x77);
+        0
+    }
+
+    #[test]
+    fn a_c_kmd_sees_contexts_submissions_and_escapes() {
+        let mut config = std::mem::MaybeUninit::<d3dkmt_emu_kernel_config>::uninit();
+        NtStatus(d3dkmt_emu_kernel_config_init(config.as_mut_ptr())).unwrap();
+        // SAFETY: initialised by the call above.
+        let config = unsafe { config.assume_init() };
+        let kernel = d3dkmt_emu_kernel_create(&config);
+        assert!(!kernel.is_null());
+        let mut table = d3dkmt_emu_kmd_gpu_callbacks {
+            struct_size: 47,
+            context: std::ptr::null_mut(),
+            create_context: Some(create),
+            destroy_context: None,
+            submit: Some(submit),
+            escape: Some(escape),
+        };
+        assert_eq!(NtStatus(d3dkmt_emu_kernel_set_kmd2(kernel, std::ptr::null(), &table)), NtStatus::INVALID_PARAMETER);
+        table.struct_size = size_of::<d3dkmt_emu_kmd_gpu_callbacks>() as u32;
+        NtStatus(d3dkmt_emu_kernel_set_kmd2(kernel, std::ptr::null(), &table)).unwrap();
+        let process = d3dkmt_emu_process_create(kernel);
+        let binding = d3dkmt_emu_thread_bind(process);
+
+        let mut open = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: LUID { LowPart: 0x1234, HighPart: 0 }, hAdapter: 0 };
+        call!(D3DKMTOpenAdapterFromLuid(&mut open)).unwrap();
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = open.hAdapter;
+        call!(D3DKMTCreateDevice(&mut device)).unwrap();
+        let mut data = *b"x";
+        let (status, context) = virtual_context(LocalHandle(device.hDevice), 0, &mut data);
+        status.unwrap();
+        assert_eq!(CONTEXTS.load(Ordering::SeqCst), 1);
+        let q = hw_queue(context);
+        submit_hw(q.handle, 12, b"p").unwrap();
+        assert_eq!((SUBMITS.load(Ordering::SeqCst), LAST_PROGRESS.load(Ordering::SeqCst)), (1, 12));
+        assert_eq!(submit_hw(q.handle, 13, &[]), NtStatus::NOT_SUPPORTED, "the C KMD refused");
+        assert_eq!(q.progress(), 12);
+        let mut bytes = [1u8; 3];
+        let esc = D3DKMT_ESCAPE {
+            hAdapter: open.hAdapter,
+            Type: D3DKMT_ESCAPE_DRIVERPRIVATE,
+            pPrivateDriverData: bytes.as_mut_ptr().cast(),
+            PrivateDriverDataSize: 3,
+            ..Default::default()
+        };
+        call!(D3DKMTEscape(&esc)).unwrap();
+        assert_eq!(bytes, [0x77; 3]);
+
+        NtStatus(d3dkmt_emu_thread_unbind(binding)).unwrap();
+        d3dkmt_emu_process_exit(process);
+        d3dkmt_emu_process_release(process);
+        d3dkmt_emu_kernel_release(kernel);
+    }
+}
