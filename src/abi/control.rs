@@ -569,7 +569,6 @@ pub struct d3dkmt_emu_kmd_gpu_callbacks {
     >,
 }
 
-
 /// Installs a C KMD on the kernel (NULL `callbacks`: the default KMD). The
 /// table is copied. Sessions already created keep the KMD they were created
 /// with. Callbacks run on the thread that made the call, with no kernel lock
