@@ -18,6 +18,12 @@
 //!   signal and blocking CPU wait), protected sessions with their status fence
 //!   and the fake kernel-mode driver ([`Kmd`]), NT-handle sharing, close and
 //!   duplicate across processes.
+//! - GPU work on a deterministic fake GPU: contexts (legacy, virtual,
+//!   hardware by policy), hardware queues with their progress fences, paging
+//!   queues, submission the fake [`Kmd`] observes, GPU-queued signals and
+//!   waits that block a queue until a fence moves, escapes, statistics, clock
+//!   calibration and sync files (see the `context`, `hw_queue` and `gpu`
+//!   modules' docs).
 //! - Windows-shaped handles and Windows' statuses for bad input; see
 //!   [`support::ENTRY_POINTS`] for what each export does.
 //!
@@ -64,8 +70,8 @@
 //! ## What is not (yet)
 //!
 //! Other sync-object types, keyed mutexes, resources and allocations, GPU
-//! work submission, fault injection, traces and virtual time arrive in later
-//! issues; their entry points answer `STATUS_NOT_IMPLEMENTED`.
+//! virtual addresses and residency arrive in later issues; their entry
+//! points answer `STATUS_NOT_IMPLEMENTED`.
 //!
 //! ## References
 //!
