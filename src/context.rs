@@ -95,7 +95,7 @@ pub struct CreatedContext {
 /// A legacy context's buffers, as `D3DKMTCreateContext` returns them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LegacyBuffers {
-    /// `pCommandBuffer` ([`COMMAND_BUFFER_BYTES`] bytes).
+    /// `pCommandBuffer` (64 KiB).
     pub command_buffer: usize,
     /// `pAllocationList` (1024 entries of 8 bytes).
     pub allocation_list: usize,

@@ -174,10 +174,14 @@ impl Gpu {
     /// queue until none can move, then fires the sync files now satisfied.
     pub(crate) fn kick(&self, regression: FenceRegression, hub: &WaitHub) {
         loop {
+            // Upgraded under the lock, dropped after it: one may be a
+            // queue's last reference, whose commands hold fences.
             let queues: Vec<Arc<GpuQueue>> = {
                 let mut blocked = self.blocked.lock();
-                blocked.retain(|q| q.upgrade().is_some_and(|q| q.pending() > 0));
-                blocked.iter().filter_map(Weak::upgrade).collect()
+                let live: Vec<Arc<GpuQueue>> = blocked.iter().filter_map(Weak::upgrade).collect();
+                blocked.clear();
+                blocked.extend(live.iter().filter(|q| q.pending() > 0).map(Arc::downgrade));
+                live
             };
             let mut again = false;
             let mut finished = Vec::new();
@@ -205,10 +209,13 @@ impl Gpu {
 
     /// Fires every pending sync file whose fence has reached its value.
     pub(crate) fn fire_sync_files(&self) {
+        // As in `kick`: a device's last reference is dropped after the lock.
         let devices: Vec<Arc<Device>> = {
             let mut watched = self.watched.lock();
-            watched.retain(|d| d.upgrade().is_some_and(|d| !d.sync_files.lock().is_empty()));
-            watched.iter().filter_map(Weak::upgrade).collect()
+            let live: Vec<Arc<Device>> = watched.iter().filter_map(Weak::upgrade).collect();
+            watched.clear();
+            watched.extend(live.iter().filter(|d| !d.sync_files.lock().is_empty()).map(Arc::downgrade));
+            live
         };
         for device in &devices {
             let fired: Vec<SyncFileWatch> = {

@@ -736,3 +736,39 @@ mod c_kmd {
         d3dkmt_emu_kernel_release(kernel);
     }
 }
+
+#[test]
+fn concurrent_submits_and_signals_settle_to_the_same_end() {
+    let f = fixture();
+    let _bound = f.process.enter();
+    let (_, context) = virtual_context(f.device, 0, &mut []);
+    let gate = fence(&f);
+    let queues: Vec<Queue> = (0..4).map(|_| hw_queue(context)).collect();
+    let handles: Vec<(u32, u32)> = queues.iter().map(|q| (q.handle, q.fence)).collect();
+    std::thread::scope(|s| {
+        for &(queue, _) in &handles {
+            let process = f.process.clone();
+            s.spawn(move || {
+                process.run(|| {
+                    for round in 1..=50u64 {
+                        wait_hw(queue, &[gate], &[round]).unwrap();
+                        submit_hw(queue, round, &[]).unwrap();
+                    }
+                })
+            });
+        }
+        let process = f.process.clone();
+        let device = f.device;
+        s.spawn(move || {
+            for round in 1..=50u64 {
+                process.signal_from_cpu(device, &[(LocalHandle(gate), round)]).unwrap();
+                std::thread::yield_now();
+            }
+        });
+    });
+    for q in &queues {
+        assert_eq!(q.progress(), 50, "every queue ran to the end once the gate reached 50");
+        let (counters, pending) = f.process.hw_queue_counters(LocalHandle(q.handle)).unwrap();
+        assert_eq!((counters.work_submitted, counters.work_completed, pending), (50, 50, 0));
+    }
+}
