@@ -16,10 +16,12 @@
 //! - Each context runs its work in order on the fake GPU ([`crate::gpu`]):
 //!   submissions complete at once unless a GPU wait queued before them is
 //!   blocked; a GPU signal sets its fences when it reaches the front.
-//! - Submissions and GPU-queued sync calls on a lost device are
-//!   `STATUS_DEVICE_REMOVED` (as Windows documents for `Render` and
-//!   `SubmitCommand`); work already queued keeps waiting, and a removal's jump
-//!   of the device's fences to their maximum usually releases it.
+//! - Submissions on a lost device are `STATUS_DEVICE_REMOVED` (as Windows
+//!   documents for `Render` and `SubmitCommand`). GPU-queued signals and
+//!   waits follow [`crate::RemovedDeviceSync`], as the CPU ones do: by
+//!   default `STATUS_DEVICE_REMOVED`; with `Proceed` they are queued as on a
+//!   live device. Work already queued keeps waiting, and a removal's jump of
+//!   the device's fences to their maximum usually releases it.
 //! - Destroying a context destroys the hardware queues on it; destroying a
 //!   device destroys, in this order, its hardware queues, contexts, paging
 //!   queues, sync objects and sessions, then the device with its pending sync
@@ -370,8 +372,10 @@ impl Process {
     }
 
     /// The contexts `handles` name (the first is the one submitted to, the
-    /// rest broadcast targets), all on one usable device.
-    fn gpu_contexts(&self, state: &ProcessState, handles: &[u32]) -> KResult<Vec<Arc<Context>>> {
+    /// rest broadcast targets), all on one device, which must be usable for
+    /// work; for GPU-queued signals and waits (`sync`), only under
+    /// [`crate::RemovedDeviceSync::Fail`].
+    fn gpu_contexts(&self, state: &ProcessState, handles: &[u32], sync: bool) -> KResult<Vec<Arc<Context>>> {
         if handles.is_empty() {
             return Err(KernelError::InvalidParameter("no context"));
         }
@@ -385,7 +389,9 @@ impl Process {
             }
             out.push(Arc::clone(context));
         }
-        out[0].device.check_usable()?;
+        if !sync || self.kernel_inner().policies.removal.sync == crate::RemovedDeviceSync::Fail {
+            out[0].device.check_usable()?;
+        }
         Ok(out)
     }
 
@@ -396,7 +402,7 @@ impl Process {
     pub(crate) fn submit_command(&self, contexts: &[u32], args: &SubmitArgs) -> KResult<()> {
         let list = {
             let state = self.lock_live()?;
-            self.gpu_contexts(&state, contexts)?
+            self.gpu_contexts(&state, contexts, false)?
         };
         self.submit_to_contexts(&list, args, None)
     }
@@ -441,7 +447,7 @@ impl Process {
     ) -> KResult<LegacyBuffers> {
         let list = {
             let state = self.lock_live()?;
-            self.gpu_contexts(&state, &[context])?
+            self.gpu_contexts(&state, &[context], false)?
         };
         let Some(legacy) = &list[0].legacy else {
             return Err(KernelError::InvalidParameter("Render needs a context from D3DKMTCreateContext"));
@@ -464,7 +470,7 @@ impl Process {
     pub(crate) fn signal_from_gpu(&self, contexts: &[u32], objects: &[(u32, u64)]) -> KResult<()> {
         let (list, fences) = {
             let state = self.lock_live()?;
-            let list = self.gpu_contexts(&state, contexts)?;
+            let list = self.gpu_contexts(&state, contexts, true)?;
             (list, state.gpu_fences(objects, true)?)
         };
         let kernel = self.kernel_inner();
@@ -485,7 +491,7 @@ impl Process {
     pub(crate) fn wait_from_gpu(&self, context: u32, objects: &[(u32, u64)]) -> KResult<()> {
         let (list, fences) = {
             let state = self.lock_live()?;
-            let list = self.gpu_contexts(&state, &[context])?;
+            let list = self.gpu_contexts(&state, &[context], true)?;
             (list, state.gpu_fences(objects, false)?)
         };
         let kernel = self.kernel_inner();
@@ -510,7 +516,7 @@ impl Process {
     /// `STATUS_INVALID_PARAMETER`, as is a CPU-notification object.
     pub(crate) fn legacy_sync_v1(&self, context: u32, objects: &[(u32, u64)]) -> KResult<()> {
         let state = self.lock_live()?;
-        let list = self.gpu_contexts(&state, &[context])?;
+        let list = self.gpu_contexts(&state, &[context], true)?;
         let mut not_emulated = false;
         for &(handle, _) in objects {
             match state.sync_entry(handle)?.object.kind {

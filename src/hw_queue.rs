@@ -215,14 +215,19 @@ impl Process {
         Ok((queue.counters(), queue.pending()))
     }
 
-    fn hw_queues(&self, state: &ProcessState, handles: &[u32]) -> KResult<Vec<Arc<HwQueue>>> {
+    /// The hardware queues `handles` name; their devices must be usable for
+    /// work, and for signals and waits (`sync`) only under
+    /// [`crate::RemovedDeviceSync::Fail`] (see `crate::context`).
+    fn hw_queues(&self, state: &ProcessState, handles: &[u32], sync: bool) -> KResult<Vec<Arc<HwQueue>>> {
         if handles.is_empty() {
             return Err(KernelError::InvalidParameter("no hardware queue"));
         }
         let list =
             handles.iter().map(|&h| Ok(Arc::clone(&state.hw_queue_entry(h)?.queue))).collect::<KResult<Vec<_>>>()?;
-        for q in &list {
-            q.context.device.check_usable()?;
+        if !sync || self.kernel_inner().policies.removal.sync == crate::RemovedDeviceSync::Fail {
+            for q in &list {
+                q.context.device.check_usable()?;
+            }
         }
         Ok(list)
     }
@@ -233,7 +238,7 @@ impl Process {
     pub(crate) fn submit_to_hw_queue(&self, queue: u32, progress: u64, args: &SubmitArgs) -> KResult<()> {
         let list = {
             let state = self.lock_live()?;
-            self.hw_queues(&state, &[queue])?
+            self.hw_queues(&state, &[queue], false)?
         };
         let q = &list[0];
         let kernel = self.kernel_inner();
@@ -261,7 +266,7 @@ impl Process {
     pub(crate) fn signal_to_hw_queues(&self, queues: &[u32], objects: &[(u32, u64)]) -> KResult<()> {
         let (list, fences) = {
             let state = self.lock_live()?;
-            let list = self.hw_queues(&state, queues)?;
+            let list = self.hw_queues(&state, queues, true)?;
             (list, state.gpu_fences(objects, true)?)
         };
         let kernel = self.kernel_inner();
@@ -278,7 +283,7 @@ impl Process {
     pub(crate) fn wait_on_hw_queue(&self, queue: u32, objects: &[(u32, u64)]) -> KResult<()> {
         let (list, fences) = {
             let state = self.lock_live()?;
-            let list = self.hw_queues(&state, &[queue])?;
+            let list = self.hw_queues(&state, &[queue], true)?;
             (list, state.gpu_fences(objects, false)?)
         };
         let kernel = self.kernel_inner();

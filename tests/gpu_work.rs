@@ -772,3 +772,33 @@ fn concurrent_submits_and_signals_settle_to_the_same_end() {
         assert_eq!((counters.work_submitted, counters.work_completed, pending), (50, 50, 0));
     }
 }
+
+#[test]
+fn gpu_signals_and_waits_on_a_removed_device_follow_the_removed_device_sync_policy() {
+    for policy in [d3dkmt_emu::RemovedDeviceSync::Fail, d3dkmt_emu::RemovedDeviceSync::Proceed] {
+        let mut policies = Policies::default();
+        policies.removal.sync = policy;
+        let f = fixture_with(policies);
+        let _bound = f.process.enter();
+        let (_, context) = virtual_context(f.device, 0, &mut []);
+        let q = hw_queue(context);
+        let keep = f
+            .process
+            .create_monitored_fence(f.device, SyncFlags { no_signal_max_value_on_tdr: true, ..SyncFlags::default() }, 0)
+            .unwrap();
+        f.kernel.remove_device(f.process.id(), f.device, DeviceLoss::Hung).unwrap();
+        let signal = signal_hw(&[q.handle], &[keep.handle.0], &[4]);
+        let wait = wait_hw(q.handle, &[keep.handle.0], &[4]);
+        match policy {
+            d3dkmt_emu::RemovedDeviceSync::Fail => {
+                assert_eq!((signal, wait), (NtStatus::DEVICE_REMOVED, NtStatus::DEVICE_REMOVED));
+                assert_eq!(f.process.fence_value(keep.handle).unwrap(), 0);
+            }
+            d3dkmt_emu::RemovedDeviceSync::Proceed => {
+                assert_eq!((signal, wait), (NtStatus::SUCCESS, NtStatus::SUCCESS));
+                assert_eq!(f.process.fence_value(keep.handle).unwrap(), 4);
+            }
+        }
+        assert_eq!(submit_hw(q.handle, 1, &[]), NtStatus::DEVICE_REMOVED, "work is refused either way");
+    }
+}
