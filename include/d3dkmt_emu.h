@@ -1800,6 +1800,9 @@ typedef struct d3dkmt_emu_binding d3dkmt_emu_binding;
 #define D3DKMT_EMU_OBJECT_SYNC_OBJECT 1u
 #define D3DKMT_EMU_OBJECT_PROTECTED_SESSION 2u
 #define D3DKMT_EMU_OBJECT_NT_OBJECT 3u
+#define D3DKMT_EMU_OBJECT_CONTEXT 4u
+#define D3DKMT_EMU_OBJECT_HW_QUEUE 5u
+#define D3DKMT_EMU_OBJECT_PAGING_QUEUE 6u
 #define D3DKMT_EMU_OBJECT_ALL UINT32_MAX
 
 /* Values for d3dkmt_emu_kmd_set_protected_session_status' status (the same
