@@ -1480,8 +1480,10 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *p
 
 /* Creates a device on an adapter handle of the calling process. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
-/* Destroys a device and closes the handles of the sync objects and
- * sessions created on it in this process. */
+/* Destroys a device and closes the handles created on it in this process,
+ * in this order: hardware queues, contexts, paging queues, sync objects and
+ * sessions; then the device, with its sync files not yet fired (they never
+ * fire). */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
 /* Reports a device's state. EXECUTION: ExecutionState is ACTIVE, or why
  * the device was lost (d3dkmt_emu_kmd_remove_device, _reset_device,

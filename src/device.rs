@@ -1,10 +1,13 @@
 //! Devices: `D3DKMTCreateDevice`, `D3DKMTDestroyDevice`.
 //!
 //! A device belongs to the process that created it and is never shared, so it
-//! has exactly one handle. It is the parent of the sync objects and protected
-//! sessions created on it: destroying it destroys their handles in this
-//! process (sessions per [`crate::policy::DeviceDestroySessions`]). Objects
-//! that other processes or NT handles still hold live on without it.
+//! has exactly one handle. It is the parent of the sync objects, protected
+//! sessions, contexts, hardware queues and paging queues created on it:
+//! destroying it destroys their handles in this process (sessions per
+//! [`crate::policy::DeviceDestroySessions`]), in this order: hardware
+//! queues, contexts, paging queues, sync objects and sessions; then the
+//! device itself, with its pending sync files. Objects that other processes
+//! or NT handles still hold live on without it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

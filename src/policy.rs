@@ -107,6 +107,9 @@ impl Policies {
         if self.max_local_handles == 0 || self.max_nt_handles == 0 {
             return Err("handle quotas must be nonzero");
         }
+        if self.gpu.priority_range.0 > self.gpu.priority_range.1 {
+            return Err("gpu.priority_range must not be empty");
+        }
         Ok(())
     }
 }
