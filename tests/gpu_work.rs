@@ -802,3 +802,50 @@ fn gpu_signals_and_waits_on_a_removed_device_follow_the_removed_device_sync_poli
         assert_eq!(submit_hw(q.handle, 1, &[]), NtStatus::DEVICE_REMOVED, "work is refused either way");
     }
 }
+
+#[test]
+fn a_traced_gpu_session_replays_without_divergence() {
+    let kernel = Kernel::new(KernelConfig::default());
+    kernel.trace_start(d3dkmt_emu::TraceConfig { capacity: 4096, file: None }).unwrap();
+    let process = kernel.create_process();
+    {
+        let _bound = process.enter();
+        let luid = kernel.adapter_luids()[0];
+        let mut open = D3DKMT_OPENADAPTERFROMLUID::default();
+        open.AdapterLuid.LowPart = luid.low;
+        open.AdapterLuid.HighPart = luid.high;
+        call!(D3DKMTOpenAdapterFromLuid(&mut open)).unwrap();
+        let adapter = LocalHandle(open.hAdapter);
+        let mut create = D3DKMT_CREATEDEVICE::default();
+        create.Anonymous.hAdapter = adapter.0;
+        call!(D3DKMTCreateDevice(&mut create)).unwrap();
+        let device = LocalHandle(create.hDevice);
+        let mut data = *b"blob";
+        let (status, context) = virtual_context(device, 1, &mut data);
+        status.unwrap();
+        let q = hw_queue(context);
+        let mut fence = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: device.0, ..Default::default() };
+        fence.Info.Type = D3DDDI_MONITORED_FENCE;
+        call!(D3DKMTCreateSynchronizationObject2(&mut fence)).unwrap();
+        wait_hw(q.handle, &[fence.hSyncObject], &[1]).unwrap();
+        submit_hw(q.handle, 3, b"pd").unwrap();
+        let set = D3DKMT_SETCONTEXTSCHEDULINGPRIORITY { hContext: context, Priority: 2 };
+        call!(D3DKMTSetContextSchedulingPriority(&set)).unwrap();
+        let mut paging = D3DKMT_CREATEPAGINGQUEUE { hDevice: device.0, ..Default::default() };
+        call!(D3DKMTCreatePagingQueue(&mut paging)).unwrap();
+        let mut clock = D3DKMT_QUERYCLOCKCALIBRATION { hAdapter: adapter.0, ..Default::default() };
+        call!(D3DKMTQueryClockCalibration(&mut clock)).unwrap();
+        assert_eq!(call!(D3DKMTDestroyContext(&D3DKMT_DESTROYCONTEXT { hContext: 0 })), NtStatus::INVALID_PARAMETER);
+        call!(D3DKMTDestroyHwQueue(&D3DKMT_DESTROYHWQUEUE { hHwQueue: q.handle })).unwrap();
+        call!(D3DKMTDestroyContext(&D3DKMT_DESTROYCONTEXT { hContext: context })).unwrap();
+        call!(D3DKMTDestroyPagingQueue(&mut D3DDDI_DESTROYPAGINGQUEUE { hPagingQueue: paging.hPagingQueue })).unwrap();
+    }
+    process.exit();
+    let trace = d3dkmt_emu::Trace { dropped: 0, records: kernel.trace() };
+    let text = trace.to_string();
+    assert!(text.contains("D3DKMTCreateContextVirtual STATUS_SUCCESS"), "{text}");
+    assert!(text.contains("*pPrivateDriverData=bytes:626c6f62"), "the driver data is decoded: {text}");
+    assert!(text.contains("HwQueueProgressFenceId=0x3"), "{text}");
+    let summary = d3dkmt_emu::replay::replay(&trace).unwrap_or_else(|d| panic!("divergence: {d:?}"));
+    assert!(summary.replayed > 10, "{summary:?}");
+}
