@@ -105,9 +105,20 @@ typedef uint32_t UINT;
 typedef uint64_t UINT64;
 typedef int32_t BOOL;
 typedef uint8_t BOOLEAN;
+#ifdef D3DKMT_EMU_LIBDXG_ABI
+/* The libdxg (Linux) ABI, for code built the way libdxg's headers build it:
+ * WCHAR is wchar_t (4 bytes, UTF-32), so the structs with WCHAR text are
+ * larger. Only libdxg.so and libdxcore.so serve this layout (see README,
+ * "Linux drop-in"); libd3dkmt_emu serves the Windows one. */
+#include <wchar.h>
+typedef wchar_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 4
+#else
 /* A UTF-16 code unit. Windows' wide character is 2 bytes, unlike Linux's
  * wchar_t (4 bytes), so strings handed to the library are uint16_t arrays. */
 typedef uint16_t WCHAR;
+#define D3DKMT_EMU_WCHAR_SIZE 2
+#endif
 
 #ifndef NT_SUCCESS
 #define NT_SUCCESS(status) (((NTSTATUS)(status)) >= 0)
@@ -144,6 +155,14 @@ typedef struct _OBJECT_ATTRIBUTES {
 
 #ifndef STATUS_SUCCESS
 #define STATUS_SUCCESS ((NTSTATUS)0x00000000L)
+#endif
+#ifndef STATUS_ABANDONED
+/* A success-class status: a keyed mutex's owner went away holding it. */
+#define STATUS_ABANDONED ((NTSTATUS)0x00000080L)
+#endif
+#ifndef STATUS_TIMEOUT
+/* A success-class status: an acquire's timeout passed. */
+#define STATUS_TIMEOUT ((NTSTATUS)0x00000102L)
 #endif
 #ifndef STATUS_NOT_IMPLEMENTED
 #define STATUS_NOT_IMPLEMENTED ((NTSTATUS)0xC0000002L)
@@ -392,6 +411,7 @@ typedef enum _KMTQUERYADAPTERINFOTYPE {
     KMTQAITYPE_PHYSICALADAPTERCOUNT = 30,
     KMTQAITYPE_PHYSICALADAPTERDEVICEIDS = 31,
     KMTQAITYPE_HWDRM_SUPPORT = 44,
+    KMTQAITYPE_QUERYREGISTRY = 48,
     KMTQAITYPE_DRIVER_DESCRIPTION = 65,
     KMTQAITYPE_WDDM_2_7_CAPS = 70
 } KMTQUERYADAPTERINFOTYPE;
@@ -458,6 +478,48 @@ typedef struct _D3DKMT_HWDRM_SUPPORT {
 typedef struct _D3DKMT_DRIVER_DESCRIPTION {
     WCHAR DriverDescription[4096];
 } D3DKMT_DRIVER_DESCRIPTION;
+
+/* KMTQAITYPE_QUERYREGISTRY: which value D3DDDI_QUERYREGISTRY_INFO asks
+ * for. Only the driver store path is answered here; registry values and the
+ * driver image path answer the unemulated_adapter_info policy status. */
+typedef enum _D3DDDI_QUERYREGISTRY_TYPE {
+    D3DDDI_QUERYREGISTRY_SERVICEKEY = 0,
+    D3DDDI_QUERYREGISTRY_ADAPTERKEY = 1,
+    D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH = 2,
+    D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH = 3,
+    D3DDDI_QUERYREGISTRY_MAX = 4
+} D3DDDI_QUERYREGISTRY_TYPE;
+
+/* The outcome of a registry query that returned STATUS_SUCCESS. */
+typedef enum _D3DDDI_QUERYREGISTRY_STATUS {
+    D3DDDI_QUERYREGISTRY_STATUS_SUCCESS = 0,         /* the value is in Output* */
+    D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW = 1, /* only OutputValueSize is set */
+    D3DDDI_QUERYREGISTRY_STATUS_FAIL = 2,
+    D3DDDI_QUERYREGISTRY_STATUS_MAX = 3
+} D3DDDI_QUERYREGISTRY_STATUS;
+
+/* KMTQAITYPE_QUERYREGISTRY: a variable-size struct. PrivateDriverDataSize is
+ * at least sizeof(D3DDDI_QUERYREGISTRY_INFO); the value is written from the
+ * union on, and may run past the struct's end. When it does not fit, the
+ * call still succeeds with Status BUFFER_OVERFLOW and OutputValueSize the
+ * bytes needed: grow the buffer to offsetof(..., OutputDword) plus that and
+ * ask again. Strings are WCHAR units, NUL-terminated (OutputValueSize
+ * counts the NUL). */
+typedef struct _D3DDDI_QUERYREGISTRY_INFO {
+    D3DDDI_QUERYREGISTRY_TYPE QueryType; /* in */
+    UINT QueryFlags;                     /* in: bit 0 TranslatePath, bit 1 MutableValue */
+    WCHAR ValueName[260];                /* in: registry queries only */
+    UINT ValueType;                      /* in: 0 for path queries */
+    UINT PhysicalAdapterIndex;           /* in: 0 */
+    UINT OutputValueSize;                /* out: bytes, even on overflow */
+    D3DDDI_QUERYREGISTRY_STATUS Status;  /* out */
+    union {
+        UINT OutputDword;
+        UINT64 OutputQword;
+        WCHAR OutputString[1];
+        uint8_t OutputBinary[1];
+    };
+} D3DDDI_QUERYREGISTRY_INFO;
 
 /* KMTQAITYPE_WDDM_2_7_CAPS: bit 0 HwSchSupported, bit 1 HwSchEnabled,
  * bit 2 HwSchEnabledByDefault, bit 3 IndependentVidPnVSyncControl. */
@@ -725,6 +787,309 @@ typedef struct _D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE {
     HANDLE hNtHandle;
     D3DKMT_HANDLE hHandle; /* out */
 } D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE;
+
+/* ---- Keyed mutexes ---- */
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX {
+    UINT64 InitialValue;         /* the key the first acquire must use */
+    D3DKMT_HANDLE hSharedHandle; /* out: a global handle (low 6 bits 2) */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+} D3DKMT_CREATEKEYEDMUTEX;
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX2_FLAGS {
+    union {
+        struct {
+            UINT NtSecuritySharing : 1; /* bit 0: no global handle; share by NT handle */
+            UINT Reserved : 31;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATEKEYEDMUTEX2_FLAGS;
+
+typedef struct _D3DKMT_CREATEKEYEDMUTEX2 {
+    UINT64 InitialValue;
+    D3DKMT_HANDLE hSharedHandle; /* out: 0 with NtSecuritySharing */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+    void *pPrivateRuntimeData;   /* stored; NULL needs size 0 */
+    UINT PrivateRuntimeDataSize;
+    D3DKMT_CREATEKEYEDMUTEX2_FLAGS Flags;
+} D3DKMT_CREATEKEYEDMUTEX2;
+
+typedef struct _D3DKMT_OPENKEYEDMUTEX {
+    D3DKMT_HANDLE hSharedHandle; /* a global handle */
+    D3DKMT_HANDLE hKeyedMutex;   /* out */
+} D3DKMT_OPENKEYEDMUTEX;
+
+/* The runtime data is never copied back; the size must be 0 or, once
+ * limited to the stored size, equal to it. */
+typedef struct _D3DKMT_OPENKEYEDMUTEX2 {
+    D3DKMT_HANDLE hSharedHandle;
+    D3DKMT_HANDLE hKeyedMutex; /* out */
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_OPENKEYEDMUTEX2;
+
+typedef struct _D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE {
+    HANDLE hNtHandle;          /* a DxgkSharedResource with a keyed mutex */
+    D3DKMT_HANDLE hKeyedMutex; /* out */
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE;
+
+typedef struct _D3DKMT_DESTROYKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+} D3DKMT_DESTROYKEYEDMUTEX;
+
+/* pTimeout: NULL waits for ever; a negative value is relative, in 100 ns
+ * units; zero or positive is an absolute kernel-clock time in 100 ns units
+ * (0: just try). */
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    int64_t *pTimeout;
+    UINT64 FenceValue; /* out: the value the releasing call stored */
+} D3DKMT_ACQUIREKEYEDMUTEX;
+
+typedef struct _D3DKMT_ACQUIREKEYEDMUTEX2 {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    int64_t *pTimeout;
+    UINT64 FenceValue;          /* out */
+    void *pPrivateRuntimeData;  /* out: the releaser's runtime data */
+    UINT PrivateRuntimeDataSize; /* room; 0 copies nothing */
+} D3DKMT_ACQUIREKEYEDMUTEX2;
+
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;        /* the key the next acquire must use */
+    UINT64 FenceValue; /* handed to that acquire */
+} D3DKMT_RELEASEKEYEDMUTEX;
+
+typedef struct _D3DKMT_RELEASEKEYEDMUTEX2 {
+    D3DKMT_HANDLE hKeyedMutex;
+    UINT64 Key;
+    UINT64 FenceValue;
+    void *pPrivateRuntimeData; /* handed to the next AcquireKeyedMutex2 */
+    UINT PrivateRuntimeDataSize;
+} D3DKMT_RELEASEKEYEDMUTEX2;
+
+/* ---- Allocations and resources ---- */
+
+typedef enum _D3DKMT_STANDARDALLOCATIONTYPE {
+    D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP = 1, /* the only type emulated */
+    D3DKMT_STANDARDALLOCATIONTYPE_INTERNALBACKINGSTORE = 2,
+    D3DKMT_STANDARDALLOCATIONTYPE_MAX = 3
+} D3DKMT_STANDARDALLOCATIONTYPE;
+
+typedef struct _D3DKMT_STANDARDALLOCATION_EXISTINGHEAP {
+    size_t Size; /* a nonzero multiple of 4096 */
+} D3DKMT_STANDARDALLOCATION_EXISTINGHEAP;
+
+typedef struct _D3DKMT_CREATESTANDARDALLOCATIONFLAGS {
+    union {
+        struct {
+            UINT Reserved : 32;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATESTANDARDALLOCATIONFLAGS;
+
+typedef struct _D3DKMT_CREATESTANDARDALLOCATION {
+    D3DKMT_STANDARDALLOCATIONTYPE Type;
+    union {
+        D3DKMT_STANDARDALLOCATION_EXISTINGHEAP ExistingHeapData;
+    };
+    D3DKMT_CREATESTANDARDALLOCATIONFLAGS Flags;
+} D3DKMT_CREATESTANDARDALLOCATION;
+
+typedef struct _D3DKMT_CREATEALLOCATIONFLAGS {
+    union {
+        struct {
+            UINT CreateResource : 1;        /* bit 0 */
+            UINT CreateShared : 1;          /* bit 1: a global handle (needs CreateResource) */
+            UINT NonSecure : 1;
+            UINT CreateProtected : 1;
+            UINT RestrictSharedAccess : 1;
+            UINT ExistingSysMem : 1;        /* bit 5: required */
+            UINT NtSecuritySharing : 1;     /* bit 6: no global handle; share by NT handle */
+            UINT ReadOnly : 1;
+            UINT CreateWriteCombined : 1;
+            UINT CreateCached : 1;
+            UINT SwapChainBackBuffer : 1;
+            UINT CrossAdapter : 1;
+            UINT OpenCrossAdapter : 1;
+            UINT PartialSharedCreation : 1;
+            UINT Zeroed : 1;
+            UINT WriteWatch : 1;
+            UINT StandardAllocation : 1;    /* bit 16: required */
+            UINT ExistingSection : 1;
+            UINT Reserved : 14;
+        };
+        UINT Value;
+    };
+} D3DKMT_CREATEALLOCATIONFLAGS;
+
+typedef struct _D3DDDI_ALLOCATIONINFO {
+    D3DKMT_HANDLE hAllocation; /* out */
+    const void *pSystemMem;    /* required (never read by the library) */
+    void *pPrivateDriverData;  /* per-allocation data for the KMD */
+    UINT PrivateDriverDataSize;
+    UINT VidPnSourceId;
+    union {
+        UINT Value; /* allocation flag bits; ignored */
+    } Flags;
+} D3DDDI_ALLOCATIONINFO;
+
+typedef struct _D3DDDI_ALLOCATIONINFO2 {
+    D3DKMT_HANDLE hAllocation; /* out */
+    union {
+        HANDLE hSection;
+        const void *pSystemMem; /* required (never read by the library) */
+    };
+    void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+    UINT VidPnSourceId;
+    union {
+        UINT Value; /* allocation flag bits; ignored */
+    } Flags;
+    UINT64 GpuVirtualAddress;
+    union {
+        UINT Priority;
+        uintptr_t Unused;
+    };
+    uintptr_t Reserved[5];
+} D3DDDI_ALLOCATIONINFO2;
+
+/* D3DKMTCreateAllocation takes pAllocationInfo, D3DKMTCreateAllocation2
+ * pAllocationInfo2. hResource must be 0 (a live resource:
+ * STATUS_INVALID_PARAMETER; any other value: STATUS_INVALID_HANDLE). */
+typedef struct _D3DKMT_CREATEALLOCATION {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;      /* in: 0; out: the new resource with CreateResource */
+    D3DKMT_HANDLE hGlobalShare;   /* out: global handle with CreateShared, else 0 */
+    const void *pPrivateRuntimeData; /* stored with a new resource */
+    UINT PrivateRuntimeDataSize;
+    union {
+        D3DKMT_CREATESTANDARDALLOCATION *pStandardAllocation;
+        const void *pPrivateDriverData;
+    };
+    UINT PrivateDriverDataSize;   /* 0 for standard allocations */
+    UINT NumAllocations;          /* 1 */
+    union {
+        D3DDDI_ALLOCATIONINFO *pAllocationInfo;
+        D3DDDI_ALLOCATIONINFO2 *pAllocationInfo2;
+    };
+    D3DKMT_CREATEALLOCATIONFLAGS Flags;
+    HANDLE hPrivateRuntimeResourceHandle; /* not written */
+} D3DKMT_CREATEALLOCATION;
+
+/* A resource handle destroys its allocation handles with it. */
+typedef struct _D3DKMT_DESTROYALLOCATION {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+} D3DKMT_DESTROYALLOCATION;
+
+typedef struct _D3DDDICB_DESTROYALLOCATION2FLAGS {
+    union {
+        UINT Value; /* timing hints; ignored */
+    };
+} D3DDDICB_DESTROYALLOCATION2FLAGS;
+
+typedef struct _D3DKMT_DESTROYALLOCATION2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    D3DDDICB_DESTROYALLOCATION2FLAGS Flags;
+} D3DKMT_DESTROYALLOCATION2;
+
+/* Sizes only; the runtime-data buffer is never written. */
+typedef struct _D3DKMT_QUERYRESOURCEINFO {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hGlobalShare;
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;        /* out: the stored size */
+    UINT TotalPrivateDriverDataSize;    /* out */
+    UINT ResourcePrivateDriverDataSize; /* out */
+    UINT NumAllocations;                /* out */
+} D3DKMT_QUERYRESOURCEINFO;
+
+typedef struct _D3DDDI_OPENALLOCATIONINFO {
+    D3DKMT_HANDLE hAllocation;      /* out */
+    const void *pPrivateDriverData; /* out: points into pTotalPrivateDriverDataBuffer */
+    UINT PrivateDriverDataSize;     /* out */
+} D3DDDI_OPENALLOCATIONINFO;
+
+typedef struct _D3DDDI_OPENALLOCATIONINFO2 {
+    D3DKMT_HANDLE hAllocation;
+    const void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+    UINT64 GpuVirtualAddress;
+    uintptr_t Reserved[6];
+} D3DDDI_OPENALLOCATIONINFO2;
+
+/* Runtime-data and resource-driver-data sizes must equal the stored ones;
+ * the total buffer must hold every allocation's driver data (else
+ * STATUS_NO_MEMORY). D3DKMTOpenResource takes pOpenAllocationInfo,
+ * D3DKMTOpenResource2 pOpenAllocationInfo2. */
+typedef struct _D3DKMT_OPENRESOURCE {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hGlobalShare;
+    UINT NumAllocations;
+    union {
+        D3DDDI_OPENALLOCATIONINFO *pOpenAllocationInfo;
+        D3DDDI_OPENALLOCATIONINFO2 *pOpenAllocationInfo2;
+    };
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+    void *pResourcePrivateDriverData;
+    UINT ResourcePrivateDriverDataSize;
+    void *pTotalPrivateDriverDataBuffer;
+    UINT TotalPrivateDriverDataBufferSize; /* in: room; out: bytes written */
+    D3DKMT_HANDLE hResource;               /* out */
+} D3DKMT_OPENRESOURCE;
+
+typedef struct _D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE {
+    D3DKMT_HANDLE hDevice;
+    HANDLE hNtHandle;
+    void *pPrivateRuntimeData;
+    UINT PrivateRuntimeDataSize;
+    UINT TotalPrivateDriverDataSize;
+    UINT ResourcePrivateDriverDataSize;
+    UINT NumAllocations;
+} D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE;
+
+typedef struct _D3DKMT_OPENRESOURCEFROMNTHANDLE {
+    D3DKMT_HANDLE hDevice;
+    HANDLE hNtHandle;
+    UINT NumAllocations;
+    D3DDDI_OPENALLOCATIONINFO2 *pOpenAllocationInfo2;
+    UINT PrivateRuntimeDataSize;
+    void *pPrivateRuntimeData;
+    UINT ResourcePrivateDriverDataSize;
+    void *pResourcePrivateDriverData;
+    UINT TotalPrivateDriverDataBufferSize;
+    void *pTotalPrivateDriverDataBuffer;
+    D3DKMT_HANDLE hResource;               /* out */
+    D3DKMT_HANDLE hKeyedMutex;             /* out: 0 unless shared with one */
+    void *pKeyedMutexPrivateRuntimeData;   /* not written */
+    UINT KeyedMutexPrivateRuntimeDataSize; /* out: the mutex's stored size, or 0 */
+    D3DKMT_HANDLE hSyncObject;             /* out: 0 unless shared with one */
+} D3DKMT_OPENRESOURCEFROMNTHANDLE;
+
+typedef struct _D3DKMT_GETSHAREDRESOURCEADAPTERLUID {
+    D3DKMT_HANDLE hGlobalShare; /* used when nonzero */
+    HANDLE hNtHandle;           /* else this */
+    LUID AdapterLuid;           /* out */
+} D3DKMT_GETSHAREDRESOURCEADAPTERLUID;
+
+typedef struct _D3DKMT_OPENNTHANDLEFROMNAME {
+    UINT dwDesiredAccess;          /* 0: STATUS_ACCESS_DENIED */
+    OBJECT_ATTRIBUTES *pObjAttrib; /* the name, matched case-insensitively */
+    HANDLE hNtHandle;              /* out */
+} D3DKMT_OPENNTHANDLEFROMNAME;
 
 /* ---- GPU work: contexts, queues, submission, GPU-queued sync ---- */
 
@@ -1207,8 +1572,6 @@ typedef struct _D3DDDI_MAKERESIDENT D3DDDI_MAKERESIDENT;
 typedef struct _D3DDDI_MAPGPUVIRTUALADDRESS D3DDDI_MAPGPUVIRTUALADDRESS;
 typedef struct _D3DDDI_RESERVEGPUVIRTUALADDRESS D3DDDI_RESERVEGPUVIRTUALADDRESS;
 typedef struct _D3DDDI_UPDATEALLOCPROPERTY D3DDDI_UPDATEALLOCPROPERTY;
-typedef struct _D3DKMT_ACQUIREKEYEDMUTEX D3DKMT_ACQUIREKEYEDMUTEX;
-typedef struct _D3DKMT_ACQUIREKEYEDMUTEX2 D3DKMT_ACQUIREKEYEDMUTEX2;
 typedef struct _D3DKMT_ADJUSTFULLSCREENGAMMA D3DKMT_ADJUSTFULLSCREENGAMMA;
 typedef struct _D3DKMT_CANCEL_PRESENTS D3DKMT_CANCEL_PRESENTS;
 typedef struct _D3DKMT_CHANGESURFACEPOINTER D3DKMT_CHANGESURFACEPOINTER;
@@ -1219,16 +1582,10 @@ typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 D3DKMT_CHECKMULTIPLANEOVER
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3;
 typedef struct _D3DKMT_CHECKSHAREDRESOURCEACCESS D3DKMT_CHECKSHAREDRESOURCEACCESS;
 typedef struct _D3DKMT_CONFIGURESHAREDRESOURCE D3DKMT_CONFIGURESHAREDRESOURCE;
-typedef struct _D3DKMT_CREATEALLOCATION D3DKMT_CREATEALLOCATION;
 typedef struct _D3DKMT_CREATEDCFROMMEMORY D3DKMT_CREATEDCFROMMEMORY;
-typedef struct _D3DKMT_CREATEKEYEDMUTEX D3DKMT_CREATEKEYEDMUTEX;
-typedef struct _D3DKMT_CREATEKEYEDMUTEX2 D3DKMT_CREATEKEYEDMUTEX2;
 typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
 typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
-typedef struct _D3DKMT_DESTROYALLOCATION D3DKMT_DESTROYALLOCATION;
-typedef struct _D3DKMT_DESTROYALLOCATION2 D3DKMT_DESTROYALLOCATION2;
 typedef struct _D3DKMT_DESTROYDCFROMMEMORY D3DKMT_DESTROYDCFROMMEMORY;
-typedef struct _D3DKMT_DESTROYKEYEDMUTEX D3DKMT_DESTROYKEYEDMUTEX;
 typedef struct _D3DKMT_DESTROYOVERLAY D3DKMT_DESTROYOVERLAY;
 typedef struct _D3DKMT_DESTROY_OUTPUTDUPL D3DKMT_DESTROY_OUTPUTDUPL;
 typedef struct _D3DKMT_ENUMADAPTERS D3DKMT_ENUMADAPTERS;
@@ -1244,7 +1601,6 @@ typedef struct _D3DKMT_GETPROCESSDEVICEREMOVALSUPPORT D3DKMT_GETPROCESSDEVICEREM
 typedef struct _D3DKMT_GETRUNTIMEDATA D3DKMT_GETRUNTIMEDATA;
 typedef struct _D3DKMT_GETSCANLINE D3DKMT_GETSCANLINE;
 typedef struct _D3DKMT_GETSHAREDPRIMARYHANDLE D3DKMT_GETSHAREDPRIMARYHANDLE;
-typedef struct _D3DKMT_GETSHAREDRESOURCEADAPTERLUID D3DKMT_GETSHAREDRESOURCEADAPTERLUID;
 typedef struct _D3DKMT_GETVERTICALBLANKEVENT D3DKMT_GETVERTICALBLANKEVENT;
 typedef struct _D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS;
 typedef struct _D3DKMT_GET_POST_COMPOSITION_CAPS D3DKMT_GET_POST_COMPOSITION_CAPS;
@@ -1253,13 +1609,8 @@ typedef struct _D3DKMT_INVALIDATECACHE D3DKMT_INVALIDATECACHE;
 typedef struct _D3DKMT_LOCK D3DKMT_LOCK;
 typedef struct _D3DKMT_LOCK2 D3DKMT_LOCK2;
 typedef struct _D3DKMT_OFFERALLOCATIONS D3DKMT_OFFERALLOCATIONS;
-typedef struct _D3DKMT_OPENKEYEDMUTEX D3DKMT_OPENKEYEDMUTEX;
-typedef struct _D3DKMT_OPENKEYEDMUTEX2 D3DKMT_OPENKEYEDMUTEX2;
-typedef struct _D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE;
-typedef struct _D3DKMT_OPENNTHANDLEFROMNAME D3DKMT_OPENNTHANDLEFROMNAME;
-typedef struct _D3DKMT_OPENRESOURCE D3DKMT_OPENRESOURCE;
-typedef struct _D3DKMT_OPENRESOURCEFROMNTHANDLE D3DKMT_OPENRESOURCEFROMNTHANDLE;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
+typedef struct _D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA;
 typedef struct _D3DKMT_OUTPUTDUPL_METADATA D3DKMT_OUTPUTDUPL_METADATA;
@@ -1274,14 +1625,10 @@ typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY D3DKMT_QUERYALLOCATIONRESIDENCY;
 typedef struct _D3DKMT_QUERYFSEBLOCK D3DKMT_QUERYFSEBLOCK;
 typedef struct _D3DKMT_QUERYPROCESSOFFERINFO D3DKMT_QUERYPROCESSOFFERINFO;
 typedef struct _D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME;
-typedef struct _D3DKMT_QUERYRESOURCEINFO D3DKMT_QUERYRESOURCEINFO;
-typedef struct _D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE;
 typedef struct _D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP;
 typedef struct _D3DKMT_RECLAIMALLOCATIONS D3DKMT_RECLAIMALLOCATIONS;
 typedef struct _D3DKMT_RECLAIMALLOCATIONS2 D3DKMT_RECLAIMALLOCATIONS2;
 typedef struct _D3DKMT_REGISTERTRIMNOTIFICATION D3DKMT_REGISTERTRIMNOTIFICATION;
-typedef struct _D3DKMT_RELEASEKEYEDMUTEX D3DKMT_RELEASEKEYEDMUTEX;
-typedef struct _D3DKMT_RELEASEKEYEDMUTEX2 D3DKMT_RELEASEKEYEDMUTEX2;
 typedef struct _D3DKMT_SETALLOCATIONPRIORITY D3DKMT_SETALLOCATIONPRIORITY;
 typedef struct _D3DKMT_SETDISPLAYMODE D3DKMT_SETDISPLAYMODE;
 typedef struct _D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT;
@@ -1294,6 +1641,9 @@ typedef struct _D3DKMT_SETVIDPNSOURCEOWNER2 D3DKMT_SETVIDPNSOURCEOWNER2;
 typedef struct _D3DKMT_SET_COLORSPACE_TRANSFORM D3DKMT_SET_COLORSPACE_TRANSFORM;
 typedef struct _D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION;
 typedef struct _D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION;
+typedef struct _D3DKMT_SHAREOBJECTWITHHOST D3DKMT_SHAREOBJECTWITHHOST;
+typedef struct _D3DKMT_SUBMITPRESENTBLTTOHWQUEUE D3DKMT_SUBMITPRESENTBLTTOHWQUEUE;
+typedef struct _D3DKMT_SUBMITPRESENTTOHWQUEUE D3DKMT_SUBMITPRESENTTOHWQUEUE;
 typedef struct _D3DKMT_TRIMPROCESSCOMMITMENT D3DKMT_TRIMPROCESSCOMMITMENT;
 typedef struct _D3DKMT_UNLOCK D3DKMT_UNLOCK;
 typedef struct _D3DKMT_UNLOCK2 D3DKMT_UNLOCK2;
@@ -1328,18 +1678,21 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYDEVICE) == 4, "D3DKMT_DESTROYDEVIC
 D3DKMT_EMU_STATIC_ASSERT(sizeof(KMTQUERYADAPTERINFOTYPE) == 4, "KMTQUERYADAPTERINFOTYPE size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MEMORY_SEGMENT_GROUP) == 4, "D3DKMT_MEMORY_SEGMENT_GROUP size");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_VIDPNSOURCEOWNER_TYPE) == 4, "D3DKMT_VIDPNSOURCEOWNER_TYPE size");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 80, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
-D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 76, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME) == 16 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, VidPnSourceId) == 12 + 32 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMDEVICENAME) == 24, "D3DKMT_OPENADAPTERFROMDEVICENAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENADAPTERFROMHDC) == 24, "D3DKMT_OPENADAPTERFROMHDC layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYADAPTERINFO) == 24, "D3DKMT_QUERYADAPTERINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SEGMENTSIZEINFO) == 24, "D3DKMT_SEGMENTSIZEINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERADDRESS) == 12, "D3DKMT_ADAPTERADDRESS layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 2080, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 1040 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_ADAPTERREGISTRYINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_QUERYREGISTRY_INFO) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 552 : 1072), "D3DDDI_QUERYREGISTRY_INFO layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_QUERYREGISTRY_INFO, OutputDword) == (D3DKMT_EMU_WCHAR_SIZE == 2 ? 544 : 1064), "D3DDDI_QUERYREGISTRY_INFO layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ADAPTERTYPE) == 4, "D3DKMT_ADAPTERTYPE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERY_DEVICE_IDS) == 28, "D3DKMT_QUERY_DEVICE_IDS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_HWDRM_SUPPORT) == 1, "D3DKMT_HWDRM_SUPPORT layout");
-D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 8192, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 4096 * D3DKMT_EMU_WCHAR_SIZE, "D3DKMT_DRIVER_DESCRIPTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(WCHAR) == D3DKMT_EMU_WCHAR_SIZE, "WCHAR width");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WDDM_2_7_CAPS) == 4, "D3DKMT_WDDM_2_7_CAPS layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYVIDEOMEMORYINFO) == 56, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYVIDEOMEMORYINFO, PhysicalAdapterIndex) == 48, "D3DKMT_QUERYVIDEOMEMORYINFO layout");
@@ -1385,6 +1738,33 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, 
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE) == 16, "D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY) == 8, "D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETVIDPNSOURCEHWPROTECTION) == 12, "D3DKMT_SETVIDPNSOURCEHWPROTECTION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEKEYEDMUTEX) == 16, "D3DKMT_CREATEKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEKEYEDMUTEX2) == 32, "D3DKMT_CREATEKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEX) == 8, "D3DKMT_OPENKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEX2) == 24, "D3DKMT_OPENKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE) == 32, "D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYKEYEDMUTEX) == 4, "D3DKMT_DESTROYKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ACQUIREKEYEDMUTEX) == 32, "D3DKMT_ACQUIREKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ACQUIREKEYEDMUTEX2) == 48, "D3DKMT_ACQUIREKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RELEASEKEYEDMUTEX) == 24, "D3DKMT_RELEASEKEYEDMUTEX layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RELEASEKEYEDMUTEX2) == 40, "D3DKMT_RELEASEKEYEDMUTEX2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESTANDARDALLOCATION) == 24, "D3DKMT_CREATESTANDARDALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEALLOCATIONFLAGS) == 4, "D3DKMT_CREATEALLOCATIONFLAGS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_ALLOCATIONINFO) == 40, "D3DDDI_ALLOCATIONINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_ALLOCATIONINFO2) == 96, "D3DDDI_ALLOCATIONINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEALLOCATION) == 72, "D3DKMT_CREATEALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYALLOCATION) == 24, "D3DKMT_DESTROYALLOCATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_DESTROYALLOCATION2) == 24, "D3DKMT_DESTROYALLOCATION2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYRESOURCEINFO) == 32, "D3DKMT_QUERYRESOURCEINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_OPENALLOCATIONINFO) == 24, "D3DDDI_OPENALLOCATIONINFO layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_OPENALLOCATIONINFO2) == 80, "D3DDDI_OPENALLOCATIONINFO2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENRESOURCE) == 72, "D3DKMT_OPENRESOURCE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE) == 40, "D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENRESOURCEFROMNTHANDLE) == 104, "D3DKMT_OPENRESOURCEFROMNTHANDLE layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hResource) == 80, "hResource offset");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hSyncObject) == 100, "hSyncObject offset");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETSHAREDRESOURCEADAPTERLUID) == 24, "D3DKMT_GETSHAREDRESOURCEADAPTERLUID layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENNTHANDLEFROMNAME) == 24, "D3DKMT_OPENNTHANDLEFROMNAME layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXT) == 96, "D3DKMT_CREATECONTEXT layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATECONTEXT, CommandBuffer) == 88, "D3DKMT_CREATECONTEXT layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXTVIRTUAL) == 40, "D3DKMT_CREATECONTEXTVIRTUAL layout");
@@ -1481,9 +1861,9 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *p
 /* Creates a device on an adapter handle of the calling process. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
 /* Destroys a device and closes the handles created on it in this process,
- * in this order: hardware queues, contexts, paging queues, sync objects and
- * sessions; then the device, with its sync files not yet fired (they never
- * fire). */
+ * in this order: hardware queues, contexts, paging queues, then sync
+ * objects, sessions, keyed mutexes, resources and allocations; then the
+ * device, with its sync files not yet fired (they never fire). */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
 /* Reports a device's state. EXECUTION: ExecutionState is ACTIVE, or why
  * the device was lost (d3dkmt_emu_kmd_remove_device, _reset_device,
@@ -1565,6 +1945,61 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProtectedSessionInfoFromNtHandle(D3DKMT_
  * Errors as for the info query. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenProtectedSessionFromNtHandle(D3DKMT_OPENPROTECTEDSESSIONFROMNTHANDLE *pData);
 
+/* -- Keyed mutexes -- */
+
+/* Creates a keyed mutex (no device), released with key InitialValue, with
+ * a global handle other processes open with D3DKMTOpenKeyedMutex(2). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex(D3DKMT_CREATEKEYEDMUTEX *pData);
+/* As D3DKMTCreateKeyedMutex, with runtime data; NtSecuritySharing gives no
+ * global handle (the mutex is then shared with its resource by NT handle). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex2(D3DKMT_CREATEKEYEDMUTEX2 *pData);
+/* Opens a new handle from a global handle (not a local one, not a dead
+ * mutex's: STATUS_INVALID_PARAMETER). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex(D3DKMT_OPENKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex2(D3DKMT_OPENKEYEDMUTEX2 *pData);
+/* Opens the keyed mutex of a (resource, keyed mutex, sync) share. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutexFromNtHandle(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE *pData);
+/* Closes a keyed-mutex handle; if it owns the mutex, the mutex is abandoned. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyKeyedMutex(const D3DKMT_DESTROYKEYEDMUTEX *pData);
+/* Waits until the mutex is free with Key, then owns it through this handle.
+ * STATUS_TIMEOUT when the timeout passes (kernel clock: virtual by default
+ * for d3dkmt_emu kernels, real for the default kernel); STATUS_ABANDONED if
+ * its owner went away holding it. Both are success-class statuses with no
+ * outputs written. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex(D3DKMT_ACQUIREKEYEDMUTEX *pData);
+/* As D3DKMTAcquireKeyedMutex, and copies the releaser's runtime data
+ * (too little room: STATUS_BUFFER_TOO_SMALL, not acquired). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex2(D3DKMT_ACQUIREKEYEDMUTEX2 *pData);
+/* Releases the mutex this handle owns (otherwise STATUS_INVALID_PARAMETER)
+ * with the key and fence value the next acquire gets. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex(D3DKMT_RELEASEKEYEDMUTEX *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex2(D3DKMT_RELEASEKEYEDMUTEX2 *pData);
+
+/* -- Allocations and resources -- */
+
+/* One standard allocation (StandardAllocation | ExistingSysMem, type
+ * EXISTINGHEAP), alone or with CreateResource in a new resource; a
+ * resource with CreateShared gets a global handle unless NtSecuritySharing. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation(D3DKMT_CREATEALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation2(D3DKMT_CREATEALLOCATION *pData);
+/* Destroys hResource's handle with its allocation handles, and the listed
+ * allocation handles; all or nothing. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation(const D3DKMT_DESTROYALLOCATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation2(const D3DKMT_DESTROYALLOCATION2 *pData);
+/* Sizes of the resource a global handle names. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfo(D3DKMT_QUERYRESOURCEINFO *pData);
+/* New handles, on hDevice, to the resource a global handle names and its
+ * allocations; copies the runtime data and the allocations' driver data. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource2(D3DKMT_OPENRESOURCE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfoFromNtHandle(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE *pData);
+/* As D3DKMTOpenResource2 through an NT handle; a combined share also gives
+ * new keyed-mutex and sync-object handles. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResourceFromNtHandle(D3DKMT_OPENRESOURCEFROMNTHANDLE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedResourceAdapterLuid(D3DKMT_GETSHAREDRESOURCEADAPTERLUID *pData);
+/* A new NT handle to a named DxgkSharedResource. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMNAME *pData);
+
 /* -- GPU work (contexts, queues, submission, GPU-queued sync) --
  * Work runs on a fake GPU: each context and hardware queue is an in-order
  * queue; work runs at submit unless a GPU wait queued before it is not yet
@@ -1631,14 +2066,14 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
 
 /* -- Sharing -- */
 
-/* Wraps one object - a sync object created with NtSecuritySharing, or a
- * protected session - in an NT object and returns a new NT handle to it in
+/* Wraps a sync object created with NtSecuritySharing, a protected session,
+ * a resource created with NtSecuritySharing, or (resource, keyed mutex, sync
+ * object) all created so, in that order, in an NT object and returns a new NT handle to it in
  * the calling process, with dwDesiredAccess (generic rights are mapped). The
  * NT object keeps the wrapped object alive until every NT handle to it is
  * closed (d3dkmt_emu_nt_close). pObjectAttributes may be NULL; a name in it
- * already in use: STATUS_OBJECT_NAME_COLLISION. cObjects must be 1..3 and,
- * for now, only one object can be shared at a time
- * (otherwise STATUS_INVALID_PARAMETER). */
+ * already in use: STATUS_OBJECT_NAME_COLLISION. Any other combination:
+ * STATUS_INVALID_PARAMETER. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjects(UINT cObjects, const D3DKMT_HANDLE *hObjects,
                                                 OBJECT_ATTRIBUTES *pObjectAttributes, UINT dwDesiredAccess,
                                                 HANDLE *phSharedNtHandle);
@@ -1651,8 +2086,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjects(UINT cObjects, const D3DKMT_HAND
  * says so. The list below mirrors src/abi/stubs.rs; regenerate it with it. */
 
 /* BEGIN GENERATED STUB PROTOTYPES (from src/abi/stubs.rs) */
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex(D3DKMT_ACQUIREKEYEDMUTEX *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAcquireKeyedMutex2(D3DKMT_ACQUIREKEYEDMUTEX2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAdjustFullscreenGamma(const D3DKMT_ADJUSTFULLSCREENGAMMA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCancelPresents(const D3DKMT_CANCEL_PRESENTS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeSurfacePointer(const D3DKMT_CHANGESURFACEPOINTER *pData);
@@ -1664,17 +2097,10 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport2(D3DKMT_CHECKMU
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport3(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckSharedResourceAccess(const D3DKMT_CHECKSHAREDRESOURCEACCESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTConfigureSharedResource(const D3DKMT_CONFIGURESHAREDRESOURCE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation(D3DKMT_CREATEALLOCATION *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateAllocation2(D3DKMT_CREATEALLOCATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDCFromMemory(D3DKMT_CREATEDCFROMMEMORY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex(D3DKMT_CREATEKEYEDMUTEX *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateKeyedMutex2(D3DKMT_CREATEKEYEDMUTEX2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOutputDupl(const D3DKMT_CREATE_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOverlay(D3DKMT_CREATEOVERLAY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation(const D3DKMT_DESTROYALLOCATION *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyAllocation2(const D3DKMT_DESTROYALLOCATION2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDCFromMemory(const D3DKMT_DESTROYDCFROMMEMORY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyKeyedMutex(const D3DKMT_DESTROYKEYEDMUTEX *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOutputDupl(const D3DKMT_DESTROY_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOverlay(const D3DKMT_DESTROYOVERLAY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEnumAdapters(D3DKMT_ENUMADAPTERS *pData);
@@ -1696,7 +2122,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetResourcePresentPrivateDriverData(D3DDDI_GE
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetRuntimeData(D3DKMT_GETRUNTIMEDATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetScanLine(D3DKMT_GETSCANLINE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedPrimaryHandle(D3DKMT_GETSHAREDPRIMARYHANDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedResourceAdapterLuid(D3DKMT_GETSHAREDRESOURCEADAPTERLUID *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateActiveVidPn(const D3DKMT_INVALIDATEACTIVEVIDPN *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateCache(const D3DKMT_INVALIDATECACHE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock(D3DKMT_LOCK *pData);
@@ -1704,17 +2129,11 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock2(D3DKMT_LOCK2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex(D3DKMT_OPENKEYEDMUTEX *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutex2(D3DKMT_OPENKEYEDMUTEX2 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenKeyedMutexFromNtHandle(D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource(D3DKMT_OPENRESOURCE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResource2(D3DKMT_OPENRESOURCE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenResourceFromNtHandle(D3DKMT_OPENRESOURCEFROMNTHANDLE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_FRAMEINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplPresent(const D3DKMT_OUTPUTDUPLPRESENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplPresentToHwQueue(const D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplReleaseFrame(const D3DKMT_OUTPUTDUPL_RELEASE_FRAME *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPollDisplayChildren(const D3DKMT_POLLDISPLAYCHILDREN *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresent(D3DKMT_PRESENT *pData);
@@ -1726,15 +2145,11 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYAL
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryFSEBlock(D3DKMT_QUERYFSEBLOCK *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProcessOfferInfo(D3DKMT_QUERYPROCESSOFFERINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfo(D3DKMT_QUERYRESOURCEINFO *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryResourceInfoFromNtHandle(D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVidPnExclusiveOwnership(D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations(D3DKMT_RECLAIMALLOCATIONS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterTrimNotification(D3DKMT_REGISTERTRIMNOTIFICATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterVailProcess(const GUID *pVmGuid);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex(D3DKMT_RELEASEKEYEDMUTEX *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseKeyedMutex2(D3DKMT_RELEASEKEYEDMUTEX2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseProcessVidPnSourceOwners(HANDLE hProcess);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReserveGpuVirtualAddress(D3DDDI_RESERVEGPUVIRTUALADDRESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetAllocationPriority(const D3DKMT_SETALLOCATIONPRIORITY *pData);
@@ -1752,6 +2167,8 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceHwProtection(const D3DKMT_SETVI
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner2(const D3DKMT_SETVIDPNSOURCEOWNER2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryLockNotification(const D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryUnLockNotification(const D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentBltToHwQueue(const D3DKMT_SUBMITPRESENTBLTTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentToHwQueue(D3DKMT_SUBMITPRESENTTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTTrimProcessCommitment(D3DKMT_TRIMPROCESSCOMMITMENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock(const D3DKMT_UNLOCK *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock2(const D3DKMT_UNLOCK2 *pData);
@@ -1762,6 +2179,17 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateOverlay(const D3DKMT_UPDATEOVERLAY *pDa
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForIdle(const D3DKMT_WAITFORIDLE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent(const D3DKMT_WAITFORVERTICALBLANKEVENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent2(const D3DKMT_WAITFORVERTICALBLANKEVENT2 *pData);
+void D3DKMT_EMU_APIENTRY D3DKMTCloseDxCoreDevice(void);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateTrackedWorkload(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyTrackedWorkload(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAvailableTrackedWorkloadIndex(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetTrackedWorkloadStatistics(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPinResources(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTResetTrackedWorkloadStatistics(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectWithHost(D3DKMT_SHAREOBJECTWITHHOST *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectsInternal(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnpinResources(void *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateTrackedWorkload(void *pData);
 /* END GENERATED STUB PROTOTYPES */
 
 #endif /* !D3DKMT_EMU_NO_THUNK_PROTOTYPES */
@@ -1802,9 +2230,12 @@ typedef struct d3dkmt_emu_binding d3dkmt_emu_binding;
 #define D3DKMT_EMU_OBJECT_SYNC_OBJECT 1u
 #define D3DKMT_EMU_OBJECT_PROTECTED_SESSION 2u
 #define D3DKMT_EMU_OBJECT_NT_OBJECT 3u
-#define D3DKMT_EMU_OBJECT_CONTEXT 4u
-#define D3DKMT_EMU_OBJECT_HW_QUEUE 5u
-#define D3DKMT_EMU_OBJECT_PAGING_QUEUE 6u
+#define D3DKMT_EMU_OBJECT_KEYED_MUTEX 4u
+#define D3DKMT_EMU_OBJECT_RESOURCE 5u
+#define D3DKMT_EMU_OBJECT_ALLOCATION 6u
+#define D3DKMT_EMU_OBJECT_CONTEXT 7u
+#define D3DKMT_EMU_OBJECT_HW_QUEUE 8u
+#define D3DKMT_EMU_OBJECT_PAGING_QUEUE 9u
 #define D3DKMT_EMU_OBJECT_ALL UINT32_MAX
 
 /* Values for d3dkmt_emu_kmd_set_protected_session_status' status (the same
@@ -1960,6 +2391,7 @@ typedef struct d3dkmt_emu_kmd_gpu_callbacks {
                        uint32_t size);
 } d3dkmt_emu_kmd_gpu_callbacks;
 
+
 #if defined(__x86_64__) || defined(_M_X64)
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
@@ -2085,6 +2517,7 @@ NTSTATUS d3dkmt_emu_kernel_set_kmd(const d3dkmt_emu_kernel *kernel, const d3dkmt
  * STATUS_INVALID_PARAMETER, nothing changed. */
 NTSTATUS d3dkmt_emu_kernel_set_kmd2(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *sessions,
                                     const d3dkmt_emu_kmd_gpu_callbacks *gpu);
+
 
 /* What the driver does to report a protected session's status: status 0 is
  * OK, 1 INVALID. A change bumps the session's status fence by 1 (on the
@@ -2225,6 +2658,95 @@ BOOL D3DKMT_EMU_APIENTRY DuplicateHandle(HANDLE hSourceProcessHandle, HANDLE hSo
  * that call succeeded or no call was made yet. Each D3DKMT* call replaces
  * the previous message; d3dkmt_emu_* calls leave it alone. */
 size_t d3dkmt_emu_last_error(char *buffer, size_t size);
+
+/* ---- Fault injection and the leak report ----
+ *
+ * A fault makes chosen D3DKMT* calls of one kernel fail with a chosen
+ * status, answered at the library's single dispatch point before the call
+ * runs: the argument struct is untouched and no kernel state changes, as if
+ * the kernel had failed at its first step. Faults are per kernel (tests on
+ * other kernels never see them) and stay armed until disarmed or the kernel
+ * goes. Armed faults are matched in arming order; the first one that fires
+ * decides the call, and record-only ("what-if") faults only log. With
+ * nothing armed, the cost is one atomic load per call.
+ *
+ * Threads: these functions may be called from any thread, concurrently with
+ * D3DKMT* calls on the kernel; a fault armed on one thread applies to calls
+ * that start after d3dkmt_emu_fault_arm returns. N counts the calls that
+ * match the fault, kernel-wide, in the order they reach the dispatch point.
+ * Ownership: the spec and its entry string are read during the call only. */
+
+/* Values of d3dkmt_emu_fault_spec.when. */
+#define D3DKMT_EMU_FAULT_NTH 0u         /* only the nth matching call (from 1) */
+#define D3DKMT_EMU_FAULT_EVERY 1u       /* every matching call */
+#define D3DKMT_EMU_FAULT_PROBABILITY 2u /* each with `probability`, from `seed` */
+
+typedef struct d3dkmt_emu_fault_spec {
+    /* sizeof(d3dkmt_emu_fault_spec). */
+    UINT struct_size;
+    /* What the failing calls return: any NTSTATUS (a success status makes
+     * the call "succeed" without running and without writing outputs). */
+    NTSTATUS status;
+    /* The exported name, e.g. "D3DKMTCreateDevice", or NULL for any. */
+    const char *entry;
+    /* Only calls made as this process (d3dkmt_emu_process_id); 0 for any. */
+    UINT process_id;
+    /* D3DKMT_EMU_FAULT_*. */
+    UINT when;
+    /* For D3DKMT_EMU_FAULT_NTH: n >= 1. */
+    uint64_t nth;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: 0.0 to 1.0. */
+    double probability;
+    /* For D3DKMT_EMU_FAULT_PROBABILITY: the same seed gives the same
+     * failures for the same calls. */
+    uint64_t seed;
+    /* Nonzero: log where the fault fires but let the call run. */
+    UINT record_only;
+    /* 0. */
+    UINT reserved;
+} d3dkmt_emu_fault_spec;
+
+typedef struct d3dkmt_emu_fault_record {
+    /* The id d3dkmt_emu_fault_arm gave. */
+    uint64_t fault_id;
+    /* The calling process's call sequence number (its first call is 1). */
+    uint64_t sequence;
+    UINT process_id;
+    /* The fault's status. */
+    NTSTATUS status;
+    /* 1 if the call was failed, 0 for a record-only firing. */
+    UINT injected;
+    UINT reserved;
+    /* The entry point's exported name, NUL-terminated. */
+    char entry[64];
+} d3dkmt_emu_fault_record;
+
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_spec) == 56, "d3dkmt_emu_fault_spec layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_fault_record) == 96, "d3dkmt_emu_fault_record layout");
+
+/* Arms a fault on kernel and writes its id to *out_id. A NULL argument or a
+ * bad spec (struct_size, an unknown entry name, nth 0, a probability outside
+ * 0..1, an unknown `when`, reserved not 0): STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_arm(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_fault_spec *spec,
+                              uint64_t *out_id);
+/* Disarms a fault; an id not armed on kernel: STATUS_INVALID_PARAMETER. */
+NTSTATUS d3dkmt_emu_fault_disarm(const d3dkmt_emu_kernel *kernel, uint64_t id);
+/* Copies up to `capacity` records of the kernel's fault log, oldest first,
+ * into `records` (NULL allowed with capacity 0) and writes the log's length
+ * to *count. Every firing is logged, record-only ones included. */
+NTSTATUS d3dkmt_emu_fault_log(const d3dkmt_emu_kernel *kernel, d3dkmt_emu_fault_record *records,
+                              size_t capacity, size_t *count);
+/* Empties the kernel's fault log. */
+NTSTATUS d3dkmt_emu_fault_log_clear(const d3dkmt_emu_kernel *kernel);
+
+/* The kernel's live objects, one per line with the process and call that
+ * created it and the handles (process, value, D3DKMT or NT) and objects
+ * holding it, written into buffer as for d3dkmt_emu_last_error; the full
+ * length goes to *needed (needed may be NULL). Returns the number of live
+ * objects: 0 when the kernel is clean (call it after every process exited
+ * to check for leaks); -1 for a NULL kernel. */
+int64_t d3dkmt_emu_kernel_leak_report(const d3dkmt_emu_kernel *kernel, char *buffer, size_t size,
+                                      size_t *needed);
 
 /* ---- Call trace (docs/trace-format.md) ---- */
 

@@ -162,7 +162,19 @@ pub struct AdapterConfig {
     /// copy engine). Every adapter is one physical adapter, so the only
     /// `EngineAffinity` values accepted are 0 and 1.
     pub node_count: u32,
+    /// The driver store directory, as a Windows path: the answer to
+    /// `KMTQAITYPE_QUERYREGISTRY` with `D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH`.
+    /// Clients of `libdxg.so`/`libdxcore.so` see it as libdxg shows it on
+    /// WSL, under `/usr/lib/wsl/drivers/` (see [`crate::wchar::driver_store_path`]).
+    /// Default: [`DEFAULT_DRIVER_STORE_PATH`].
+    pub driver_store_path: String,
 }
+
+/// The default driver store directory of an adapter: a `FileRepository`
+/// directory named like the ones Windows makes (`<inf>_<arch>_<hash>`).
+/// libdxg clients see `/usr/lib/wsl/drivers/d3dkmt_emu.inf_amd64_0000000000000000`.
+pub const DEFAULT_DRIVER_STORE_PATH: &str =
+    "C:\\Windows\\System32\\DriverStore\\FileRepository\\d3dkmt_emu.inf_amd64_0000000000000000";
 
 impl AdapterConfig {
     /// A full adapter with one source and one attached output, that
@@ -183,6 +195,7 @@ impl AdapterConfig {
             umd_private: Vec::new(),
             wddm_2_7_caps: 0,
             node_count: 2,
+            driver_store_path: DEFAULT_DRIVER_STORE_PATH.to_string(),
         }
     }
 }

@@ -164,7 +164,7 @@ pub(crate) struct Context {
     pub(crate) queue: Arc<GpuQueue>,
     legacy: Option<LegacyMemory>,
     kmd: Arc<dyn Kmd>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for Context {

@@ -35,7 +35,7 @@ pub(crate) struct Device {
     pub(crate) health: crate::removal::HealthCell,
     /// Sync files created on it that have not fired (see `crate::sync_file`).
     pub(crate) sync_files: crate::sync::Mutex<Vec<crate::gpu::SyncFileWatch>>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for Device {
@@ -120,7 +120,7 @@ impl Process {
             adapter,
             id,
             health: Default::default(),
-            sync_files: Default::default(),
+            sync_files: crate::sync::Mutex::with_level(crate::sync::Level::Object, "device sync files", Vec::new()),
             _live: LiveToken::new(&self.0.live, ObjectKind::Device),
         });
         let entry = DeviceEntry { device, children: Vec::new() };

@@ -103,6 +103,18 @@ pub enum KernelError {
         /// The object kind the call wanted.
         expected: &'static str,
     },
+    /// A resource handle (`hResource` of `CreateAllocation`) that names
+    /// nothing: `STATUS_INVALID_HANDLE` (WINE #74).
+    #[error("no resource with D3DKMT handle {0:#010x} in this process")]
+    BadResourceHandle(u32),
+    /// A keyed mutex whose owner went away holding it: `STATUS_ABANDONED`
+    /// (a success-class status, as on Windows; nothing is written).
+    #[error("the keyed mutex was abandoned")]
+    Abandoned,
+    /// A wait's timeout passed: `STATUS_TIMEOUT` (a success-class status, as
+    /// on Windows; nothing is written).
+    #[error("timed out")]
+    Timeout,
     /// The device was removed or reset, or its adapter stopped (see
     /// `crate::removal`): `STATUS_DEVICE_REMOVED`.
     #[error("device removed: {0}")]
@@ -127,7 +139,9 @@ impl KernelError {
             KernelError::InvalidParameter(_)
             | KernelError::BadLocalHandle { .. }
             | KernelError::BadGlobalHandle { .. } => NtStatus::INVALID_PARAMETER,
-            KernelError::BadNtHandle(_) => NtStatus::INVALID_HANDLE,
+            KernelError::BadNtHandle(_) | KernelError::BadResourceHandle(_) => NtStatus::INVALID_HANDLE,
+            KernelError::Abandoned => NtStatus::ABANDONED,
+            KernelError::Timeout => NtStatus::TIMEOUT,
             KernelError::WrongNtObjectType { status, .. } => *status,
             KernelError::AccessDenied(_) => NtStatus::ACCESS_DENIED,
             KernelError::BufferTooSmall { status, .. } => *status,

@@ -33,7 +33,7 @@ use std::sync::{Arc, Weak};
 use crate::device::Device;
 use crate::error::{KResult, KernelError};
 use crate::policy::FenceRegression;
-use crate::sync::Mutex;
+use crate::sync::{Level, Mutex};
 use crate::sync_object::{SyncObject, WaitHub};
 
 /// Fences and the values a command names, with references held.
@@ -69,15 +69,31 @@ struct QueueState {
 }
 
 /// An in-order queue of the fake GPU.
-#[derive(Default)]
 pub(crate) struct GpuQueue {
+    /// Ranked below objects' own locks: running a signal notifies the wait
+    /// hub under it. Taken under a process's state (statistics, leak report).
     state: Mutex<QueueState>,
+}
+
+impl Default for GpuQueue {
+    fn default() -> Self {
+        GpuQueue { state: Mutex::with_level(Level::HandleTable, "fake GPU queue", QueueState::default()) }
+    }
 }
 
 impl GpuQueue {
     /// Commands queued and not yet run (the front one, if any, is blocked).
     pub(crate) fn pending(&self) -> usize {
         self.state.lock().pending.len()
+    }
+
+    /// Calls `f` with each fence a queued command holds (for the leak report).
+    pub(crate) fn for_each_fence(&self, mut f: impl FnMut(&SyncObject)) {
+        for command in &self.state.lock().pending {
+            if let Command::Wait(fences) | Command::Signal(fences) = command {
+                fences.iter().for_each(|(fence, _)| f(fence));
+            }
+        }
     }
 
     pub(crate) fn counters(&self) -> QueueCounters {
@@ -119,8 +135,9 @@ pub(crate) struct SyncFileWatch {
 }
 
 /// The kernel's fake GPU: the queues that wait on a fence, the devices with
-/// sync files pending, and the counters the statistics report.
-#[derive(Default)]
+/// sync files pending, and the counters the statistics report. Its two
+/// registries rank with the kernel-wide ones: queue and sync-file locks are
+/// taken under them, and they are never taken under a process's state.
 pub(crate) struct Gpu {
     /// Queues with commands left (blocked on a fence). Held weakly: a queue
     /// lives as long as its context or hw queue.
@@ -135,6 +152,19 @@ pub(crate) struct Gpu {
     pub(crate) heap_flushes: AtomicU64,
     /// `D3DKMTEscape` calls that reached the KMD.
     pub(crate) escapes: AtomicU64,
+}
+
+impl Default for Gpu {
+    fn default() -> Self {
+        Gpu {
+            blocked: Mutex::with_level(Level::Kernel, "fake GPU blocked queues", Vec::new()),
+            watched: Mutex::with_level(Level::Kernel, "fake GPU sync-file devices", Vec::new()),
+            submissions: AtomicU64::new(0),
+            sync_commands: AtomicU64::new(0),
+            heap_flushes: AtomicU64::new(0),
+            escapes: AtomicU64::new(0),
+        }
+    }
 }
 
 impl Gpu {

@@ -42,7 +42,7 @@ pub(crate) struct HwQueue {
     pub(crate) context: Arc<Context>,
     pub(crate) progress: Arc<SyncObject>,
     pub(crate) queue: Arc<GpuQueue>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 /// A hardware queue's handle-table entry.
@@ -59,7 +59,7 @@ pub(crate) struct HwQueueEntry {
 pub(crate) struct PagingQueue {
     pub(crate) fence: Arc<SyncObject>,
     pub(crate) priority: i32,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 /// A paging queue's handle-table entry.

@@ -62,6 +62,8 @@ pub(crate) struct KernelInner {
     counters: Mutex<Vec<Arc<LiveCounters>>>,
     next_pid: AtomicU32,
     pub(crate) next_gpu_va: AtomicU64,
+    /// Armed faults and the fault log (`crate::fault`).
+    pub(crate) faults: crate::fault::Faults,
     /// The call trace (off unless started).
     pub(crate) trace: crate::trace::Tracer,
     /// The fake GPU: blocked queues, pending sync files, counters.
@@ -159,6 +161,7 @@ impl Kernel {
             counters: Mutex::new(Vec::new()),
             next_pid: AtomicU32::new(1),
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
+            faults: crate::fault::Faults::default(),
             trace: crate::trace::Tracer::default(),
             gpu: crate::gpu::Gpu::default(),
         }))
@@ -187,7 +190,7 @@ impl Kernel {
     /// A new virtual process with empty handle tables. Process ids start at 1.
     pub fn create_process(&self) -> Process {
         let pid = ProcessId(self.0.next_pid.fetch_add(1, Ordering::Relaxed));
-        let counters = Arc::new(LiveCounters::default());
+        let counters = Arc::new(LiveCounters::new(pid));
         {
             let mut all = self.0.counters.lock();
             // Counters only the list holds belong to gone processes whose

@@ -174,6 +174,35 @@ pub trait Kmd: Send + Sync {
         let _ = args;
         Ok(())
     }
+    /// The private driver data the KMD keeps for a new allocation on
+    /// `adapter`, which `D3DKMTOpenResource(2)` and
+    /// `D3DKMTOpenResourceFromNtHandle` hand to openers, and whose sizes the
+    /// resource queries report. Called with no kernel lock held. The default
+    /// is [`default_allocation_private_data`]; answer per adapter to model
+    /// different drivers.
+    fn allocation_private_data(&self, adapter: Luid, desc: &AllocationDesc<'_>) -> Vec<u8> {
+        let _ = adapter;
+        default_allocation_private_data(desc)
+    }
+}
+
+/// What the KMD is told about a new allocation (`DxgkDdiCreateAllocation`).
+#[derive(Clone, Copy, Debug)]
+pub struct AllocationDesc<'a> {
+    /// Its size in bytes.
+    pub size: u64,
+    /// The per-allocation private driver data the UMD passed (may be empty).
+    pub umd_driver_data: &'a [u8],
+}
+
+/// The default per-allocation private driver data: 0x40 bytes, the size
+/// (u64, little-endian) then the UMD data's length (u32), then zeros.
+/// Nonzero and under 0x400 bytes, as Windows' drivers give (WINE #87).
+pub fn default_allocation_private_data(desc: &AllocationDesc<'_>) -> Vec<u8> {
+    let mut data = vec![0u8; 0x40];
+    data[..8].copy_from_slice(&desc.size.to_le_bytes());
+    data[8..12].copy_from_slice(&(desc.umd_driver_data.len() as u32).to_le_bytes());
+    data
 }
 
 /// The KMD a kernel starts with: accepts every session, does nothing on destroy.

@@ -63,6 +63,8 @@ pub struct Policies {
     pub removal: RemovalPolicies,
     /// The undocumented parts of contexts, queues and submission.
     pub gpu: GpuPolicies,
+    /// What keyed mutexes do where Windows is silent.
+    pub keyed_mutex: KeyedMutexPolicies,
 }
 
 impl Default for Policies {
@@ -87,6 +89,7 @@ impl Default for Policies {
             cpu_notification_event: CpuNotificationEvent::AcceptAny,
             removal: RemovalPolicies::default(),
             gpu: GpuPolicies::default(),
+            keyed_mutex: KeyedMutexPolicies::default(),
         }
     }
 }
@@ -100,6 +103,9 @@ impl Policies {
         }
         if self.short_blob_buffer.is_ok() {
             return Err("short_blob_buffer must be a failure status");
+        }
+        if self.keyed_mutex.short_runtime_data.is_ok() {
+            return Err("keyed_mutex.short_runtime_data must be a failure status");
         }
         if self.unemulated_adapter_info.is_ok() {
             return Err("unemulated_adapter_info must be a failure status");
@@ -353,4 +359,39 @@ pub enum HwContexts {
     /// Hardware contexts are created as libdxg (WSL) does: a context on a
     /// node, which hardware queues can be created on.
     Emulated,
+}
+
+/// Keyed-mutex choices Windows does not document (the Wine test suite has
+/// no acquire/release checks, WINE #66).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyedMutexPolicies {
+    /// Who owns an acquired keyed mutex, and so who may release it and
+    /// whose going abandons it.
+    pub owner: KeyedMutexOwner,
+    /// Status of `AcquireKeyedMutex2` when its runtime-data buffer cannot
+    /// hold the data the releaser passed (the mutex is then not taken).
+    /// Default `STATUS_BUFFER_TOO_SMALL`.
+    pub short_runtime_data: NtStatus,
+}
+
+impl Default for KeyedMutexPolicies {
+    fn default() -> Self {
+        KeyedMutexPolicies { owner: KeyedMutexOwner::Handle, short_runtime_data: NtStatus::BUFFER_TOO_SMALL }
+    }
+}
+
+/// Who owns an acquired keyed mutex.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum KeyedMutexOwner {
+    /// Default: the handle that acquired it. Only that handle may release
+    /// it; destroying that handle, or its process's exit, abandons it.
+    /// (Wine's model has the acquiring thread own it; a handle is the
+    /// closest thing a call names.)
+    #[default]
+    Handle,
+    /// The acquiring process: any of its handles to the mutex may release
+    /// it. Its exit abandons it, and so does destroying its last handle to
+    /// the mutex (nothing could release it after that); destroying one of
+    /// several handles does not.
+    Process,
 }

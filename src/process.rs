@@ -14,7 +14,9 @@ use crate::device::DeviceEntry;
 use crate::error::{KResult, KernelError};
 use crate::handle::{HandleTable, LocalHandle, NtHandle, Numbering, Shape};
 use crate::kernel::{Kernel, KernelInner};
+use crate::keyed_mutex::KeyedMutexEntry;
 use crate::live::{LiveCounters, ObjectKind};
+use crate::resource::{AllocationEntry, ResourceEntry};
 use crate::session::SessionEntry;
 use crate::shared::NtEntry;
 use crate::sync::{Graveyard, Mutex, MutexGuard};
@@ -30,6 +32,9 @@ pub(crate) enum LocalEntry {
     Device(DeviceEntry),
     SyncObject(SyncEntry),
     ProtectedSession(SessionEntry),
+    KeyedMutex(KeyedMutexEntry),
+    Resource(ResourceEntry),
+    Allocation(AllocationEntry),
     Context(crate::context::ContextEntry),
     HwQueue(crate::hw_queue::HwQueueEntry),
     PagingQueue(crate::hw_queue::PagingQueueEntry),
@@ -44,7 +49,9 @@ impl LocalEntry {
             LocalEntry::Context(c) => Some(c.device),
             LocalEntry::HwQueue(q) => Some(q.device),
             LocalEntry::PagingQueue(q) => Some(q.device),
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => None,
+            LocalEntry::Resource(r) => Some(r.device),
+            LocalEntry::Allocation(a) => Some(a.device),
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => None,
         }
     }
 
@@ -55,7 +62,9 @@ impl LocalEntry {
             LocalEntry::Context(c) => c.child_slot,
             LocalEntry::HwQueue(q) => q.child_slot,
             LocalEntry::PagingQueue(q) => q.child_slot,
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => 0,
+            LocalEntry::Resource(r) => r.child_slot,
+            LocalEntry::Allocation(a) => a.child_slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => 0,
         }
     }
 
@@ -66,7 +75,9 @@ impl LocalEntry {
             LocalEntry::Context(c) => c.child_slot = slot,
             LocalEntry::HwQueue(q) => q.child_slot = slot,
             LocalEntry::PagingQueue(q) => q.child_slot = slot,
-            LocalEntry::Adapter(_) | LocalEntry::Device(_) => {}
+            LocalEntry::Resource(r) => r.child_slot = slot,
+            LocalEntry::Allocation(a) => a.child_slot = slot,
+            LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => {}
         }
     }
 
@@ -78,7 +89,11 @@ impl LocalEntry {
             LocalEntry::HwQueue(_) => 0,
             LocalEntry::Context(_) => 1,
             LocalEntry::PagingQueue(_) => 2,
-            LocalEntry::SyncObject(_) | LocalEntry::ProtectedSession(_) => 3,
+            LocalEntry::SyncObject(_)
+            | LocalEntry::ProtectedSession(_)
+            | LocalEntry::KeyedMutex(_)
+            | LocalEntry::Resource(_)
+            | LocalEntry::Allocation(_) => 3,
             LocalEntry::Device(_) => 4,
             LocalEntry::Adapter(_) => 5,
         }
@@ -330,6 +345,9 @@ impl Process {
                     LocalEntry::Device(_) => HandleKind::Device,
                     LocalEntry::SyncObject(_) => HandleKind::SyncObject,
                     LocalEntry::ProtectedSession(_) => HandleKind::ProtectedSession,
+                    LocalEntry::KeyedMutex(_) => HandleKind::KeyedMutex,
+                    LocalEntry::Resource(_) => HandleKind::Resource,
+                    LocalEntry::Allocation(_) => HandleKind::Allocation,
                     LocalEntry::Context(_) => HandleKind::Context,
                     LocalEntry::HwQueue(_) => HandleKind::HwQueue,
                     LocalEntry::PagingQueue(_) => HandleKind::PagingQueue,
@@ -362,6 +380,12 @@ pub enum HandleKind {
     SyncObject,
     /// A protected session.
     ProtectedSession,
+    /// A keyed mutex.
+    KeyedMutex,
+    /// A resource.
+    Resource,
+    /// An allocation.
+    Allocation,
     /// A context (legacy, virtual or hardware).
     Context,
     /// A hardware queue.

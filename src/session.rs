@@ -126,7 +126,7 @@ pub(crate) struct ProtectedSession {
     pub(crate) runtime_data: Box<[u8]>,
     kmd: Arc<dyn Kmd>,
     registry: Weak<SessionRegistry>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl ProtectedSession {
@@ -310,7 +310,7 @@ impl Process {
         }
         match &object.kind {
             NtObjectKind::ProtectedSession(s) => Ok(Arc::clone(s)),
-            NtObjectKind::SyncObject(_) => unreachable!("type checked"),
+            NtObjectKind::SyncObject(_) | NtObjectKind::Resource(_) => unreachable!("type checked"),
         }
     }
 

@@ -39,6 +39,10 @@ pub mod access {
     pub const SYNC_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | SYNC_WAIT | SYNC_SIGNAL;
     /// All access to a shared protected session: it has no specific rights.
     pub const SESSION_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE;
+    /// `SHARED_ALLOCATION_WRITE`: handles opened from it may write.
+    pub const SHARED_ALLOCATION_WRITE: u32 = 0x1;
+    /// All access to a `DxgkSharedResource`.
+    pub const RESOURCE_ALL_ACCESS: u32 = STANDARD_RIGHTS_REQUIRED | SYNCHRONIZE | SHARED_ALLOCATION_WRITE;
     /// `GENERIC_READ`.
     pub const GENERIC_READ: u32 = 0x8000_0000;
     /// `GENERIC_WRITE`.
@@ -75,17 +79,21 @@ pub mod access {
 pub(crate) enum NtObjectKind {
     SyncObject(Arc<SyncObject>),
     ProtectedSession(Arc<ProtectedSession>),
+    /// A resource, alone or with its keyed mutex and sync object.
+    Resource(crate::resource::SharedResource),
 }
 
 impl NtObjectKind {
     pub(crate) const SYNC_OBJECT: &'static str = "DxgkSharedSyncObject";
     pub(crate) const PROTECTED_SESSION: &'static str = "DxgkSharedProtectedSessionObject";
+    pub(crate) const RESOURCE: &'static str = "DxgkSharedResource";
 
     /// The NT object type name, as `NtQueryObject` reports it.
     pub(crate) fn type_name(&self) -> &'static str {
         match self {
             NtObjectKind::SyncObject(_) => Self::SYNC_OBJECT,
             NtObjectKind::ProtectedSession(_) => Self::PROTECTED_SESSION,
+            NtObjectKind::Resource(_) => Self::RESOURCE,
         }
     }
 
@@ -95,6 +103,9 @@ impl NtObjectKind {
                 access::map_generic(mask, access::SYNC_ALL_ACCESS, access::SYNC_WAIT, access::SYNC_SIGNAL)
             }
             NtObjectKind::ProtectedSession(_) => access::map_generic(mask, access::SESSION_ALL_ACCESS, 0, 0),
+            NtObjectKind::Resource(_) => {
+                access::map_generic(mask, access::RESOURCE_ALL_ACCESS, 0, access::SHARED_ALLOCATION_WRITE)
+            }
         }
     }
 }
@@ -107,7 +118,7 @@ pub(crate) struct NtObject {
     /// The name exactly as given, as `NtQueryObject` reports it (WINE #93).
     given_name: Option<String>,
     namespace: Weak<Namespace>,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl Drop for NtObject {
@@ -205,23 +216,27 @@ impl Process {
         }
         let kind = {
             let state = self.lock_live()?;
-            let mut kinds = Vec::with_capacity(objects.len());
-            for h in objects {
-                kinds.push(match state.local.get(h.0 as u64) {
-                    Some(LocalEntry::SyncObject(s)) => {
-                        if !s.object.nt_shareable {
-                            return Err(KernelError::InvalidParameter("sync object not created NtSecuritySharing"));
+            if let Some(kind) = state.resource_share(objects) {
+                kind?
+            } else {
+                let mut kinds = Vec::with_capacity(objects.len());
+                for h in objects {
+                    kinds.push(match state.local.get(h.0 as u64) {
+                        Some(LocalEntry::SyncObject(s)) => {
+                            if !s.object.nt_shareable {
+                                return Err(KernelError::InvalidParameter("sync object not created NtSecuritySharing"));
+                            }
+                            NtObjectKind::SyncObject(Arc::clone(&s.object))
                         }
-                        NtObjectKind::SyncObject(Arc::clone(&s.object))
-                    }
-                    Some(LocalEntry::ProtectedSession(s)) => NtObjectKind::ProtectedSession(Arc::clone(&s.session)),
-                    _ => return Err(KernelError::BadLocalHandle { handle: h.0, expected: "shareable object" }),
-                });
+                        Some(LocalEntry::ProtectedSession(s)) => NtObjectKind::ProtectedSession(Arc::clone(&s.session)),
+                        _ => return Err(KernelError::BadLocalHandle { handle: h.0, expected: "shareable object" }),
+                    });
+                }
+                if kinds.len() != 1 {
+                    return Err(KernelError::InvalidParameter("only (resource, keyed mutex, sync) shares together"));
+                }
+                kinds.pop().expect("one kind")
             }
-            if kinds.len() != 1 {
-                return Err(KernelError::InvalidParameter("only (resource, keyed mutex, sync) shares together"));
-            }
-            kinds.pop().expect("one kind")
         };
         let kernel = self.kernel_inner();
         let granted = kind.map_generic(access);

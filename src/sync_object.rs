@@ -135,7 +135,7 @@ pub(crate) struct SyncObject {
     pub(crate) no_signal_max_value_on_tdr: bool,
     value: AtomicU64,
     pub(crate) gpu_va: u64,
-    _live: LiveToken,
+    pub(crate) _live: LiveToken,
 }
 
 impl SyncObject {

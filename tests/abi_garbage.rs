@@ -30,13 +30,23 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use d3dkmt_emu::{
-    AdapterConfig, AdapterKind, DeviceLoss, HandleKind, Kernel, KernelConfig, LocalHandle, Luid, NtHandle, NtStatus,
-    ObjectKind, OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind, access,
+    AdapterConfig, AdapterKind, AllocationFlags, AllocationRequest, DeviceLoss, HandleKind, Kernel, KernelConfig,
+    LocalHandle, Luid, NtHandle, NtStatus, ObjectKind, OwnerRequest, Process, SessionStatus, SyncFlags, SyncKind,
+    access,
 };
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseError;
 use windows_sys::Wdk::Foundation::OBJECT_ATTRIBUTES;
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_ALLOCATIONINFO, D3DDDI_ALLOCATIONINFO2, D3DDDI_OPENALLOCATIONINFO, D3DDDI_OPENALLOCATIONINFO2,
+    D3DKMT_ACQUIREKEYEDMUTEX, D3DKMT_ACQUIREKEYEDMUTEX2, D3DKMT_CREATEALLOCATION, D3DKMT_CREATEKEYEDMUTEX,
+    D3DKMT_CREATEKEYEDMUTEX2, D3DKMT_CREATESTANDARDALLOCATION, D3DKMT_DESTROYALLOCATION, D3DKMT_DESTROYALLOCATION2,
+    D3DKMT_DESTROYKEYEDMUTEX, D3DKMT_GETSHAREDRESOURCEADAPTERLUID, D3DKMT_OPENKEYEDMUTEX, D3DKMT_OPENKEYEDMUTEX2,
+    D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE, D3DKMT_OPENNTHANDLEFROMNAME, D3DKMT_OPENRESOURCE,
+    D3DKMT_OPENRESOURCEFROMNTHANDLE, D3DKMT_QUERYRESOURCEINFO, D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE,
+    D3DKMT_RELEASEKEYEDMUTEX, D3DKMT_RELEASEKEYEDMUTEX2,
+};
 use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_ALLOCATIONLIST, D3DDDI_PATCHLOCATIONLIST, D3DKMT_ADAPTERINFO, D3DKMT_CLOSEADAPTER, D3DKMT_CREATEDEVICE,
     D3DKMT_CREATEPROTECTEDSESSION, D3DKMT_CREATESYNCHRONIZATIONOBJECT, D3DKMT_CREATESYNCHRONIZATIONOBJECT2,
@@ -108,6 +118,30 @@ plain!(
     // Its union holds a `bool` in one member, but a union is valid whatever
     // its bytes; the other fields are integers.
     D3DKMT_GETDEVICESTATE,
+    D3DKMT_CREATEKEYEDMUTEX,
+    D3DKMT_CREATEKEYEDMUTEX2,
+    D3DKMT_OPENKEYEDMUTEX,
+    D3DKMT_OPENKEYEDMUTEX2,
+    D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE,
+    D3DKMT_DESTROYKEYEDMUTEX,
+    D3DKMT_ACQUIREKEYEDMUTEX,
+    D3DKMT_ACQUIREKEYEDMUTEX2,
+    D3DKMT_RELEASEKEYEDMUTEX,
+    D3DKMT_RELEASEKEYEDMUTEX2,
+    D3DKMT_CREATEALLOCATION,
+    D3DKMT_CREATESTANDARDALLOCATION,
+    D3DDDI_ALLOCATIONINFO,
+    D3DDDI_ALLOCATIONINFO2,
+    D3DKMT_DESTROYALLOCATION,
+    D3DKMT_DESTROYALLOCATION2,
+    D3DKMT_QUERYRESOURCEINFO,
+    D3DKMT_OPENRESOURCE,
+    D3DDDI_OPENALLOCATIONINFO,
+    D3DDDI_OPENALLOCATIONINFO2,
+    D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE,
+    D3DKMT_OPENRESOURCEFROMNTHANDLE,
+    D3DKMT_GETSHAREDRESOURCEADAPTERLUID,
+    D3DKMT_OPENNTHANDLEFROMNAME,
     OBJECT_ATTRIBUTES,
     UNICODE_STRING,
     D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME,
@@ -227,8 +261,9 @@ const RESTRICTED: usize = 4;
 const ADAPTER2: usize = 5;
 const DEVICE2: usize = 6;
 const FENCE2: usize = 7;
-/// On `DEVICE`: a virtual context with a hardware queue, a paging queue and
-/// a legacy context.
+/// The GPU-work cases' extra objects on `DEVICE` (see `gpu_fixture`): a
+/// virtual context with a hardware queue, a paging queue and a legacy
+/// context, indexed after the fixture's own eight handles.
 const CONTEXT: usize = 8;
 const HW_QUEUE: usize = 9;
 const PAGING_QUEUE: usize = 10;
@@ -244,8 +279,8 @@ const FENCE_NT_NO_ACCESS: usize = 3;
 struct Fixture {
     kernel: Kernel,
     process: Process,
-    /// Indexed by `ADAPTER` to `LEGACY_CONTEXT`.
-    locals: [u32; 12],
+    /// Indexed by `ADAPTER` to `FENCE2`.
+    locals: [u32; 8],
     /// Indexed by `SESSION_NT` to `FENCE_NT_NO_ACCESS`.
     nts: [u64; 4],
 }
@@ -292,11 +327,6 @@ fn fixture(world: World) -> Fixture {
     let adapter2 = process.open_adapter_from_luid(luids[1]).unwrap();
     let device2 = process.create_device(adapter2).unwrap();
     let fence2 = process.create_monitored_fence(device2, SyncFlags::default(), 0).unwrap().handle;
-    let params = d3dkmt_emu::ContextParams::default();
-    let context = process.create_context(device, d3dkmt_emu::ContextKind::Virtual, &params).unwrap().handle;
-    let hw_queue = process.create_hw_queue(context, 0).unwrap().handle;
-    let paging_queue = process.create_paging_queue(device, 0, 0).unwrap().handle;
-    let legacy = process.create_context(device, d3dkmt_emu::ContextKind::Legacy, &params).unwrap().handle;
     if world.invalid_session {
         let key = process.protected_session_key(session).unwrap();
         kernel.set_protected_session_status(key, SessionStatus::Invalid).unwrap();
@@ -307,21 +337,7 @@ fn fixture(world: World) -> Fixture {
     if world.exited {
         process.exit();
     }
-    let locals = [
-        adapter,
-        device,
-        fence,
-        session,
-        restricted,
-        adapter2,
-        device2,
-        fence2,
-        context,
-        hw_queue,
-        paging_queue,
-        legacy,
-    ]
-    .map(|h| h.0);
+    let locals = [adapter, device, fence, session, restricted, adapter2, device2, fence2].map(|h| h.0);
     let nts = [session_nt, fence_nt, session_nt_no_access, fence_nt_no_access].map(|h| h.0);
     Fixture { kernel, process, locals, nts }
 }
@@ -1520,8 +1536,58 @@ fn private(bytes: &[u8], on: bool) -> (Vec<u8>, *mut core::ffi::c_void, u32) {
     (data, p, n)
 }
 
+/// The fixture with the GPU-work objects: created on the live device before
+/// the world's removal and exit are applied.
+struct GpuWorld {
+    f: Fixture,
+    /// The fixture's eight handles, then `CONTEXT` to `LEGACY_CONTEXT`.
+    locals: [u32; 12],
+}
+
+impl std::ops::Deref for GpuWorld {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.f
+    }
+}
+
+impl GpuWorld {
+    /// As `Fixture::local`, over the twelve handles.
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let real = &self.locals;
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+}
+
+fn gpu_fixture(world: World) -> GpuWorld {
+    let f = fixture(World { exited: false, removed_device: false, ..world });
+    let p = &f.process;
+    let device = LocalHandle(f.locals[DEVICE]);
+    let params = d3dkmt_emu::ContextParams::default();
+    let context = p.create_context(device, d3dkmt_emu::ContextKind::Virtual, &params).unwrap().handle;
+    let hw_queue = p.create_hw_queue(context, 0).unwrap().handle;
+    let paging_queue = p.create_paging_queue(device, 0, 0).unwrap().handle;
+    let legacy = p.create_context(device, d3dkmt_emu::ContextKind::Legacy, &params).unwrap().handle;
+    let mut locals = [0u32; 12];
+    locals[..8].copy_from_slice(&f.locals);
+    locals[8..].copy_from_slice(&[context, hw_queue, paging_queue, legacy].map(|h| h.0));
+    if world.removed_device {
+        f.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    GpuWorld { f, locals }
+}
+
 /// Handle and value arrays of the test's, `count` long.
-fn objects(f: &Fixture, picks: &[Pick], values: &[u64]) -> (Vec<u32>, Vec<u64>) {
+fn fence_objects(f: &GpuWorld, picks: &[Pick], values: &[u64]) -> (Vec<u32>, Vec<u64>) {
     (picks.iter().map(|&p| f.local(p, 0)).collect(), values.to_vec())
 }
 
@@ -1529,22 +1595,152 @@ fn objects(f: &Fixture, picks: &[Pick], values: &[u64]) -> (Vec<u32>, Vec<u64>) 
 /// fields, and judges it; `extra` is any buffer of the test's the call may
 /// write (compared on failure).
 fn run<T: Plain, X: Clone + PartialEq + std::fmt::Debug>(
-    f: &Fixture,
+    f: &GpuWorld,
     entry: &str,
     bytes: &[u8],
     extra: X,
-    set: impl FnOnce(&mut T, &Fixture),
+    set: impl FnOnce(&mut T, &GpuWorld),
     call: impl FnOnce(*mut T) -> i32,
 ) -> Result<(), TestCaseError> {
     let mut args = Garbage::<T>::new(bytes);
     set(args.get_mut(), f);
     let (before, memory) = (f.state(), (args.bytes(), extra.clone()));
     let status = call(args.as_mut_ptr());
-    judge(f, entry, status, &before, &memory, &(args.bytes(), extra))
+    judge(&f.f, entry, status, &before, &memory, &(args.bytes(), extra))
 }
 
 fn object_picks() -> impl Strategy<Value = Vec<Pick>> {
     vec(favour(FENCES), 0..4)
+}
+
+// ---------------------------------------------------------------------------
+// Keyed mutexes, allocations and resources
+
+/// The extra objects of the keyed-mutex and resource cases, indexed after
+/// the fixture's own eight handles (`Pick::Real(i)` with i >= 8).
+const KM: usize = 8;
+/// A keyed mutex created with `NtSecuritySharing`, part of `TRIPLE_NT`.
+const KM_NT: usize = 9;
+/// A resource with a global handle, and its allocation.
+const RESOURCE: usize = 10;
+const ALLOCATION: usize = 11;
+/// A resource created `NtSecuritySharing`, and its allocation.
+const RESOURCE_NT: usize = 12;
+const ALLOCATION_NT: usize = 13;
+/// A standalone allocation.
+const LONE_ALLOCATION: usize = 14;
+/// Global handles (not D3DKMT local handles, but picked the same way).
+const KM_GLOBAL: usize = 15;
+const RESOURCE_GLOBAL: usize = 16;
+
+/// NT handles after the fixture's four: the (resource, mutex, fence) share,
+/// named `\Objects\Surface`, and the NT resource alone with no access.
+const TRIPLE_NT: usize = 4;
+const RESOURCE_NT_NO_ACCESS: usize = 5;
+
+const KMS: &[usize] = &[KM, KM, KM_NT];
+const RESOURCES: &[usize] = &[RESOURCE, RESOURCE_NT];
+const ALLOCATIONS: &[usize] = &[ALLOCATION, ALLOCATION_NT, LONE_ALLOCATION];
+const KM_GLOBALS: &[usize] = &[KM_GLOBAL];
+const RESOURCE_GLOBALS: &[usize] = &[RESOURCE_GLOBAL];
+const RESOURCE_NTS: &[usize] = &[TRIPLE_NT, TRIPLE_NT, RESOURCE_NT_NO_ACCESS];
+
+struct Objects {
+    f: Fixture,
+    locals: [u32; 17],
+    nts: [u64; 6],
+}
+
+fn objects(world: World) -> Objects {
+    let f = fixture(World { exited: false, removed_device: false, ..world });
+    let p = &f.process;
+    let device = LocalHandle(f.locals[DEVICE]);
+    let km = p.create_keyed_mutex(0, b"km-data", false).unwrap();
+    let km_nt = p.create_keyed_mutex(0, b"", true).unwrap();
+    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec() };
+    let flags = AllocationFlags {
+        create_resource: true,
+        create_shared: true,
+        existing_sys_mem: true,
+        standard_allocation: true,
+        nt_security_sharing: false,
+    };
+    let shared = p.create_allocation(device, 0, flags, b"rt04", &request).unwrap();
+    let nt_flags = AllocationFlags { nt_security_sharing: true, ..flags };
+    let nt_res = p.create_allocation(device, 0, nt_flags, b"rt04", &request).unwrap();
+    let lone_flags = AllocationFlags { create_resource: false, create_shared: false, ..flags };
+    let lone = p.create_allocation(device, 0, lone_flags, b"", &request).unwrap();
+    let resource_nt = nt_res.resource.unwrap();
+    let triple = p
+        .share_objects(
+            &[resource_nt, km_nt.handle, LocalHandle(f.locals[FENCE])],
+            Some("\\Objects\\Surface"),
+            access::GENERIC_ALL,
+        )
+        .unwrap();
+    let no_access = p.share_objects(&[resource_nt], None, 0).unwrap();
+    if world.removed_device {
+        f.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    let mut locals = [0u32; 17];
+    locals[..8].copy_from_slice(&f.locals);
+    locals[8..].copy_from_slice(&[
+        km.handle.0,
+        km_nt.handle.0,
+        shared.resource.unwrap().0,
+        shared.allocation.0,
+        resource_nt.0,
+        nt_res.allocation.0,
+        lone.allocation.0,
+        km.global,
+        shared.global_share,
+    ]);
+    let mut nts = [0u64; 6];
+    nts[..4].copy_from_slice(&f.nts);
+    nts[4..].copy_from_slice(&[triple.0, no_access.0]);
+    Objects { f, locals, nts }
+}
+
+impl Objects {
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let real = &self.locals;
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+
+    fn nt(&self, pick: Pick, garbage: HANDLE) -> HANDLE {
+        let real = &self.nts;
+        handle_value(match pick {
+            Pick::Garbage => return garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits,
+            Pick::Any(v) => v,
+        })
+    }
+}
+
+/// A buffer argument and its size: NULL or a buffer of random bytes, with
+/// the size field the buffer's length, or (for a NULL buffer) 0 or garbage.
+fn sized_blob() -> impl Strategy<Value = (Option<Vec<u8>>, u32)> {
+    (blob(), prop_oneof![3 => Just(0u32), 1 => 1..0x100u32]).prop_map(|(b, n)| {
+        let size = b.as_ref().map_or(n, |b| b.len() as u32);
+        (b, size)
+    })
+}
+
+/// A `pTimeout` value: a wait that always ends (the virtual clock jumps to
+/// any finite deadline when the test's thread blocks).
+fn timeout_value() -> impl Strategy<Value = i64> {
+    prop_oneof![Just(0i64), -1_000_000..=0i64, any::<i64>()]
 }
 
 proptest! {
@@ -1553,7 +1749,7 @@ proptest! {
     #[test]
     fn create_context_virtual(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXTVIRTUAL>(), d in favour(DEVICES),
         node in pick_u32(&[0, 1, 2]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let (data, p, n) = private(&data, on);
         run::<D3DKMT_CREATECONTEXTVIRTUAL, _>(&f, "D3DKMTCreateContextVirtual", &bytes, data.clone(), |a, f| {
@@ -1567,7 +1763,7 @@ proptest! {
     #[test]
     fn create_context(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXT>(), d in favour(DEVICES),
         data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let (data, p, n) = private(&data, on);
         let mut buffer = data.clone();
@@ -1583,7 +1779,7 @@ proptest! {
 
     #[test]
     fn destroy_context(world in world(), bytes in bytes_of::<D3DKMT_DESTROYCONTEXT>(), h in favour(CONTEXTS)) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_DESTROYCONTEXT, _>(&f, "D3DKMTDestroyContext", &bytes, (), |a, f| a.hContext = f.local(h, a.hContext),
             |a| call!(D3DKMTDestroyContext(a)))?;
@@ -1591,7 +1787,7 @@ proptest! {
 
     #[test]
     fn hw_contexts(world in world(), create in bytes_of::<D3DKMT_CREATEHWCONTEXT>(), destroy in bytes_of::<D3DKMT_DESTROYHWCONTEXT>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_CREATEHWCONTEXT, _>(&f, "D3DKMTCreateHwContext", &create, (), |_, _| {}, |a| call!(D3DKMTCreateHwContext(a)))?;
         run::<D3DKMT_DESTROYHWCONTEXT, _>(&f, "D3DKMTDestroyHwContext", &destroy, (), |_, _| {}, |a| call!(D3DKMTDestroyHwContext(a)))?;
@@ -1600,7 +1796,7 @@ proptest! {
     #[test]
     fn create_hw_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEHWQUEUE>(), h in favour(CONTEXTS),
         data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let (data, p, n) = private(&data, on);
         run::<D3DKMT_CREATEHWQUEUE, _>(&f, "D3DKMTCreateHwQueue", &bytes, data.clone(), |a, f| {
@@ -1613,7 +1809,7 @@ proptest! {
     #[test]
     fn destroy_queues(world in world(), hw in bytes_of::<D3DKMT_DESTROYHWQUEUE>(), paging in bytes_of::<D3DDDI_DESTROYPAGINGQUEUE>(),
         h in favour(HW_QUEUES), p in favour(PAGING_QUEUES)) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_DESTROYHWQUEUE, _>(&f, "D3DKMTDestroyHwQueue", &hw, (), |a, f| a.hHwQueue = f.local(h, a.hHwQueue),
             |a| call!(D3DKMTDestroyHwQueue(a)))?;
@@ -1624,7 +1820,7 @@ proptest! {
     #[test]
     fn create_paging_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEPAGINGQUEUE>(), d in favour(DEVICES),
         priority in pick_u32(&[0, 1, 0xFFFF_FFFF, 2])) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_CREATEPAGINGQUEUE, _>(&f, "D3DKMTCreatePagingQueue", &bytes, (), |a, f| {
             a.hDevice = f.local(d, a.hDevice);
@@ -1635,7 +1831,7 @@ proptest! {
     #[test]
     fn context_priorities(world in world(), set in bytes_of::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY>(),
         get in bytes_of::<D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY>(), h in favour(CONTEXTS), priority in pick_u32(&[0, 7, 8, 0xFFFF_FFF9])) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, _>(&f, "D3DKMTSetContextSchedulingPriority", &set, (), |a, f| {
             a.hContext = f.local(h, a.hContext);
@@ -1654,7 +1850,7 @@ proptest! {
     fn submissions(world in world(), cmd in bytes_of::<D3DKMT_SUBMITCOMMAND>(), hw in bytes_of::<D3DKMT_SUBMITCOMMANDTOHWQUEUE>(),
         render in bytes_of::<D3DKMT_RENDER>(), c in favour(CONTEXTS), q in favour(HW_QUEUES), count in pick_u32(&[1, 2, 0, 65]),
         data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let (data, p, n) = private(&data, on);
         run::<D3DKMT_SUBMITCOMMAND, _>(&f, "D3DKMTSubmitCommand", &cmd, data.clone(), |a, f| {
@@ -1688,9 +1884,9 @@ proptest! {
     fn hw_queue_sync(world in world(), sig in bytes_of::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE>(),
         wait in bytes_of::<D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE>(), q in favour(HW_QUEUES), picks in object_picks(),
         values in vec(fence_value(), 4)) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
-        let (handles, values) = objects(&f, &picks, &values[..picks.len()]);
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
         let queues = [f.local(q, 0)];
         run::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, _>(&f, "D3DKMTSubmitSignalSyncObjectsToHwQueue", &sig, (), |a, _| {
             a.BroadcastHwQueueCount = 1;
@@ -1711,9 +1907,9 @@ proptest! {
     fn gpu_sync(world in world(), sig in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU>(),
         sig2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2>(), wait in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU>(),
         c in favour(CONTEXTS), picks in object_picks(), values in vec(fence_value(), 4)) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
-        let (handles, values) = objects(&f, &picks, &values[..picks.len()]);
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
         let contexts = [f.local(c, 0)];
         let (hp, vp) = if handles.is_empty() { (null(), null()) } else { (handles.as_ptr(), values.as_ptr()) };
         run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, _>(&f, "D3DKMTSignalSynchronizationObjectFromGpu", &sig, (), |a, f| {
@@ -1741,7 +1937,7 @@ proptest! {
     fn legacy_gpu_sync(world in world(), s1 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT>(), s2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2>(),
         w1 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT>(), w2 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2>(),
         c in favour(CONTEXTS), o in favour(FENCES), count in pick_u32(&[1, 0, 33])) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, _>(&f, "D3DKMTSignalSynchronizationObject", &s1, (), |a, f| {
             a.hContext = f.local(c, a.hContext);
@@ -1768,7 +1964,7 @@ proptest! {
     #[test]
     fn escape(world in world(), bytes in bytes_of::<D3DKMT_ESCAPE>(), ad in favour(ADAPTERS), d in favour(DEVICES),
         c in favour(CONTEXTS), ty in pick_u32(&[0, 4]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let (data, p, n) = private(&data, on);
         let mut buffer = data.clone();
@@ -1788,7 +1984,7 @@ proptest! {
     fn adapter_queries(world in world(), stats in bytes_of::<D3DKMT_QUERYSTATISTICS>(), clock in bytes_of::<D3DKMT_QUERYCLOCKCALIBRATION>(),
         flush in bytes_of::<D3DKMT_FLUSHHEAPTRANSITIONS>(), ad in favour(ADAPTERS), ty in pick_u32(&[0, 2, 5, 6, 3]), real_luid in any::<bool>(),
         node in pick_u32(&[0, 1, 2])) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let luid = f.kernel.adapter_luids()[0];
         run::<D3DKMT_QUERYSTATISTICS, _>(&f, "D3DKMTQueryStatistics", &stats, (), |a, _| {
@@ -1807,7 +2003,7 @@ proptest! {
     #[test]
     fn mark_device_as_error(world in world(), bytes in bytes_of::<D3DKMT_MARKDEVICEASERROR>(), d in favour(DEVICES),
         reason in pick_u32(&[0x8000_0000, 0x8000_0006, 0])) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         run::<D3DKMT_MARKDEVICEASERROR, _>(&f, "D3DKMTMarkDeviceAsError", &bytes, (), |a, f| {
             a.hDevice = f.local(d, a.hDevice);
@@ -1818,7 +2014,7 @@ proptest! {
     #[test]
     fn create_sync_file(world in world(), bytes in bytes_of::<D3DKMT_CREATESYNCFILE>(), d in favour(DEVICES), o in favour(FENCES),
         value in fence_value()) {
-        let f = fixture(world);
+        let f = gpu_fixture(world);
         let _bound = f.process.enter();
         let mut fd = None;
         run::<D3DKMT_CREATESYNCFILE, _>(&f, "D3DKMTCreateSyncFile", &bytes, (), |a, f| {
@@ -1838,5 +2034,502 @@ proptest! {
             // SAFETY: the descriptor the call handed us, closed once.
             drop(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
         }
+    }
+
+    #[test]
+    fn create_keyed_mutex(world in world(), bytes in bytes_of::<D3DKMT_CREATEKEYEDMUTEX>()) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATEKEYEDMUTEX>::new(&bytes);
+        let (before, memory) = (o.f.state(), args.bytes());
+        let status = call!(D3DKMTCreateKeyedMutex(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTCreateKeyedMutex", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn create_keyed_mutex2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_CREATEKEYEDMUTEX2>(),
+        (data, size) in sized_blob(),
+        flags in pick_u32(&[0, 1]),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATEKEYEDMUTEX2>::new(&bytes);
+        let mut data = data;
+        let a = args.get_mut();
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        if let Some(flags) = flags {
+            a.Flags.Anonymous.Value = flags;
+        }
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTCreateKeyedMutex2(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTCreateKeyedMutex2", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn open_keyed_mutex(world in world(), bytes in bytes_of::<D3DKMT_OPENKEYEDMUTEX>(), g in favour(KM_GLOBALS)) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENKEYEDMUTEX>::new(&bytes);
+        args.get_mut().hSharedHandle = o.local(g, args.get().hSharedHandle);
+        let (before, memory) = (o.f.state(), args.bytes());
+        let status = call!(D3DKMTOpenKeyedMutex(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTOpenKeyedMutex", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_keyed_mutex2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENKEYEDMUTEX2>(),
+        g in favour(KM_GLOBALS),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENKEYEDMUTEX2>::new(&bytes);
+        let mut data = data;
+        let a = args.get_mut();
+        a.hSharedHandle = o.local(g, a.hSharedHandle);
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTOpenKeyedMutex2(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTOpenKeyedMutex2", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn open_keyed_mutex_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE>(),
+        nt in favour(RESOURCE_NTS),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENKEYEDMUTEXFROMNTHANDLE>::new(&bytes);
+        let mut data = data;
+        let a = args.get_mut();
+        a.hNtHandle = o.nt(nt, a.hNtHandle);
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTOpenKeyedMutexFromNtHandle(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTOpenKeyedMutexFromNtHandle", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn destroy_keyed_mutex(world in world(), bytes in bytes_of::<D3DKMT_DESTROYKEYEDMUTEX>(), h in favour(KMS)) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_DESTROYKEYEDMUTEX>::new(&bytes);
+        args.get_mut().hKeyedMutex = o.local(h, args.get().hKeyedMutex);
+        let (before, memory) = (o.f.state(), args.bytes());
+        let status = call!(D3DKMTDestroyKeyedMutex(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTDestroyKeyedMutex", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn acquire_keyed_mutex(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_ACQUIREKEYEDMUTEX>(),
+        h in favour(KMS),
+        key in prop_oneof![Just(0u64), any::<u64>()],
+        timeout in timeout_value(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_ACQUIREKEYEDMUTEX>::new(&bytes);
+        let mut t = [timeout];
+        let a = args.get_mut();
+        a.hKeyedMutex = o.local(h, a.hKeyedMutex);
+        a.Key = key;
+        a.pTimeout = t.as_mut_ptr();
+        let (before, memory) = (o.f.state(), (args.bytes(), t));
+        let (status, stuck) = with_watchdog(&o.f.process, || call!(D3DKMTAcquireKeyedMutex(args.as_mut_ptr())));
+        prop_assert!(!stuck, "an acquire with a timeout blocked");
+        judge(&o.f, "D3DKMTAcquireKeyedMutex", status, &before, &memory, &(args.bytes(), t))?;
+    }
+
+    #[test]
+    fn acquire_keyed_mutex2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_ACQUIREKEYEDMUTEX2>(),
+        h in favour(KMS),
+        key in prop_oneof![Just(0u64), any::<u64>()],
+        timeout in timeout_value(),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_ACQUIREKEYEDMUTEX2>::new(&bytes);
+        let (mut t, mut data) = ([timeout], data);
+        let a = args.get_mut();
+        a.hKeyedMutex = o.local(h, a.hKeyedMutex);
+        a.Key = key;
+        a.pTimeout = t.as_mut_ptr();
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), t, data.clone()));
+        let (status, stuck) = with_watchdog(&o.f.process, || call!(D3DKMTAcquireKeyedMutex2(args.as_mut_ptr())));
+        prop_assert!(!stuck, "an acquire with a timeout blocked");
+        judge(&o.f, "D3DKMTAcquireKeyedMutex2", status, &before, &memory, &(args.bytes(), t, data))?;
+    }
+
+    #[test]
+    fn release_keyed_mutex(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_RELEASEKEYEDMUTEX>(),
+        h in favour(KMS),
+        acquired in any::<bool>(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_RELEASEKEYEDMUTEX>::new(&bytes);
+        let handle = o.local(h, args.get().hKeyedMutex);
+        if acquired {
+            let _ = o.f.process.acquire_keyed_mutex(LocalHandle(handle), 0, Some(0), None);
+        }
+        args.get_mut().hKeyedMutex = handle;
+        let (before, memory) = (o.f.state(), args.bytes());
+        let status = call!(D3DKMTReleaseKeyedMutex(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTReleaseKeyedMutex", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn release_keyed_mutex2(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_RELEASEKEYEDMUTEX2>(),
+        h in favour(KMS),
+        acquired in any::<bool>(),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_RELEASEKEYEDMUTEX2>::new(&bytes);
+        let handle = o.local(h, args.get().hKeyedMutex);
+        if acquired {
+            let _ = o.f.process.acquire_keyed_mutex(LocalHandle(handle), 0, Some(0), None);
+        }
+        let mut data = data;
+        let a = args.get_mut();
+        a.hKeyedMutex = handle;
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTReleaseKeyedMutex2(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTReleaseKeyedMutex2", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn create_allocation(
+        world in world(),
+        v2 in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_CREATEALLOCATION>(),
+        standard_bytes in bytes_of::<D3DKMT_CREATESTANDARDALLOCATION>(),
+        info_bytes in bytes_of::<D3DDDI_ALLOCATIONINFO2>(),
+        device in favour(DEVICES),
+        resource in prop_oneof![3 => Just(Pick::Zero), 1 => favour(RESOURCES)],
+        flags in pick_u32(&[0x1_0020, 0x1_0021, 0x1_0023, 0x1_0063, 0x1_0002, 0x20, 0x1_0000]),
+        num in pick_u32(&[1, 0, 2]),
+        with_standard in prop::bool::weighted(0.9),
+        with_info in prop::bool::weighted(0.9),
+        sysmem in prop::bool::weighted(0.9),
+        heap_size in pick_u32(&[0x1000, 0x10000, 0x1100, 0]),
+        ty in pick_u32(&[1, 0, 2]),
+        (runtime, runtime_size) in sized_blob(),
+        (driver, driver_size) in sized_blob(),
+        top_driver_size in pick_u32(&[0, 0, 6]),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_CREATEALLOCATION>::new(&bytes);
+        let mut standard = Garbage::<D3DKMT_CREATESTANDARDALLOCATION>::new(&standard_bytes);
+        // One info buffer large enough for either version.
+        let mut info = Garbage::<D3DDDI_ALLOCATIONINFO2>::new(&info_bytes);
+        let mut memory_words = vec![0u64; 0x10];
+        let (mut runtime, mut driver) = (runtime, driver);
+        let s = standard.get_mut();
+        if let Some(ty) = ty {
+            s.Type = ty as i32;
+        }
+        if let Some(size) = heap_size {
+            s.Anonymous.ExistingHeapData.Size = size as usize;
+        }
+        let sys = if sysmem { memory_words.as_mut_ptr().cast() } else { null_mut() };
+        let drv = driver.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        if v2 {
+            let i = info.get_mut();
+            i.Anonymous1.pSystemMem = sys;
+            i.pPrivateDriverData = drv;
+            i.PrivateDriverDataSize = driver_size;
+        } else {
+            let i = info.words.as_mut_ptr().cast::<D3DDDI_ALLOCATIONINFO>();
+            // SAFETY: `info` holds 96 bytes, aligned for u64, and
+            // D3DDDI_ALLOCATIONINFO (40 bytes, pointer-aligned) is plain.
+            let i = unsafe { &mut *i };
+            i.pSystemMem = sys;
+            i.pPrivateDriverData = drv;
+            i.PrivateDriverDataSize = driver_size;
+        }
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hResource = o.local(resource, a.hResource);
+        if let Some(flags) = flags {
+            a.Flags._bitfield = flags;
+        }
+        if let Some(num) = num {
+            a.NumAllocations = num;
+        }
+        a.pPrivateRuntimeData = runtime.as_mut().map_or(null(), |d| d.as_mut_ptr().cast_const().cast());
+        a.PrivateRuntimeDataSize = runtime_size;
+        a.PrivateDriverDataSize = top_driver_size.unwrap_or(a.PrivateDriverDataSize);
+        if a.PrivateDriverDataSize != 0 && a.Flags._bitfield & 0x1_0000 == 0 {
+            // The union is then pPrivateDriverData: point it at a buffer that
+            // large (the emulation does not read it).
+            a.PrivateDriverDataSize = a.PrivateDriverDataSize.min(0x40);
+        }
+        a.Anonymous1.pStandardAllocation = if with_standard { standard.as_mut_ptr() } else { null_mut() };
+        a.Anonymous2.pAllocationInfo2 = if with_info { info.as_mut_ptr() } else { null_mut() };
+        if a.NumAllocations > 1 && with_info {
+            a.NumAllocations = 1 + (a.NumAllocations % 2) * 5; // 1 or 6: only 1 fits, and 6 is refused unread
+        }
+        a.hPrivateRuntimeResourceHandle = handle_value(0x77);
+        let memory_of = |args: &Garbage<D3DKMT_CREATEALLOCATION>, info: &Garbage<D3DDDI_ALLOCATIONINFO2>| {
+            (args.bytes(), standard.bytes(), info.bytes(), runtime.clone(), driver.clone())
+        };
+        let (before, memory) = (o.f.state(), memory_of(&args, &info));
+        let status = if v2 {
+            call!(D3DKMTCreateAllocation2(args.as_mut_ptr()))
+        } else {
+            call!(D3DKMTCreateAllocation(args.as_mut_ptr()))
+        };
+        let entry = if v2 { "D3DKMTCreateAllocation2" } else { "D3DKMTCreateAllocation" };
+        judge(&o.f, entry, status, &before, &memory, &memory_of(&args, &info))?;
+    }
+
+    #[test]
+    fn destroy_allocation(
+        world in world(),
+        v2 in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_DESTROYALLOCATION2>(),
+        device in favour(DEVICES),
+        resource in prop_oneof![Just(Pick::Zero), favour(RESOURCES)],
+        list in prop::option::weighted(0.8, vec(favour(ALLOCATIONS), 0..4)),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_DESTROYALLOCATION2>::new(&bytes);
+        let handles: Option<Vec<u32>> = list.as_ref().map(|l| l.iter().map(|&p| o.local(p, 0)).collect());
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hResource = o.local(resource, a.hResource);
+        a.phAllocationList = handles.as_ref().map_or(null(), |h| h.as_ptr());
+        if let Some(h) = &handles {
+            a.AllocationCount = h.len() as u32;
+        }
+        let (before, memory) = (o.f.state(), (args.bytes(), handles.clone()));
+        // D3DKMT_DESTROYALLOCATION is the v2 struct's prefix.
+        let status = if v2 {
+            call!(D3DKMTDestroyAllocation2(args.as_mut_ptr()))
+        } else {
+            call!(D3DKMTDestroyAllocation(args.as_mut_ptr().cast::<D3DKMT_DESTROYALLOCATION>()))
+        };
+        let entry = if v2 { "D3DKMTDestroyAllocation2" } else { "D3DKMTDestroyAllocation" };
+        judge(&o.f, entry, status, &before, &memory, &(args.bytes(), handles))?;
+    }
+
+    #[test]
+    fn query_resource_info(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYRESOURCEINFO>(),
+        device in favour(DEVICES),
+        g in favour(RESOURCE_GLOBALS),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYRESOURCEINFO>::new(&bytes);
+        let mut data = data;
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hGlobalShare = o.local(g, a.hGlobalShare);
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTQueryResourceInfo(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTQueryResourceInfo", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn open_resource(
+        world in world(),
+        v2 in any::<bool>(),
+        bytes in bytes_of::<D3DKMT_OPENRESOURCE>(),
+        info_bytes in bytes_of::<D3DDDI_OPENALLOCATIONINFO2>(),
+        device in favour(DEVICES),
+        g in favour(RESOURCE_GLOBALS),
+        with_info in prop::bool::weighted(0.9),
+        num in pick_u32(&[1, 0, 2]),
+        (runtime, runtime_size) in sized_blob(),
+        (resource_data, resource_size) in sized_blob(),
+        total in prop::option::weighted(0.9, prop_oneof![Just(0x40usize), Just(0x3F), 0..0x100usize]),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENRESOURCE>::new(&bytes);
+        let mut info = Garbage::<D3DDDI_OPENALLOCATIONINFO2>::new(&info_bytes);
+        let (mut runtime, mut resource_data) = (runtime, resource_data);
+        let mut total = total.map(|n| vec![0xEEu8; n]);
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hGlobalShare = o.local(g, a.hGlobalShare);
+        // Only one allocation's room: a count above 1 is refused unread
+        // (the resources have one allocation).
+        a.NumAllocations = num.unwrap_or(a.NumAllocations).min(2);
+        a.Anonymous.pOpenAllocationInfo2 = if with_info { info.as_mut_ptr() } else { null_mut() };
+        a.pPrivateRuntimeData = runtime.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = runtime_size;
+        a.pResourcePrivateDriverData = resource_data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.ResourcePrivateDriverDataSize = resource_size;
+        a.pTotalPrivateDriverDataBuffer = total.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        if let Some(t) = &total {
+            a.TotalPrivateDriverDataBufferSize = t.len() as u32;
+        }
+        let memory_of = |args: &Garbage<D3DKMT_OPENRESOURCE>, info: &Garbage<D3DDDI_OPENALLOCATIONINFO2>,
+            total: &Option<Vec<u8>>| (args.bytes(), info.bytes(), runtime.clone(), resource_data.clone(), total.clone());
+        let (before, memory) = (o.f.state(), memory_of(&args, &info, &total));
+        let status = if v2 {
+            call!(D3DKMTOpenResource2(args.as_mut_ptr()))
+        } else {
+            // D3DDDI_OPENALLOCATIONINFO is smaller than the v2 buffer.
+            const { assert!(size_of::<D3DDDI_OPENALLOCATIONINFO>() <= size_of::<D3DDDI_OPENALLOCATIONINFO2>()) };
+            call!(D3DKMTOpenResource(args.as_mut_ptr()))
+        };
+        let entry = if v2 { "D3DKMTOpenResource2" } else { "D3DKMTOpenResource" };
+        judge(&o.f, entry, status, &before, &memory, &memory_of(&args, &info, &total))?;
+    }
+
+    #[test]
+    fn query_resource_info_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE>(),
+        device in favour(DEVICES),
+        nt in favour(RESOURCE_NTS),
+        (data, size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_QUERYRESOURCEINFOFROMNTHANDLE>::new(&bytes);
+        let mut data = data;
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hNtHandle = o.nt(nt, a.hNtHandle);
+        a.pPrivateRuntimeData = data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = size;
+        let (before, memory) = (o.f.state(), (args.bytes(), data.clone()));
+        let status = call!(D3DKMTQueryResourceInfoFromNtHandle(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTQueryResourceInfoFromNtHandle", status, &before, &memory, &(args.bytes(), data))?;
+    }
+
+    #[test]
+    fn open_resource_from_nt_handle(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENRESOURCEFROMNTHANDLE>(),
+        info_bytes in bytes_of::<D3DDDI_OPENALLOCATIONINFO2>(),
+        device in favour(DEVICES),
+        nt in favour(RESOURCE_NTS),
+        with_info in prop::bool::weighted(0.9),
+        num in pick_u32(&[1, 0, 2]),
+        (runtime, runtime_size) in sized_blob(),
+        (resource_data, resource_size) in sized_blob(),
+        total in prop::option::weighted(0.9, prop_oneof![Just(0x40usize), Just(0x3F), 0..0x100usize]),
+        (km_data, km_size) in sized_blob(),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENRESOURCEFROMNTHANDLE>::new(&bytes);
+        let mut info = Garbage::<D3DDDI_OPENALLOCATIONINFO2>::new(&info_bytes);
+        let (mut runtime, mut resource_data, mut km_data) = (runtime, resource_data, km_data);
+        let mut total = total.map(|n| vec![0xEEu8; n]);
+        let a = args.get_mut();
+        a.hDevice = o.local(device, a.hDevice);
+        a.hNtHandle = o.nt(nt, a.hNtHandle);
+        a.NumAllocations = num.unwrap_or(a.NumAllocations).min(2);
+        a.pOpenAllocationInfo2 = if with_info { info.as_mut_ptr() } else { null_mut() };
+        a.pPrivateRuntimeData = runtime.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.PrivateRuntimeDataSize = runtime_size;
+        a.pResourcePrivateDriverData = resource_data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.ResourcePrivateDriverDataSize = resource_size;
+        a.pTotalPrivateDriverDataBuffer = total.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        if let Some(t) = &total {
+            a.TotalPrivateDriverDataBufferSize = t.len() as u32;
+        }
+        a.pKeyedMutexPrivateRuntimeData = km_data.as_mut().map_or(null_mut(), |d| d.as_mut_ptr().cast());
+        a.KeyedMutexPrivateRuntimeDataSize = km_size;
+        let memory_of = |args: &Garbage<D3DKMT_OPENRESOURCEFROMNTHANDLE>,
+            info: &Garbage<D3DDDI_OPENALLOCATIONINFO2>, total: &Option<Vec<u8>>, km: &Option<Vec<u8>>| {
+            (args.bytes(), info.bytes(), runtime.clone(), resource_data.clone(), total.clone(), km.clone())
+        };
+        let (before, memory) = (o.f.state(), memory_of(&args, &info, &total, &km_data));
+        let status = call!(D3DKMTOpenResourceFromNtHandle(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTOpenResourceFromNtHandle", status, &before, &memory, &memory_of(&args, &info, &total, &km_data))?;
+    }
+
+    #[test]
+    fn get_shared_resource_adapter_luid(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_GETSHAREDRESOURCEADAPTERLUID>(),
+        g in prop_oneof![Just(Pick::Zero), favour(RESOURCE_GLOBALS)],
+        nt in favour(RESOURCE_NTS),
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_GETSHAREDRESOURCEADAPTERLUID>::new(&bytes);
+        let a = args.get_mut();
+        a.hGlobalShare = o.local(g, a.hGlobalShare);
+        a.hNtHandle = o.nt(nt, a.hNtHandle);
+        let (before, memory) = (o.f.state(), args.bytes());
+        let status = call!(D3DKMTGetSharedResourceAdapterLuid(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTGetSharedResourceAdapterLuid", status, &before, &memory, &args.bytes())?;
+    }
+
+    #[test]
+    fn open_nt_handle_from_name(
+        world in world(),
+        bytes in bytes_of::<D3DKMT_OPENNTHANDLEFROMNAME>(),
+        attributes in prop::option::weighted(0.8, share_attributes()),
+        real_name in any::<bool>(),
+        desired in prop_oneof![
+            proptest::sample::select(&[access::GENERIC_ALL, access::GENERIC_READ, 0][..]),
+            any::<u32>(),
+        ],
+    ) {
+        let o = objects(world);
+        let _bound = o.f.process.enter();
+        let mut args = Garbage::<D3DKMT_OPENNTHANDLEFROMNAME>::new(&bytes);
+        let mut attributes = attributes.map(|mut a| {
+            if real_name {
+                if let Some(name) = a.name.as_mut() {
+                    let units: Vec<u16> = "\\OBJECTS\\surface".encode_utf16().collect();
+                    let mut buffer = units.clone();
+                    buffer.resize(32, 0);
+                    name.buffer = Some(buffer);
+                    name.length = (units.len() * 2) as u16;
+                    name.maximum = 64;
+                }
+            }
+            a.build()
+        });
+        let a = args.get_mut();
+        a.dwDesiredAccess = desired;
+        a.pObjAttrib = attributes.as_mut().map_or(null_mut(), |x| x.attributes.as_mut_ptr());
+        let memory_of = |args: &Garbage<D3DKMT_OPENNTHANDLEFROMNAME>, attributes: &Option<BuiltAttributes>| {
+            (args.bytes(), attributes.as_ref().map(BuiltAttributes::bytes))
+        };
+        let (before, memory) = (o.f.state(), memory_of(&args, &attributes));
+        let status = call!(D3DKMTOpenNtHandleFromName(args.as_mut_ptr()));
+        judge(&o.f, "D3DKMTOpenNtHandleFromName", status, &before, &memory, &memory_of(&args, &attributes))?;
     }
 }

@@ -227,7 +227,12 @@ fn unemulated_adapter_info_policy() {
     let (kernel, process) = kernel_with(KernelConfig { policies, ..KernelConfig::default() });
     let _bound = process.enter();
     let adapter = process.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap().0;
-    assert_eq!(query(adapter, KMTQAITYPE_QUERYREGISTRY, &mut [0; 64]), NtStatus::NOT_SUPPORTED);
+    assert_eq!(query(adapter, KMTQAITYPE_UMDRIVERNAME, &mut [0; 64]), NtStatus::NOT_SUPPORTED);
+    // The registry query answers the driver store path, but registry values
+    // are not emulated: the same policy status.
+    let mut registry = [0u8; size_of::<D3DDDI_QUERYREGISTRY_INFO>()];
+    registry[..4].copy_from_slice(&D3DDDI_QUERYREGISTRY_ADAPTERKEY.to_ne_bytes());
+    assert_eq!(query(adapter, KMTQAITYPE_QUERYREGISTRY, &mut registry), NtStatus::NOT_SUPPORTED);
     let bad = Policies { unemulated_adapter_info: NtStatus::SUCCESS, ..Policies::default() };
     assert!(bad.check().is_err(), "a success status cannot stand for a failure");
 }

@@ -849,3 +849,27 @@ fn a_traced_gpu_session_replays_without_divergence() {
     let summary = d3dkmt_emu::replay::replay(&trace).unwrap_or_else(|d| panic!("divergence: {d:?}"));
     assert!(summary.replayed > 10, "{summary:?}");
 }
+
+#[test]
+fn the_leak_report_reaches_every_gpu_object_and_what_queues_and_sync_files_hold() {
+    let f = fixture();
+    let _bound = f.process.enter();
+    let (_, context) = virtual_context(f.device, 0, &mut []);
+    let q = hw_queue(context);
+    let mut paging = D3DKMT_CREATEPAGINGQUEUE { hDevice: f.device.0, ..Default::default() };
+    call!(D3DKMTCreatePagingQueue(&mut paging)).unwrap();
+    // Fences whose only holders are a queued GPU wait and a pending sync file.
+    let (waited, filed) = (fence(&f), fence(&f));
+    wait_hw(q.handle, &[waited], &[1]).unwrap();
+    let (_, _file) = sync_file(f.device, filed, 1);
+    f.process.destroy_sync_object(LocalHandle(waited)).unwrap();
+    f.process.destroy_sync_object(LocalHandle(filed)).unwrap();
+    let report = f.kernel.leak_report();
+    assert!(report.unreachable.is_empty(), "{:?}", report.unreachable);
+    for kind in [ObjectKind::Context, ObjectKind::HwQueue, ObjectKind::PagingQueue] {
+        assert_eq!(report.objects.iter().filter(|o| o.kind == kind).count(), 1, "{kind:?}");
+    }
+    drop(_bound);
+    f.process.exit();
+    f.kernel.assert_no_leaks();
+}

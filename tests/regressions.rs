@@ -303,3 +303,28 @@ fn a_binding_held_in_a_thread_local_does_not_abort_at_thread_exit() {
         .unwrap();
     assert!(out.status.success(), "child: {:?}\n{}", out.status, String::from_utf8_lossy(&out.stderr));
 }
+
+/// Review (second round): under `KeyedMutexOwner::Process`, an owner that
+/// destroyed its only handle and then exited left the mutex owned for good;
+/// other processes timed out instead of seeing it abandoned (WINE B6 model).
+#[test]
+fn process_owner_destroying_its_last_handle_abandons_the_keyed_mutex() {
+    use d3dkmt_emu::{KernelError, KeyedMutexOwner, Policies};
+    let mut policies = Policies::default();
+    policies.keyed_mutex.owner = KeyedMutexOwner::Process;
+    let kernel = Kernel::new(KernelConfig { policies, ..KernelConfig::default() });
+    let (a, b) = (kernel.create_process(), kernel.create_process());
+    let created = a.create_keyed_mutex(0, &[], false).unwrap();
+    let (hb, _) = b.open_keyed_mutex(created.global).unwrap();
+    // A second handle in A keeps the mutex owned after one destroy.
+    let (ha2, _) = a.open_keyed_mutex(created.global).unwrap();
+    a.acquire_keyed_mutex(created.handle, 0, None, None).unwrap();
+    a.destroy_keyed_mutex(created.handle).unwrap();
+    let _bound = b.enter();
+    assert_eq!(b.acquire_keyed_mutex(hb, 0, Some(0), None).map(|_| ()), Err(KernelError::Timeout), "still owned");
+    a.destroy_keyed_mutex(ha2).unwrap();
+    assert_eq!(b.acquire_keyed_mutex(hb, 0, Some(-10_000_000), None).map(|_| ()), Err(KernelError::Abandoned));
+    a.exit();
+    b.exit();
+    kernel.assert_no_leaks();
+}

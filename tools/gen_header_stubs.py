@@ -10,7 +10,7 @@ ws = glob.glob(os.path.expanduser("~/.cargo/registry/src/*/windows-sys-0.61.2/sr
 d3d = open(ws).read()
 hdr = open(hdr_path).read()
 
-fns = re.findall(r'pub extern "system" fn (\w+)\((.*?)\)\s*->\s*([\w:]+)', stubs, re.S)
+fns = re.findall(r'pub extern "system" fn (\w+)\((.*?)\)(?:\s*->\s*([\w:]+))?', stubs, re.S)
 # Types the header already defines completely (outside the generated blocks).
 def strip_generated(text):
     return re.sub(r"/\* BEGIN GENERATED.*?END GENERATED[^*]*\*/", "", text, flags=re.S)
@@ -26,7 +26,8 @@ special_names = {
 
 def gdi_type(name):
     m = re.search(r'fn %s\(\w+ : \*(mut|const) (\w+)\)' % name, d3d)
-    return m.group(1), m.group(2)
+    # Not in windows-sys (a libdxg-only function): an opaque pointer.
+    return (m.group(1), m.group(2)) if m else ("mut", "void")
 
 forward = set()
 protos = []
@@ -50,7 +51,7 @@ for name, params, ret in fns:
         names = special_names.get(name)
         cname = names[i] if names else ("pData" if len(ps) == 1 else "arg%d" % i)
         cparams.append(c + cname)
-    cret = "BOOLEAN" if ret == "bool" else "NTSTATUS"
+    cret = {"bool": "BOOLEAN", "": "void"}.get(ret, "NTSTATUS")
     protos.append("%s D3DKMT_EMU_APIENTRY %s(%s);" % (cret, name, ", ".join(cparams) or "void"))
 
 enum_types = {"D3DKMT_SCHEDULINGPRIORITYCLASS"}

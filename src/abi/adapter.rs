@@ -4,12 +4,13 @@ use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::LUID;
 use windows_sys::core::{BOOL, GUID};
 
-use super::{export, ptr, required, required_ref};
+use super::{export, libdxg_export, linux, ptr, required, required_ref};
 use crate::adapter::{AdapterConfig, AdapterInfo, AdapterKind, EnumFilter, Luid, MemoryGroup};
 use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
 use crate::policy::{AdapterInfoSize, Policies};
 use crate::process::Process;
+use crate::wchar::{self, Wchar, WideUnit};
 
 pub(crate) fn luid_in(l: &LUID) -> Luid {
     Luid { low: l.LowPart, high: l.HighPart }
@@ -88,51 +89,127 @@ export! {
 /// UTF-16 units with the NUL; a longer string is `STATUS_INVALID_PARAMETER`.
 const MAX_DEVICE_PATH: usize = 1024;
 
-/// A GDI name from `D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME.DeviceName`: the
-/// units before the first NUL. No NUL in the 32 units, or invalid UTF-16, is
+/// A GDI name from `DeviceName` (either `WCHAR` width): the units before
+/// the first NUL. No NUL in the 32 units, or invalid text, is
 /// `STATUS_UNSUCCESSFUL`, as every bad name is (WINE #9-#11).
-fn gdi_name(units: &[u16; 32]) -> KResult<String> {
+fn gdi_name<W: WideUnit>(units: &[W; 32]) -> KResult<String> {
     let len =
-        units.iter().position(|&u| u == 0).ok_or(KernelError::Unsuccessful("DeviceName is not NUL-terminated"))?;
+        units.iter().position(|&u| u == W::NUL).ok_or(KernelError::Unsuccessful("DeviceName is not NUL-terminated"))?;
     if len == 0 {
         return Err(KernelError::Unsuccessful("empty DeviceName"));
     }
-    String::from_utf16(&units[..len]).map_err(|_| KernelError::Unsuccessful("DeviceName is not valid UTF-16"))
+    W::decode_z(&units[..len]).ok_or(KernelError::Unsuccessful("DeviceName is not valid text"))
+}
+
+/// The two layouts of `D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME`: windows-sys's
+/// and libdxg's ([`linux::OpenAdapterFromGdiDisplayName`]).
+pub(crate) trait GdiDisplayNameArgs {
+    /// The `WCHAR` unit.
+    type Unit: WideUnit;
+    /// `DeviceName`.
+    fn device_name(&self) -> &[Self::Unit; 32];
+    /// Writes `hAdapter`, `AdapterLuid` and `VidPnSourceId`.
+    fn set_out(&mut self, adapter: u32, luid: LUID, source: u32);
+}
+
+impl GdiDisplayNameArgs for D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME {
+    type Unit = u16;
+    fn device_name(&self) -> &[u16; 32] {
+        &self.DeviceName
+    }
+    fn set_out(&mut self, adapter: u32, luid: LUID, source: u32) {
+        self.hAdapter = adapter;
+        self.AdapterLuid = luid;
+        self.VidPnSourceId = source;
+    }
+}
+
+impl GdiDisplayNameArgs for linux::OpenAdapterFromGdiDisplayName {
+    type Unit = u32;
+    fn device_name(&self) -> &[u32; 32] {
+        &self.DeviceName
+    }
+    fn set_out(&mut self, adapter: u32, luid: LUID, source: u32) {
+        self.hAdapter = adapter;
+        self.AdapterLuid = luid;
+        self.VidPnSourceId = source;
+    }
+}
+
+/// `D3DKMTOpenAdapterFromGdiDisplayName` in either layout: see
+/// [`Process::open_adapter_from_gdi_name`]. Outputs hAdapter, AdapterLuid
+/// and VidPnSourceId (WINE #8, #11). A NULL argument is
+/// `STATUS_UNSUCCESSFUL`, not INVALID_PARAMETER (WINE #9).
+fn open_from_gdi_name<A: GdiDisplayNameArgs>(process: &Process, args: *mut A) -> KResult<()> {
+    let args = ptr::in_mut(args).ok_or(KernelError::Unsuccessful("NULL argument"))?;
+    let name = gdi_name(args.device_name())?;
+    let opened = process.open_adapter_from_gdi_name(&name)?;
+    args.set_out(opened.handle.0, luid_out(opened.luid), opened.source);
+    Ok(())
 }
 
 export! {
-    /// `D3DKMTOpenAdapterFromGdiDisplayName`: see
-    /// [`Process::open_adapter_from_gdi_name`]. Outputs hAdapter,
-    /// AdapterLuid and VidPnSourceId (WINE #8, #11). A NULL argument is
-    /// `STATUS_UNSUCCESSFUL`, not INVALID_PARAMETER (WINE #9).
+    @windows_layout
+    /// `D3DKMTOpenAdapterFromGdiDisplayName`, Windows layout: see
+    /// `open_from_gdi_name`.
     D3DKMTOpenAdapterFromGdiDisplayName(args: *mut D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME)
         as PFND3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, |process| {
-        let args = ptr::in_mut(args).ok_or(KernelError::Unsuccessful("NULL argument"))?;
-        let name = gdi_name(&args.DeviceName)?;
-        let opened = process.open_adapter_from_gdi_name(&name)?;
-        args.hAdapter = opened.handle.0;
-        args.AdapterLuid = luid_out(opened.luid);
-        args.VidPnSourceId = opened.source;
+        open_from_gdi_name(process, args)
+    }
+}
+
+libdxg_export! {
+    /// `D3DKMTOpenAdapterFromGdiDisplayName`, libdxg layout (4-byte
+    /// `DeviceName` units): as the Windows one.
+    libdxg_OpenAdapterFromGdiDisplayName = D3DKMTOpenAdapterFromGdiDisplayName(
+        args: *mut linux::OpenAdapterFromGdiDisplayName
+    ), |process| {
+        open_from_gdi_name(process, args)
+    }
+}
+
+/// `D3DKMTOpenAdapterFromDeviceName` in either layout (`pDeviceName` of
+/// `W` units): see [`Process::open_adapter_from_device_name`]. NULL, a NULL
+/// pDeviceName or a path longer than 1023 units is
+/// `STATUS_INVALID_PARAMETER` (WINE #22).
+fn open_from_device_name<W: WideUnit + ptr::Pod>(
+    process: &Process,
+    name: *const W,
+) -> KResult<(crate::handle::LocalHandle, LUID)> {
+    let (units, terminated) =
+        ptr::read_wide_z(name, MAX_DEVICE_PATH).ok_or(KernelError::InvalidParameter("NULL pDeviceName"))?;
+    if !terminated {
+        return Err(KernelError::InvalidParameter("pDeviceName is longer than any device path"));
+    }
+    let path = W::decode_z(&units).ok_or(KernelError::InvalidParameter("pDeviceName is not valid text"))?;
+    let (handle, luid) = process.open_adapter_from_device_name(&path)?;
+    Ok((handle, luid_out(luid)))
+}
+
+export! {
+    @windows_layout
+    /// `D3DKMTOpenAdapterFromDeviceName`, Windows layout (UTF-16 path): see
+    /// `open_from_device_name`.
+    D3DKMTOpenAdapterFromDeviceName(args: *mut D3DKMT_OPENADAPTERFROMDEVICENAME)
+        as PFND3DKMT_OPENADAPTERFROMDEVICENAME, |process| {
+        let args = required(args)?;
+        let (handle, luid) = open_from_device_name(process, args.pDeviceName)?;
+        args.hAdapter = handle.0;
+        args.AdapterLuid = luid;
         Ok(())
     }
 }
 
-export! {
-    /// `D3DKMTOpenAdapterFromDeviceName`: see
-    /// [`Process::open_adapter_from_device_name`]. NULL, a NULL pDeviceName
-    /// or a path longer than 1023 units is `STATUS_INVALID_PARAMETER` (WINE #22).
-    D3DKMTOpenAdapterFromDeviceName(args: *mut D3DKMT_OPENADAPTERFROMDEVICENAME)
-        as PFND3DKMT_OPENADAPTERFROMDEVICENAME, |process| {
+libdxg_export! {
+    /// `D3DKMTOpenAdapterFromDeviceName`, libdxg layout (`wchar_t` path):
+    /// as the Windows one.
+    libdxg_OpenAdapterFromDeviceName = D3DKMTOpenAdapterFromDeviceName(
+        args: *mut linux::OpenAdapterFromDeviceName
+    ), |process| {
         let args = required(args)?;
-        let (units, terminated) = ptr::read_utf16z(args.pDeviceName, MAX_DEVICE_PATH)
-            .ok_or(KernelError::InvalidParameter("NULL pDeviceName"))?;
-        if !terminated {
-            return Err(KernelError::InvalidParameter("pDeviceName is longer than any device path"));
-        }
-        let path = String::from_utf16(&units).map_err(|_| KernelError::InvalidParameter("pDeviceName is not UTF-16"))?;
-        let (handle, luid) = process.open_adapter_from_device_name(&path)?;
+        let (handle, luid) = open_from_device_name(process, args.pDeviceName)?;
         args.hAdapter = handle.0;
-        args.AdapterLuid = luid_out(luid);
+        args.AdapterLuid = luid;
         Ok(())
     }
 }
@@ -167,15 +244,6 @@ struct InfoRow {
     ty: KMTQUERYADAPTERINFOTYPE,
     size: InfoSize,
     answer: fn(&AdapterConfig, &[u8]) -> KResult<Vec<u8>>,
-}
-
-/// `s` as UTF-16 in a fixed array, cut to leave room for a NUL.
-fn utf16_array<const N: usize>(s: &str) -> [u16; N] {
-    let mut out = [0u16; N];
-    for (slot, unit) in out.iter_mut().take(N - 1).zip(s.encode_utf16()) {
-        *slot = unit;
-    }
-    out
 }
 
 /// The `D3DKMT_ADAPTERTYPE` bits of an adapter kind: `RenderSupported` (bit
@@ -228,18 +296,6 @@ const INFO_TABLE: &[InfoRow] = &[
         },
     },
     InfoRow {
-        ty: KMTQAITYPE_ADAPTERREGISTRYINFO,
-        size: InfoSize::Fixed(size_of::<D3DKMT_ADAPTERREGISTRYINFO>()),
-        answer: |c, _| {
-            Ok(ptr::bytes_of(&D3DKMT_ADAPTERREGISTRYINFO {
-                AdapterString: utf16_array(&c.description),
-                BiosString: utf16_array("d3dkmt-emu"),
-                DacType: utf16_array("Internal"),
-                ChipType: utf16_array(&c.description),
-            }))
-        },
-    },
-    InfoRow {
         ty: KMTQAITYPE_CHECKDRIVERUPDATESTATUS,
         size: InfoSize::Fixed(size_of::<BOOL>()),
         // No driver update is ever pending (WINE #25).
@@ -288,16 +344,182 @@ const INFO_TABLE: &[InfoRow] = &[
         answer: |c, _| Ok(vec![c.protected_sessions as u8]),
     },
     InfoRow {
-        ty: KMTQAITYPE_DRIVER_DESCRIPTION,
-        size: InfoSize::Fixed(size_of::<D3DKMT_DRIVER_DESCRIPTION>()),
-        answer: |c, _| Ok(ptr::bytes_of(&D3DKMT_DRIVER_DESCRIPTION { DriverDescription: utf16_array(&c.description) })),
-    },
-    InfoRow {
         ty: KMTQAITYPE_WDDM_2_7_CAPS,
         size: InfoSize::Fixed(size_of::<D3DKMT_WDDM_2_7_CAPS>()),
         answer: |c, _| Ok(c.wddm_2_7_caps.to_ne_bytes().to_vec()),
     },
 ];
+
+/// One `KMTQUERYADAPTERINFOTYPE` whose answer carries `WCHAR` text, so its
+/// size and bytes depend on the layout served ([`Wchar`]).
+struct WideRow {
+    ty: KMTQUERYADAPTERINFOTYPE,
+    /// The answer's size in a layout: exactly this (under the
+    /// [`AdapterInfoSize`] policy), or, for a variable-size struct, at least.
+    size: fn(Wchar) -> usize,
+    /// A variable-size struct (`D3DDDI_QUERYREGISTRY_INFO`): any buffer of at
+    /// least `size` bytes is accepted, whatever the size policy.
+    variable: bool,
+    answer: WideAnswer,
+}
+
+/// A [`WideRow`]'s answer: from the policies, the adapter's configuration,
+/// the caller's buffer and the layout, the bytes to write.
+type WideAnswer = fn(&Policies, &AdapterConfig, &[u8], Wchar) -> KResult<Vec<u8>>;
+
+/// The types whose answers carry text, one row each.
+const WIDE_TABLE: &[WideRow] = &[
+    WideRow {
+        ty: KMTQAITYPE_ADAPTERREGISTRYINFO,
+        size: |w| match w {
+            Wchar::Utf16 => size_of::<D3DKMT_ADAPTERREGISTRYINFO>(),
+            Wchar::Utf32 => size_of::<linux::AdapterRegistryInfo>(),
+        },
+        variable: false,
+        answer: |_, c, _, w| {
+            Ok(match w {
+                Wchar::Utf16 => ptr::bytes_of(&D3DKMT_ADAPTERREGISTRYINFO {
+                    AdapterString: wchar::fixed(&c.description),
+                    BiosString: wchar::fixed("d3dkmt-emu"),
+                    DacType: wchar::fixed("Internal"),
+                    ChipType: wchar::fixed(&c.description),
+                }),
+                Wchar::Utf32 => ptr::bytes_of(&linux::AdapterRegistryInfo {
+                    AdapterString: wchar::fixed(&c.description),
+                    BiosString: wchar::fixed("d3dkmt-emu"),
+                    DacType: wchar::fixed("Internal"),
+                    ChipType: wchar::fixed(&c.description),
+                }),
+            })
+        },
+    },
+    WideRow {
+        ty: KMTQAITYPE_DRIVER_DESCRIPTION,
+        size: |w| match w {
+            Wchar::Utf16 => size_of::<D3DKMT_DRIVER_DESCRIPTION>(),
+            Wchar::Utf32 => size_of::<linux::DriverDescription>(),
+        },
+        variable: false,
+        answer: |_, c, _, w| {
+            Ok(match w {
+                Wchar::Utf16 => {
+                    ptr::bytes_of(&D3DKMT_DRIVER_DESCRIPTION { DriverDescription: wchar::fixed(&c.description) })
+                }
+                Wchar::Utf32 => {
+                    ptr::bytes_of(&linux::DriverDescription { DriverDescription: wchar::fixed(&c.description) })
+                }
+            })
+        },
+    },
+    WideRow {
+        ty: KMTQAITYPE_QUERYREGISTRY,
+        size: |w| RegistryLayout::of(w).size,
+        variable: true,
+        answer: query_registry,
+    },
+];
+
+/// Where the fields of `D3DDDI_QUERYREGISTRY_INFO` are in a layout.
+struct RegistryLayout {
+    value_type: usize,
+    adapter_index: usize,
+    output_size: usize,
+    status: usize,
+    /// The value (the union), which may run past `size`.
+    output: usize,
+    size: usize,
+}
+
+impl RegistryLayout {
+    fn of(wide: Wchar) -> RegistryLayout {
+        use core::mem::offset_of;
+        match wide {
+            Wchar::Utf16 => RegistryLayout {
+                value_type: offset_of!(D3DDDI_QUERYREGISTRY_INFO, ValueType),
+                adapter_index: offset_of!(D3DDDI_QUERYREGISTRY_INFO, PhysicalAdapterIndex),
+                output_size: offset_of!(D3DDDI_QUERYREGISTRY_INFO, OutputValueSize),
+                status: offset_of!(D3DDDI_QUERYREGISTRY_INFO, Status),
+                output: offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous),
+                size: size_of::<D3DDDI_QUERYREGISTRY_INFO>(),
+            },
+            Wchar::Utf32 => RegistryLayout {
+                value_type: offset_of!(linux::QueryRegistryInfo, ValueType),
+                adapter_index: offset_of!(linux::QueryRegistryInfo, PhysicalAdapterIndex),
+                output_size: offset_of!(linux::QueryRegistryInfo, OutputValueSize),
+                status: offset_of!(linux::QueryRegistryInfo, Status),
+                output: offset_of!(linux::QueryRegistryInfo, Output),
+                size: size_of::<linux::QueryRegistryInfo>(),
+            },
+        }
+    }
+}
+
+/// `KMTQAITYPE_QUERYREGISTRY`: the buffer is a `D3DDDI_QUERYREGISTRY_INFO`
+/// of at least its size (checked by the caller), followed by room for the
+/// value. Microsoft documents the protocol:
+///
+/// - The value fits (from the union's offset to the end of the buffer):
+///   `STATUS_SUCCESS`, `Status` SUCCESS, `OutputValueSize` its size in
+///   bytes, the value written at the union.
+/// - It does not fit: still `STATUS_SUCCESS`, but `Status` BUFFER_OVERFLOW
+///   and only `OutputValueSize` set, so the caller can grow the buffer to
+///   the union's offset plus that size and ask again.
+/// - Any failure returns its status with the buffer untouched (Windows may
+///   set `Status` to FAIL; we write nothing on failure).
+///
+/// `D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH` answers the adapter's
+/// `driver_store_path` (for libdxg clients, as libdxg rewrites it; see
+/// [`wchar::driver_store_path`]) as a NUL-terminated string of the layout's
+/// units; `OutputValueSize` counts those units' bytes, NUL included. A
+/// nonzero `ValueType` or `PhysicalAdapterIndex` is
+/// `STATUS_INVALID_PARAMETER` (path queries need ValueType 0; the adapter
+/// has one physical adapter). Registry values (`SERVICEKEY`, `ADAPTERKEY`)
+/// and `DRIVERIMAGEPATH` are not emulated: the unemulated_adapter_info
+/// policy's status. Other query types are `STATUS_INVALID_PARAMETER`.
+fn query_registry(policies: &Policies, c: &AdapterConfig, input: &[u8], wide: Wchar) -> KResult<Vec<u8>> {
+    let l = RegistryLayout::of(wide);
+    let u32_at = |at: usize| u32::from_ne_bytes(input[at..at + 4].try_into().expect("the size was checked"));
+    if u32_at(l.adapter_index) != 0 {
+        return Err(KernelError::InvalidParameter("the adapter has one physical adapter, index 0"));
+    }
+    let value = match u32_at(0) as D3DDDI_QUERYREGISTRY_TYPE {
+        D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH => {
+            if u32_at(l.value_type) != 0 {
+                return Err(KernelError::InvalidParameter("ValueType must be 0 for a path query"));
+            }
+            wide.encode_z(&wchar::driver_store_path(&c.driver_store_path, wide))
+        }
+        D3DDDI_QUERYREGISTRY_SERVICEKEY | D3DDDI_QUERYREGISTRY_ADAPTERKEY | D3DDDI_QUERYREGISTRY_DRIVERIMAGEPATH => {
+            return Err(KernelError::Unemulated {
+                what: "registry values and the driver image path",
+                status: policies.unemulated_adapter_info,
+            });
+        }
+        _ => return Err(KernelError::InvalidParameter("unknown D3DDDI_QUERYREGISTRY_TYPE")),
+    };
+    let mut out = input.to_vec();
+    let mut put = |at: usize, v: u32| out[at..at + 4].copy_from_slice(&v.to_ne_bytes());
+    put(l.output_size, value.len() as u32);
+    if l.output + value.len() > input.len() {
+        put(l.status, D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW as u32);
+        out.truncate(l.size);
+    } else {
+        put(l.status, D3DDDI_QUERYREGISTRY_STATUS_SUCCESS as u32);
+        out[l.output..l.output + value.len()].copy_from_slice(&value);
+        out.truncate(l.size.max(l.output + value.len()));
+    }
+    Ok(out)
+}
+
+/// Whether a buffer of `given` bytes is right for an answer of `needed`,
+/// under the size policy. An empty buffer never is.
+fn size_fits(policy: AdapterInfoSize, given: usize, needed: usize) -> bool {
+    let fits = match policy {
+        AdapterInfoSize::Exact => given == needed,
+        AdapterInfoSize::AtLeast => given >= needed,
+    };
+    fits && given != 0
+}
 
 /// The highest `KMTQUERYADAPTERINFOTYPE` windows-sys names.
 const LAST_INFO_TYPE: KMTQUERYADAPTERINFOTYPE = KMTQAITYPE_WDDM_3_1_CAPS;
@@ -314,9 +536,22 @@ fn query_adapter_info(
     config: &AdapterConfig,
     ty: KMTQUERYADAPTERINFOTYPE,
     input: &[u8],
+    wide: Wchar,
 ) -> KResult<Vec<u8>> {
     if !(0..=LAST_INFO_TYPE).contains(&ty) {
         return Err(KernelError::InvalidParameter("unknown KMTQUERYADAPTERINFOTYPE"));
+    }
+    if let Some(row) = WIDE_TABLE.iter().find(|r| r.ty == ty) {
+        let needed = (row.size)(wide);
+        let fits = if row.variable {
+            input.len() >= needed
+        } else {
+            size_fits(policies.adapter_info_size, input.len(), needed)
+        };
+        if !fits {
+            return Err(KernelError::InvalidParameter("PrivateDriverDataSize does not fit the type"));
+        }
+        return (row.answer)(policies, config, input, wide);
     }
     let row = INFO_TABLE.iter().find(|r| r.ty == ty).ok_or(KernelError::Unemulated {
         what: "this KMTQUERYADAPTERINFOTYPE",
@@ -326,12 +561,7 @@ fn query_adapter_info(
         InfoSize::Fixed(n) => n,
         InfoSize::UmdPrivate => config.umd_private.len(),
     };
-    let given = input.len();
-    let fits = match policies.adapter_info_size {
-        AdapterInfoSize::Exact => given == needed,
-        AdapterInfoSize::AtLeast => given >= needed,
-    };
-    if !fits || given == 0 {
+    if !size_fits(policies.adapter_info_size, input.len(), needed) {
         return Err(KernelError::InvalidParameter("PrivateDriverDataSize does not fit the type"));
     }
     let out = (row.answer)(config, input)?;
@@ -339,27 +569,34 @@ fn query_adapter_info(
     Ok(out)
 }
 
+/// `D3DKMTQueryAdapterInfo` with the answers laid out for `wide` clients:
+/// the export passes [`Wchar::NATIVE`]; the tests pass both.
+pub(crate) fn query_adapter_info_as(process: &Process, args: *mut D3DKMT_QUERYADAPTERINFO, wide: Wchar) -> KResult<()> {
+    let args = required(args)?;
+    if args.pPrivateDriverData.is_null() {
+        return Err(KernelError::InvalidParameter("NULL pPrivateDriverData"));
+    }
+    // Check the handle before reading a buffer whose size may be garbage.
+    let adapter = process.adapter(LocalHandle(args.hAdapter))?;
+    let size = args.PrivateDriverDataSize;
+    if size as usize > size_of::<linux::DriverDescription>().max(MAX_UMD_PRIVATE) {
+        return Err(KernelError::InvalidParameter("PrivateDriverDataSize is larger than any answer"));
+    }
+    let input = ptr::read_bytes(args.pPrivateDriverData, size).expect("checked non-NULL above");
+    let out = query_adapter_info(&process.kernel_inner().policies, &adapter.config, args.Type, &input, wide)?;
+    ptr::write_bytes(args.pPrivateDriverData, &out);
+    Ok(())
+}
+
 export! {
-    /// `D3DKMTQueryAdapterInfo`: answers the types of a data-driven table
-    /// from the adapter's [`AdapterConfig`] (see `INFO_TABLE`). NULL
-    /// pPrivateDriverData or a wrong size is `STATUS_INVALID_PARAMETER`
-    /// (WINE #24); CHECKDRIVERUPDATESTATUS is FALSE and DRIVERVERSION the
-    /// configured WDDM version (WINE #25).
+    /// `D3DKMTQueryAdapterInfo`: answers the types of two data-driven
+    /// tables from the adapter's [`AdapterConfig`] (`INFO_TABLE`, and
+    /// `WIDE_TABLE` for the answers with text, laid out for the `WCHAR` width
+    /// this library serves). NULL pPrivateDriverData or a wrong size is
+    /// `STATUS_INVALID_PARAMETER` (WINE #24); CHECKDRIVERUPDATESTATUS is
+    /// FALSE and DRIVERVERSION the configured WDDM version (WINE #25).
     D3DKMTQueryAdapterInfo(args: *mut D3DKMT_QUERYADAPTERINFO) as PFND3DKMT_QUERYADAPTERINFO, |process| {
-        let args = required(args)?;
-        if args.pPrivateDriverData.is_null() {
-            return Err(KernelError::InvalidParameter("NULL pPrivateDriverData"));
-        }
-        // Check the handle before reading a buffer whose size may be garbage.
-        let adapter = process.adapter(LocalHandle(args.hAdapter))?;
-        let size = args.PrivateDriverDataSize;
-        if size as usize > size_of::<D3DKMT_DRIVER_DESCRIPTION>().max(MAX_UMD_PRIVATE) {
-            return Err(KernelError::InvalidParameter("PrivateDriverDataSize is larger than any answer"));
-        }
-        let input = ptr::read_bytes(args.pPrivateDriverData, size).expect("checked non-NULL above");
-        let out = query_adapter_info(&process.kernel_inner().policies, &adapter.config, args.Type, &input)?;
-        ptr::write_bytes(args.pPrivateDriverData, &out);
-        Ok(())
+        query_adapter_info_as(process, args, Wchar::NATIVE)
     }
 }
 

@@ -775,6 +775,198 @@ pub extern "C" fn d3dkmt_emu_last_error(buffer: *mut c_char, size: usize) -> usi
     })
 }
 
+// ---------------------------------------------------------------------------
+// Fault injection and the leak report (see `crate::fault`, `crate::live`).
+// ---------------------------------------------------------------------------
+
+/// `d3dkmt_emu_fault_spec.when`: only the Nth matching call.
+pub const D3DKMT_EMU_FAULT_NTH: u32 = 0;
+/// `d3dkmt_emu_fault_spec.when`: every matching call.
+pub const D3DKMT_EMU_FAULT_EVERY: u32 = 1;
+/// `d3dkmt_emu_fault_spec.when`: each matching call with a probability.
+pub const D3DKMT_EMU_FAULT_PROBABILITY: u32 = 2;
+
+/// A fault to arm, as C describes it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_fault_spec {
+    /// `sizeof(d3dkmt_emu_fault_spec)`.
+    pub struct_size: u32,
+    /// The status the failing calls return (any NTSTATUS).
+    pub status: NTSTATUS,
+    /// The entry point's exported name (NUL-terminated), or NULL for any.
+    pub entry: *const c_char,
+    /// Only calls made as this process id; 0 for any.
+    pub process_id: u32,
+    /// `D3DKMT_EMU_FAULT_NTH`, `_EVERY` or `_PROBABILITY`.
+    pub when: u32,
+    /// For `_NTH`: N, from 1.
+    pub nth: u64,
+    /// For `_PROBABILITY`: in 0..=1.
+    pub probability: f64,
+    /// For `_PROBABILITY`: the generator's seed.
+    pub seed: u64,
+    /// Nonzero: record-only ("what-if"): log the firing, run the call.
+    pub record_only: u32,
+    /// Must be 0.
+    pub reserved: u32,
+}
+
+/// One fault-log record, as C reads it.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_fault_record {
+    /// The id `d3dkmt_emu_fault_arm` returned.
+    pub fault_id: u64,
+    /// The process's call sequence number (its first call is 1).
+    pub sequence: u64,
+    /// The process the call was made as.
+    pub process_id: u32,
+    /// The fault's status.
+    pub status: NTSTATUS,
+    /// 1 if the call was failed, 0 for a record-only firing.
+    pub injected: u32,
+    /// 0.
+    pub reserved: u32,
+    /// The entry point's exported name, NUL-terminated.
+    pub entry: [c_char; 64],
+}
+
+fn fault_from_c(spec: &d3dkmt_emu_fault_spec) -> Option<crate::Fault> {
+    if spec.struct_size as usize != size_of::<d3dkmt_emu_fault_spec>() || spec.reserved != 0 {
+        return None;
+    }
+    let mut fault = crate::Fault::status(NtStatus(spec.status));
+    if !spec.entry.is_null() {
+        fault = fault.on(crate::Entry::from_name(&ptr::read_c_str(spec.entry)?)?);
+    }
+    if spec.process_id != 0 {
+        fault = fault.in_process(crate::ProcessId(spec.process_id));
+    }
+    fault = match spec.when {
+        D3DKMT_EMU_FAULT_NTH if spec.nth >= 1 => fault.nth(spec.nth),
+        D3DKMT_EMU_FAULT_EVERY => fault.every(),
+        D3DKMT_EMU_FAULT_PROBABILITY if (0.0..=1.0).contains(&spec.probability) => {
+            fault.with_probability(spec.probability, spec.seed)
+        }
+        _ => return None,
+    };
+    Some(if spec.record_only != 0 { fault.record_only() } else { fault })
+}
+
+/// Arms a fault on `kernel` until `d3dkmt_emu_fault_disarm`; writes its id.
+/// A bad spec (size, unknown entry name, N of 0, probability outside 0..=1,
+/// unknown `when`) or a NULL argument is `STATUS_INVALID_PARAMETER`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_fault_arm(
+    kernel: *const d3dkmt_emu_kernel,
+    spec: *const d3dkmt_emu_fault_spec,
+    out_id: *mut u64,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let (Some(k), Some(spec)) = (ptr::in_ref(kernel), ptr::in_ref(spec)) else {
+            return NtStatus::INVALID_PARAMETER.0;
+        };
+        if out_id.is_null() {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        let Some(fault) = fault_from_c(spec) else { return NtStatus::INVALID_PARAMETER.0 };
+        let id = k.0.arm(fault).keep();
+        ptr::write_out(out_id, id.0);
+        NtStatus::SUCCESS.0
+    })
+}
+
+/// Disarms a fault. An id not armed on `kernel` is `STATUS_INVALID_PARAMETER`.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_fault_disarm(kernel: *const d3dkmt_emu_kernel, id: u64) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        if k.0.disarm(crate::FaultId(id)) { NtStatus::SUCCESS.0 } else { NtStatus::INVALID_PARAMETER.0 }
+    })
+}
+
+/// Copies up to `capacity` fault-log records, oldest first, into `records`
+/// (may be NULL with `capacity` 0); writes the log's length to `count`. The
+/// log is left as it is.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_fault_log(
+    kernel: *const d3dkmt_emu_kernel,
+    records: *mut d3dkmt_emu_fault_record,
+    capacity: usize,
+    count: *mut usize,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        if count.is_null() || (records.is_null() && capacity != 0) {
+            return NtStatus::INVALID_PARAMETER.0;
+        }
+        let log = k.0.fault_log();
+        let out: Vec<d3dkmt_emu_fault_record> = log
+            .iter()
+            .take(capacity)
+            .map(|r| {
+                let mut entry = [0 as c_char; 64];
+                for (slot, b) in entry.iter_mut().zip(r.entry.name().bytes().take(63)) {
+                    *slot = b as c_char;
+                }
+                d3dkmt_emu_fault_record {
+                    fault_id: r.fault.0,
+                    sequence: r.sequence,
+                    process_id: r.process.0,
+                    status: r.status.0,
+                    injected: r.injected as u32,
+                    reserved: 0,
+                    entry,
+                }
+            })
+            .collect();
+        if !out.is_empty() {
+            ptr::write_array(records, &out);
+        }
+        ptr::write_out(count, log.len());
+        NtStatus::SUCCESS.0
+    })
+}
+
+/// Empties the fault log.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_fault_log_clear(kernel: *const d3dkmt_emu_kernel) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        k.0.take_fault_log();
+        NtStatus::SUCCESS.0
+    })
+}
+
+/// Writes the kernel's leak report (as `Kernel::leak_report` displays it)
+/// into `buffer` (NUL-terminated, cut to `size`; may be NULL with `size` 0),
+/// the full length to `needed` (may be NULL), and returns the number of live
+/// objects: 0 means clean. -1 for a NULL kernel.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_leak_report(
+    kernel: *const d3dkmt_emu_kernel,
+    buffer: *mut c_char,
+    size: usize,
+    needed: *mut usize,
+) -> i64 {
+    guarded(-1, || {
+        let Some(k) = ptr::in_ref(kernel) else { return -1 };
+        let report = k.0.leak_report();
+        let text = report.to_string();
+        let length = ptr::write_c_string(buffer, size, &text);
+        if !needed.is_null() {
+            ptr::write_out(needed, length);
+        }
+        if report.is_clean() { 0 } else { report.live_count().max(1) }
+    })
+}
+
 /// Device removal and TDR, as the KMD drives them (see `crate::removal`):
 /// loses device `device` of `process` (NULL: the current process) for
 /// `reason`, a `D3DKMT_DEVICEEXECUTION_STATE` from 2 (RESET) to 7

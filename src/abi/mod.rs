@@ -15,6 +15,9 @@ pub mod control;
 mod device;
 mod device_state;
 mod gpu;
+mod keyed_mutex;
+pub mod linux;
+mod resource;
 mod session;
 mod share;
 mod stubs;
@@ -33,6 +36,8 @@ pub(crate) mod exports {
         D3DKMTOpenAdapterFromGdiDisplayName, D3DKMTOpenAdapterFromHdc, D3DKMTOpenAdapterFromLuid,
         D3DKMTQueryAdapterInfo, D3DKMTQueryVideoMemoryInfo,
     };
+    #[allow(unused_imports, reason = "exported under the Windows names by the libdxg build; tested here")]
+    pub use super::adapter::{libdxg_OpenAdapterFromDeviceName, libdxg_OpenAdapterFromGdiDisplayName};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
     pub use super::device_state::D3DKMTGetDeviceState;
     pub use super::gpu::{
@@ -46,6 +51,16 @@ pub(crate) mod exports {
         D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
         D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2,
         D3DKMTWaitForSynchronizationObjectFromGpu,
+    };
+    pub use super::keyed_mutex::{
+        D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
+        D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
+        D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
+    };
+    pub use super::resource::{
+        D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,
+        D3DKMTGetSharedResourceAdapterLuid, D3DKMTOpenNtHandleFromName, D3DKMTOpenResource, D3DKMTOpenResource2,
+        D3DKMTOpenResourceFromNtHandle, D3DKMTQueryResourceInfo, D3DKMTQueryResourceInfoFromNtHandle,
     };
     pub use super::session::{
         D3DKMTCreateProtectedSession, D3DKMTDestroyProtectedSession, D3DKMTOpenProtectedSessionFromNtHandle,
@@ -120,7 +135,8 @@ pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(
                 return Err(KernelError::ProcessExited);
             }
             let pending = crate::trace::begin(process, entry, arg);
-            let result = match crate::fault::intercept(process, entry) {
+            let call_scope = crate::live::CallScope::enter(process, entry);
+            let result = match crate::fault::intercept(process, &call_scope) {
                 Some(injected) => Err(injected),
                 None => call(process),
             };
@@ -172,5 +188,36 @@ macro_rules! export {
         }
         const _: windows_sys::Wdk::Graphics::Direct3D::$pfn = Some($name);
     };
+    // An export whose struct carries WCHAR text: exported under its name by
+    // the Windows-layout build only; the libdxg build exports the
+    // `libdxg_export!` twin of it under that name instead (see crate::wchar).
+    (@windows_layout $(#[$doc:meta])* $name:ident($arg:ident: $ty:ty) as $pfn:ident, |$process:ident| $body:block) => {
+        $(#[$doc])*
+        #[allow(unsafe_code, reason = "an exported C symbol")]
+        #[cfg_attr(not(d3dkmt_wchar32), unsafe(no_mangle))]
+        #[allow(non_snake_case, reason = "the Windows names")]
+        pub extern "system" fn $name($arg: $ty) -> windows_sys::Win32::Foundation::NTSTATUS {
+            $crate::abi::dispatch_with($crate::support::Entry::$name, $arg as *const core::ffi::c_void, |$process| $body)
+        }
+        const _: windows_sys::Wdk::Graphics::Direct3D::$pfn = Some($name);
+    };
 }
 pub(crate) use export;
+
+/// Defines the libdxg-layout (4-byte WCHAR, [`linux`]) twin of a
+/// `D3DKMT*` export: `libdxg_<Name>`, exported as `D3DKMT<Name>` by the
+/// libdxg build (`libdxg.so`, `libdxcore.so`) and an ordinary function in
+/// the Windows-layout build, where the tests call it.
+macro_rules! libdxg_export {
+    ($(#[$doc:meta])* $name:ident = $entry:ident($arg:ident: $ty:ty), |$process:ident| $body:block) => {
+        $(#[$doc])*
+        #[allow(unsafe_code, reason = "an exported C symbol")]
+        #[cfg_attr(d3dkmt_wchar32, unsafe(export_name = stringify!($entry)))]
+        #[cfg_attr(not(d3dkmt_wchar32), allow(dead_code, reason = "exported by the libdxg build"))]
+        #[allow(non_snake_case, reason = "the Windows names")]
+        pub extern "system" fn $name($arg: $ty) -> windows_sys::Win32::Foundation::NTSTATUS {
+            $crate::abi::dispatch_with($crate::support::Entry::$entry, $arg as *const core::ffi::c_void, |$process| $body)
+        }
+    };
+}
+pub(crate) use libdxg_export;

@@ -84,6 +84,8 @@ unsafe impl Pod for u32 {}
 unsafe impl Pod for u64 {}
 // SAFETY: integers accept every bit pattern.
 unsafe impl Pod for i32 {}
+// SAFETY: integers accept every bit pattern.
+unsafe impl Pod for u16 {}
 
 /// Reads the first `size_of::<T>()` bytes of a windows-sys union or bitfield
 /// struct as a `T` (for example `D3DKMT_CREATEDEVICE`'s `hAdapter`).
@@ -93,12 +95,6 @@ pub(crate) fn read_prefix<U, T: Pod>(u: &U) -> T {
     // (checked above at compile time), T accepts any bit pattern (Pod), and
     // read_unaligned needs no alignment.
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<T>()) }
-}
-
-/// Reads a counted UTF-16 string (`UNICODE_STRING`'s `Length` bytes at
-/// `Buffer`). `None` if the buffer is NULL with a nonzero length.
-pub(crate) fn read_utf16(p: *const u16, bytes: u16) -> Option<Vec<u16>> {
-    read_array(p, bytes as usize / 2)
 }
 
 /// Takes back ownership of a `Box` handed to C with `Box::into_raw`. `None`
@@ -157,19 +153,21 @@ pub(crate) fn read_at<U, T: Pod>(u: &U, offset: usize) -> T {
     unsafe { core::ptr::read_unaligned((u as *const U).cast::<u8>().add(offset).cast::<T>()) }
 }
 
-/// Reads a NUL-terminated UTF-16 string (a `PCWSTR`) of at most `max` units,
-/// one unit at a time so nothing past the NUL is touched. `None` for NULL;
-/// otherwise the units before the NUL, and whether a NUL came within `max`.
-pub(crate) fn read_utf16z(p: *const u16, max: usize) -> Option<(Vec<u16>, bool)> {
+/// Reads a NUL-terminated string of `W` units (a `PCWSTR` of either
+/// `WCHAR` width, see `crate::wchar`) of at most `max` units, one unit at a
+/// time so nothing past the NUL is touched. `None` for NULL; otherwise the
+/// units before the NUL, and whether a NUL came within `max`.
+pub(crate) fn read_wide_z<W: Pod + Default + PartialEq>(p: *const W, max: usize) -> Option<(Vec<W>, bool)> {
     if p.is_null() {
         return None;
     }
     let mut units = Vec::new();
     for i in 0..max {
-        // SAFETY: a non-NULL PCWSTR from C points at a NUL-terminated string
-        // (module contract); we stop at its NUL, so every unit read is in it.
+        // SAFETY: a non-NULL string pointer from C points at a NUL-terminated
+        // string (module contract); we stop at its NUL, so every unit read is
+        // in it.
         let unit = unsafe { p.add(i).read_unaligned() };
-        if unit == 0 {
+        if unit == W::default() {
             return Some((units, true));
         }
         units.push(unit);

@@ -8,11 +8,12 @@ use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
 use crate::support::Entry;
 use crate::trace::specs::ShareObjectsArgs;
+use crate::wchar::Wchar;
 
 /// Decodes `OBJECT_ATTRIBUTES` into an optional name. NULL attributes mean no
 /// name. `Length` must be the struct's size; a `RootDirectory` names no
 /// directory object here (`STATUS_INVALID_HANDLE`); the name must be a whole
-/// number of UTF-16 units within `MaximumLength`.
+/// number of `WCHAR` units within `MaximumLength`.
 pub(crate) fn object_name(attributes: *const OBJECT_ATTRIBUTES) -> KResult<Option<String>> {
     let Some(attributes) = ptr::in_ref(attributes) else { return Ok(None) };
     if attributes.Length as usize != size_of::<OBJECT_ATTRIBUTES>() {
@@ -22,14 +23,18 @@ pub(crate) fn object_name(attributes: *const OBJECT_ATTRIBUTES) -> KResult<Optio
         return Err(KernelError::BadNtHandle(attributes.RootDirectory as usize as u64));
     }
     let Some(name) = ptr::in_ref::<UNICODE_STRING>(attributes.ObjectName) else { return Ok(None) };
-    if name.Length % 2 != 0 || name.Length > name.MaximumLength {
+    // `Length` counts bytes of the library's WCHAR units (4 in the libdxg
+    // build, where `Buffer` is a `wchar_t *`; see crate::wchar).
+    let wide = Wchar::NATIVE;
+    if name.Length as usize % wide.size() != 0 || name.Length > name.MaximumLength {
         return Err(KernelError::InvalidParameter("malformed UNICODE_STRING"));
     }
     if name.Length == 0 {
         return Ok(None);
     }
-    let units = ptr::read_utf16(name.Buffer, name.Length).ok_or(KernelError::InvalidParameter("NULL name buffer"))?;
-    String::from_utf16(&units).map(Some).map_err(|_| KernelError::InvalidParameter("name is not valid UTF-16"))
+    let bytes = ptr::read_bytes(name.Buffer.cast(), name.Length.into())
+        .ok_or(KernelError::InvalidParameter("NULL name buffer"))?;
+    wide.decode_counted(&bytes).map(Some).ok_or(KernelError::InvalidParameter("name is not valid text"))
 }
 
 /// `D3DKMTShareObjects`: see [`crate::Process::share_objects`]. NULL

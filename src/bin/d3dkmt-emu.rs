@@ -4,17 +4,25 @@
 //!   Windows-observed results against fresh kernels, prints it and a summary,
 //!   and exits 1 on any mismatch.
 //! - `d3dkmt-emu support`: prints the entry-point support table.
+//! - `d3dkmt-emu coverage [--markdown | --update-readme [FILE]]`: prints
+//!   every `D3DKMT*` name windows-sys declares or libdxg defines, with our
+//!   level, its windows-sys DLL and what libdxg does; `--markdown` as the
+//!   README shows it; `--update-readme` rewrites that block of README.md (or
+//!   FILE) in place.
 //! - `d3dkmt-emu replay FILE`: replays a call trace against a fresh kernel;
 //!   exits 0 if it replays clean, 1 at the first divergence (printed with
 //!   its context), 2 if the file cannot be read or is not a trace.
 
 use std::process::ExitCode;
 
-use d3dkmt_emu::conformance;
 use d3dkmt_emu::support::{ENTRY_POINTS, Support};
+use d3dkmt_emu::{conformance, coverage};
 
 fn usage() -> ExitCode {
-    eprintln!("usage: d3dkmt-emu conformance [--table FILE]\n       d3dkmt-emu support\n       d3dkmt-emu replay FILE");
+    eprintln!(
+        "usage: d3dkmt-emu conformance [--table FILE]\n       d3dkmt-emu support\n       \
+         d3dkmt-emu coverage [--markdown | --update-readme [FILE]]\n       d3dkmt-emu replay FILE"
+    );
     ExitCode::from(2)
 }
 
@@ -63,6 +71,38 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             },
+            _ => usage(),
+        },
+        Some("coverage") => match args.get(1..).unwrap_or_default() {
+            [] => {
+                print!("{}", coverage::text());
+                ExitCode::SUCCESS
+            }
+            [flag] if flag == "--markdown" => {
+                print!("{}", coverage::markdown());
+                ExitCode::SUCCESS
+            }
+            [flag, file @ ..] if flag == "--update-readme" && file.len() <= 1 => {
+                let file = file.first().map_or("README.md", String::as_str);
+                let updated = std::fs::read_to_string(file).map(|text| coverage::update_readme(&text));
+                match updated {
+                    Ok(Some(text)) => match std::fs::write(file, text) {
+                        Ok(()) => ExitCode::SUCCESS,
+                        Err(e) => {
+                            eprintln!("d3dkmt-emu: cannot write {file}: {e}");
+                            ExitCode::from(2)
+                        }
+                    },
+                    Ok(None) => {
+                        eprintln!("d3dkmt-emu: {file} has no coverage markers");
+                        ExitCode::from(2)
+                    }
+                    Err(e) => {
+                        eprintln!("d3dkmt-emu: cannot read {file}: {e}");
+                        ExitCode::from(2)
+                    }
+                }
+            }
             _ => usage(),
         },
         Some("support") => {

@@ -2,6 +2,7 @@
 //! The rows are in `fixtures/conformance/adapters.tsv`.
 
 use core::ffi::c_void;
+use core::mem::offset_of;
 
 use windows_sys::Wdk::Graphics::Direct3D::*;
 use windows_sys::Win32::Foundation::HANDLE;
@@ -376,7 +377,45 @@ fn query_scenario(name: &str) -> Option<Scenario> {
                 status
             })
         },
-        "qai_unemulated_type" => |ctx, c| query(ctx, c, KMTQAITYPE_QUERYREGISTRY, &mut [0x5A; 64]),
+        "qai_unemulated_type" => |ctx, c| query(ctx, c, KMTQAITYPE_UMDRIVERNAME, &mut [0x5A; 64]),
+        "qai_registry_store_path" => |ctx, c| {
+            // The documented protocol: the bare struct overflows (success,
+            // Status BUFFER_OVERFLOW, OutputValueSize); grown, it fits.
+            let size = size_of::<D3DDDI_QUERYREGISTRY_INFO>();
+            let (status_at, size_at) =
+                (offset_of!(D3DDDI_QUERYREGISTRY_INFO, Status), offset_of!(D3DDDI_QUERYREGISTRY_INFO, OutputValueSize));
+            let mut b = vec![0u8; size];
+            b[..4].copy_from_slice(&D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH.to_ne_bytes());
+            let status = query(ctx, c, KMTQAITYPE_QUERYREGISTRY, &mut b);
+            c.that(
+                u32_at(&b, status_at) == D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW as u32,
+                "Status not BUFFER_OVERFLOW",
+            );
+            let needed = u32_at(&b, size_at) as usize;
+            c.that(needed > 2 && needed % 2 == 0, format!("OutputValueSize {needed}"));
+            b.resize(size + needed, 0);
+            let status2 = query(ctx, c, KMTQAITYPE_QUERYREGISTRY, &mut b);
+            c.that(status2.is_ok(), "the grown query failed");
+            c.that(u32_at(&b, status_at) == D3DDDI_QUERYREGISTRY_STATUS_SUCCESS as u32, "Status not SUCCESS");
+            let output = offset_of!(D3DDDI_QUERYREGISTRY_INFO, Anonymous);
+            let units: Vec<u16> =
+                b[output..output + needed].chunks_exact(2).map(|u| u16::from_ne_bytes([u[0], u[1]])).collect();
+            c.that(units.last() == Some(&0), "path not NUL-terminated");
+            c.that(String::from_utf16_lossy(&units).contains("\\FileRepository\\"), "not a driver store path");
+            status
+        },
+        "qai_registry_short" => |ctx, c| {
+            let mut b = vec![0x5Au8; size_of::<D3DDDI_QUERYREGISTRY_INFO>() - 1];
+            b[..4].copy_from_slice(&D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH.to_ne_bytes());
+            query(ctx, c, KMTQAITYPE_QUERYREGISTRY, &mut b)
+        },
+        "qai_registry_value_type" => |ctx, c| {
+            let mut b = vec![0u8; size_of::<D3DDDI_QUERYREGISTRY_INFO>() + 512];
+            b[..4].copy_from_slice(&D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH.to_ne_bytes());
+            let at = offset_of!(D3DDDI_QUERYREGISTRY_INFO, ValueType);
+            b[at..at + 4].copy_from_slice(&1u32.to_ne_bytes());
+            query(ctx, c, KMTQAITYPE_QUERYREGISTRY, &mut b)
+        },
         "qai_unknown_type" => |ctx, c| query(ctx, c, 0x7FFF, &mut [0x5A; 4]),
         "vmi_current_process" => |ctx, c| {
             let adapter = ctx.adapter();

@@ -480,8 +480,8 @@ fn elements(raw: &[u8], count: usize, w: W, k: K) -> Value {
 fn object_name(attributes: u64) -> Option<String> {
     let attributes = ptr::in_ref(core::ptr::with_exposed_provenance::<OBJECT_ATTRIBUTES>(attributes as usize))?;
     let name = ptr::in_ref::<UNICODE_STRING>(attributes.ObjectName)?;
-    let units = ptr::read_utf16(name.Buffer, name.Length)?;
-    String::from_utf16(&units).ok()
+    let bytes = ptr::read_bytes(name.Buffer.cast(), name.Length.into())?;
+    crate::wchar::Wchar::NATIVE.decode_counted(&bytes)
 }
 
 impl Spec {
@@ -624,7 +624,7 @@ impl Spec {
                         let mut a = vec![0u8; size_of::<OBJECT_ATTRIBUTES>()];
                         a[..4].copy_from_slice(&(size_of::<OBJECT_ATTRIBUTES>() as u32).to_le_bytes());
                         if let Some(Value::Str(text)) = find(name) {
-                            let units: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+                            let units: Vec<u8> = crate::wchar::Wchar::NATIVE.encode(text);
                             let buffer = built.buffer(units.len().max(2));
                             built.fill(buffer, &units);
                             let string = built.buffer(size_of::<UNICODE_STRING>());

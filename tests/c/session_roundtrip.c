@@ -314,6 +314,124 @@ static void adapters_and_vidpn(void) {
 
 /* ---- The test ---- */
 
+/* ---- A keyed-mutex handoff between two processes ---- */
+
+#define KM_ROUNDS 20
+
+typedef struct km_peer {
+    const d3dkmt_emu_process *process;
+    D3DKMT_HANDLE global;
+    NTSTATUS status;
+    unsigned good_rounds;
+} km_peer;
+
+static NTSTATUS km_acquire(D3DKMT_HANDLE mutex, uint64_t key, int64_t *timeout, uint64_t *fence) {
+    D3DKMT_ACQUIREKEYEDMUTEX acquire;
+    memset(&acquire, 0, sizeof acquire);
+    acquire.hKeyedMutex = mutex;
+    acquire.Key = key;
+    acquire.pTimeout = timeout;
+    acquire.FenceValue = UINT64_MAX;
+    NTSTATUS status = D3DKMTAcquireKeyedMutex(&acquire);
+    *fence = acquire.FenceValue;
+    return status;
+}
+
+static NTSTATUS km_release(D3DKMT_HANDLE mutex, uint64_t key, uint64_t fence) {
+    D3DKMT_RELEASEKEYEDMUTEX release;
+    memset(&release, 0, sizeof release);
+    release.hKeyedMutex = mutex;
+    release.Key = key;
+    release.FenceValue = fence;
+    return D3DKMTReleaseKeyedMutex(&release);
+}
+
+/* Process B: opens the mutex by its global handle, then acquires with key
+ * 1 and releases with key 0, KM_ROUNDS times. */
+static void *km_peer_thread(void *arg) {
+    km_peer *p = arg;
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(p->process);
+    D3DKMT_OPENKEYEDMUTEX open;
+    memset(&open, 0, sizeof open);
+    open.hSharedHandle = p->global;
+    p->status = D3DKMTOpenKeyedMutex(&open);
+    for (uint64_t round = 0; p->status == STATUS_SUCCESS && round < KM_ROUNDS; round++) {
+        uint64_t fence = 0;
+        if (km_acquire(open.hKeyedMutex, 1, NULL, &fence) != STATUS_SUCCESS || fence != 2 * round + 1)
+            break;
+        if (km_release(open.hKeyedMutex, 0, 2 * round + 2) != STATUS_SUCCESS)
+            break;
+        p->good_rounds++;
+    }
+    D3DKMT_DESTROYKEYEDMUTEX destroy = {open.hKeyedMutex};
+    if (p->status == STATUS_SUCCESS)
+        p->status = D3DKMTDestroyKeyedMutex(&destroy);
+    d3dkmt_emu_thread_unbind(binding);
+    return NULL;
+}
+
+static void keyed_mutex_handoff(void) {
+    d3dkmt_emu_kernel_config config;
+    CHECK_OK(d3dkmt_emu_kernel_config_init(&config));
+    d3dkmt_emu_kernel *kernel = d3dkmt_emu_kernel_create(&config);
+    CHECK(kernel != NULL);
+    d3dkmt_emu_process *proc_a = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_process *proc_b = d3dkmt_emu_process_create(kernel);
+    d3dkmt_emu_binding *binding = d3dkmt_emu_thread_bind(proc_a);
+
+    D3DKMT_CREATEKEYEDMUTEX create;
+    memset(&create, 0, sizeof create);
+    CHECK_OK(D3DKMTCreateKeyedMutex(&create));
+    CHECK((create.hSharedHandle & 0x3F) == 2 && (create.hSharedHandle & 0xC0000000u) != 0); /* WINE #3 */
+    D3DKMT_HANDLE mutex = create.hKeyedMutex;
+
+    km_peer peer = {proc_b, create.hSharedHandle, (NTSTATUS)0xC0000001L, 0};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, km_peer_thread, &peer) == 0);
+    for (uint64_t round = 0; round < KM_ROUNDS; round++) {
+        uint64_t fence = 0;
+        CHECK_OK(km_acquire(mutex, 0, NULL, &fence));
+        CHECK(fence == 2 * round);
+        CHECK_OK(km_release(mutex, 1, 2 * round + 1));
+    }
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK_OK(peer.status);
+    CHECK(peer.good_rounds == KM_ROUNDS);
+
+    /* A 10-second timeout on the virtual kernel clock: no wall time. */
+    int64_t ten_seconds = -100000000;
+    uint64_t fence = 0;
+    CHECK_NT(km_acquire(mutex, 9, &ten_seconds, &fence), STATUS_TIMEOUT);
+    CHECK(fence == UINT64_MAX); /* not written */
+
+    /* B takes it and exits holding it: abandoned for A. */
+    CHECK_OK(km_acquire(mutex, 0, NULL, &fence));
+    CHECK_OK(km_release(mutex, 1, 77));
+    {
+        d3dkmt_emu_binding *as_b = d3dkmt_emu_thread_bind(proc_b);
+        D3DKMT_OPENKEYEDMUTEX open;
+        memset(&open, 0, sizeof open);
+        open.hSharedHandle = create.hSharedHandle;
+        CHECK_OK(D3DKMTOpenKeyedMutex(&open));
+        CHECK_OK(km_acquire(open.hKeyedMutex, 1, NULL, &fence));
+        CHECK(fence == 77);
+        CHECK_OK(d3dkmt_emu_thread_unbind(as_b));
+    }
+    d3dkmt_emu_process_exit(proc_b);
+    int64_t zero = 0;
+    CHECK_NT(km_acquire(mutex, 1, &zero, &fence), STATUS_ABANDONED);
+    CHECK_NT(km_release(mutex, 0, 0), STATUS_ABANDONED);
+
+    D3DKMT_DESTROYKEYEDMUTEX destroy = {mutex};
+    CHECK_OK(D3DKMTDestroyKeyedMutex(&destroy));
+    CHECK_NT(D3DKMTDestroyKeyedMutex(&destroy), STATUS_INVALID_PARAMETER); /* WINE #57 */
+    CHECK(d3dkmt_emu_kernel_live_objects(kernel, D3DKMT_EMU_OBJECT_KEYED_MUTEX) == 0);
+    CHECK_OK(d3dkmt_emu_thread_unbind(binding));
+    d3dkmt_emu_process_release(proc_a);
+    d3dkmt_emu_process_release(proc_b);
+    d3dkmt_emu_kernel_release(kernel);
+}
+
 /* Sync objects of other types, global handles and names, from C
  * (WINE #42-#53, #93, #95, #98, #100), in a kernel of their own. */
 static void sync_objects(void) {
@@ -774,6 +892,8 @@ int main(void) {
     device_removal();
 
     adapters_and_vidpn();
+
+    keyed_mutex_handoff();
 
     printf("%u passed, 0 failed\n", g_passed);
     return 0;

@@ -1,0 +1,364 @@
+/*
+ * dlopen_dxcore.c - a D3DKMT client written the way WSL clients are.
+ *
+ * Production Linux clients of D3DKMT (GPU container runtimes, compute
+ * runtimes, profilers) never link a D3DKMT library: they dlopen
+ * "libdxcore.so" (or /usr/lib/wsl/lib/libdxcore.so), dlsym the D3DKMT*
+ * functions they need, and are compiled against libdxg-style declarations,
+ * where WCHAR is the 4-byte wchar_t. This program does the same against our
+ * libdxcore.so (found through LD_LIBRARY_PATH, see tests/c/run.sh):
+ *
+ *   1. count-then-fill enumeration: EnumAdapters2 and EnumAdapters3 with a
+ *      NULL array for the count, then with an array that size;
+ *   2. per adapter, QueryAdapterInfo: the driver version against a WDDM
+ *      threshold, the adapter type, the PCI ids, the registry info and
+ *      driver description as wchar_t text, and the driver store path through
+ *      the registry query (first for OutputValueSize, then for the path);
+ *      the GDI display name as wchar_t;
+ *   3. a device, a monitored fence, a CPU signal and CPU waits (one from
+ *      another thread), then teardown; no handle may be left behind.
+ *
+ * Built with -DDXG_LINKED it links -ldxg instead (pkg-config dxg) and takes
+ * the same functions from the link, as libdxg's own samples do.
+ *
+ * The GPU-work steps (virtual context, allocation, GPU VA map, submit, CPU
+ * wait on the fence) go in gpu_work() below, marked, when they are emulated.
+ *
+ * Prints "N passed, 0 failed" and exits 0, or stops at the first failed
+ * check and exits 1.
+ */
+#define D3DKMT_EMU_LIBDXG_ABI 1
+#include "d3dkmt_emu.h"
+
+#include <dlfcn.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <wchar.h>
+
+_Static_assert(sizeof(wchar_t) == 4, "the libdxg ABI: 4-byte wchar_t");
+_Static_assert(sizeof(D3DKMT_ADAPTERREGISTRYINFO) == 4160, "libdxg layout (measured with libdxg's headers)");
+_Static_assert(sizeof(D3DKMT_DRIVER_DESCRIPTION) == 16384, "libdxg layout (measured with libdxg's headers)");
+_Static_assert(sizeof(D3DKMT_ENUMADAPTERS3) == 24, "libdxg layout (measured with libdxg's headers)");
+
+/* ---- Checks ---- */
+
+static unsigned g_passed;
+static NTSTATUS g_status;
+
+#define CHECK(cond)                                                                   \
+    do {                                                                              \
+        if (cond) {                                                                   \
+            g_passed++;                                                               \
+        } else {                                                                      \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n  last status: 0x%08" PRIX32 "\n", \
+                    __FILE__, __LINE__, #cond, (uint32_t)g_status);                   \
+            fprintf(stderr, "%u passed, 1 failed\n", g_passed);                        \
+            exit(1);                                                                  \
+        }                                                                             \
+    } while (0)
+
+#define CHECK_NT(call, want)          \
+    do {                              \
+        g_status = (call);            \
+        CHECK(g_status == (want));    \
+    } while (0)
+
+/* ---- The thunks, as a WSL client finds them ---- */
+
+#define THUNKS(X)                                                              \
+    X(EnumAdapters2, D3DKMT_ENUMADAPTERS2 *)                                   \
+    X(EnumAdapters3, D3DKMT_ENUMADAPTERS3 *)                                   \
+    X(QueryAdapterInfo, D3DKMT_QUERYADAPTERINFO *)                             \
+    X(OpenAdapterFromGdiDisplayName, D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME *)   \
+    X(CloseAdapter, const D3DKMT_CLOSEADAPTER *)                               \
+    X(CreateDevice, D3DKMT_CREATEDEVICE *)                                     \
+    X(DestroyDevice, const D3DKMT_DESTROYDEVICE *)                             \
+    X(CreateSynchronizationObject2, D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *)     \
+    X(SignalSynchronizationObjectFromCpu, const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *) \
+    X(WaitForSynchronizationObjectFromCpu, const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *) \
+    X(DestroySynchronizationObject, const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *)
+
+#define DECLARE(name, arg) NTSTATUS (*name)(arg);
+static struct {
+    THUNKS(DECLARE)
+} kmt;
+
+/* What the GPU-work cycle needs; they must resolve now (stubs until
+ * emulated), as a client's symbol probe requires. */
+static const char *const GPU_WORK_SYMBOLS[] = {
+    "D3DKMTCreateContextVirtual", "D3DKMTDestroyContext", "D3DKMTCreateAllocation2",
+    "D3DKMTDestroyAllocation2", "D3DKMTCreatePagingQueue", "D3DKMTDestroyPagingQueue",
+    "D3DKMTReserveGpuVirtualAddress", "D3DKMTMapGpuVirtualAddress", "D3DKMTFreeGpuVirtualAddress",
+    "D3DKMTMakeResident", "D3DKMTEvict", "D3DKMTLock2", "D3DKMTUnlock2", "D3DKMTSubmitCommand",
+    "D3DKMTCreateHwQueue", "D3DKMTSubmitCommandToHwQueue", "D3DKMTSignalSynchronizationObjectFromGpu",
+    "D3DKMTWaitForSynchronizationObjectFromGpu", "D3DKMTQueryStatistics", "D3DKMTEscape",
+    "D3DKMTQueryClockCalibration", "D3DKMTCreateSyncFile", "D3DKMTCloseDxCoreDevice",
+};
+
+static void *g_lib;
+
+static void load(void) {
+#ifdef DXG_LINKED
+#define TAKE(name, arg) kmt.name = D3DKMT##name;
+    THUNKS(TAKE)
+    g_lib = dlopen(NULL, RTLD_NOW);
+#else
+    /* The production order: the WSL path first, then the soname. */
+    g_lib = dlopen("/usr/lib/wsl/lib/libdxcore.so", RTLD_NOW | RTLD_LOCAL);
+    if (!g_lib) {
+        g_lib = dlopen("libdxcore.so", RTLD_NOW | RTLD_LOCAL);
+    }
+    if (!g_lib) {
+        fprintf(stderr, "dlopen(libdxcore.so): %s\n", dlerror());
+    }
+    CHECK(g_lib != NULL);
+#define RESOLVE(name, arg)                                              \
+    *(void **)&kmt.name = dlsym(g_lib, "D3DKMT" #name);                 \
+    CHECK(kmt.name != NULL);
+    THUNKS(RESOLVE)
+#endif
+    for (size_t i = 0; i < sizeof GPU_WORK_SYMBOLS / sizeof *GPU_WORK_SYMBOLS; i++) {
+        void *symbol = dlsym(g_lib, GPU_WORK_SYMBOLS[i]);
+        if (!symbol) {
+            fprintf(stderr, "missing symbol %s\n", GPU_WORK_SYMBOLS[i]);
+        }
+        CHECK(symbol != NULL);
+    }
+}
+
+/* ---- 1. Count-then-fill enumeration ---- */
+
+/* EnumAdapters2 twice; returns the filled rows (caller frees, closes). */
+static D3DKMT_ADAPTERINFO *enumerate2(UINT *count) {
+    D3DKMT_ENUMADAPTERS2 e = {0};
+    CHECK_NT(kmt.EnumAdapters2(&e), STATUS_SUCCESS);
+    CHECK(e.NumAdapters >= 1);
+    D3DKMT_ADAPTERINFO *rows = calloc(e.NumAdapters, sizeof *rows);
+    CHECK(rows != NULL);
+    e.pAdapters = rows;
+    CHECK_NT(kmt.EnumAdapters2(&e), STATUS_SUCCESS);
+    CHECK(e.NumAdapters == 1); /* the default kernel: one adapter */
+    CHECK(rows[0].hAdapter != 0);
+    CHECK(rows[0].AdapterLuid.LowPart != 0 || rows[0].AdapterLuid.HighPart != 0);
+    *count = e.NumAdapters;
+    return rows;
+}
+
+static void enumerate3(LUID expected) {
+    D3DKMT_ENUMADAPTERS3 e = {0};
+    e.Filter.IncludeComputeOnly = 1;
+    CHECK_NT(kmt.EnumAdapters3(&e), STATUS_SUCCESS);
+    CHECK(e.NumAdapters >= 1);
+    D3DKMT_ADAPTERINFO *rows = calloc(e.NumAdapters, sizeof *rows);
+    CHECK(rows != NULL);
+    e.pAdapters = rows;
+    CHECK_NT(kmt.EnumAdapters3(&e), STATUS_SUCCESS);
+    CHECK(e.NumAdapters == 1);
+    CHECK(rows[0].AdapterLuid.LowPart == expected.LowPart && rows[0].AdapterLuid.HighPart == expected.HighPart);
+    D3DKMT_CLOSEADAPTER close = {rows[0].hAdapter};
+    CHECK_NT(kmt.CloseAdapter(&close), STATUS_SUCCESS);
+    free(rows);
+}
+
+/* ---- 2. Adapter queries ---- */
+
+static NTSTATUS query(D3DKMT_HANDLE adapter, KMTQUERYADAPTERINFOTYPE type, void *data, UINT size) {
+    D3DKMT_QUERYADAPTERINFO q = {adapter, type, data, size};
+    return kmt.QueryAdapterInfo(&q);
+}
+
+static const wchar_t DESCRIPTION[] = L"d3dkmt-emu virtual adapter";
+static const wchar_t STORE_PATH[] = L"/usr/lib/wsl/drivers/d3dkmt_emu.inf_amd64_0000000000000000";
+
+static void query_adapter(D3DKMT_HANDLE adapter) {
+    /* The WDDM threshold check every probe makes. */
+    D3DKMT_DRIVERVERSION version = 0;
+    CHECK_NT(query(adapter, KMTQAITYPE_DRIVERVERSION, &version, sizeof version), STATUS_SUCCESS);
+    CHECK(version == 3100 && version >= 2700);
+
+    D3DKMT_ADAPTERTYPE type = {0};
+    CHECK_NT(query(adapter, KMTQAITYPE_ADAPTERTYPE, &type, sizeof type), STATUS_SUCCESS);
+    CHECK((type.Value & 1) != 0); /* RenderSupported */
+
+    D3DKMT_QUERY_DEVICE_IDS ids = {0};
+    CHECK_NT(query(adapter, KMTQAITYPE_PHYSICALADAPTERDEVICEIDS, &ids, sizeof ids), STATUS_SUCCESS);
+    CHECK(ids.DeviceIds.VendorID == 0x1414 && ids.DeviceIds.DeviceID == 0x008C);
+
+    /* wchar_t text, at the libdxg sizes. */
+    D3DKMT_ADAPTERREGISTRYINFO *registry = calloc(1, sizeof *registry);
+    CHECK(registry != NULL);
+    CHECK_NT(query(adapter, KMTQAITYPE_ADAPTERREGISTRYINFO, registry, sizeof *registry), STATUS_SUCCESS);
+    CHECK(wcscmp(registry->AdapterString, DESCRIPTION) == 0);
+    CHECK(wcscmp(registry->ChipType, DESCRIPTION) == 0);
+    /* The Windows size is wrong for this library, and nothing is written. */
+    memset(registry, 0xA5, sizeof *registry);
+    CHECK_NT(query(adapter, KMTQAITYPE_ADAPTERREGISTRYINFO, registry, 2080), STATUS_INVALID_PARAMETER);
+    CHECK(((unsigned char *)registry)[0] == 0xA5);
+    free(registry);
+
+    D3DKMT_DRIVER_DESCRIPTION *description = calloc(1, sizeof *description);
+    CHECK(description != NULL);
+    CHECK_NT(query(adapter, KMTQAITYPE_DRIVER_DESCRIPTION, description, sizeof *description), STATUS_SUCCESS);
+    CHECK(wcscmp(description->DriverDescription, DESCRIPTION) == 0);
+    free(description);
+
+    /* The driver store path: ask for the size, then for the path. */
+    D3DDDI_QUERYREGISTRY_INFO probe;
+    memset(&probe, 0, sizeof probe);
+    probe.QueryType = D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH;
+    CHECK_NT(query(adapter, KMTQAITYPE_QUERYREGISTRY, &probe, sizeof probe), STATUS_SUCCESS);
+    CHECK(probe.Status == D3DDDI_QUERYREGISTRY_STATUS_BUFFER_OVERFLOW);
+    CHECK(probe.OutputValueSize == sizeof STORE_PATH); /* 4-byte units, NUL included */
+    UINT size = (UINT)sizeof probe + probe.OutputValueSize;
+    D3DDDI_QUERYREGISTRY_INFO *info = calloc(1, size);
+    CHECK(info != NULL);
+    info->QueryType = D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH;
+    CHECK_NT(query(adapter, KMTQAITYPE_QUERYREGISTRY, info, size), STATUS_SUCCESS);
+    CHECK(info->Status == D3DDDI_QUERYREGISTRY_STATUS_SUCCESS);
+    CHECK(info->OutputValueSize == sizeof STORE_PATH);
+    CHECK(wcscmp(info->OutputString, STORE_PATH) == 0);
+    free(info);
+
+    /* Bad input is answered, never obeyed. */
+    CHECK_NT(kmt.QueryAdapterInfo(NULL), STATUS_INVALID_PARAMETER);
+    CHECK_NT(query(adapter, KMTQAITYPE_DRIVERVERSION, NULL, 4), STATUS_INVALID_PARAMETER);
+}
+
+static void open_by_gdi_name(LUID expected) {
+    D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME open;
+    memset(&open, 0, sizeof open);
+    wcscpy(open.DeviceName, L"\\\\.\\DISPLAY1");
+    CHECK_NT(kmt.OpenAdapterFromGdiDisplayName(&open), STATUS_SUCCESS);
+    CHECK(open.AdapterLuid.LowPart == expected.LowPart && open.VidPnSourceId == 0);
+    D3DKMT_CLOSEADAPTER close = {open.hAdapter};
+    CHECK_NT(kmt.CloseAdapter(&close), STATUS_SUCCESS);
+}
+
+/* ---- 3. Device and monitored fence ---- */
+
+struct waiter {
+    D3DKMT_HANDLE device, fence;
+    UINT64 value;
+    NTSTATUS status;
+};
+
+static void *wait_on_fence(void *arg) {
+    struct waiter *w = arg;
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU wait;
+    memset(&wait, 0, sizeof wait);
+    wait.hDevice = w->device;
+    wait.ObjectCount = 1;
+    wait.ObjectHandleArray = &w->fence;
+    wait.FenceValueArray = &w->value;
+    w->status = kmt.WaitForSynchronizationObjectFromCpu(&wait);
+    return NULL;
+}
+
+static void signal_fence(D3DKMT_HANDLE device, D3DKMT_HANDLE fence, UINT64 value) {
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU signal;
+    memset(&signal, 0, sizeof signal);
+    signal.hDevice = device;
+    signal.ObjectCount = 1;
+    signal.ObjectHandleArray = &fence;
+    signal.FenceValueArray = &value;
+    CHECK_NT(kmt.SignalSynchronizationObjectFromCpu(&signal), STATUS_SUCCESS);
+}
+
+/*
+ * ==== GPU WORK: append here ====
+ * When contexts, paging queues, allocations, GPU VA and submission are
+ * emulated, this runs the rest of the WSL cycle on `device` and `fence`:
+ * CreateContextVirtual (client hint, engine affinity), CreatePagingQueue,
+ * CreateAllocation2, ReserveGpuVirtualAddress + MapGpuVirtualAddress (wait
+ * for the paging fence), MakeResident, SubmitCommand that signals `fence`
+ * to `value`, a CPU wait on it, then the destroys in reverse order. Today
+ * their symbols are only resolved (load()).
+ */
+static void gpu_work(D3DKMT_HANDLE adapter, D3DKMT_HANDLE device, D3DKMT_HANDLE fence, UINT64 value) {
+    (void)adapter;
+    (void)device;
+    (void)fence;
+    (void)value;
+}
+
+static void device_and_fence(D3DKMT_HANDLE adapter) {
+    D3DKMT_CREATEDEVICE create;
+    memset(&create, 0, sizeof create);
+    create.hAdapter = adapter;
+    CHECK_NT(kmt.CreateDevice(&create), STATUS_SUCCESS);
+    CHECK(create.hDevice != 0);
+
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 sync;
+    memset(&sync, 0, sizeof sync);
+    sync.hDevice = create.hDevice;
+    sync.Info.Type = D3DDDI_MONITORED_FENCE;
+    sync.Info.MonitoredFence.InitialFenceValue = 1;
+    CHECK_NT(kmt.CreateSynchronizationObject2(&sync), STATUS_SUCCESS);
+    volatile UINT64 *cpu_value = sync.Info.MonitoredFence.FenceValueCPUVirtualAddress;
+    CHECK(cpu_value != NULL && *cpu_value == 1);
+
+    signal_fence(create.hDevice, sync.hSyncObject, 5);
+    CHECK(*cpu_value == 5);
+    struct waiter reached = {create.hDevice, sync.hSyncObject, 5, -1};
+    wait_on_fence(&reached);
+    CHECK(reached.status == STATUS_SUCCESS);
+
+    /* A wait from another thread, released by a later signal. */
+    struct waiter later = {create.hDevice, sync.hSyncObject, 10, -1};
+    pthread_t thread;
+    CHECK(pthread_create(&thread, NULL, wait_on_fence, &later) == 0);
+    signal_fence(create.hDevice, sync.hSyncObject, 10);
+    CHECK(pthread_join(thread, NULL) == 0);
+    CHECK(later.status == STATUS_SUCCESS);
+    CHECK(*cpu_value == 10);
+
+    gpu_work(adapter, create.hDevice, sync.hSyncObject, 11);
+
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_sync = {sync.hSyncObject};
+    CHECK_NT(kmt.DestroySynchronizationObject(&destroy_sync), STATUS_SUCCESS);
+    CHECK_NT(kmt.DestroySynchronizationObject(&destroy_sync), STATUS_INVALID_PARAMETER);
+    D3DKMT_DESTROYDEVICE destroy = {create.hDevice};
+    CHECK_NT(kmt.DestroyDevice(&destroy), STATUS_SUCCESS);
+}
+
+int main(void) {
+    load();
+
+    UINT count = 0;
+    D3DKMT_ADAPTERINFO *adapters = enumerate2(&count);
+    enumerate3(adapters[0].AdapterLuid);
+    for (UINT i = 0; i < count; i++) {
+        query_adapter(adapters[i].hAdapter);
+        device_and_fence(adapters[i].hAdapter);
+    }
+    open_by_gdi_name(adapters[0].AdapterLuid);
+    for (UINT i = 0; i < count; i++) {
+        D3DKMT_CLOSEADAPTER close = {adapters[i].hAdapter};
+        CHECK_NT(kmt.CloseAdapter(&close), STATUS_SUCCESS);
+        CHECK_NT(kmt.CloseAdapter(&close), STATUS_INVALID_PARAMETER);
+    }
+    free(adapters);
+
+    /* Nothing left behind in the (default) process. The control API comes
+     * from the same library. */
+    d3dkmt_emu_process *(*current)(void) = NULL;
+    uint32_t (*handle_count)(const d3dkmt_emu_process *, uint32_t) = NULL;
+    void (*release)(d3dkmt_emu_process *) = NULL;
+    *(void **)&current = dlsym(g_lib, "d3dkmt_emu_process_current");
+    *(void **)&handle_count = dlsym(g_lib, "d3dkmt_emu_process_handle_count");
+    *(void **)&release = dlsym(g_lib, "d3dkmt_emu_process_release");
+    CHECK(current && handle_count && release);
+    d3dkmt_emu_process *process = current();
+    CHECK(process != NULL);
+    CHECK(handle_count(process, 0) == 0);
+    release(process);
+
+#ifndef DXG_LINKED
+    CHECK(dlclose(g_lib) == 0);
+#endif
+    printf("%u passed, 0 failed\n", g_passed);
+    return 0;
+}
