@@ -873,3 +873,61 @@ fn the_leak_report_reaches_every_gpu_object_and_what_queues_and_sync_files_hold(
     f.process.exit();
     f.kernel.assert_no_leaks();
 }
+
+/// A GPU cycle through the exports, for the fault sweep: every create fails
+/// once in turn, the failure is passed on, and process exit leaves nothing.
+fn gpu_cycle(kernel: &Kernel) -> Result<(), NtStatus> {
+    let process = kernel.create_process();
+    let result = process.run(|| -> Result<(), NtStatus> {
+        let luid = kernel.adapter_luids()[0];
+        let mut open = D3DKMT_OPENADAPTERFROMLUID::default();
+        open.AdapterLuid.LowPart = luid.low;
+        open.AdapterLuid.HighPart = luid.high;
+        call!(D3DKMTOpenAdapterFromLuid(&mut open)).ok()?;
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = open.hAdapter;
+        call!(D3DKMTCreateDevice(&mut device)).ok()?;
+        let (status, context) = virtual_context(LocalHandle(device.hDevice), 0, &mut []);
+        status.ok()?;
+        let mut queue = D3DKMT_CREATEHWQUEUE { hHwContext: context, ..Default::default() };
+        call!(D3DKMTCreateHwQueue(&mut queue)).ok()?;
+        let mut gate = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: device.hDevice, ..Default::default() };
+        gate.Info.Type = D3DDDI_MONITORED_FENCE;
+        call!(D3DKMTCreateSynchronizationObject2(&mut gate)).ok()?;
+        wait_hw(queue.hHwQueue, &[gate.hSyncObject], &[1]).ok()?;
+        submit_hw(queue.hHwQueue, 1, &[]).ok()?;
+        let mut paging = D3DKMT_CREATEPAGINGQUEUE { hDevice: device.hDevice, ..Default::default() };
+        call!(D3DKMTCreatePagingQueue(&mut paging)).ok()?;
+        let mut file = D3DKMT_CREATESYNCFILE {
+            hDevice: device.hDevice,
+            hMonitoredFence: gate.hSyncObject,
+            FenceValue: 1,
+            hSyncFile: 0,
+        };
+        // SAFETY: a live, aligned struct; the export keeps nothing.
+        NtStatus(unsafe { D3DKMTCreateSyncFile(&mut file) }).ok()?;
+        // SAFETY: the descriptor the call handed us, closed once.
+        drop(unsafe { std::fs::File::from_raw_fd(file.hSyncFile as i32) });
+        Ok(())
+    });
+    process.exit();
+    result
+}
+
+#[test]
+fn sweep_over_a_gpu_cycle_is_clean() {
+    let report = d3dkmt_emu::Sweep::new().run(gpu_cycle);
+    report.assert_clean();
+    let entries: Vec<d3dkmt_emu::Entry> = report.points.iter().map(|p| p.entry).collect();
+    for entry in [
+        d3dkmt_emu::Entry::D3DKMTCreateContextVirtual,
+        d3dkmt_emu::Entry::D3DKMTCreateHwQueue,
+        d3dkmt_emu::Entry::D3DKMTCreatePagingQueue,
+        d3dkmt_emu::Entry::D3DKMTCreateSyncFile,
+    ] {
+        assert!(entries.contains(&entry), "{entry:?} is a sweep point: {entries:?}");
+    }
+    for run in &report.runs {
+        assert!(run.leaks.is_clean(), "{}", run.leaks);
+    }
+}
