@@ -157,6 +157,11 @@ pub struct AdapterConfig {
     /// `HwSchEnabled`, bit 2 `HwSchEnabledByDefault`, bit 3
     /// `IndependentVidPnVSyncControl`). Default 0: no hardware scheduling.
     pub wddm_2_7_caps: u32,
+    /// Its engines (nodes): a context's `NodeOrdinal` must be below this, or
+    /// the create is `STATUS_INVALID_PARAMETER`. Default 2 (a 3D engine and a
+    /// copy engine). Every adapter is one physical adapter, so the only
+    /// `EngineAffinity` values accepted are 0 and 1.
+    pub node_count: u32,
     /// The driver store directory, as a Windows path: the answer to
     /// `KMTQAITYPE_QUERYREGISTRY` with `D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH`.
     /// Clients of `libdxg.so`/`libdxcore.so` see it as libdxg shows it on
@@ -189,6 +194,7 @@ impl AdapterConfig {
             description: "d3dkmt-emu virtual adapter".to_string(),
             umd_private: Vec::new(),
             wddm_2_7_caps: 0,
+            node_count: 2,
             driver_store_path: DEFAULT_DRIVER_STORE_PATH.to_string(),
         }
     }

@@ -1,10 +1,13 @@
 //! Devices: `D3DKMTCreateDevice`, `D3DKMTDestroyDevice`.
 //!
 //! A device belongs to the process that created it and is never shared, so it
-//! has exactly one handle. It is the parent of the sync objects and protected
-//! sessions created on it: destroying it destroys their handles in this
-//! process (sessions per [`crate::policy::DeviceDestroySessions`]). Objects
-//! that other processes or NT handles still hold live on without it.
+//! has exactly one handle. It is the parent of the sync objects, protected
+//! sessions, contexts, hardware queues and paging queues created on it:
+//! destroying it destroys their handles in this process (sessions per
+//! [`crate::policy::DeviceDestroySessions`]), in this order: hardware
+//! queues, contexts, paging queues, sync objects and sessions; then the
+//! device itself, with its pending sync files. Objects that other processes
+//! or NT handles still hold live on without it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +33,8 @@ pub(crate) struct Device {
     pub(crate) id: DeviceId,
     /// Active until the KMD removes or resets it; see [`crate::removal`].
     pub(crate) health: crate::removal::HealthCell,
+    /// Sync files created on it that have not fired (see `crate::sync_file`).
+    pub(crate) sync_files: crate::sync::Mutex<Vec<crate::gpu::SyncFileWatch>>,
     pub(crate) _live: LiveToken,
 }
 
@@ -79,7 +84,12 @@ impl ProcessState {
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
         let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
-        for &child in &entry.children {
+        // The documented teardown order (see `crate::context`): hardware
+        // queues, contexts, paging queues, then sync objects and sessions;
+        // the device itself last, with its pending sync files.
+        let mut children = entry.children.clone();
+        children.sort_by_key(|&c| self.local.get(c as u64).map_or(9, LocalEntry::teardown_rank));
+        for &child in &children {
             if keep_sessions {
                 if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(child as u64) {
                     s.device = None;
@@ -110,6 +120,7 @@ impl Process {
             adapter,
             id,
             health: Default::default(),
+            sync_files: crate::sync::Mutex::with_level(crate::sync::Level::Object, "device sync files", Vec::new()),
             _live: LiveToken::new(&self.0.live, ObjectKind::Device),
         });
         let entry = DeviceEntry { device, children: Vec::new() };

@@ -66,6 +66,8 @@ pub(crate) struct KernelInner {
     pub(crate) faults: crate::fault::Faults,
     /// The call trace (off unless started).
     pub(crate) trace: crate::trace::Tracer,
+    /// The fake GPU: blocked queues, pending sync files, counters.
+    pub(crate) gpu: crate::gpu::Gpu,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -161,6 +163,7 @@ impl Kernel {
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
             faults: crate::fault::Faults::default(),
             trace: crate::trace::Tracer::default(),
+            gpu: crate::gpu::Gpu::default(),
         }))
     }
 

@@ -61,6 +61,8 @@ pub struct Policies {
     pub cpu_notification_event: CpuNotificationEvent,
     /// What device removal and TDR do where Windows is silent.
     pub removal: RemovalPolicies,
+    /// The undocumented parts of contexts, queues and submission.
+    pub gpu: GpuPolicies,
     /// What keyed mutexes do where Windows is silent.
     pub keyed_mutex: KeyedMutexPolicies,
 }
@@ -86,6 +88,7 @@ impl Default for Policies {
             unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
             cpu_notification_event: CpuNotificationEvent::AcceptAny,
             removal: RemovalPolicies::default(),
+            gpu: GpuPolicies::default(),
             keyed_mutex: KeyedMutexPolicies::default(),
         }
     }
@@ -109,6 +112,9 @@ impl Policies {
         }
         if self.max_local_handles == 0 || self.max_nt_handles == 0 {
             return Err("handle quotas must be nonzero");
+        }
+        if self.gpu.priority_range.0 > self.gpu.priority_range.1 {
+            return Err("gpu.priority_range must not be empty");
         }
         Ok(())
     }
@@ -314,6 +320,45 @@ pub enum RemovedDeviceSync {
     /// They work as on a live device (a wait on a `NoSignalMaxValueOnTdr`
     /// fence may then block until someone else signals it).
     Proceed,
+}
+
+/// The undocumented parts of the GPU-work surface (see `crate::context`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuPolicies {
+    /// What `D3DKMTCreateHwContext` and `D3DKMTDestroyHwContext` do.
+    pub hw_contexts: HwContexts,
+    /// The lowest and highest `Priority` that `D3DKMTSetContextSchedulingPriority`
+    /// and `D3DKMTSetContextInProcessSchedulingPriority` accept; others are
+    /// `STATUS_INVALID_PARAMETER` (documented status; the range is not).
+    /// Default -7..=7.
+    pub priority_range: (i32, i32),
+    /// The loss `D3DKMTMarkDeviceAsError` inflicts, as `D3DKMTGetDeviceState`
+    /// then reports it. Windows does not say; default
+    /// [`crate::DeviceLoss::Hung`] (the device cannot go on, by its own report).
+    pub mark_device_as_error: crate::removal::DeviceLoss,
+}
+
+impl Default for GpuPolicies {
+    fn default() -> Self {
+        GpuPolicies {
+            hw_contexts: HwContexts::default(),
+            priority_range: (-7, 7),
+            mark_device_as_error: crate::removal::DeviceLoss::Hung,
+        }
+    }
+}
+
+/// What `D3DKMTCreateHwContext` / `D3DKMTDestroyHwContext` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HwContexts {
+    /// Default: `STATUS_NOT_IMPLEMENTED` for every argument, NULL included,
+    /// as Windows 11 answers (ros-parity.tsv, terminal stubs). Hardware
+    /// queues are then created on contexts from `D3DKMTCreateContextVirtual`.
+    #[default]
+    NotImplemented,
+    /// Hardware contexts are created as libdxg (WSL) does: a context on a
+    /// node, which hardware queues can be created on.
+    Emulated,
 }
 
 /// Keyed-mutex choices Windows does not document (the Wine test suite has

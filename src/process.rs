@@ -35,6 +35,9 @@ pub(crate) enum LocalEntry {
     KeyedMutex(KeyedMutexEntry),
     Resource(ResourceEntry),
     Allocation(AllocationEntry),
+    Context(crate::context::ContextEntry),
+    HwQueue(crate::hw_queue::HwQueueEntry),
+    PagingQueue(crate::hw_queue::PagingQueueEntry),
 }
 
 impl LocalEntry {
@@ -43,6 +46,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.device,
             LocalEntry::ProtectedSession(s) => s.device,
+            LocalEntry::Context(c) => Some(c.device),
+            LocalEntry::HwQueue(q) => Some(q.device),
+            LocalEntry::PagingQueue(q) => Some(q.device),
             LocalEntry::Resource(r) => Some(r.device),
             LocalEntry::Allocation(a) => Some(a.device),
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => None,
@@ -53,6 +59,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot,
             LocalEntry::ProtectedSession(s) => s.child_slot,
+            LocalEntry::Context(c) => c.child_slot,
+            LocalEntry::HwQueue(q) => q.child_slot,
+            LocalEntry::PagingQueue(q) => q.child_slot,
             LocalEntry::Resource(r) => r.child_slot,
             LocalEntry::Allocation(a) => a.child_slot,
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => 0,
@@ -63,9 +72,30 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot = slot,
             LocalEntry::ProtectedSession(s) => s.child_slot = slot,
+            LocalEntry::Context(c) => c.child_slot = slot,
+            LocalEntry::HwQueue(q) => q.child_slot = slot,
+            LocalEntry::PagingQueue(q) => q.child_slot = slot,
             LocalEntry::Resource(r) => r.child_slot = slot,
             LocalEntry::Allocation(a) => a.child_slot = slot,
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => {}
+        }
+    }
+
+    /// Where the entry goes in a teardown (device destroy, process exit):
+    /// hardware queues, contexts, paging queues, sync objects and sessions,
+    /// devices, adapters.
+    pub(crate) fn teardown_rank(&self) -> u8 {
+        match self {
+            LocalEntry::HwQueue(_) => 0,
+            LocalEntry::Context(_) => 1,
+            LocalEntry::PagingQueue(_) => 2,
+            LocalEntry::SyncObject(_)
+            | LocalEntry::ProtectedSession(_)
+            | LocalEntry::KeyedMutex(_)
+            | LocalEntry::Resource(_)
+            | LocalEntry::Allocation(_) => 3,
+            LocalEntry::Device(_) => 4,
+            LocalEntry::Adapter(_) => 5,
         }
     }
 }
@@ -272,15 +302,7 @@ impl Process {
         // Children before devices, devices before adapters; the order only
         // matters for which drop runs a KMD callback first.
         let mut entries = state.local.drain();
-        entries.sort_by_key(|(_, e)| match e {
-            LocalEntry::SyncObject(_)
-            | LocalEntry::ProtectedSession(_)
-            | LocalEntry::KeyedMutex(_)
-            | LocalEntry::Resource(_)
-            | LocalEntry::Allocation(_) => 0,
-            LocalEntry::Device(_) => 1,
-            LocalEntry::Adapter(_) => 2,
-        });
+        entries.sort_by_key(|(_, e)| e.teardown_rank());
         graveyard.0.extend(entries.into_iter().map(|(_, e)| e));
         nt_graveyard.0.extend(state.nt.drain().into_iter().map(|(_, e)| e));
         state.adapter_opens.clear();
@@ -326,6 +348,9 @@ impl Process {
                     LocalEntry::KeyedMutex(_) => HandleKind::KeyedMutex,
                     LocalEntry::Resource(_) => HandleKind::Resource,
                     LocalEntry::Allocation(_) => HandleKind::Allocation,
+                    LocalEntry::Context(_) => HandleKind::Context,
+                    LocalEntry::HwQueue(_) => HandleKind::HwQueue,
+                    LocalEntry::PagingQueue(_) => HandleKind::PagingQueue,
                 };
                 (LocalHandle(h as u32), kind)
             })
@@ -361,6 +386,12 @@ pub enum HandleKind {
     Resource,
     /// An allocation.
     Allocation,
+    /// A context (legacy, virtual or hardware).
+    Context,
+    /// A hardware queue.
+    HwQueue,
+    /// A paging queue.
+    PagingQueue,
 }
 
 /// A thread's bindings, oldest first; the thread acts as the newest.

@@ -155,6 +155,40 @@ plain!(
     D3DKMT_CHECKOCCLUSION,
 );
 
+plain!(
+    D3DKMT_CREATECONTEXT,
+    D3DKMT_CREATECONTEXTVIRTUAL,
+    D3DKMT_DESTROYCONTEXT,
+    D3DKMT_CREATEHWQUEUE,
+    D3DKMT_DESTROYHWQUEUE,
+    D3DKMT_CREATEPAGINGQUEUE,
+    D3DDDI_DESTROYPAGINGQUEUE,
+    D3DKMT_SETCONTEXTSCHEDULINGPRIORITY,
+    D3DKMT_GETCONTEXTSCHEDULINGPRIORITY,
+    D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_SUBMITCOMMAND,
+    D3DKMT_RENDER,
+    D3DKMT_SUBMITCOMMANDTOHWQUEUE,
+    D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECT,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
+    D3DKMT_ESCAPE,
+    D3DKMT_QUERYSTATISTICS,
+    D3DKMT_QUERYCLOCKCALIBRATION,
+    D3DKMT_MARKDEVICEASERROR,
+    D3DKMT_FLUSHHEAPTRANSITIONS,
+    D3DKMT_CREATESYNCFILE,
+    D3DKMT_CREATEHWCONTEXT,
+    D3DKMT_DESTROYHWCONTEXT,
+);
+
 /// A `T` made of arbitrary bytes, kept in `u64` words the test owns: so every
 /// byte, padding included, stays initialised, and the whole can be compared
 /// before and after a call with safe code.
@@ -227,6 +261,13 @@ const RESTRICTED: usize = 4;
 const ADAPTER2: usize = 5;
 const DEVICE2: usize = 6;
 const FENCE2: usize = 7;
+/// The GPU-work cases' extra objects on `DEVICE` (see `gpu_fixture`): a
+/// virtual context with a hardware queue, a paging queue and a legacy
+/// context, indexed after the fixture's own eight handles.
+const CONTEXT: usize = 8;
+const HW_QUEUE: usize = 9;
+const PAGING_QUEUE: usize = 10;
+const LEGACY_CONTEXT: usize = 11;
 
 /// The fixture's NT handles, as `Pick::Real` indexes them (modulo 4).
 const SESSION_NT: usize = 0;
@@ -337,6 +378,9 @@ const FENCES: &[usize] = &[FENCE, FENCE, RESTRICTED, FENCE2];
 const SESSIONS: &[usize] = &[SESSION];
 const SESSION_NTS: &[usize] = &[SESSION_NT, SESSION_NT, SESSION_NT_NO_ACCESS];
 const FENCE_NTS: &[usize] = &[FENCE_NT, FENCE_NT, FENCE_NT_NO_ACCESS];
+const CONTEXTS: &[usize] = &[CONTEXT, CONTEXT, LEGACY_CONTEXT];
+const HW_QUEUES: &[usize] = &[HW_QUEUE];
+const PAGING_QUEUES: &[usize] = &[PAGING_QUEUE];
 
 /// A value for a 32-bit field that is not a handle: as the bytes made it, or
 /// one of a few interesting ones.
@@ -1460,6 +1504,116 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
+// The GPU-work exports (src/abi/gpu.rs)
+
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_DESTROYPAGINGQUEUE, D3DKMT_CREATECONTEXT, D3DKMT_CREATECONTEXTVIRTUAL, D3DKMT_CREATEHWCONTEXT,
+    D3DKMT_CREATEHWQUEUE, D3DKMT_CREATEPAGINGQUEUE, D3DKMT_CREATESYNCFILE, D3DKMT_DESTROYCONTEXT,
+    D3DKMT_DESTROYHWCONTEXT, D3DKMT_DESTROYHWQUEUE, D3DKMT_ESCAPE, D3DKMT_FLUSHHEAPTRANSITIONS,
+    D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY, D3DKMT_GETCONTEXTSCHEDULINGPRIORITY, D3DKMT_MARKDEVICEASERROR,
+    D3DKMT_QUERYCLOCKCALIBRATION, D3DKMT_QUERYSTATISTICS, D3DKMT_RENDER, D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, D3DKMT_SUBMITCOMMAND,
+    D3DKMT_SUBMITCOMMANDTOHWQUEUE, D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
+};
+
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct, not the function.
+    fn D3DKMTCreateSyncFile(args: *mut D3DKMT_CREATESYNCFILE) -> i32;
+}
+
+/// A private-data buffer of the test's: NULL with size 0, or a buffer of
+/// `size` bytes (at most 256).
+fn private(bytes: &[u8], on: bool) -> (Vec<u8>, *mut core::ffi::c_void, u32) {
+    let mut data = bytes.to_vec();
+    if !on || data.is_empty() {
+        return (data, null_mut(), 0);
+    }
+    let p = data.as_mut_ptr().cast();
+    let n = data.len() as u32;
+    (data, p, n)
+}
+
+/// The fixture with the GPU-work objects: created on the live device before
+/// the world's removal and exit are applied.
+struct GpuWorld {
+    f: Fixture,
+    /// The fixture's eight handles, then `CONTEXT` to `LEGACY_CONTEXT`.
+    locals: [u32; 12],
+}
+
+impl std::ops::Deref for GpuWorld {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.f
+    }
+}
+
+impl GpuWorld {
+    /// As `Fixture::local`, over the twelve handles.
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let real = &self.locals;
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+}
+
+fn gpu_fixture(world: World) -> GpuWorld {
+    let f = fixture(World { exited: false, removed_device: false, ..world });
+    let p = &f.process;
+    let device = LocalHandle(f.locals[DEVICE]);
+    let params = d3dkmt_emu::ContextParams::default();
+    let context = p.create_context(device, d3dkmt_emu::ContextKind::Virtual, &params).unwrap().handle;
+    let hw_queue = p.create_hw_queue(context, 0).unwrap().handle;
+    let paging_queue = p.create_paging_queue(device, 0, 0).unwrap().handle;
+    let legacy = p.create_context(device, d3dkmt_emu::ContextKind::Legacy, &params).unwrap().handle;
+    let mut locals = [0u32; 12];
+    locals[..8].copy_from_slice(&f.locals);
+    locals[8..].copy_from_slice(&[context, hw_queue, paging_queue, legacy].map(|h| h.0));
+    if world.removed_device {
+        f.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    GpuWorld { f, locals }
+}
+
+/// Handle and value arrays of the test's, `count` long.
+fn fence_objects(f: &GpuWorld, picks: &[Pick], values: &[u64]) -> (Vec<u32>, Vec<u64>) {
+    (picks.iter().map(|&p| f.local(p, 0)).collect(), values.to_vec())
+}
+
+/// Runs `call` on a garbage `T` after `set` fixed its handle and pointer
+/// fields, and judges it; `extra` is any buffer of the test's the call may
+/// write (compared on failure).
+fn run<T: Plain, X: Clone + PartialEq + std::fmt::Debug>(
+    f: &GpuWorld,
+    entry: &str,
+    bytes: &[u8],
+    extra: X,
+    set: impl FnOnce(&mut T, &GpuWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<(), TestCaseError> {
+    let mut args = Garbage::<T>::new(bytes);
+    set(args.get_mut(), f);
+    let (before, memory) = (f.state(), (args.bytes(), extra.clone()));
+    let status = call(args.as_mut_ptr());
+    judge(&f.f, entry, status, &before, &memory, &(args.bytes(), extra))
+}
+
+fn object_picks() -> impl Strategy<Value = Vec<Pick>> {
+    vec(favour(FENCES), 0..4)
+}
+
+// ---------------------------------------------------------------------------
 // Keyed mutexes, allocations and resources
 
 /// The extra objects of the keyed-mutex and resource cases, indexed after
@@ -1591,6 +1745,296 @@ fn timeout_value() -> impl Strategy<Value = i64> {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn create_context_virtual(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXTVIRTUAL>(), d in favour(DEVICES),
+        node in pick_u32(&[0, 1, 2]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_CREATECONTEXTVIRTUAL, _>(&f, "D3DKMTCreateContextVirtual", &bytes, data.clone(), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(node) = node { a.NodeOrdinal = node; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateContextVirtual(a)))?;
+    }
+
+    #[test]
+    fn create_context(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXT>(), d in favour(DEVICES),
+        data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        let mut buffer = data.clone();
+        let (p, n) = if p.is_null() { (p, n) } else { (buffer.as_mut_ptr().cast(), n) };
+        run::<D3DKMT_CREATECONTEXT, _>(&f, "D3DKMTCreateContext", &bytes, data, |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.NodeOrdinal %= 3;
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateContext(a)))?;
+        drop(buffer);
+    }
+
+    #[test]
+    fn destroy_context(world in world(), bytes in bytes_of::<D3DKMT_DESTROYCONTEXT>(), h in favour(CONTEXTS)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_DESTROYCONTEXT, _>(&f, "D3DKMTDestroyContext", &bytes, (), |a, f| a.hContext = f.local(h, a.hContext),
+            |a| call!(D3DKMTDestroyContext(a)))?;
+    }
+
+    #[test]
+    fn hw_contexts(world in world(), create in bytes_of::<D3DKMT_CREATEHWCONTEXT>(), destroy in bytes_of::<D3DKMT_DESTROYHWCONTEXT>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_CREATEHWCONTEXT, _>(&f, "D3DKMTCreateHwContext", &create, (), |_, _| {}, |a| call!(D3DKMTCreateHwContext(a)))?;
+        run::<D3DKMT_DESTROYHWCONTEXT, _>(&f, "D3DKMTDestroyHwContext", &destroy, (), |_, _| {}, |a| call!(D3DKMTDestroyHwContext(a)))?;
+    }
+
+    #[test]
+    fn create_hw_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEHWQUEUE>(), h in favour(CONTEXTS),
+        data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_CREATEHWQUEUE, _>(&f, "D3DKMTCreateHwQueue", &bytes, data.clone(), |a, f| {
+            a.hHwContext = f.local(h, a.hHwContext);
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateHwQueue(a)))?;
+    }
+
+    #[test]
+    fn destroy_queues(world in world(), hw in bytes_of::<D3DKMT_DESTROYHWQUEUE>(), paging in bytes_of::<D3DDDI_DESTROYPAGINGQUEUE>(),
+        h in favour(HW_QUEUES), p in favour(PAGING_QUEUES)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_DESTROYHWQUEUE, _>(&f, "D3DKMTDestroyHwQueue", &hw, (), |a, f| a.hHwQueue = f.local(h, a.hHwQueue),
+            |a| call!(D3DKMTDestroyHwQueue(a)))?;
+        run::<D3DDDI_DESTROYPAGINGQUEUE, _>(&f, "D3DKMTDestroyPagingQueue", &paging, (),
+            |a, f| a.hPagingQueue = f.local(p, a.hPagingQueue), |a| call!(D3DKMTDestroyPagingQueue(a)))?;
+    }
+
+    #[test]
+    fn create_paging_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEPAGINGQUEUE>(), d in favour(DEVICES),
+        priority in pick_u32(&[0, 1, 0xFFFF_FFFF, 2])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_CREATEPAGINGQUEUE, _>(&f, "D3DKMTCreatePagingQueue", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(priority) = priority { a.Priority = priority as i32; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTCreatePagingQueue(a)))?;
+    }
+
+    #[test]
+    fn context_priorities(world in world(), set in bytes_of::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY>(),
+        get in bytes_of::<D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY>(), h in favour(CONTEXTS), priority in pick_u32(&[0, 7, 8, 0xFFFF_FFF9])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, _>(&f, "D3DKMTSetContextSchedulingPriority", &set, (), |a, f| {
+            a.hContext = f.local(h, a.hContext);
+            if let Some(p) = priority { a.Priority = p as i32; }
+        }, |a| call!(D3DKMTSetContextSchedulingPriority(a)))?;
+        run::<D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY, _>(&f, "D3DKMTSetContextInProcessSchedulingPriority", &set, (), |a, f| {
+            a.hContext = f.local(h, a.hContext);
+        }, |a| call!(D3DKMTSetContextInProcessSchedulingPriority(a)))?;
+        run::<D3DKMT_GETCONTEXTSCHEDULINGPRIORITY, _>(&f, "D3DKMTGetContextSchedulingPriority", &get, (),
+            |a, f| a.hContext = f.local(h, a.hContext), |a| call!(D3DKMTGetContextSchedulingPriority(a)))?;
+        run::<D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY, _>(&f, "D3DKMTGetContextInProcessSchedulingPriority", &get, (),
+            |a, f| a.hContext = f.local(h, a.hContext), |a| call!(D3DKMTGetContextInProcessSchedulingPriority(a)))?;
+    }
+
+    #[test]
+    fn submissions(world in world(), cmd in bytes_of::<D3DKMT_SUBMITCOMMAND>(), hw in bytes_of::<D3DKMT_SUBMITCOMMANDTOHWQUEUE>(),
+        render in bytes_of::<D3DKMT_RENDER>(), c in favour(CONTEXTS), q in favour(HW_QUEUES), count in pick_u32(&[1, 2, 0, 65]),
+        data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_SUBMITCOMMAND, _>(&f, "D3DKMTSubmitCommand", &cmd, data.clone(), |a, f| {
+            a.BroadcastContext[0] = f.local(c, a.BroadcastContext[0]);
+            a.BroadcastContext[1] = f.local(c, a.BroadcastContext[1]);
+            if let Some(count) = count { a.BroadcastContextCount = count; a.NumPrimaries %= 17; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+            a.HistoryBufferArray = null_mut();
+            a.NumHistoryBuffers = 0;
+        }, |a| call!(D3DKMTSubmitCommand(a)))?;
+        run::<D3DKMT_SUBMITCOMMANDTOHWQUEUE, _>(&f, "D3DKMTSubmitCommandToHwQueue", &hw, data.clone(), |a, f| {
+            a.hHwQueue = f.local(q, a.hHwQueue);
+            a.NumPrimaries %= 17;
+            a.WrittenPrimaries = null();
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTSubmitCommandToHwQueue(a)))?;
+        run::<D3DKMT_RENDER, _>(&f, "D3DKMTRender", &render, data.clone(), |a, f| {
+            // SAFETY: a union of two u32 handles: any bits are one.
+            let garbage = unsafe { a.Anonymous.hContext };
+            a.Anonymous.hContext = f.local(c, garbage);
+            a.CommandOffset %= 0x1_1000;
+            a.CommandLength %= 0x1_1000;
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTRender(a)))?;
+    }
+
+    #[test]
+    fn hw_queue_sync(world in world(), sig in bytes_of::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE>(),
+        wait in bytes_of::<D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE>(), q in favour(HW_QUEUES), picks in object_picks(),
+        values in vec(fence_value(), 4)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
+        let queues = [f.local(q, 0)];
+        run::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, _>(&f, "D3DKMTSubmitSignalSyncObjectsToHwQueue", &sig, (), |a, _| {
+            a.BroadcastHwQueueCount = 1;
+            a.BroadcastHwQueueArray = queues.as_ptr();
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = if handles.is_empty() { null() } else { handles.as_ptr() };
+            a.FenceValueArray = if handles.is_empty() { null() } else { values.as_ptr() };
+        }, |a| call!(D3DKMTSubmitSignalSyncObjectsToHwQueue(a)))?;
+        run::<D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE, _>(&f, "D3DKMTSubmitWaitForSyncObjectsToHwQueue", &wait, (), |a, f| {
+            a.hHwQueue = f.local(q, a.hHwQueue);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = if handles.is_empty() { null() } else { handles.as_ptr() };
+            a.FenceValueArray = if handles.is_empty() { null() } else { values.as_ptr() };
+        }, |a| call!(D3DKMTSubmitWaitForSyncObjectsToHwQueue(a)))?;
+    }
+
+    #[test]
+    fn gpu_sync(world in world(), sig in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU>(),
+        sig2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2>(), wait in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU>(),
+        c in favour(CONTEXTS), picks in object_picks(), values in vec(fence_value(), 4)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
+        let contexts = [f.local(c, 0)];
+        let (hp, vp) = if handles.is_empty() { (null(), null()) } else { (handles.as_ptr(), values.as_ptr()) };
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, _>(&f, "D3DKMTSignalSynchronizationObjectFromGpu", &sig, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTSignalSynchronizationObjectFromGpu(a)))?;
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, _>(&f, "D3DKMTSignalSynchronizationObjectFromGpu2", &sig2, (), |a, _| {
+            a.BroadcastContextCount = 1;
+            a.BroadcastContextArray = contexts.as_ptr();
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTSignalSynchronizationObjectFromGpu2(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU, _>(&f, "D3DKMTWaitForSynchronizationObjectFromGpu", &wait, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTWaitForSynchronizationObjectFromGpu(a)))?;
+    }
+
+    #[test]
+    fn legacy_gpu_sync(world in world(), s1 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT>(), s2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2>(),
+        w1 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT>(), w2 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2>(),
+        c in favour(CONTEXTS), o in favour(FENCES), count in pick_u32(&[1, 0, 33])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, _>(&f, "D3DKMTSignalSynchronizationObject", &s1, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTSignalSynchronizationObject(a)))?;
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2, _>(&f, "D3DKMTSignalSynchronizationObject2", &s2, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; a.BroadcastContextCount = 0; }
+        }, |a| call!(D3DKMTSignalSynchronizationObject2(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, _>(&f, "D3DKMTWaitForSynchronizationObject", &w1, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTWaitForSynchronizationObject(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2, _>(&f, "D3DKMTWaitForSynchronizationObject2", &w2, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTWaitForSynchronizationObject2(a)))?;
+    }
+
+    #[test]
+    fn escape(world in world(), bytes in bytes_of::<D3DKMT_ESCAPE>(), ad in favour(ADAPTERS), d in favour(DEVICES),
+        c in favour(CONTEXTS), ty in pick_u32(&[0, 4]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        let mut buffer = data.clone();
+        let p = if p.is_null() { p } else { buffer.as_mut_ptr().cast() };
+        run::<D3DKMT_ESCAPE, _>(&f, "D3DKMTEscape", &bytes, data, |a, f| {
+            a.hAdapter = f.local(ad, a.hAdapter);
+            a.hDevice = f.local(d, a.hDevice);
+            a.hContext = f.local(c, a.hContext);
+            if let Some(ty) = ty { a.Type = ty as i32; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTEscape(a)))?;
+        drop(buffer);
+    }
+
+    #[test]
+    fn adapter_queries(world in world(), stats in bytes_of::<D3DKMT_QUERYSTATISTICS>(), clock in bytes_of::<D3DKMT_QUERYCLOCKCALIBRATION>(),
+        flush in bytes_of::<D3DKMT_FLUSHHEAPTRANSITIONS>(), ad in favour(ADAPTERS), ty in pick_u32(&[0, 2, 5, 6, 3]), real_luid in any::<bool>(),
+        node in pick_u32(&[0, 1, 2])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let luid = f.kernel.adapter_luids()[0];
+        run::<D3DKMT_QUERYSTATISTICS, _>(&f, "D3DKMTQueryStatistics", &stats, (), |a, _| {
+            if let Some(ty) = ty { a.Type = ty as i32; a.hProcess = null_mut(); }
+            if real_luid { a.AdapterLuid.LowPart = luid.low; a.AdapterLuid.HighPart = luid.high; }
+            if let Some(node) = node { a.Anonymous.QueryNode.NodeId = node; }
+        }, |a| call!(D3DKMTQueryStatistics(a)))?;
+        run::<D3DKMT_QUERYCLOCKCALIBRATION, _>(&f, "D3DKMTQueryClockCalibration", &clock, (), |a, f| {
+            a.hAdapter = f.local(ad, a.hAdapter);
+            if let Some(node) = node { a.NodeOrdinal = node; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTQueryClockCalibration(a)))?;
+        run::<D3DKMT_FLUSHHEAPTRANSITIONS, _>(&f, "D3DKMTFlushHeapTransitions", &flush, (),
+            |a, f| a.hAdapter = f.local(ad, a.hAdapter), |a| call!(D3DKMTFlushHeapTransitions(a)))?;
+    }
+
+    #[test]
+    fn mark_device_as_error(world in world(), bytes in bytes_of::<D3DKMT_MARKDEVICEASERROR>(), d in favour(DEVICES),
+        reason in pick_u32(&[0x8000_0000, 0x8000_0006, 0])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_MARKDEVICEASERROR, _>(&f, "D3DKMTMarkDeviceAsError", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(r) = reason { a.Reason = r as i32; }
+        }, |a| call!(D3DKMTMarkDeviceAsError(a)))?;
+    }
+
+    #[test]
+    fn create_sync_file(world in world(), bytes in bytes_of::<D3DKMT_CREATESYNCFILE>(), d in favour(DEVICES), o in favour(FENCES),
+        value in fence_value()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let mut fd = None;
+        run::<D3DKMT_CREATESYNCFILE, _>(&f, "D3DKMTCreateSyncFile", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.hMonitoredFence = f.local(o, a.hMonitoredFence);
+            a.FenceValue = value;
+        }, |a| {
+            // SAFETY: `a` points at the test's live, aligned struct.
+            let status = unsafe { D3DKMTCreateSyncFile(a) };
+            if status >= 0 {
+                // SAFETY: as above; the call succeeded, so hSyncFile is ours.
+                fd = Some(unsafe { (*a).hSyncFile });
+            }
+            status
+        })?;
+        if let Some(fd) = fd {
+            // SAFETY: the descriptor the call handed us, closed once.
+            drop(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
+        }
+    }
 
     #[test]
     fn create_keyed_mutex(world in world(), bytes in bytes_of::<D3DKMT_CREATEKEYEDMUTEX>()) {

@@ -100,12 +100,12 @@ fn a_null_argument_is_recorded_as_such() {
 fn stubs_are_recorded_opaque() {
     let kernel = traced();
     let process = kernel.create_process();
-    let status = process.run(|| call!(D3DKMTCreateContext(core::ptr::null_mut())));
+    let status = process.run(|| call!(D3DKMTCreateOverlay(core::ptr::null_mut())));
     assert_eq!(status, NtStatus::NOT_IMPLEMENTED);
     let r = calls(&kernel).pop().unwrap();
     assert!(r.opaque);
     assert!(r.input.is_empty() && r.output.is_empty());
-    assert!(r.to_string().contains("D3DKMTCreateContext STATUS_NOT_IMPLEMENTED real+opaque in out"), "{r}");
+    assert!(r.to_string().contains("D3DKMTCreateOverlay STATUS_NOT_IMPLEMENTED real+opaque in out"), "{r}");
 }
 
 #[test]

@@ -14,6 +14,7 @@ mod adapter;
 pub mod control;
 mod device;
 mod device_state;
+mod gpu;
 mod keyed_mutex;
 pub mod linux;
 mod resource;
@@ -39,6 +40,18 @@ pub(crate) mod exports {
     pub use super::adapter::{libdxg_OpenAdapterFromDeviceName, libdxg_OpenAdapterFromGdiDisplayName};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
     pub use super::device_state::D3DKMTGetDeviceState;
+    pub use super::gpu::{
+        D3DKMTCreateContext, D3DKMTCreateContextVirtual, D3DKMTCreateHwContext, D3DKMTCreateHwQueue,
+        D3DKMTCreatePagingQueue, D3DKMTCreateSyncFile, D3DKMTDestroyContext, D3DKMTDestroyHwContext,
+        D3DKMTDestroyHwQueue, D3DKMTDestroyPagingQueue, D3DKMTEscape, D3DKMTFlushHeapTransitions,
+        D3DKMTGetContextInProcessSchedulingPriority, D3DKMTGetContextSchedulingPriority, D3DKMTMarkDeviceAsError,
+        D3DKMTQueryClockCalibration, D3DKMTQueryStatistics, D3DKMTRender, D3DKMTSetContextInProcessSchedulingPriority,
+        D3DKMTSetContextSchedulingPriority, D3DKMTSignalSynchronizationObject, D3DKMTSignalSynchronizationObject2,
+        D3DKMTSignalSynchronizationObjectFromGpu, D3DKMTSignalSynchronizationObjectFromGpu2, D3DKMTSubmitCommand,
+        D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
+        D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2,
+        D3DKMTWaitForSynchronizationObjectFromGpu,
+    };
     pub use super::keyed_mutex::{
         D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
         D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,

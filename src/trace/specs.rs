@@ -291,6 +291,12 @@ fn reads_acquire2_timeout(_: &Process, raw: &[u8]) -> bool {
         || get(raw, offset_of!(Acquire2, pPrivateRuntimeData), W::U64) != 0
 }
 
+type CreateVirtual = D3DKMT_CREATECONTEXTVIRTUAL;
+type CreateHwQueue = D3DKMT_CREATEHWQUEUE;
+type SubmitHw = D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+type WaitHw = D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
+type Clock = D3DKMT_QUERYCLOCKCALIBRATION;
+
 static ADAPTER_ROW: &[F] = fields!(D3DKMT_ADAPTERINFO {
     hAdapter: U32 Handle Out,
     AdapterLuid.LowPart: U32 Int Out,
@@ -553,6 +559,98 @@ pub(crate) static SPECS: &[Spec] = &[
         },
     ] key "hHandle"),
     spec!(D3DKMTDestroyProtectedSession: D3DKMT_DESTROYPROTECTEDSESSION { hHandle: U32 Handle In } extras []),
+    spec!(D3DKMTCreateContextVirtual: CreateVirtual {
+        hDevice: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        EngineAffinity: U32 Int In,
+        Flags: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        ClientHint: U32 Int In,
+        hContext: U32 Handle Out,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(CreateVirtual, pPrivateDriverData),
+        size: o!(CreateVirtual, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTDestroyContext: D3DKMT_DESTROYCONTEXT { hContext: U32 Handle In } extras []),
+    spec!(D3DKMTCreateHwQueue: CreateHwQueue {
+        hHwContext: U32 Handle In,
+        Flags: U32 Int In,
+        PrivateDriverDataSize: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        hHwQueue: U32 Handle Out,
+        hHwQueueProgressFence: U32 Handle Out,
+        HwQueueProgressFenceCPUVirtualAddress: U64 Ptr Out,
+        HwQueueProgressFenceGPUVirtualAddress: U64 Addr Out,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(CreateHwQueue, pPrivateDriverData),
+        size: o!(CreateHwQueue, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTDestroyHwQueue: D3DKMT_DESTROYHWQUEUE { hHwQueue: U32 Handle In } extras []),
+    spec!(D3DKMTCreatePagingQueue: D3DKMT_CREATEPAGINGQUEUE {
+        hDevice: U32 Handle In,
+        Priority: U32 Int In,
+        hPagingQueue: U32 Handle Out,
+        hSyncObject: U32 Handle Out,
+        FenceValueCPUVirtualAddress: U64 Ptr Out,
+        PhysicalAdapterIndex: U32 Int In,
+    } extras []),
+    spec!(D3DKMTDestroyPagingQueue: D3DDDI_DESTROYPAGINGQUEUE { hPagingQueue: U32 Handle In } extras []),
+    spec!(D3DKMTSetContextSchedulingPriority: D3DKMT_SETCONTEXTSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int In,
+    } extras []),
+    spec!(D3DKMTGetContextSchedulingPriority: D3DKMT_GETCONTEXTSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTSubmitCommandToHwQueue: SubmitHw {
+        hHwQueue: U32 Handle In,
+        HwQueueProgressFenceId: U64 Int In,
+        CommandBuffer: U64 Addr In,
+        CommandLength: U32 Int In,
+        PrivateDriverDataSize: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        NumPrimaries: U32 Int In,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(SubmitHw, pPrivateDriverData),
+        size: o!(SubmitHw, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTSubmitWaitForSyncObjectsToHwQueue: WaitHw {
+        hHwQueue: U32 Handle In,
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        FenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(WaitHw, ObjectHandleArray),
+            count: o!(WaitHw, ObjectCount),
+            w: W::U32, k: K::Handle, max: 32, also: &[o!(WaitHw, FenceValueArray)], guard: None,
+        },
+        X::InArray {
+            name: "*FenceValueArray",
+            ptr: o!(WaitHw, FenceValueArray),
+            count: o!(WaitHw, ObjectCount),
+            w: W::U64, k: K::Int, max: 32, also: &[o!(WaitHw, ObjectHandleArray)], guard: None,
+        },
+    ]),
+    spec!(D3DKMTQueryClockCalibration: Clock {
+        hAdapter: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        PhysicalAdapterIndex: U32 Int In,
+        ClockData.GpuFrequency: U64 Int Out,
+        ClockData.GpuClockCounter: U64 Int Out,
+        ClockData.CpuClockCounter: U64 Int Out,
+    } extras []),
+    spec!(D3DKMTMarkDeviceAsError: D3DKMT_MARKDEVICEASERROR {
+        hDevice: U32 Handle In,
+        Reason: U32 Int In,
+    } extras []),
+    spec!(D3DKMTFlushHeapTransitions: D3DKMT_FLUSHHEAPTRANSITIONS { hAdapter: U32 Handle In } extras []),
     spec!(D3DKMTQueryProtectedSessionStatus: D3DKMT_QUERYPROTECTEDSESSIONSTATUS {
         hHandle: U32 Handle In,
         Status: U32 Int Out,
