@@ -203,6 +203,9 @@ struct Replayer {
     nt: HashMap<(u32, u64), u64>,
     keys: HashMap<u64, u64>,
     globals: HashMap<u32, u32>,
+    /// Descriptors the replayed calls handed out (sync files): the replay
+    /// plays the caller that owns them, and closes them when it ends.
+    fds: Vec<std::os::fd::OwnedFd>,
 }
 
 impl Replayer {
@@ -214,6 +217,7 @@ impl Replayer {
             nt: HashMap::new(),
             keys: HashMap::new(),
             globals: HashMap::new(),
+            fds: Vec::new(),
         }
     }
 
@@ -229,7 +233,7 @@ impl Replayer {
             Value::Key(k) => self.keys.get(&k).copied().unwrap_or(k),
             Value::Global(g) => self.globals.get(&g).copied().unwrap_or(g) as u64,
             Value::Process(p) => p as u64,
-            Value::Int(v) | Value::Addr(v) => v,
+            Value::Int(v) | Value::Addr(v) | Value::Fd(v) => v,
             Value::Ptr(set) => set as u64,
             Value::Bytes(_) | Value::Str(_) | Value::List(_) => 0,
         }
@@ -257,6 +261,8 @@ impl Replayer {
                 self.keys.insert(a, b);
             }
             (Value::Addr(_), Value::Addr(_)) => {}
+            // A new descriptor on every run: only that it is one.
+            (&Value::Fd(a), &Value::Fd(b)) => nullness((a as i32) < 0, (b as i32) < 0)?,
             (a, b) if a == b => {}
             _ => return Err(format!("output {name}: recorded {recorded}, replayed {replayed}")),
         }
@@ -372,6 +378,13 @@ impl Replayer {
         // Only a call that succeeded writes (and records) outputs; some
         // failures (STATUS_TIMEOUT, STATUS_ABANDONED) are success-class codes.
         let output = if status == NtStatus::SUCCESS { spec.decode_after(&process, built.arg()).1 } else { Vec::new() };
+        for (_, value) in &output {
+            if let &Value::Fd(fd) = value
+                && let Some(owned) = crate::abi::ptr::own_fd(fd as i32)
+            {
+                self.fds.push(owned);
+            }
+        }
         if try_once && status == NtStatus::TIMEOUT {
             let what = format!(
                 "the recorded acquire (no timeout) returned {}, but the replayed one would wait for ever: \
