@@ -1105,3 +1105,95 @@ fn a_fresh_gpu_submit_recording_replays_clean() {
     let outcome = replay::replay_text(&record_gpu_submit()).unwrap();
     assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
 }
+
+/// The GPU fixture with the record `find` picks changed by `edit`.
+fn changed_gpu(find: impl Fn(&d3dkmt_emu::Record) -> bool, edit: impl Fn(&mut d3dkmt_emu::Record)) -> (Trace, usize) {
+    let mut trace = gpu_submit();
+    let index = trace.records.iter().position(find).expect("the record to change");
+    edit(&mut trace.records[index]);
+    (trace, index)
+}
+
+#[test]
+fn a_gpu_signal_too_low_leaves_the_queue_blocked_and_the_statistics_say_so() {
+    // The context signals the fence to 1 instead of 2: the hardware queue's
+    // wait for 2 never ends, so its second submission never completes, and
+    // the node statistics (compared whole) are the first to differ.
+    let signal = Op::Call(Entry::D3DKMTSignalSynchronizationObjectFromGpu);
+    let (trace, index) = changed_gpu(
+        |r| r.op == signal,
+        |r| {
+            r.input
+                .iter_mut()
+                .filter(|(n, _)| n == "*MonitoredFenceValueArray")
+                .for_each(|(_, v)| *v = Value::List(vec![Value::Int(1)]))
+        },
+    );
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert!(divergence.index > index);
+    assert_eq!(divergence.record.op, Op::Call(Entry::D3DKMTQueryStatistics), "{divergence}");
+    assert!(divergence.what.starts_with("output QueryResult: recorded bytes:"), "{divergence}");
+}
+
+#[test]
+fn a_cpu_wait_on_a_blocked_gpu_queue_is_a_divergence_not_a_hang() {
+    // Without the statistics, the same change reaches the CPU wait for the
+    // queue's progress: reported, not waited on.
+    let mut trace = gpu_submit();
+    trace.records.retain(|r| r.op != Op::Call(Entry::D3DKMTQueryStatistics));
+    let signal = Op::Call(Entry::D3DKMTSignalSynchronizationObjectFromGpu);
+    let record = trace.records.iter_mut().find(|r| r.op == signal).unwrap();
+    record
+        .input
+        .iter_mut()
+        .filter(|(n, _)| n == "*MonitoredFenceValueArray")
+        .for_each(|(_, v)| *v = Value::List(vec![Value::Int(1)]));
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert_eq!(divergence.record.op, Op::Call(Entry::D3DKMTWaitForSynchronizationObjectFromCpu), "{divergence}");
+    assert!(divergence.what.contains("have not reached"), "{divergence}");
+}
+
+#[test]
+fn an_escape_answer_is_compared_byte_for_byte() {
+    let escape = Op::Call(Entry::D3DKMTEscape);
+    let (trace, index) = changed_gpu(
+        |r| r.op == escape,
+        |r| r.output.iter_mut().for_each(|(_, v)| *v = Value::Bytes(b"ESCAPE".to_vec())),
+    );
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert_eq!(divergence.index, index);
+    assert_eq!(divergence.what, "output *pPrivateDriverData: recorded bytes:455343415045, replayed bytes:657363617065");
+}
+
+#[test]
+fn gpu_work_follows_what_each_handle_stands_for_and_ignores_descriptor_numbers() {
+    // Shift every handle (also inside the inline and pointed-to arrays) and
+    // every descriptor: the replay maps handles to their objects and does
+    // not compare descriptor numbers.
+    fn shift(v: &mut Value) {
+        match v {
+            Value::Handle(h) if *h != 0 => *h += 0x1000,
+            Value::Fd(fd) => *fd += 100,
+            Value::List(items) => items.iter_mut().for_each(shift),
+            _ => {}
+        }
+    }
+    let mut trace = gpu_submit();
+    for r in &mut trace.records {
+        r.input.iter_mut().chain(r.output.iter_mut()).for_each(|(_, v)| shift(v));
+    }
+    assert!(trace.to_string().contains("hSyncFile=fd:103"));
+    let summary = replay::replay(&trace).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}
+
+#[test]
+fn the_command_line_replays_the_gpu_fixture() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_d3dkmt-emu"))
+        .arg("replay")
+        .arg(fixture("gpu_submit.trace"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("replayed clean"));
+}
