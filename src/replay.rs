@@ -17,8 +17,9 @@
 //!
 //! Compared, in order: the status; then every output field: handles and keys
 //! must agree in being NULL or not, pointers likewise, addresses are not
-//! compared, everything else (values, bytes, text) must be equal, and both
-//! sides must have the same output fields. Only a call that returned
+//! compared, file descriptors must both be descriptors (not negative),
+//! everything else (values, bytes, text) must be equal, and both sides must
+//! have the same output fields. Only a call that returned
 //! `STATUS_SUCCESS` has outputs (`STATUS_TIMEOUT` and `STATUS_ABANDONED`
 //! are success-class codes that write nothing).
 //!
@@ -35,6 +36,26 @@
 //! other bytes there diverges on them. The first difference stops the
 //! replay with a [`Divergence`] naming the record, what differed, and the
 //! records before it.
+//!
+//! GPU work: the fake GPU runs submissions, queued signals and waits in a
+//! deterministic order, so a replay re-issued in the recorded order reaches
+//! the same fence values; they show in what is compared (`QueryStatistics`'
+//! `QueryResult`, whole: packets submitted and completed), in the CPU waits
+//! (checked as above, so a queue left blocked is a divergence, not a hang)
+//! and in the escape's answer (the KMD's bytes, compared over the size
+//! given). Not compared, and why: the GPU VAs a legacy context hands out
+//! (`CommandBuffer`, `NewCommandBuffer`, `addr:`) and its buffer pointers
+//! (`ptr:`, in our memory); a submission's `Commands`/`CommandBuffer` is a
+//! GPU VA passed as recorded, and the command bytes `Render` submits from
+//! the context's buffer are not recorded (the default KMD a replay runs
+//! does not look at them; a recording made with a KMD that does would need
+//! them); a sync file's descriptor (`fd:`) is a new one on every run, and
+//! whether it has become readable is not recorded (it is not an output of
+//! the call). The replay plays the caller that owns the descriptors it is
+//! handed: it keeps them until it ends, then closes them. Hardware contexts
+//! replay under the default [`crate::HwContexts`] policy (refused, as
+//! Windows 11), like every other policy a recording kernel may have
+//! changed.
 //!
 //! Skipped: `nested` records (the outer call re-does them), `opaque` ones
 //! (no decoder: nothing to rebuild) and `injected` ones (an injected fault
@@ -59,7 +80,8 @@
 //! is rebuilt with zero-filled buffers of the recorded sizes there, which
 //! no export's status depends on. Inputs the exports read first (arrays,
 //! timeouts, names, device paths, the device-ids input, `CreateAllocation`'s
-//! standard description and allocation info) are recorded for failed calls
+//! standard description and allocation info, the GPU-work exports' driver
+//! data and object, context and queue arrays) are recorded for failed calls
 //! too, so those replay with their status.
 //!
 //! Events: `process.create`/`exit`, `nt.close`/`duplicate` and the KMD's

@@ -48,8 +48,10 @@
 //! and an object name the export reads first (through the export's own
 //! checks), and the structs `CreateAllocation` reads (its standard
 //! description and allocation info, under the flag and type checks the
-//! export makes first); input blobs and output buffers after a successful
-//! call only.
+//! export makes first), and the driver data and the queue, context and
+//! object arrays of the GPU-work exports (under their count, flag and
+//! policy checks); input blobs and output buffers after a successful call
+//! only.
 //!
 //! ## Adding a decoder for a new entry point
 //!

@@ -925,7 +925,8 @@ fn record_gpu_submit() -> String {
     ok(call!(D3DKMTSubmitCommandToHwQueue(&submit(2))));
 
     // A sync file on the progress fence at 2: not readable yet.
-    let mut sync_file = D3DKMT_CREATESYNCFILE { hDevice: device, hMonitoredFence: progress, FenceValue: 2, hSyncFile: 0 };
+    let mut sync_file =
+        D3DKMT_CREATESYNCFILE { hDevice: device, hMonitoredFence: progress, FenceValue: 2, hSyncFile: 0 };
     // SAFETY: a live, aligned struct; the export keeps nothing.
     ok(NtStatus(unsafe { D3DKMTCreateSyncFile(&mut sync_file) }));
     // SAFETY: the call handed us a new descriptor that we now own.
@@ -968,8 +969,7 @@ fn record_gpu_submit() -> String {
     wait2.ObjectHandleArray[0] = fence;
     wait2.Anonymous.Fence.FenceValue = 3;
     ok(call!(D3DKMTWaitForSynchronizationObject2(&wait2)));
-    let mut signal_v2 =
-        D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 { hContext: context, ObjectCount: 1, ..Default::default() };
+    let mut signal_v2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 { hContext: context, ObjectCount: 1, ..Default::default() };
     signal_v2.ObjectHandleArray[0] = fence;
     signal_v2.BroadcastContextCount = 1;
     signal_v2.BroadcastContext[0] = context;

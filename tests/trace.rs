@@ -665,7 +665,8 @@ fn the_gpu_decoders_read_no_memory_the_export_does_not_read() {
         };
         wait.Anonymous.MonitoredFenceValueArray = garbage.cast();
         assert_eq!(call!(D3DKMTWaitForSynchronizationObjectFromGpu(&wait)), NtStatus::INVALID_PARAMETER);
-        let mut signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU { hContext: context, ObjectCount: 1, ..Default::default() };
+        let mut signal =
+            D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU { hContext: context, ObjectCount: 1, ..Default::default() };
         signal.Anonymous.MonitoredFenceValueArray = garbage.cast();
         assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromGpu(&signal)), NtStatus::INVALID_PARAMETER);
     });
@@ -735,12 +736,12 @@ fn gpu_inputs_read_first_are_recorded_for_failed_calls_and_replay() {
         signal2.Anonymous.Fence.FenceValue = 5;
         assert_eq!(call!(D3DKMTSignalSynchronizationObject2(&signal2)), NtStatus::INVALID_PARAMETER);
         // A sync file on a garbage fence.
-        let mut sync_file = D3DKMT_CREATESYNCFILE { hDevice: device.hDevice, hMonitoredFence: 0x55, ..Default::default() };
+        let mut sync_file =
+            D3DKMT_CREATESYNCFILE { hDevice: device.hDevice, hMonitoredFence: 0x55, ..Default::default() };
         // SAFETY: a live, aligned struct; the export keeps nothing.
         assert_eq!(NtStatus(unsafe { D3DKMTCreateSyncFile(&mut sync_file) }), NtStatus::INVALID_PARAMETER);
         // Statistics of another process: refused; of the adapter: answered.
-        let mut luid = windows_sys::Win32::Foundation::LUID::default();
-        luid.LowPart = 0x1234;
+        let luid = windows_sys::Win32::Foundation::LUID { LowPart: 0x1234, HighPart: 0 };
         let mut statistics = D3DKMT_QUERYSTATISTICS {
             Type: D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER,
             AdapterLuid: luid,
