@@ -377,7 +377,16 @@ fn each_record_is_a_tracing_event() {
         fn exit(&self, _: &tracing::span::Id) {}
     }
     let count = Arc::new(AtomicUsize::new(0));
-    tracing::subscriber::with_default(Count(Arc::clone(&count)), || {
+    let dispatch = tracing::Dispatch::new(Count(Arc::clone(&count)));
+    // With a single dispatcher registered, tracing-core takes a callsite's
+    // interest from the default dispatcher of whichever thread first hits
+    // it: another test's thread, with none, caches "never" and this test
+    // sees no event (it failed about one run in five under load). A second
+    // dispatcher kept alive makes it ask every registered one; the rebuild
+    // fixes an interest cached before.
+    let _second = tracing::Dispatch::new(Count(Arc::new(AtomicUsize::new(0))));
+    tracing::callsite::rebuild_interest_cache();
+    tracing::dispatcher::with_default(&dispatch, || {
         let kernel = traced();
         let process = kernel.create_process();
         process.run(open);
