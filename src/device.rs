@@ -83,6 +83,9 @@ impl ProcessState {
         graveyard: &mut Graveyard<LocalEntry>,
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
+        // First its GPU VA reservations and the mappings of its allocations
+        // (`crate::gpu_va`), then its children's handles.
+        self.memory.forget_device(handle as u32);
         let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
         // The documented teardown order (see `crate::context`): hardware
         // queues, contexts, paging queues, then sync objects and sessions;

@@ -1657,7 +1657,7 @@ fn objects(world: World) -> Objects {
     let device = LocalHandle(f.locals[DEVICE]);
     let km = p.create_keyed_mutex(0, b"km-data", false).unwrap();
     let km_nt = p.create_keyed_mutex(0, b"", true).unwrap();
-    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec() };
+    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec(), system_mem: 0 };
     let flags = AllocationFlags {
         create_resource: true,
         create_shared: true,
