@@ -180,13 +180,8 @@ impl VaSpace {
     /// Removes the mapped pages in `[start, end)`, splitting mappings that
     /// straddle an edge.
     fn unmap_range(&mut self, start: u64, end: u64) {
-        let hit: Vec<u64> = self
-            .mapped
-            .range(..end)
-            .rev()
-            .take_while(|(_, m)| m.base + m.size > start)
-            .map(|(&b, _)| b)
-            .collect();
+        let hit: Vec<u64> =
+            self.mapped.range(..end).rev().take_while(|(_, m)| m.base + m.size > start).map(|(&b, _)| b).collect();
         // `take_while` stops at the first mapping ending before `start`;
         // mappings never overlap, so none further down can reach it.
         for b in hit {

@@ -128,8 +128,8 @@ mod policy;
 mod process;
 mod removal;
 pub mod replay;
-mod resource;
 mod residency;
+mod resource;
 mod session;
 mod shared;
 mod status;
@@ -156,7 +156,7 @@ pub use context::{ContextKind, ContextParams, CreatedContext, LegacyBuffers, MAX
 pub use error::{KResult, KernelError};
 pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
 pub use gpu::{GpuStatistics, QueueCounters};
-pub use gpu_va::{Mapping, MapRequest, PAGE, SPACE_END, SPACE_START, VA_GRANULARITY, VaOperation, protection};
+pub use gpu_va::{MapRequest, Mapping, PAGE, SPACE_END, SPACE_START, VA_GRANULARITY, VaOperation, protection};
 pub use handle::{LocalHandle, NtHandle};
 pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
