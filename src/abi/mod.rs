@@ -17,7 +17,7 @@ mod device_state;
 mod gpu;
 mod keyed_mutex;
 pub mod linux;
-mod memory;
+pub(crate) mod memory;
 mod resource;
 mod session;
 mod share;
