@@ -1541,6 +1541,281 @@ typedef struct _D3DKMT_CREATESYNCFILE {
     UINT64 hSyncFile;                 /* out: a file descriptor the caller owns and closes */
 } D3DKMT_CREATESYNCFILE;
 
+/* ---- GPU memory: virtual addresses, residency, offers, priorities, Lock2 ----
+ * No struct here carries WCHAR text: the libdxg layout is the same. */
+
+typedef enum _D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE {
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_NO_ACCESS = 0,
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_ZERO = 1,
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_NO_COMMIT = 2
+} D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE;
+
+/* Bits: Write 1, Execute 2, Zero 4, NoAccess 8 (others refused). */
+typedef struct _D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE {
+    union {
+        UINT64 Value;
+    };
+} D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE;
+
+/* Size a nonzero multiple of 64 KiB; BaseAddress 64 KiB-aligned, or 0 for
+ * the lowest free range in [MinimumAddress, MaximumAddress) (0: no bound). */
+typedef struct _D3DDDI_RESERVEGPUVIRTUALADDRESS {
+    union {
+        D3DKMT_HANDLE hPagingQueue;
+        D3DKMT_HANDLE hAdapter;       /* the D3DKMT form: an adapter handle */
+    };
+    UINT64 BaseAddress;
+    UINT64 MinimumAddress;
+    UINT64 MaximumAddress;
+    UINT64 Size;
+    union {
+        D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE ReservationType;
+        UINT Reserved0;
+    };
+    union {
+        UINT64 DriverProtection;
+        UINT64 Reserved1;
+    };
+    UINT64 VirtualAddress;            /* out */
+    union {
+        UINT64 PagingFenceValue;      /* not written */
+        UINT64 Reserved2;
+    };
+} D3DDDI_RESERVEGPUVIRTUALADDRESS;
+
+/* SizeInPages 4 KiB pages of hAllocation from OffsetInPages, at BaseAddress
+ * (inside one reservation) or, with 0, in a new reservation. */
+typedef struct _D3DDDI_MAPGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT64 BaseAddress;
+    UINT64 MinimumAddress;
+    UINT64 MaximumAddress;
+    D3DKMT_HANDLE hAllocation;
+    UINT64 OffsetInPages;
+    UINT64 SizeInPages;
+    D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+    UINT64 DriverProtection;
+    UINT Reserved0;
+    UINT64 Reserved1;
+    UINT64 VirtualAddress;            /* out */
+    UINT64 PagingFenceValue;          /* out: reached when the call returns */
+} D3DDDI_MAPGPUVIRTUALADDRESS;
+
+/* Exactly one reservation (its base and size). */
+typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hAdapter;
+    UINT64 BaseAddress;
+    UINT64 Size;
+} D3DKMT_FREEGPUVIRTUALADDRESS;
+
+typedef enum _D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE {
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP = 0,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_UNMAP = 1,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_COPY = 2,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP_PROTECT = 3
+} D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE;
+
+typedef struct _D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION {
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE OperationType;
+    union {
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DKMT_HANDLE hAllocation;
+            UINT64 AllocationOffsetInBytes;
+            UINT64 AllocationSizeInBytes; /* 0 or SizeInBytes */
+        } Map;
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DKMT_HANDLE hAllocation;
+            UINT64 AllocationOffsetInBytes;
+            UINT64 AllocationSizeInBytes;
+            D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+            UINT64 DriverProtection;
+        } MapProtect;
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+        } Unmap;
+        struct {
+            UINT64 SourceAddress;
+            UINT64 SizeInBytes;
+            UINT64 DestAddress;
+        } Copy;
+    };
+} D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION;
+
+typedef struct _D3DKMT_UPDATEGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hContext;           /* a context of hDevice */
+    D3DKMT_HANDLE hFenceObject;       /* signalled to FenceValue on the context */
+    UINT NumOperations;               /* 1 to 65536 */
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION *Operations;
+    size_t Reserved0;
+    UINT64 Reserved1;
+    UINT64 FenceValue;
+    union {
+        UINT Value;
+    } Flags;
+} D3DKMT_UPDATEGPUVIRTUALADDRESS;
+
+typedef struct _D3DDDI_MAKERESIDENT_FLAGS {
+    union {
+        UINT Value;                   /* CantTrimFurther, MustSucceed: ignored */
+    };
+} D3DDDI_MAKERESIDENT_FLAGS;
+
+typedef struct _D3DDDI_MAKERESIDENT {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT NumAllocations;              /* 1 to 65536 */
+    const D3DKMT_HANDLE *AllocationList;
+    const UINT *PriorityList;         /* not read */
+    D3DDDI_MAKERESIDENT_FLAGS Flags;
+    UINT64 PagingFenceValue;          /* out: reached when the call returns */
+    UINT64 NumBytesToTrim;            /* out: 0 */
+} D3DDDI_MAKERESIDENT;
+
+typedef struct _D3DDDI_EVICT_FLAGS {
+    union {
+        UINT Value;                   /* EvictOnlyIfNecessary: ignored */
+    };
+} D3DDDI_EVICT_FLAGS;
+
+typedef struct _D3DKMT_EVICT {
+    D3DKMT_HANDLE hDevice;
+    UINT NumAllocations;
+    const D3DKMT_HANDLE *AllocationList;
+    D3DDDI_EVICT_FLAGS Flags;
+    UINT64 NumBytesToTrim;            /* out: 0 */
+} D3DKMT_EVICT;
+
+typedef enum _D3DKMT_ALLOCATIONRESIDENCYSTATUS {
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1,
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = 2, /* ours, when resident */
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
+} D3DKMT_ALLOCATIONRESIDENCYSTATUS;
+
+/* hResource with count 0 (one answer), or a list of allocations. */
+typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS *pResidencyStatus; /* out */
+} D3DKMT_QUERYALLOCATIONRESIDENCY;
+
+/* Priorities: D3DDDI_ALLOCATIONPRIORITY_* (NORMAL 0x78000000 by default); 0 refused. */
+typedef struct _D3DKMT_SETALLOCATIONPRIORITY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    const UINT *pPriorities;
+} D3DKMT_SETALLOCATIONPRIORITY;
+
+typedef struct _D3DKMT_GETALLOCATIONPRIORITY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    UINT *pPriorities;                /* out */
+} D3DKMT_GETALLOCATIONPRIORITY;
+
+typedef enum _D3DKMT_OFFER_PRIORITY {
+    D3DKMT_OFFER_PRIORITY_LOW = 1,
+    D3DKMT_OFFER_PRIORITY_NORMAL = 2,
+    D3DKMT_OFFER_PRIORITY_HIGH = 3,
+    D3DKMT_OFFER_PRIORITY_AUTO = 4
+} D3DKMT_OFFER_PRIORITY;
+
+typedef struct _D3DKMT_OFFER_FLAGS {
+    union {
+        UINT Value;                   /* timing hints: ignored */
+    };
+} D3DKMT_OFFER_FLAGS;
+
+/* Exactly one of pResources and HandleList, NumAllocations entries. */
+typedef struct _D3DKMT_OFFERALLOCATIONS {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE *pResources;
+    const D3DKMT_HANDLE *HandleList;
+    UINT NumAllocations;
+    D3DKMT_OFFER_PRIORITY Priority;
+    D3DKMT_OFFER_FLAGS Flags;
+} D3DKMT_OFFERALLOCATIONS;
+
+typedef enum _D3DDDI_RECLAIM_RESULT {
+    D3DDDI_RECLAIM_RESULT_OK = 0,
+    D3DDDI_RECLAIM_RESULT_DISCARDED = 1,
+    D3DDDI_RECLAIM_RESULT_NOT_COMMITTED = 2
+} D3DDDI_RECLAIM_RESULT;
+
+typedef struct _D3DKMT_RECLAIMALLOCATIONS2 {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT NumAllocations;
+    D3DKMT_HANDLE *pResources;
+    const D3DKMT_HANDLE *HandleList;
+    union {
+        BOOL *pDiscarded;             /* the same array: OK is FALSE, DISCARDED TRUE */
+        D3DDDI_RECLAIM_RESULT *pResults; /* out, when not NULL */
+    };
+    UINT64 PagingFenceValue;          /* out */
+} D3DKMT_RECLAIMALLOCATIONS2;
+
+typedef struct _D3DDDI_SEGMENTPREFERENCE {
+    union {
+        UINT Value;                   /* not kept */
+    };
+} D3DDDI_SEGMENTPREFERENCE;
+
+typedef struct _D3DDDI_UPDATEALLOCPROPERTY_FLAGS {
+    union {
+        UINT Value;                   /* not kept */
+    };
+} D3DDDI_UPDATEALLOCPROPERTY_FLAGS;
+
+typedef struct _D3DDDI_UPDATEALLOCPROPERTY {
+    D3DKMT_HANDLE hPagingQueue;
+    D3DKMT_HANDLE hAllocation;
+    UINT SupportedSegmentSet;         /* nonzero; kept */
+    D3DDDI_SEGMENTPREFERENCE PreferredSegment;
+    D3DDDI_UPDATEALLOCPROPERTY_FLAGS Flags;
+    UINT64 PagingFenceValue;          /* out */
+    union {
+        UINT PropertyMaskValue;
+    };
+} D3DDDI_UPDATEALLOCPROPERTY;
+
+typedef struct _D3DDDICB_LOCK2FLAGS {
+    union {
+        UINT Value;                   /* ignored */
+    };
+} D3DDDICB_LOCK2FLAGS;
+
+/* pData: the allocation's memory (the pSystemMem it was created over). */
+typedef struct _D3DKMT_LOCK2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hAllocation;
+    D3DDDICB_LOCK2FLAGS Flags;
+    void *pData;                      /* out */
+} D3DKMT_LOCK2;
+
+typedef struct _D3DKMT_UNLOCK2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hAllocation;
+} D3DKMT_UNLOCK2;
+
+/* Reservation at most AvailableForReservation; shows as CurrentReservation. */
+typedef struct _D3DKMT_CHANGEVIDEOMEMORYRESERVATION {
+    HANDLE hProcess;                  /* NULL or (HANDLE)-1: the caller */
+    D3DKMT_HANDLE hAdapter;
+    D3DKMT_MEMORY_SEGMENT_GROUP MemorySegmentGroup;
+    UINT64 Reservation;
+    UINT PhysicalAdapterIndex;        /* 0 */
+} D3DKMT_CHANGEVIDEOMEMORYRESERVATION;
+
 /* ---- Argument types of some entry points that are exported, not emulated ---- */
 
 typedef struct _D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY {
@@ -1756,6 +2031,23 @@ D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXTVIRTUAL) == 40, "D3DKMT_CREA
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWCONTEXT) == 40, "D3DKMT_CREATEHWCONTEXT layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWQUEUE) == 48, "D3DKMT_CREATEHWQUEUE layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEPAGINGQUEUE) == 32, "D3DKMT_CREATEPAGINGQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_RESERVEGPUVIRTUALADDRESS) == 72, "D3DDDI_RESERVEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_MAPGPUVIRTUALADDRESS) == 104, "D3DDDI_MAPGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_MAPGPUVIRTUALADDRESS, PagingFenceValue) == 96, "D3DDDI_MAPGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_FREEGPUVIRTUALADDRESS) == 24, "D3DKMT_FREEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION) == 64, "D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_UPDATEGPUVIRTUALADDRESS) == 56, "D3DKMT_UPDATEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_MAKERESIDENT) == 48, "D3DDDI_MAKERESIDENT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_EVICT) == 32, "D3DKMT_EVICT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYALLOCATIONRESIDENCY) == 32, "D3DKMT_QUERYALLOCATIONRESIDENCY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETALLOCATIONPRIORITY) == 32, "D3DKMT_SETALLOCATIONPRIORITY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETALLOCATIONPRIORITY) == 32, "D3DKMT_GETALLOCATIONPRIORITY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OFFERALLOCATIONS) == 40, "D3DKMT_OFFERALLOCATIONS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RECLAIMALLOCATIONS2) == 40, "D3DKMT_RECLAIMALLOCATIONS2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_UPDATEALLOCPROPERTY) == 40, "D3DDDI_UPDATEALLOCPROPERTY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_LOCK2) == 24, "D3DKMT_LOCK2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_UNLOCK2) == 8, "D3DKMT_UNLOCK2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHANGEVIDEOMEMORYRESERVATION) == 32, "D3DKMT_CHANGEVIDEOMEMORYRESERVATION layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITCOMMAND) == 384, "D3DKMT_SUBMITCOMMAND layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SUBMITCOMMAND, pPrivateDriverData) == 288, "D3DKMT_SUBMITCOMMAND layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RENDER) == 368, "D3DKMT_RENDER layout");
@@ -2048,6 +2340,30 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlushHeapTransitions(const D3DKMT_FLUSHHEAPTR
 /* A file descriptor (an eventfd) that becomes readable when the monitored
  * fence reaches FenceValue; the caller closes it. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
+
+/* -- GPU memory (see src/gpu_va.rs and src/residency.rs) --
+ * One GPU VA space per process and adapter. Maps, MakeResident, reclaims and
+ * property updates are paging operations: the paging queue's fence advances
+ * by one and PagingFenceValue is that value, already reached. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReserveGpuVirtualAddress(D3DDDI_RESERVEGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFreeGpuVirtualAddress(const D3DKMT_FREEGPUVIRTUALADDRESS *pData);
+/* All operations or none; then hFenceObject is signalled on hContext's queue. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateGpuVirtualAddress(const D3DKMT_UPDATEGPUVIRTUALADDRESS *pData);
+/* Residency is counted per allocation; Evict below 0 is STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEvict(D3DKMT_EVICT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYALLOCATIONRESIDENCY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetAllocationPriority(const D3DKMT_SETALLOCATIONPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCATIONPRIORITY *pData);
+/* Offered content is discarded only on d3dkmt_emu's memory-pressure hook. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateAllocationProperty(D3DDDI_UPDATEALLOCPROPERTY *pData);
+/* Lock counts; Unlock2 of an unlocked allocation is STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock2(D3DKMT_LOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock2(const D3DKMT_UNLOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeVideoMemoryReservation(const D3DKMT_CHANGEVIDEOMEMORYRESERVATION *pData);
 
 /* -- Sharing -- */
 

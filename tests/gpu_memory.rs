@@ -66,18 +66,12 @@ fn fixture() -> Fixture {
 
 /// A standard existing-heap allocation over `memory`, through the export.
 fn allocation(device: LocalHandle, memory: &mut [u8]) -> u32 {
-    let mut standard = D3DKMT_CREATESTANDARDALLOCATION {
-        Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP,
-        ..Default::default()
-    };
+    let mut standard =
+        D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
     standard.Anonymous.ExistingHeapData.Size = memory.len();
     let mut info = D3DDDI_ALLOCATIONINFO2::default();
     info.Anonymous1.pSystemMem = memory.as_mut_ptr().cast();
-    let mut args = D3DKMT_CREATEALLOCATION {
-        hDevice: device.0,
-        NumAllocations: 1,
-        ..Default::default()
-    };
+    let mut args = D3DKMT_CREATEALLOCATION { hDevice: device.0, NumAllocations: 1, ..Default::default() };
     args.Anonymous1.pStandardAllocation = &mut standard;
     args.Anonymous2.pAllocationInfo2 = &mut info;
     args.Flags._bitfield = 0x1_0000 | 0x20; // StandardAllocation | ExistingSysMem
@@ -86,7 +80,13 @@ fn allocation(device: LocalHandle, memory: &mut [u8]) -> u32 {
 }
 
 fn reserve(owner: u32, base: u64, min: u64, max: u64, size: u64) -> (NtStatus, u64) {
-    let mut args = D3DDDI_RESERVEGPUVIRTUALADDRESS { BaseAddress: base, MinimumAddress: min, MaximumAddress: max, Size: size, ..Default::default() };
+    let mut args = D3DDDI_RESERVEGPUVIRTUALADDRESS {
+        BaseAddress: base,
+        MinimumAddress: min,
+        MaximumAddress: max,
+        Size: size,
+        ..Default::default()
+    };
     args.Anonymous1.hAdapter = owner;
     let status = call!(D3DKMTReserveGpuVirtualAddress(&mut args));
     (status, args.VirtualAddress)
@@ -220,7 +220,11 @@ fn maps_check_the_allocation_range_and_advance_the_paging_fence() {
     assert_eq!(map(f.paging, base, alloc, 3, 2).0, NtStatus::INVALID_PARAMETER);
     assert_eq!(map(f.paging, base, alloc, 0, 5).0, NtStatus::INVALID_PARAMETER);
     assert_eq!(map(f.paging, base, alloc, 0, 0).0, NtStatus::INVALID_PARAMETER);
-    assert_eq!(map(f.paging, base + 15 * 0x1000, alloc, 0, 2).0, NtStatus::INVALID_PARAMETER, "runs out of the reservation");
+    assert_eq!(
+        map(f.paging, base + 15 * 0x1000, alloc, 0, 2).0,
+        NtStatus::INVALID_PARAMETER,
+        "runs out of the reservation"
+    );
     assert_eq!(map(f.paging, 0x9_0000_0000, alloc, 0, 1).0, NtStatus::INVALID_PARAMETER, "not reserved");
     assert_eq!(map(f.paging, base + 0x800, alloc, 0, 1).0, NtStatus::INVALID_PARAMETER);
     assert_eq!(map(f.paging, base, 0xBAD, 0, 1).0, NtStatus::INVALID_PARAMETER, "no such allocation");
@@ -272,7 +276,10 @@ fn update_gpu_virtual_address_applies_all_or_nothing_then_signals_the_fence_on_t
     let base = f.process.reserve_gpu_va(f.adapter, 0, 0, 0, KIB64).unwrap();
     let map = VaOperation::Map { base, size: 0x2000, allocation: alloc, offset: 0, protection: protection::WRITE };
     let bad = VaOperation::Map { base: base + 0x4000, size: 0x3000, allocation: alloc, offset: 0, protection: 0 };
-    assert_eq!(f.process.update_gpu_va(f.device, context, fence.handle, &[map, bad], 5).unwrap_err().status(), NtStatus::INVALID_PARAMETER);
+    assert_eq!(
+        f.process.update_gpu_va(f.device, context, fence.handle, &[map, bad], 5).unwrap_err().status(),
+        NtStatus::INVALID_PARAMETER
+    );
     assert!(f.process.gpu_va_mappings(f.adapter).unwrap().is_empty(), "nothing applied");
     assert_eq!(f.process.fence_value(fence.handle).unwrap(), 0);
     let copy = VaOperation::Copy { source: base, size: 0x2000, dest: base + 0x8000 };
@@ -362,7 +369,12 @@ fn lock2_hands_out_the_allocations_memory_and_counts_locks() {
     // Destroying a locked allocation is allowed.
     call!(D3DKMTLock2(&mut lock)).unwrap();
     let list = [alloc];
-    let destroy = D3DKMT_DESTROYALLOCATION2 { hDevice: f.device.0, phAllocationList: list.as_ptr(), AllocationCount: 1, ..Default::default() };
+    let destroy = D3DKMT_DESTROYALLOCATION2 {
+        hDevice: f.device.0,
+        phAllocationList: list.as_ptr(),
+        AllocationCount: 1,
+        ..Default::default()
+    };
     call!(D3DKMTDestroyAllocation2(&destroy)).unwrap();
     assert_eq!(f.kernel.live_objects(ObjectKind::Allocation), 0);
 }
@@ -423,7 +435,12 @@ fn offers_and_reclaims_report_ok_or_discarded() {
     // Reclaim the first while in place; trim; then the second was discarded.
     let mut results = [7i32; 2];
     let one = [a1];
-    let mut reclaim = D3DKMT_RECLAIMALLOCATIONS2 { hPagingQueue: f.paging, NumAllocations: 1, HandleList: one.as_ptr(), ..Default::default() };
+    let mut reclaim = D3DKMT_RECLAIMALLOCATIONS2 {
+        hPagingQueue: f.paging,
+        NumAllocations: 1,
+        HandleList: one.as_ptr(),
+        ..Default::default()
+    };
     reclaim.Anonymous.pResults = results.as_mut_ptr();
     call!(D3DKMTReclaimAllocations2(&mut reclaim)).unwrap();
     assert_eq!(results[0], D3DDDI_RECLAIM_RESULT_OK);
@@ -447,11 +464,23 @@ fn priorities_default_to_normal_and_are_kept() {
     let alloc = allocation(f.device, &mut memory);
     let list = [alloc];
     let mut got = [0u32];
-    let get = D3DKMT_GETALLOCATIONPRIORITY { hDevice: f.device.0, phAllocationList: list.as_ptr(), AllocationCount: 1, pPriorities: got.as_mut_ptr(), ..Default::default() };
+    let get = D3DKMT_GETALLOCATIONPRIORITY {
+        hDevice: f.device.0,
+        phAllocationList: list.as_ptr(),
+        AllocationCount: 1,
+        pPriorities: got.as_mut_ptr(),
+        ..Default::default()
+    };
     call!(D3DKMTGetAllocationPriority(&get)).unwrap();
     assert_eq!(got[0], D3DDDI_ALLOCATIONPRIORITY_NORMAL);
     let set_to = [D3DDDI_ALLOCATIONPRIORITY_HIGH];
-    let set = D3DKMT_SETALLOCATIONPRIORITY { hDevice: f.device.0, phAllocationList: list.as_ptr(), AllocationCount: 1, pPriorities: set_to.as_ptr(), ..Default::default() };
+    let set = D3DKMT_SETALLOCATIONPRIORITY {
+        hDevice: f.device.0,
+        phAllocationList: list.as_ptr(),
+        AllocationCount: 1,
+        pPriorities: set_to.as_ptr(),
+        ..Default::default()
+    };
     call!(D3DKMTSetAllocationPriority(&set)).unwrap();
     call!(D3DKMTGetAllocationPriority(&get)).unwrap();
     assert_eq!(got[0], D3DDDI_ALLOCATIONPRIORITY_HIGH);
@@ -490,7 +519,12 @@ fn update_allocation_property_keeps_the_segment_set_and_advances_the_paging_fenc
     let _bound = f.process.enter();
     let mut memory = vec![0u8; 0x1000];
     let alloc = allocation(f.device, &mut memory);
-    let mut args = D3DDDI_UPDATEALLOCPROPERTY { hPagingQueue: f.paging, hAllocation: alloc, SupportedSegmentSet: 0b10, ..Default::default() };
+    let mut args = D3DDDI_UPDATEALLOCPROPERTY {
+        hPagingQueue: f.paging,
+        hAllocation: alloc,
+        SupportedSegmentSet: 0b10,
+        ..Default::default()
+    };
     call!(D3DKMTUpdateAllocationProperty(&mut args)).unwrap();
     assert_eq!(args.PagingFenceValue, 1);
     assert_eq!(f.process.allocation_memory(LocalHandle(alloc)).unwrap().segment_set, 0b10);
@@ -512,7 +546,12 @@ fn destroying_an_allocation_unmaps_it_and_destroying_the_device_frees_its_space(
     status.unwrap();
     assert_eq!(f.process.gpu_va_mappings(f.adapter).unwrap().len(), 2);
     let list = [alloc];
-    let destroy = D3DKMT_DESTROYALLOCATION2 { hDevice: f.device.0, phAllocationList: list.as_ptr(), AllocationCount: 1, ..Default::default() };
+    let destroy = D3DKMT_DESTROYALLOCATION2 {
+        hDevice: f.device.0,
+        phAllocationList: list.as_ptr(),
+        AllocationCount: 1,
+        ..Default::default()
+    };
     call!(D3DKMTDestroyAllocation2(&destroy)).unwrap();
     assert!(f.process.gpu_va_mappings(f.adapter).unwrap().is_empty(), "unmapped with the allocation");
     assert_eq!(f.process.gpu_va_reservations(f.adapter).unwrap().len(), 2, "the ranges stay reserved");

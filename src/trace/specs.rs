@@ -1001,7 +1001,6 @@ pub(crate) static SPECS: &[Spec] = &[
         StateType: U32 Int In,
         Anonymous.ExecutionState: U32 Int Out,
     } extras []),
-
     // GPU memory (`crate::abi::memory`). Output arrays (residency statuses,
     // priorities, reclaim results) are not recorded.
     spec!(D3DKMTReserveGpuVirtualAddress: D3DDDI_RESERVEGPUVIRTUALADDRESS {
