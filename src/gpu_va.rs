@@ -12,8 +12,10 @@
 //!   of 64 KiB, and either a 64 KiB-aligned `BaseAddress` (then
 //!   `MinimumAddress`/`MaximumAddress` are ignored) or the lowest free
 //!   64 KiB-aligned range in `[MinimumAddress, MaximumAddress)` (0 means the
-//!   space's bound). A fixed base overlapping another reservation, or outside
-//!   the space, is `STATUS_INVALID_PARAMETER`; no free range is
+//!   space's bound). A fixed base overlapping another reservation gets the
+//!   [`crate::GpuPolicies::gpu_va_conflict`] status (default
+//!   `STATUS_INVALID_PARAMETER`); one outside the space is
+//!   `STATUS_INVALID_PARAMETER`; no free range is
 //!   `STATUS_NO_MEMORY`. The owner named by the call's union is an adapter
 //!   handle (the `D3DKMT` form) or a paging queue (the UMD-callback form); a
 //!   reservation made through a paging queue belongs to its device.
@@ -46,6 +48,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
+use crate::NtStatus;
 use crate::error::{KResult, KernelError};
 use crate::handle::LocalHandle;
 use crate::process::{LocalEntry, Process, ProcessState};
@@ -151,7 +154,15 @@ impl VaSpace {
     }
 
     /// Reserves a range; returns its base.
-    fn reserve(&mut self, base: u64, min: u64, max: u64, size: u64, device: Option<u32>) -> KResult<u64> {
+    fn reserve(
+        &mut self,
+        base: u64,
+        min: u64,
+        max: u64,
+        size: u64,
+        device: Option<u32>,
+        conflict: NtStatus,
+    ) -> KResult<u64> {
         if size == 0 || size % VA_GRANULARITY != 0 {
             return Err(invalid("Size is not a nonzero multiple of 64 KiB"));
         }
@@ -164,7 +175,7 @@ impl VaSpace {
                 return Err(invalid("range outside the GPU virtual address space"));
             }
             if self.overlaps_reserved(base, end) {
-                return Err(invalid("range overlaps a reserved range"));
+                return Err(KernelError::GpuVaConflict(conflict));
             }
             base
         } else {
@@ -399,7 +410,8 @@ impl Process {
     pub fn reserve_gpu_va(&self, owner: LocalHandle, base: u64, min: u64, max: u64, size: u64) -> KResult<u64> {
         let mut state = self.lock_live()?;
         let (adapter, device) = state.va_owner(owner.0)?;
-        state.memory.spaces.entry(adapter).or_default().reserve(base, min, max, size, device)
+        let conflict = self.kernel_inner().policies.gpu.gpu_va_conflict;
+        state.memory.spaces.entry(adapter).or_default().reserve(base, min, max, size, device, conflict)
     }
 
     /// `D3DKMTMapGpuVirtualAddress` through a paging queue: returns the VA
@@ -416,7 +428,7 @@ impl Process {
             let mut space = state.memory.spaces.get(&adapter).cloned().unwrap_or_default();
             let base = if req.base == 0 {
                 let rounded = align_up(size, VA_GRANULARITY).ok_or(invalid("SizeInPages overflows"))?;
-                space.reserve(0, req.min, req.max, rounded, Some(device))?
+                space.reserve(0, req.min, req.max, rounded, Some(device), NtStatus::INVALID_PARAMETER)?
             } else {
                 req.base
             };

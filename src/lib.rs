@@ -170,7 +170,7 @@ pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
-pub use policy::{GpuPolicies, HwContexts};
+pub use policy::{GpuPolicies, HwContexts, InitialResidency};
 pub use policy::{
     KeyedMutexOwner, KeyedMutexPolicies, RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome,
 };

@@ -9,7 +9,7 @@
 //! - Residency is counted: each `MakeResident` of an allocation adds one,
 //!   each `Evict` takes one away; it is resident while the count is above 0.
 //!   New allocations start at 0 (WDDM 2 runtimes make them resident
-//!   explicitly). `MakeResident` is a paging operation on its paging queue:
+//!   explicitly; [`crate::GpuPolicies::initial_residency`] can start them at 1). `MakeResident` is a paging operation on its paging queue:
 //!   the paging fence advances by one and the value comes back in
 //!   `PagingFenceValue`, already reached (the fake GPU runs it at once, so
 //!   the call never returns `STATUS_PENDING`); `NumBytesToTrim` is 0.
@@ -119,14 +119,14 @@ pub(crate) struct AllocationMemory {
 }
 
 impl AllocationMemory {
-    pub(crate) fn new(system_mem: usize) -> AllocationMemory {
+    pub(crate) fn new(system_mem: usize, resident: bool) -> AllocationMemory {
         AllocationMemory {
             system_mem,
             state: Mutex::with_level(
                 Level::Object,
                 "allocation memory",
                 MemState {
-                    residency: 0,
+                    residency: u32::from(resident),
                     priority: PRIORITY_NORMAL,
                     offer: OfferState::InUse,
                     locks: 0,

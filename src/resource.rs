@@ -389,7 +389,10 @@ impl Process {
         let driver_data = kmd.allocation_private_data(kernel.adapters[adapter].config.luid, &desc);
         let allocation = Arc::new(Allocation {
             size: request.size,
-            memory: crate::residency::AllocationMemory::new(request.system_mem),
+            memory: crate::residency::AllocationMemory::new(
+                request.system_mem,
+                kernel.policies.gpu.initial_residency == crate::policy::InitialResidency::Resident,
+            ),
             driver_data,
             _live: LiveToken::new(&self.0.live, ObjectKind::Allocation),
         });

@@ -569,3 +569,26 @@ fn destroying_an_allocation_unmaps_it_and_destroying_the_device_frees_its_space(
     f.process.exit();
     assert!(f.kernel.leak_report().is_clean(), "{}", f.kernel.leak_report());
 }
+
+#[test]
+fn policies_name_the_initial_residency_and_the_conflict_status() {
+    let conflicting = NtStatus(0xC000_0018_u32 as i32); // STATUS_CONFLICTING_ADDRESSES
+    let gpu = d3dkmt_emu::GpuPolicies {
+        initial_residency: d3dkmt_emu::InitialResidency::Resident,
+        gpu_va_conflict: conflicting,
+        ..Default::default()
+    };
+    let policies = d3dkmt_emu::Policies { gpu, ..Default::default() };
+    let kernel = Kernel::new(KernelConfig { policies, ..KernelConfig::default() });
+    let process = kernel.create_process();
+    let adapter = process.open_adapter_from_luid(kernel.adapter_luids()[0]).unwrap();
+    let device = process.create_device(adapter).unwrap();
+    let req = AllocationRequest { size: 0x1000, driver_data: Vec::new(), system_mem: 0 };
+    let flags = AllocationFlags { standard_allocation: true, existing_sys_mem: true, ..Default::default() };
+    let a = process.create_allocation(device, 0, flags, &[], &req).unwrap().allocation;
+    assert_eq!(process.allocation_memory(a).unwrap().residency, 1, "resident at creation");
+    assert_eq!(process.query_allocation_residency(device, 0, &[a]).unwrap(), vec![2]);
+    process.evict(device, &[a]).unwrap();
+    let base = process.reserve_gpu_va(adapter, 0, 0, 0, KIB64).unwrap();
+    assert_eq!(process.reserve_gpu_va(adapter, base, 0, 0, KIB64).unwrap_err().status(), conflicting);
+}

@@ -260,12 +260,8 @@ fn gpu_cycle(adapter: u32, device: u32, fence: u32, value: u64) {
     assert_eq!(call!(D3DKMTUnlock2(&unlock)), NtStatus::INVALID_PARAMETER);
 
     // Submit at the mapped VA, then signal the fence behind it on the GPU.
-    let mut submit = D3DKMT_SUBMITCOMMAND {
-        Commands: va,
-        CommandLength: 256,
-        BroadcastContextCount: 1,
-        ..Default::default()
-    };
+    let mut submit =
+        D3DKMT_SUBMITCOMMAND { Commands: va, CommandLength: 256, BroadcastContextCount: 1, ..Default::default() };
     submit.BroadcastContext[0] = context.hContext;
     assert_eq!(call!(D3DKMTSubmitCommand(&submit)), NtStatus::SUCCESS);
     let mut signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
@@ -279,7 +275,8 @@ fn gpu_cycle(adapter: u32, device: u32, fence: u32, value: u64) {
     cpu_wait(device, fence, value);
 
     // Teardown in reverse order.
-    let mut evict = D3DKMT_EVICT { hDevice: device, NumAllocations: 1, AllocationList: &allocation, ..Default::default() };
+    let mut evict =
+        D3DKMT_EVICT { hDevice: device, NumAllocations: 1, AllocationList: &allocation, ..Default::default() };
     assert_eq!(call!(D3DKMTEvict(&mut evict)), NtStatus::SUCCESS);
     let free = D3DKMT_FREEGPUVIRTUALADDRESS { hAdapter: adapter, BaseAddress: va, Size: 0x1_0000 };
     assert_eq!(call!(D3DKMTFreeGpuVirtualAddress(&free)), NtStatus::SUCCESS);

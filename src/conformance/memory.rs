@@ -14,9 +14,9 @@ use crate::NtStatus;
 use crate::abi::exports::{
     D3DKMTChangeVideoMemoryReservation, D3DKMTCreateAllocation2, D3DKMTCreatePagingQueue, D3DKMTEvict,
     D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority, D3DKMTLock2, D3DKMTMakeResident,
-    D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations, D3DKMTQueryAllocationResidency,
-    D3DKMTQueryVideoMemoryInfo, D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress,
-    D3DKMTSetAllocationPriority, D3DKMTUnlock2, D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
+    D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations, D3DKMTQueryAllocationResidency, D3DKMTQueryVideoMemoryInfo,
+    D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress, D3DKMTSetAllocationPriority, D3DKMTUnlock2,
+    D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
 };
 
 /// A paging queue on `device`: (queue, paging fence).
@@ -44,7 +44,12 @@ fn allocation(device: u32) -> u32 {
 }
 
 fn reserve(owner: u32, base: u64, size: u64) -> D3DDDI_RESERVEGPUVIRTUALADDRESS {
-    let mut args = D3DDDI_RESERVEGPUVIRTUALADDRESS { BaseAddress: base, Size: size, VirtualAddress: JUNK as u64, ..Default::default() };
+    let mut args = D3DDDI_RESERVEGPUVIRTUALADDRESS {
+        BaseAddress: base,
+        Size: size,
+        VirtualAddress: JUNK as u64,
+        ..Default::default()
+    };
     args.Anonymous1.hAdapter = owner;
     args
 }
@@ -110,14 +115,16 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             let adapter = ctx.adapter();
             let mut r = reserve(adapter, 0, 0x1_0000);
             NtStatus(D3DKMTReserveGpuVirtualAddress(&mut r)).unwrap();
-            let free = D3DKMT_FREEGPUVIRTUALADDRESS { hAdapter: adapter, BaseAddress: r.VirtualAddress, Size: 0x1_0000 };
+            let free =
+                D3DKMT_FREEGPUVIRTUALADDRESS { hAdapter: adapter, BaseAddress: r.VirtualAddress, Size: 0x1_0000 };
             c.that(NtStatus(D3DKMTFreeGpuVirtualAddress(&free)).is_ok(), "first free failed");
             NtStatus(D3DKMTFreeGpuVirtualAddress(&free))
         },
         "memory_evict_not_resident" => |ctx, _| {
             let device = ctx.device();
             let alloc = allocation(device);
-            let mut args = D3DKMT_EVICT { hDevice: device, NumAllocations: 1, AllocationList: &alloc, ..Default::default() };
+            let mut args =
+                D3DKMT_EVICT { hDevice: device, NumAllocations: 1, AllocationList: &alloc, ..Default::default() };
             NtStatus(D3DKMTEvict(&mut args))
         },
         "memory_resident_usage_within_budget" => |ctx, c| {
@@ -125,7 +132,12 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             let device = ctx.device();
             let (queue, _) = paging_queue(device);
             let alloc = allocation(device);
-            let mut args = D3DDDI_MAKERESIDENT { hPagingQueue: queue, NumAllocations: 1, AllocationList: &alloc, ..Default::default() };
+            let mut args = D3DDDI_MAKERESIDENT {
+                hPagingQueue: queue,
+                NumAllocations: 1,
+                AllocationList: &alloc,
+                ..Default::default()
+            };
             let status = NtStatus(D3DKMTMakeResident(&mut args));
             let mut info = D3DKMT_QUERYVIDEOMEMORYINFO {
                 hAdapter: adapter,
@@ -133,7 +145,10 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
                 ..Default::default()
             };
             NtStatus(D3DKMTQueryVideoMemoryInfo(&mut info)).unwrap();
-            c.that(info.CurrentUsage == 0x1000, format!("CurrentUsage {:#x}, not the resident page", info.CurrentUsage));
+            c.that(
+                info.CurrentUsage == 0x1000,
+                format!("CurrentUsage {:#x}, not the resident page", info.CurrentUsage),
+            );
             c.that(info.CurrentUsage <= info.Budget, "CurrentUsage above Budget (WINE #26)");
             c.that(info.CurrentReservation == 0, "CurrentReservation not 0 (WINE #26)");
             status
