@@ -327,18 +327,10 @@ pub enum VaOperation {
 }
 
 impl ProcessState {
-    /// Checks a mapping of `[base, base+size)` of `allocation` from `offset`
-    /// for `device`, inside one reservation.
-    fn check_mapping(
-        &self,
-        space: &VaSpace,
-        device: u32,
-        base: u64,
-        size: u64,
-        allocation: LocalHandle,
-        offset: u64,
-        protection: u64,
-    ) -> KResult<Mapping> {
+    /// Checks a mapping (`[base, base+size)` of `allocation` from `offset`,
+    /// for `device`) against the allocation and the reservations of `space`.
+    fn check_mapping(&self, space: &VaSpace, want: Mapping) -> KResult<Mapping> {
+        let Mapping { base, size, allocation, offset, protection, device } = want;
         if protection & !protection::ALL != 0 {
             return Err(invalid("unknown Protection bits"));
         }
@@ -432,7 +424,8 @@ impl Process {
             } else {
                 req.base
             };
-            let mapping = state.check_mapping(&space, device, base, size, req.allocation, offset, req.protection)?;
+            let want = Mapping { base, size, allocation: req.allocation, offset, protection: req.protection, device };
+            let mapping = state.check_mapping(&space, want)?;
             space.map(mapping);
             state.memory.spaces.insert(adapter, space);
             (base, fence)
@@ -479,7 +472,8 @@ impl Process {
             for op in ops {
                 match *op {
                     VaOperation::Map { base, size, allocation, offset, protection } => {
-                        let m = state.check_mapping(&space, device.0, base, size, allocation, offset, protection)?;
+                        let want = Mapping { base, size, allocation, offset, protection, device: device.0 };
+                        let m = state.check_mapping(&space, want)?;
                         space.map(m);
                     }
                     VaOperation::Unmap { base, size } => {
