@@ -42,8 +42,19 @@
 //!   else is `STATUS_INVALID_PARAMETER`. Its mappings go with it.
 //! - Destroying an allocation handle unmaps the mappings made through it;
 //!   their range stays reserved. Destroying a device frees its reservations
-//!   and the mappings of its allocations (before its other children go, see
-//!   `crate::device`); process exit drops every space.
+//!   (those made through its paging queues, or by a map with base 0) and the
+//!   mappings of its allocations (before its other children go, see
+//!   `crate::device`). A reservation made with an adapter handle belongs to
+//!   the process's space, not to a device: it lives until freed or until
+//!   the process exits, which drops every space (after the process lock is
+//!   released, before the handles' objects go).
+//! - A lost device (removal, TDR) refuses maps, residency changes and
+//!   reclaims through its paging queues with `STATUS_DEVICE_REMOVED`, as
+//!   every create does (`crate::removal`); frees and evictions still work.
+//!
+//! Ownership: a space holds no reference to any object. A mapping names its
+//! allocation by handle (and size, checked at map time), so no allocation
+//! is dropped under the process lock; destroying the handle unmaps it.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;

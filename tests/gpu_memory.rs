@@ -592,3 +592,19 @@ fn policies_name_the_initial_residency_and_the_conflict_status() {
     let base = process.reserve_gpu_va(adapter, 0, 0, 0, KIB64).unwrap();
     assert_eq!(process.reserve_gpu_va(adapter, base, 0, 0, KIB64).unwrap_err().status(), conflicting);
 }
+
+#[test]
+fn a_lost_device_refuses_paging_work_but_frees_and_evicts() {
+    let f = fixture();
+    let _bound = f.process.enter();
+    let mut memory = vec![0u8; 0x1000];
+    let alloc = allocation(f.device, &mut memory);
+    let (status, base) = reserve(f.adapter.0, 0, 0, 0, KIB64);
+    status.unwrap();
+    make_resident(f.paging, &[alloc]).0.unwrap();
+    f.kernel.remove_device(f.process.id(), f.device, d3dkmt_emu::DeviceLoss::Hung).unwrap();
+    assert_eq!(map(f.paging, base, alloc, 0, 1).0, NtStatus::DEVICE_REMOVED);
+    assert_eq!(make_resident(f.paging, &[alloc]).0, NtStatus::DEVICE_REMOVED);
+    evict(f.device, &[alloc]).unwrap();
+    free(f.adapter, base, KIB64).unwrap();
+}
