@@ -608,3 +608,73 @@ fn a_lost_device_refuses_paging_work_but_frees_and_evicts() {
     evict(f.device, &[alloc]).unwrap();
     free(f.adapter, base, KIB64).unwrap();
 }
+
+/// A GPU memory cycle through the exports, for the fault sweep: each call
+/// fails once in turn, the failure is passed on, and process exit leaves
+/// nothing behind (mappings, residency and locks included).
+fn memory_cycle(kernel: &Kernel) -> Result<(), NtStatus> {
+    let process = kernel.create_process();
+    let mut memory = vec![0u8; 0x2000];
+    let result = process.run(|| -> Result<(), NtStatus> {
+        let luid = kernel.adapter_luids()[0];
+        let mut open = D3DKMT_OPENADAPTERFROMLUID::default();
+        open.AdapterLuid.LowPart = luid.low;
+        open.AdapterLuid.HighPart = luid.high;
+        call!(D3DKMTOpenAdapterFromLuid(&mut open)).ok()?;
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = open.hAdapter;
+        call!(D3DKMTCreateDevice(&mut device)).ok()?;
+        let mut paging = D3DKMT_CREATEPAGINGQUEUE { hDevice: device.hDevice, ..Default::default() };
+        call!(D3DKMTCreatePagingQueue(&mut paging)).ok()?;
+        let mut standard =
+            D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
+        standard.Anonymous.ExistingHeapData.Size = memory.len();
+        let mut info = D3DDDI_ALLOCATIONINFO2::default();
+        info.Anonymous1.pSystemMem = memory.as_mut_ptr().cast();
+        let mut create = D3DKMT_CREATEALLOCATION { hDevice: device.hDevice, NumAllocations: 1, ..Default::default() };
+        create.Anonymous1.pStandardAllocation = &mut standard;
+        create.Anonymous2.pAllocationInfo2 = &mut info;
+        create.Flags._bitfield = 0x1_0000 | 0x20;
+        call!(D3DKMTCreateAllocation2(&mut create)).ok()?;
+        let alloc = info.hAllocation;
+        let (status, base) = reserve(open.hAdapter, 0, 0, 0, KIB64);
+        status.ok()?;
+        map(paging.hPagingQueue, base, alloc, 0, 2).0.ok()?;
+        make_resident(paging.hPagingQueue, &[alloc]).0.ok()?;
+        let mut lock = D3DKMT_LOCK2 { hDevice: device.hDevice, hAllocation: alloc, ..Default::default() };
+        call!(D3DKMTLock2(&mut lock)).ok()?;
+        let offer = [alloc];
+        let unlock = D3DKMT_UNLOCK2 { hDevice: device.hDevice, hAllocation: alloc };
+        call!(D3DKMTUnlock2(&unlock)).ok()?;
+        let args = D3DKMT_OFFERALLOCATIONS {
+            hDevice: device.hDevice,
+            HandleList: offer.as_ptr(),
+            NumAllocations: 1,
+            Priority: D3DKMT_OFFER_PRIORITY_LOW,
+            ..Default::default()
+        };
+        call!(D3DKMTOfferAllocations(&args)).ok()?;
+        Ok(())
+    });
+    process.exit();
+    result
+}
+
+#[test]
+fn sweep_over_a_memory_cycle_is_clean() {
+    let report = d3dkmt_emu::Sweep::new().every_entry_point().run(memory_cycle);
+    report.assert_clean();
+    let entries: Vec<d3dkmt_emu::Entry> = report.points.iter().map(|p| p.entry).collect();
+    for entry in [
+        d3dkmt_emu::Entry::D3DKMTReserveGpuVirtualAddress,
+        d3dkmt_emu::Entry::D3DKMTMapGpuVirtualAddress,
+        d3dkmt_emu::Entry::D3DKMTMakeResident,
+        d3dkmt_emu::Entry::D3DKMTLock2,
+        d3dkmt_emu::Entry::D3DKMTOfferAllocations,
+    ] {
+        assert!(entries.contains(&entry), "{entry:?} is a sweep point: {entries:?}");
+    }
+    for run in &report.runs {
+        assert!(run.leaks.is_clean(), "{}", run.leaks);
+    }
+}
