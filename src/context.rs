@@ -23,9 +23,12 @@
 //!   live device. Work already queued keeps waiting, and a removal's jump of
 //!   the device's fences to their maximum usually releases it.
 //! - Destroying a context destroys the hardware queues on it; destroying a
-//!   device destroys, in this order, its hardware queues, contexts, paging
-//!   queues, sync objects and sessions, then the device with its pending sync
-//!   files. Work still queued on a destroyed queue is dropped without running
+//!   device first frees its GPU virtual address reservations and unmaps its
+//!   allocations (`crate::gpu_va`), then destroys, in this order, its
+//!   hardware queues, contexts, paging queues, then sync objects, sessions,
+//!   resources and allocations (an allocation's residency, locks and offer
+//!   go with its last reference, `crate::residency`), then the device with
+//!   its pending sync files. Work still queued on a destroyed queue is dropped without running
 //!   (its signals never happen): Windows waits for the GPU to finish, but a
 //!   fake GPU blocked on a fence nobody will signal would wait for ever.
 //!

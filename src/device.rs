@@ -4,9 +4,12 @@
 //! has exactly one handle. It is the parent of the sync objects, protected
 //! sessions, contexts, hardware queues and paging queues created on it:
 //! destroying it destroys their handles in this process (sessions per
-//! [`crate::policy::DeviceDestroySessions`]), in this order: hardware
-//! queues, contexts, paging queues, sync objects and sessions; then the
-//! device itself, with its pending sync files. Objects that other processes
+//! [`crate::policy::DeviceDestroySessions`]), in this order: first its GPU
+//! VA reservations and the mappings of its allocations (`crate::gpu_va`),
+//! then hardware queues, contexts, paging queues, sync objects, sessions,
+//! resources and allocations; then the device itself, with its pending
+//! sync files. At process exit every GPU VA space goes with the process
+//! state, before the handles are dropped. Objects that other processes
 //! or NT handles still hold live on without it.
 
 use std::sync::Arc;
@@ -83,6 +86,9 @@ impl ProcessState {
         graveyard: &mut Graveyard<LocalEntry>,
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
+        // First its GPU VA reservations and the mappings of its allocations
+        // (`crate::gpu_va`), then its children's handles.
+        self.memory.forget_device(handle as u32);
         let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
         // The documented teardown order (see `crate::context`): hardware
         // queues, contexts, paging queues, then sync objects and sessions;

@@ -15,9 +15,10 @@
 //! - Each hardware queue is its own in-order queue on the fake GPU
 //!   ([`crate::gpu`]), separate from its context's.
 //! - A paging queue has a **paging fence**, a monitored fence (handle and CPU
-//!   address returned) that paging operations signal; there are no paging
-//!   operations yet (GPU VA and residency arrive in a later part), so it
-//!   stays at 0 until signalled by someone else. `Priority` must be one of
+//!   address returned) that paging operations signal: `MapGpuVirtualAddress`,
+//!   `MakeResident`, `ReclaimAllocations2` and `UpdateAllocationProperty`
+//!   each advance it by one and return the new value, which the fake GPU has
+//!   already reached (see `crate::gpu_va`, `crate::residency`). `Priority` must be one of
 //!   `D3DDDI_PAGINGQUEUE_PRIORITY` (-1, 0, 1) and `PhysicalAdapterIndex` 0,
 //!   or it is `STATUS_INVALID_PARAMETER`.
 //!

@@ -117,6 +117,7 @@ mod error;
 mod fault;
 mod global;
 mod gpu;
+mod gpu_va;
 mod handle;
 mod hw_queue;
 pub mod kernel;
@@ -127,6 +128,7 @@ mod policy;
 mod process;
 mod removal;
 pub mod replay;
+mod residency;
 mod resource;
 mod session;
 mod shared;
@@ -154,6 +156,7 @@ pub use context::{ContextKind, ContextParams, CreatedContext, LegacyBuffers, MAX
 pub use error::{KResult, KernelError};
 pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
 pub use gpu::{GpuStatistics, QueueCounters};
+pub use gpu_va::{MapRequest, Mapping, PAGE, SPACE_END, SPACE_START, VA_GRANULARITY, VaOperation, protection};
 pub use handle::{LocalHandle, NtHandle};
 pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
@@ -167,12 +170,13 @@ pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
-pub use policy::{GpuPolicies, HwContexts};
+pub use policy::{GpuPolicies, HwContexts, InitialResidency};
 pub use policy::{
     KeyedMutexOwner, KeyedMutexPolicies, RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
+pub use residency::{AllocationMemoryInfo, OfferState};
 pub use resource::{AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};

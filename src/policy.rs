@@ -104,6 +104,9 @@ impl Policies {
         if self.short_blob_buffer.is_ok() {
             return Err("short_blob_buffer must be a failure status");
         }
+        if self.gpu.gpu_va_conflict.is_ok() {
+            return Err("gpu.gpu_va_conflict must be a failure status");
+        }
         if self.keyed_mutex.short_runtime_data.is_ok() {
             return Err("keyed_mutex.short_runtime_data must be a failure status");
         }
@@ -336,6 +339,13 @@ pub struct GpuPolicies {
     /// then reports it. Windows does not say; default
     /// [`crate::DeviceLoss::Hung`] (the device cannot go on, by its own report).
     pub mark_device_as_error: crate::removal::DeviceLoss,
+    /// Whether a new allocation starts resident (see `crate::residency`).
+    pub initial_residency: InitialResidency,
+    /// Status of a `ReserveGpuVirtualAddress` at a fixed base that overlaps
+    /// another reservation. Windows documents no status for it; default
+    /// `STATUS_INVALID_PARAMETER` (the documented status for bad
+    /// parameters; `STATUS_CONFLICTING_ADDRESSES` is the other candidate).
+    pub gpu_va_conflict: NtStatus,
 }
 
 impl Default for GpuPolicies {
@@ -344,8 +354,23 @@ impl Default for GpuPolicies {
             hw_contexts: HwContexts::default(),
             priority_range: (-7, 7),
             mark_device_as_error: crate::removal::DeviceLoss::Hung,
+            initial_residency: InitialResidency::default(),
+            gpu_va_conflict: NtStatus::INVALID_PARAMETER,
         }
     }
+}
+
+/// Whether `CreateAllocation(2)` leaves the new allocation resident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitialResidency {
+    /// Default: not resident (residency count 0) until `MakeResident`, as
+    /// WDDM 2 runtimes manage residency explicitly; `QueryVideoMemoryInfo`'s
+    /// `CurrentUsage` then counts only what the process made resident.
+    #[default]
+    NotResident,
+    /// Resident at creation (residency count 1), as the WDDM 1 memory
+    /// manager treated allocations; one `Evict` undoes it.
+    Resident,
 }
 
 /// What `D3DKMTCreateHwContext` / `D3DKMTDestroyHwContext` do.

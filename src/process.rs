@@ -109,6 +109,8 @@ pub(crate) struct ProcessState {
     /// The fake GPU virtual addresses this process hands out next, from a
     /// block taken from the kernel (so creates do not contend on it).
     gpu_va: std::ops::Range<u64>,
+    /// GPU VA spaces and video memory reservations (`crate::gpu_va`).
+    pub(crate) memory: crate::gpu_va::ProcessMemory,
 }
 
 impl ProcessState {
@@ -231,6 +233,7 @@ impl Process {
                 ),
                 adapter_opens: HashMap::new(),
                 gpu_va: 0..0,
+                memory: Default::default(),
             }),
             live,
         }))
@@ -306,7 +309,9 @@ impl Process {
         graveyard.0.extend(entries.into_iter().map(|(_, e)| e));
         nt_graveyard.0.extend(state.nt.drain().into_iter().map(|(_, e)| e));
         state.adapter_opens.clear();
+        let memory = std::mem::take(&mut state.memory);
         drop(state);
+        drop(memory);
         // Threads blocked in a CPU wait as this process give up. Before the
         // drops below, which run KMD callbacks that might panic.
         self.0.kernel.wait_hub.wake_all();

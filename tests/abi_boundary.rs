@@ -93,7 +93,8 @@ fn stubs_answer_not_implemented_and_say_so() {
     assert_eq!(status(call!(D3DKMTCreateOverlay(std::ptr::null_mut()))), NtStatus::NOT_IMPLEMENTED);
     assert!(d3dkmt_emu::last_error().unwrap().1.contains("D3DKMTCreateOverlay"));
     let stubs = d3dkmt_emu::support::ENTRY_POINTS.iter().filter(|(_, _, s)| *s == d3dkmt_emu::Support::Stub).count();
-    assert!(stubs > 100, "every gdi32 import has a row");
+    assert!(stubs > 0, "the stubs have rows");
+    assert!(d3dkmt_emu::support::ENTRY_POINTS.len() >= 171, "every gdi32 import has a row");
 }
 
 #[test]

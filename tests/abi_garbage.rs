@@ -58,6 +58,13 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
 use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_MAKERESIDENT, D3DDDI_MAPGPUVIRTUALADDRESS, D3DDDI_RESERVEGPUVIRTUALADDRESS, D3DDDI_UPDATEALLOCPROPERTY,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION, D3DKMT_CHANGEVIDEOMEMORYRESERVATION, D3DKMT_EVICT,
+    D3DKMT_FREEGPUVIRTUALADDRESS, D3DKMT_GETALLOCATIONPRIORITY, D3DKMT_LOCK2, D3DKMT_OFFERALLOCATIONS,
+    D3DKMT_QUERYALLOCATIONRESIDENCY, D3DKMT_RECLAIMALLOCATIONS2, D3DKMT_SETALLOCATIONPRIORITY, D3DKMT_UNLOCK2,
+    D3DKMT_UPDATEGPUVIRTUALADDRESS,
+};
+use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_CHECKOCCLUSION, D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP, D3DKMT_OPENADAPTERFROMDEVICENAME,
     D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, D3DKMT_OPENADAPTERFROMHDC, D3DKMT_QUERYADAPTERINFO,
     D3DKMT_QUERYVIDEOMEMORYINFO, D3DKMT_SETVIDPNSOURCEOWNER, D3DKMT_SETVIDPNSOURCEOWNER1,
@@ -95,6 +102,22 @@ macro_rules! plain {
 }
 
 plain!(
+    D3DDDI_RESERVEGPUVIRTUALADDRESS,
+    D3DDDI_MAPGPUVIRTUALADDRESS,
+    D3DKMT_FREEGPUVIRTUALADDRESS,
+    D3DKMT_UPDATEGPUVIRTUALADDRESS,
+    D3DDDI_MAKERESIDENT,
+    D3DKMT_EVICT,
+    D3DKMT_QUERYALLOCATIONRESIDENCY,
+    D3DKMT_SETALLOCATIONPRIORITY,
+    D3DKMT_GETALLOCATIONPRIORITY,
+    D3DKMT_OFFERALLOCATIONS,
+    D3DKMT_RECLAIMALLOCATIONS2,
+    D3DDDI_UPDATEALLOCPROPERTY,
+    D3DKMT_LOCK2,
+    D3DKMT_UNLOCK2,
+    D3DKMT_CHANGEVIDEOMEMORYRESERVATION,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION,
     D3DKMT_ENUMADAPTERS2,
     D3DKMT_ENUMADAPTERS3,
     D3DKMT_OPENADAPTERFROMLUID,
@@ -1657,7 +1680,7 @@ fn objects(world: World) -> Objects {
     let device = LocalHandle(f.locals[DEVICE]);
     let km = p.create_keyed_mutex(0, b"km-data", false).unwrap();
     let km_nt = p.create_keyed_mutex(0, b"", true).unwrap();
-    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec() };
+    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec(), system_mem: 0 };
     let flags = AllocationFlags {
         create_resource: true,
         create_shared: true,
@@ -2532,4 +2555,351 @@ proptest! {
         let status = call!(D3DKMTOpenNtHandleFromName(args.as_mut_ptr()));
         judge(&o.f, "D3DKMTOpenNtHandleFromName", status, &before, &memory, &memory_of(&args, &attributes))?;
     }
+}
+
+// ---------------------------------------------------------------------------
+// GPU memory: virtual addresses, residency, offers, priorities, Lock2
+
+/// The GPU-work fixture plus an allocation (alone), a resource with its
+/// allocation, a 64 KiB reservation with the lone allocation mapped at its
+/// start, and the lone allocation made resident once; indexed after the
+/// GPU-work handles.
+struct MemWorld {
+    g: GpuWorld,
+    extra: [u32; 3],
+    va: u64,
+}
+
+const MEM_ALLOCATION: usize = 12;
+const MEM_RESOURCE: usize = 13;
+const MEM_RESOURCE_ALLOCATION: usize = 14;
+const MEM_ALLOCATIONS: &[usize] = &[MEM_ALLOCATION, MEM_ALLOCATION, MEM_RESOURCE_ALLOCATION];
+const MEM_RESOURCES: &[usize] = &[MEM_RESOURCE];
+
+/// What a failed memory call must leave as it was, besides handles and objects.
+#[derive(Debug, PartialEq)]
+struct MemState {
+    mappings: Vec<d3dkmt_emu::Mapping>,
+    reservations: Vec<(u64, u64)>,
+    allocations: Vec<Option<d3dkmt_emu::AllocationMemoryInfo>>,
+    video: Option<(u64, u64)>,
+}
+
+impl MemWorld {
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let mut real = self.g.locals.to_vec();
+        real.extend_from_slice(&self.extra);
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+
+    fn mem_state(&self) -> MemState {
+        let p = &self.g.process;
+        let adapter = LocalHandle(self.g.locals[ADAPTER]);
+        let info = p.query_video_memory_info(adapter, 0, d3dkmt_emu::MemoryGroup::Local).ok();
+        MemState {
+            mappings: p.gpu_va_mappings(adapter).unwrap_or_default(),
+            reservations: p.gpu_va_reservations(adapter).unwrap_or_default(),
+            allocations: [self.extra[0], self.extra[2]].map(|a| p.allocation_memory(LocalHandle(a)).ok()).to_vec(),
+            video: info.map(|i| (i.current_usage, i.current_reservation)),
+        }
+    }
+}
+
+fn mem_fixture(world: World) -> MemWorld {
+    let g = gpu_fixture(World { exited: false, removed_device: false, ..world });
+    let p = &g.process;
+    let device = LocalHandle(g.locals[DEVICE]);
+    let request = AllocationRequest { size: 0x2000, driver_data: b"umd".to_vec(), system_mem: 0 };
+    let flags = AllocationFlags { existing_sys_mem: true, standard_allocation: true, ..AllocationFlags::default() };
+    let lone = p.create_allocation(device, 0, flags, b"", &request).unwrap().allocation;
+    let with = AllocationFlags { create_resource: true, ..flags };
+    let res = p.create_allocation(device, 0, with, b"rt", &request).unwrap();
+    let queue = LocalHandle(g.locals[PAGING_QUEUE]);
+    let adapter = LocalHandle(g.locals[ADAPTER]);
+    let va = p.reserve_gpu_va(adapter, 0, 0, 0, 0x1_0000).unwrap();
+    let req = d3dkmt_emu::MapRequest {
+        base: va,
+        min: 0,
+        max: 0,
+        allocation: lone,
+        offset_pages: 0,
+        size_pages: 1,
+        protection: d3dkmt_emu::protection::WRITE,
+    };
+    p.map_gpu_va(queue, &req).unwrap();
+    p.make_resident(queue, &[lone]).unwrap();
+    if world.removed_device {
+        g.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    MemWorld { extra: [lone.0, res.resource.unwrap().0, res.allocation.0], g, va }
+}
+
+/// As `run`, and a failed call must also leave the GPU memory state alone.
+fn run_mem<T: Plain>(
+    m: &MemWorld,
+    entry: &str,
+    bytes: &[u8],
+    set: impl FnOnce(&mut T, &MemWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<(), TestCaseError> {
+    run_mem_status(m, entry, bytes, set, call).map(drop)
+}
+
+/// As `run_mem`; returns the status, for the caller to check its output arrays.
+fn run_mem_status<T: Plain>(
+    m: &MemWorld,
+    entry: &str,
+    bytes: &[u8],
+    set: impl FnOnce(&mut T, &MemWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<NtStatus, TestCaseError> {
+    let mut args = Garbage::<T>::new(bytes);
+    set(args.get_mut(), m);
+    let (before, memory, mem) = (m.g.state(), args.bytes(), m.mem_state());
+    let status = call(args.as_mut_ptr());
+    judge(&m.g.f, entry, status, &before, &memory, &args.bytes())?;
+    if NtStatus(status).is_err() {
+        prop_assert_eq!(mem, m.mem_state(), "{} failed but changed the GPU memory state", entry);
+    }
+    Ok(NtStatus(status))
+}
+
+/// A handle list of the test's: picks among the allocations.
+fn allocation_list() -> impl Strategy<Value = Vec<Pick>> {
+    vec(favour(MEM_ALLOCATIONS), 0..4)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn reserve_gpu_va(world in world(), bytes in bytes_of::<D3DDDI_RESERVEGPUVIRTUALADDRESS>(), owner in favour(&[ADAPTER, PAGING_QUEUE]),
+        size in pick_u32(&[0x1_0000, 0x2_0000, 0x1000, 0]), fixed in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_RESERVEGPUVIRTUALADDRESS>(&m, "D3DKMTReserveGpuVirtualAddress", &bytes, |a, m| {
+            a.Anonymous1.hAdapter = m.local(owner, 0);
+            if let Some(size) = size {
+                a.Size = u64::from(size);
+                a.Anonymous2.ReservationType = 0;
+                a.BaseAddress = if fixed { m.va } else { 0 };
+                a.MinimumAddress = 0;
+                a.MaximumAddress = 0;
+            }
+        }, |a| call!(D3DKMTReserveGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn map_gpu_va(world in world(), bytes in bytes_of::<D3DDDI_MAPGPUVIRTUALADDRESS>(), q in favour(PAGING_QUEUES),
+        alloc in favour(MEM_ALLOCATIONS), pages in pick_u32(&[1, 2, 3, 0]), at_va in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_MAPGPUVIRTUALADDRESS>(&m, "D3DKMTMapGpuVirtualAddress", &bytes, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+            if let Some(pages) = pages {
+                a.SizeInPages = u64::from(pages);
+                a.OffsetInPages %= 3;
+                a.BaseAddress = if at_va { m.va + 0x1000 } else { 0 };
+                a.MinimumAddress = 0;
+                a.MaximumAddress = 0;
+                a.Protection.Anonymous.Value = u64::from(pages) & 0xF;
+            }
+        }, |a| call!(D3DKMTMapGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn free_gpu_va(world in world(), bytes in bytes_of::<D3DKMT_FREEGPUVIRTUALADDRESS>(), h in favour(ADAPTERS), exact in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_FREEGPUVIRTUALADDRESS>(&m, "D3DKMTFreeGpuVirtualAddress", &bytes, |a, m| {
+            a.hAdapter = m.local(h, a.hAdapter);
+            if exact { a.BaseAddress = m.va; a.Size = 0x1_0000; }
+        }, |a| call!(D3DKMTFreeGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn update_gpu_va(world in world(), bytes in bytes_of::<D3DKMT_UPDATEGPUVIRTUALADDRESS>(),
+        ops in vec(bytes_of::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>(), 0..3), d in favour(DEVICES), c in favour(CONTEXTS),
+        fence in favour(FENCES), alloc in favour(MEM_ALLOCATIONS), tame in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let mut ops: Vec<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION> = ops.iter().map(|b| *Garbage::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>::new(b).get()).collect();
+        if tame {
+            for (i, op) in ops.iter_mut().enumerate() {
+                op.OperationType = (i % 4) as i32;
+                op.Anonymous.Map.BaseAddress = m.va + 0x1000 * i as u64;
+                op.Anonymous.Map.SizeInBytes = 0x1000;
+                op.Anonymous.Map.hAllocation = m.local(alloc, 0);
+                op.Anonymous.Map.AllocationOffsetInBytes = 0;
+                op.Anonymous.Map.AllocationSizeInBytes = 0;
+            }
+        }
+        let before = ops.iter().map(bytes_of_op).collect::<Vec<_>>();
+        let p = if ops.is_empty() { null_mut() } else { ops.as_mut_ptr() };
+        let n = ops.len() as u32;
+        let status = run_mem_status::<D3DKMT_UPDATEGPUVIRTUALADDRESS>(&m, "D3DKMTUpdateGpuVirtualAddress", &bytes, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hContext = m.local(c, a.hContext);
+            a.hFenceObject = m.local(fence, a.hFenceObject);
+            a.Operations = p;
+            a.NumOperations = if p.is_null() { a.NumOperations } else { n };
+        }, |a| call!(D3DKMTUpdateGpuVirtualAddress(a)))?;
+        prop_assert_eq!(before, ops.iter().map(bytes_of_op).collect::<Vec<_>>(), "{} wrote its operations", status);
+    }
+
+    #[test]
+    fn make_resident_and_evict(world in world(), mr in bytes_of::<D3DDDI_MAKERESIDENT>(), ev in bytes_of::<D3DKMT_EVICT>(),
+        q in favour(PAGING_QUEUES), d in favour(DEVICES), list in allocation_list()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> = list.iter().map(|&p| m.local(p, 0)).collect();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        run_mem::<D3DDDI_MAKERESIDENT>(&m, "D3DKMTMakeResident", &mr, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.AllocationList = p;
+            a.PriorityList = null();
+            if !p.is_null() { a.NumAllocations = n; }
+        }, |a| call!(D3DKMTMakeResident(a)))?;
+        run_mem::<D3DKMT_EVICT>(&m, "D3DKMTEvict", &ev, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.AllocationList = p;
+            if !p.is_null() { a.NumAllocations = n; }
+        }, |a| call!(D3DKMTEvict(a)))?;
+    }
+
+    #[test]
+    fn residency_and_priorities(world in world(), q in bytes_of::<D3DKMT_QUERYALLOCATIONRESIDENCY>(),
+        set in bytes_of::<D3DKMT_SETALLOCATIONPRIORITY>(), get in bytes_of::<D3DKMT_GETALLOCATIONPRIORITY>(),
+        d in favour(DEVICES), r in favour(MEM_RESOURCES), use_resource in any::<bool>(), list in allocation_list(),
+        priority in any::<u32>(), out in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> = list.iter().map(|&p| m.local(p, 0)).collect();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        let room = handles.len().max(1);
+        let mut status = vec![-1i32; room];
+        let status_ptr = if out { status.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_QUERYALLOCATIONRESIDENCY>(&m, "D3DKMTQueryAllocationResidency", &q, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pResidencyStatus = status_ptr;
+        }, |a| call!(D3DKMTQueryAllocationResidency(a)))?;
+        if result.is_err() {
+            prop_assert!(status.iter().all(|&s| s == -1), "a failed residency query wrote statuses");
+        }
+        let priorities = vec![priority; room];
+        run_mem::<D3DKMT_SETALLOCATIONPRIORITY>(&m, "D3DKMTSetAllocationPriority", &set, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pPriorities = if out { priorities.as_ptr() } else { null() };
+        }, |a| call!(D3DKMTSetAllocationPriority(a)))?;
+        let mut got = vec![0u32; room];
+        let got_ptr = if out { got.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_GETALLOCATIONPRIORITY>(&m, "D3DKMTGetAllocationPriority", &get, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pPriorities = got_ptr;
+        }, |a| call!(D3DKMTGetAllocationPriority(a)))?;
+        if result.is_err() {
+            prop_assert!(got.iter().all(|&p| p == 0), "a failed priority query wrote priorities");
+        }
+    }
+
+    #[test]
+    fn offer_and_reclaim(world in world(), offer in bytes_of::<D3DKMT_OFFERALLOCATIONS>(), reclaim in bytes_of::<D3DKMT_RECLAIMALLOCATIONS2>(),
+        d in favour(DEVICES), q in favour(PAGING_QUEUES), list in allocation_list(), by_resource in any::<bool>(),
+        r in favour(MEM_RESOURCES), priority in pick_u32(&[1, 2, 4, 0, 5]), results in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> =
+            if by_resource { vec![m.local(r, 0)] } else { list.iter().map(|&p| m.local(p, 0)).collect() };
+        let mut handles_mut = handles.clone();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        let resources_ptr = if by_resource { handles_mut.as_mut_ptr() } else { null_mut() };
+        run_mem::<D3DKMT_OFFERALLOCATIONS>(&m, "D3DKMTOfferAllocations", &offer, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.pResources = resources_ptr;
+            a.HandleList = if by_resource { null() } else { p };
+            if !p.is_null() { a.NumAllocations = n; }
+            if let Some(priority) = priority { a.Priority = priority as i32; }
+        }, |a| call!(D3DKMTOfferAllocations(a)))?;
+        let mut out = vec![7i32; handles.len().max(1)];
+        let out_ptr = if results { out.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_RECLAIMALLOCATIONS2>(&m, "D3DKMTReclaimAllocations2", &reclaim, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.pResources = resources_ptr;
+            a.HandleList = if by_resource { null() } else { p };
+            if !p.is_null() { a.NumAllocations = n; }
+            a.Anonymous.pResults = out_ptr;
+        }, |a| call!(D3DKMTReclaimAllocations2(a)))?;
+        if result.is_err() {
+            prop_assert!(out.iter().all(|&r| r == 7), "a failed reclaim wrote results");
+        }
+        drop(handles_mut);
+    }
+
+    #[test]
+    fn update_allocation_property(world in world(), bytes in bytes_of::<D3DDDI_UPDATEALLOCPROPERTY>(), q in favour(PAGING_QUEUES),
+        alloc in favour(MEM_ALLOCATIONS)) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_UPDATEALLOCPROPERTY>(&m, "D3DKMTUpdateAllocationProperty", &bytes, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTUpdateAllocationProperty(a)))?;
+    }
+
+    #[test]
+    fn lock2_and_unlock2(world in world(), lock in bytes_of::<D3DKMT_LOCK2>(), unlock in bytes_of::<D3DKMT_UNLOCK2>(),
+        d in favour(DEVICES), alloc in favour(MEM_ALLOCATIONS)) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_UNLOCK2>(&m, "D3DKMTUnlock2", &unlock, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTUnlock2(a)))?;
+        run_mem::<D3DKMT_LOCK2>(&m, "D3DKMTLock2", &lock, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTLock2(a)))?;
+    }
+
+    #[test]
+    fn change_video_memory_reservation(world in world(), bytes in bytes_of::<D3DKMT_CHANGEVIDEOMEMORYRESERVATION>(),
+        h in favour(ADAPTERS), me in any::<bool>(), small in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_CHANGEVIDEOMEMORYRESERVATION>(&m, "D3DKMTChangeVideoMemoryReservation", &bytes, |a, m| {
+            a.hAdapter = m.local(h, a.hAdapter);
+            if me { a.hProcess = null_mut(); }
+            if small { a.Reservation %= 0x10_0000; a.MemorySegmentGroup &= 1; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTChangeVideoMemoryReservation(a)))?;
+    }
+}
+
+fn bytes_of_op(op: &D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION) -> Vec<u8> {
+    // SAFETY: a plain windows-sys struct of integers, read as its bytes.
+    unsafe {
+        std::slice::from_raw_parts(
+            (op as *const D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION).cast::<u8>(),
+            size_of::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>(),
+        )
+    }
+    .to_vec()
 }

@@ -17,6 +17,7 @@ mod device_state;
 mod gpu;
 mod keyed_mutex;
 pub mod linux;
+pub(crate) mod memory;
 mod resource;
 mod session;
 mod share;
@@ -56,6 +57,12 @@ pub(crate) mod exports {
         D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
         D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
         D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
+    };
+    pub use super::memory::{
+        D3DKMTChangeVideoMemoryReservation, D3DKMTEvict, D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority,
+        D3DKMTLock2, D3DKMTMakeResident, D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations,
+        D3DKMTQueryAllocationResidency, D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress,
+        D3DKMTSetAllocationPriority, D3DKMTUnlock2, D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
     };
     pub use super::resource::{
         D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,

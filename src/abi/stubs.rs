@@ -41,18 +41,6 @@ pub extern "system" fn D3DKMTChangeSurfacePointer(
     dispatch(Entry::D3DKMTChangeSurfacePointer, |_| Err(KernelError::NotImplemented("D3DKMTChangeSurfacePointer")))
 }
 
-/// `D3DKMTChangeVideoMemoryReservation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTChangeVideoMemoryReservation(
-    _param0: *const D3DKMT_CHANGEVIDEOMEMORYRESERVATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTChangeVideoMemoryReservation, |_| {
-        Err(KernelError::NotImplemented("D3DKMTChangeVideoMemoryReservation"))
-    })
-}
-const _: PFND3DKMT_CHANGEVIDEOMEMORYRESERVATION = Some(D3DKMTChangeVideoMemoryReservation);
-
 /// `D3DKMTCheckExclusiveOwnership`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -202,14 +190,6 @@ pub extern "system" fn D3DKMTEnumAdapters(
 }
 const _: PFND3DKMT_ENUMADAPTERS = Some(D3DKMTEnumAdapters);
 
-/// `D3DKMTEvict`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTEvict(_param0: *mut D3DKMT_EVICT) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTEvict, |_| Err(KernelError::NotImplemented("D3DKMTEvict")))
-}
-const _: PFND3DKMT_EVICT = Some(D3DKMTEvict);
-
 /// `D3DKMTFlipOverlay`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -219,26 +199,6 @@ pub extern "system" fn D3DKMTFlipOverlay(
     dispatch(Entry::D3DKMTFlipOverlay, |_| Err(KernelError::NotImplemented("D3DKMTFlipOverlay")))
 }
 const _: PFND3DKMT_FLIPOVERLAY = Some(D3DKMTFlipOverlay);
-
-/// `D3DKMTFreeGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTFreeGpuVirtualAddress(
-    _param0: *const D3DKMT_FREEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTFreeGpuVirtualAddress, |_| Err(KernelError::NotImplemented("D3DKMTFreeGpuVirtualAddress")))
-}
-const _: PFND3DKMT_FREEGPUVIRTUALADDRESS = Some(D3DKMTFreeGpuVirtualAddress);
-
-/// `D3DKMTGetAllocationPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetAllocationPriority(
-    _param0: *const D3DKMT_GETALLOCATIONPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetAllocationPriority, |_| Err(KernelError::NotImplemented("D3DKMTGetAllocationPriority")))
-}
-const _: PFND3DKMT_GETALLOCATIONPRIORITY = Some(D3DKMTGetAllocationPriority);
 
 /// `D3DKMTGetDWMVerticalBlankEvent`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -419,44 +379,6 @@ pub extern "system" fn D3DKMTLock(_param0: *mut D3DKMT_LOCK) -> windows_sys::Win
 }
 const _: PFND3DKMT_LOCK = Some(D3DKMTLock);
 
-/// `D3DKMTLock2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTLock2(_param0: *mut D3DKMT_LOCK2) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTLock2, |_| Err(KernelError::NotImplemented("D3DKMTLock2")))
-}
-const _: PFND3DKMT_LOCK2 = Some(D3DKMTLock2);
-
-/// `D3DKMTMakeResident`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTMakeResident(
-    _param0: *mut D3DDDI_MAKERESIDENT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTMakeResident, |_| Err(KernelError::NotImplemented("D3DKMTMakeResident")))
-}
-const _: PFND3DKMT_MAKERESIDENT = Some(D3DKMTMakeResident);
-
-/// `D3DKMTMapGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTMapGpuVirtualAddress(
-    _param0: *mut D3DDDI_MAPGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTMapGpuVirtualAddress, |_| Err(KernelError::NotImplemented("D3DKMTMapGpuVirtualAddress")))
-}
-const _: PFND3DKMT_MAPGPUVIRTUALADDRESS = Some(D3DKMTMapGpuVirtualAddress);
-
-/// `D3DKMTOfferAllocations`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOfferAllocations(
-    _param0: *const D3DKMT_OFFERALLOCATIONS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOfferAllocations, |_| Err(KernelError::NotImplemented("D3DKMTOfferAllocations")))
-}
-const _: PFND3DKMT_OFFERALLOCATIONS = Some(D3DKMTOfferAllocations);
-
 /// `D3DKMTOutputDuplGetFrameInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -584,18 +506,6 @@ pub extern "system" fn D3DKMTPresentRedirected(
     dispatch(Entry::D3DKMTPresentRedirected, |_| Err(KernelError::NotImplemented("D3DKMTPresentRedirected")))
 }
 
-/// `D3DKMTQueryAllocationResidency`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryAllocationResidency(
-    _param0: *const D3DKMT_QUERYALLOCATIONRESIDENCY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryAllocationResidency, |_| {
-        Err(KernelError::NotImplemented("D3DKMTQueryAllocationResidency"))
-    })
-}
-const _: PFND3DKMT_QUERYALLOCATIONRESIDENCY = Some(D3DKMTQueryAllocationResidency);
-
 /// `D3DKMTQueryFSEBlock`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -650,16 +560,6 @@ pub extern "system" fn D3DKMTReclaimAllocations(
 }
 const _: PFND3DKMT_RECLAIMALLOCATIONS = Some(D3DKMTReclaimAllocations);
 
-/// `D3DKMTReclaimAllocations2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReclaimAllocations2(
-    _param0: *mut D3DKMT_RECLAIMALLOCATIONS2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReclaimAllocations2, |_| Err(KernelError::NotImplemented("D3DKMTReclaimAllocations2")))
-}
-const _: PFND3DKMT_RECLAIMALLOCATIONS2 = Some(D3DKMTReclaimAllocations2);
-
 /// `D3DKMTRegisterTrimNotification`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -692,28 +592,6 @@ pub extern "system" fn D3DKMTReleaseProcessVidPnSourceOwners(
     })
 }
 const _: PFND3DKMT_RELEASEPROCESSVIDPNSOURCEOWNERS = Some(D3DKMTReleaseProcessVidPnSourceOwners);
-
-/// `D3DKMTReserveGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReserveGpuVirtualAddress(
-    _param0: *mut D3DDDI_RESERVEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReserveGpuVirtualAddress, |_| {
-        Err(KernelError::NotImplemented("D3DKMTReserveGpuVirtualAddress"))
-    })
-}
-const _: PFND3DKMT_RESERVEGPUVIRTUALADDRESS = Some(D3DKMTReserveGpuVirtualAddress);
-
-/// `D3DKMTSetAllocationPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetAllocationPriority(
-    _param0: *const D3DKMT_SETALLOCATIONPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetAllocationPriority, |_| Err(KernelError::NotImplemented("D3DKMTSetAllocationPriority")))
-}
-const _: PFND3DKMT_SETALLOCATIONPRIORITY = Some(D3DKMTSetAllocationPriority);
 
 /// `D3DKMTSetDisplayMode`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -911,14 +789,6 @@ pub extern "system" fn D3DKMTUnlock(_param0: *const D3DKMT_UNLOCK) -> windows_sy
 }
 const _: PFND3DKMT_UNLOCK = Some(D3DKMTUnlock);
 
-/// `D3DKMTUnlock2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUnlock2(_param0: *const D3DKMT_UNLOCK2) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUnlock2, |_| Err(KernelError::NotImplemented("D3DKMTUnlock2")))
-}
-const _: PFND3DKMT_UNLOCK2 = Some(D3DKMTUnlock2);
-
 /// `D3DKMTUnregisterTrimNotification`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -930,30 +800,6 @@ pub extern "system" fn D3DKMTUnregisterTrimNotification(
     })
 }
 const _: PFND3DKMT_UNREGISTERTRIMNOTIFICATION = Some(D3DKMTUnregisterTrimNotification);
-
-/// `D3DKMTUpdateAllocationProperty`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUpdateAllocationProperty(
-    _param0: *mut D3DDDI_UPDATEALLOCPROPERTY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUpdateAllocationProperty, |_| {
-        Err(KernelError::NotImplemented("D3DKMTUpdateAllocationProperty"))
-    })
-}
-const _: PFND3DKMT_UPDATEALLOCATIONPROPERTY = Some(D3DKMTUpdateAllocationProperty);
-
-/// `D3DKMTUpdateGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUpdateGpuVirtualAddress(
-    _param0: *const D3DKMT_UPDATEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUpdateGpuVirtualAddress, |_| {
-        Err(KernelError::NotImplemented("D3DKMTUpdateGpuVirtualAddress"))
-    })
-}
-const _: PFND3DKMT_UPDATEGPUVIRTUALADDRESS = Some(D3DKMTUpdateGpuVirtualAddress);
 
 /// `D3DKMTUpdateOverlay`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]

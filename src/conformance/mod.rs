@@ -69,6 +69,7 @@ impl Outcome {
 
 mod adapters;
 mod gpu;
+mod memory;
 mod objects;
 mod sync;
 
@@ -79,6 +80,7 @@ pub const TABLES: &[(&str, &str)] = &[
     ("fixtures/conformance/sync.tsv", include_str!("../../fixtures/conformance/sync.tsv")),
     ("fixtures/conformance/objects.tsv", include_str!("../../fixtures/conformance/objects.tsv")),
     ("fixtures/conformance/gpu.tsv", include_str!("../../fixtures/conformance/gpu.tsv")),
+    ("fixtures/conformance/memory.tsv", include_str!("../../fixtures/conformance/memory.tsv")),
 ];
 
 /// The WINE facts of sections A1–A7 (`#1`–`#108` of
@@ -256,7 +258,8 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         _ => adapters::raw_call(entry, p)
             .or_else(|| sync::raw_call(entry, p))
             .or_else(|| objects::raw_call(entry, p))
-            .or_else(|| gpu::raw_call(entry, p))?,
+            .or_else(|| gpu::raw_call(entry, p))
+            .or_else(|| memory::raw_call(entry, p))?,
     };
     Some((NtStatus(status), buffer == before))
 }
@@ -372,6 +375,7 @@ fn scenario(name: &str) -> Option<Scenario> {
         .or_else(|| sync::scenario(name))
         .or_else(|| objects::scenario(name))
         .or_else(|| gpu::scenario(name))
+        .or_else(|| memory::scenario(name))
 }
 
 /// Scenarios of the core table (`fixtures/conformance.tsv`).
