@@ -68,6 +68,8 @@ pub(crate) struct KernelInner {
     pub(crate) trace: crate::trace::Tracer,
     /// The fake GPU: blocked queues, pending sync files, counters.
     pub(crate) gpu: crate::gpu::Gpu,
+    /// The emulated host's table of shared objects (`crate::host`).
+    pub(crate) host: crate::host::HostTable,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -164,6 +166,7 @@ impl Kernel {
             faults: crate::fault::Faults::default(),
             trace: crate::trace::Tracer::default(),
             gpu: crate::gpu::Gpu::default(),
+            host: crate::host::HostTable::default(),
         }))
     }
 

@@ -113,18 +113,21 @@ mod adapter;
 mod clock;
 mod context;
 mod device;
+mod dxcore;
 mod error;
 mod fault;
 mod global;
 mod gpu;
 mod gpu_va;
 mod handle;
+mod host;
 mod hw_queue;
 pub mod kernel;
 mod keyed_mutex;
 mod kmd;
 mod live;
 mod policy;
+mod power;
 mod process;
 mod removal;
 pub mod replay;
@@ -158,6 +161,7 @@ pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, Whe
 pub use gpu::{GpuStatistics, QueueCounters};
 pub use gpu_va::{MapRequest, Mapping, PAGE, SPACE_END, SPACE_START, VA_GRANULARITY, VaOperation, protection};
 pub use handle::{LocalHandle, NtHandle};
+pub use host::{HOST_HANDLE_BASE, HostSharedObject};
 pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use keyed_mutex::{CreatedKeyedMutex, KeyedMutexAcquired, Timeout};
@@ -170,6 +174,7 @@ pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{DxCoreClose, HostShareLifetime};
 pub use policy::{GpuPolicies, HwContexts, InitialResidency};
 pub use policy::{
     KeyedMutexOwner, KeyedMutexPolicies, RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome,

@@ -65,6 +65,11 @@ pub struct Policies {
     pub gpu: GpuPolicies,
     /// What keyed mutexes do where Windows is silent.
     pub keyed_mutex: KeyedMutexPolicies,
+    /// How long the emulated host holds an object shared with
+    /// `D3DKMTShareObjectWithHost` (see `crate::host`).
+    pub host_share: HostShareLifetime,
+    /// What `D3DKMTCloseDxCoreDevice` does to the calling process.
+    pub dxcore_close: DxCoreClose,
 }
 
 impl Default for Policies {
@@ -90,6 +95,8 @@ impl Default for Policies {
             removal: RemovalPolicies::default(),
             gpu: GpuPolicies::default(),
             keyed_mutex: KeyedMutexPolicies::default(),
+            host_share: HostShareLifetime::default(),
+            dxcore_close: DxCoreClose::default(),
         }
     }
 }
@@ -419,4 +426,45 @@ pub enum KeyedMutexOwner {
     /// the mutex (nothing could release it after that); destroying one of
     /// several handles does not.
     Process,
+}
+
+/// How long the emulated host holds a sync object shared with
+/// `D3DKMTShareObjectWithHost`. On WSL the host opens its own NT handle to
+/// the object and closes it when it likes; nothing documents when, and we
+/// have no host. The kernel's host table (`Kernel::host_shared_objects`)
+/// follows this policy; the kernel's going ends every entry either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HostShareLifetime {
+    /// Default: the host holds no reference of its own. An entry stands
+    /// while the sharing process still has both handles it named (`hDevice`
+    /// and `hObject`, naming the same device and object): destroying the
+    /// sync object's handle, destroying the device, or the process's exit
+    /// ends it. Guest objects are never kept alive by the host, so leak
+    /// checks see only guest references.
+    #[default]
+    GuestHandles,
+    /// The host holds a reference to the object until the kernel drops (a
+    /// host that never closes its handle): the object outlives every guest
+    /// handle to it, and the entry stands whatever the guest destroys.
+    UntilKernelDrops,
+}
+
+/// What `D3DKMTCloseDxCoreDevice` (libdxg only, no arguments) does. libdxg
+/// closes the process's `/dev/dxg` descriptor for good (it also runs as the
+/// library's destructor): every later `D3DKMT*` call of the process answers
+/// `STATUS_UNSUCCESSFUL`, and nothing reopens it; closing the descriptor
+/// makes dxgkrnl destroy every object the process held there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DxCoreClose {
+    /// Default, as libdxg: the calling virtual process is closed: its
+    /// objects are torn down as at [`crate::Process::exit`], and every later
+    /// `D3DKMT*` call made as it answers `STATUS_UNSUCCESSFUL` (not the
+    /// exited process's `STATUS_PROCESS_IS_TERMINATING`). A C program runs as
+    /// the default process, which this closes for the rest of the program,
+    /// exactly as libdxg would.
+    #[default]
+    CloseProcess,
+    /// The call does nothing (it is still traced): for a test binary whose
+    /// shared default process must outlive a client's cleanup call.
+    Ignore,
 }

@@ -111,6 +111,9 @@ pub(crate) struct ProcessState {
     gpu_va: std::ops::Range<u64>,
     /// GPU VA spaces and video memory reservations (`crate::gpu_va`).
     pub(crate) memory: crate::gpu_va::ProcessMemory,
+    /// Adapters (indices) this process asked to hold in a stable power
+    /// state (`crate::power`).
+    pub(crate) stable_power: std::collections::BTreeSet<usize>,
 }
 
 impl ProcessState {
@@ -185,6 +188,9 @@ pub(crate) struct ProcessInner {
     pub(crate) pid: ProcessId,
     /// Set by exit, read without the lock by blocked waits.
     pub(crate) exited: std::sync::atomic::AtomicBool,
+    /// Set by `D3DKMTCloseDxCoreDevice` (see `crate::dxcore`): later calls
+    /// answer `STATUS_UNSUCCESSFUL`.
+    pub(crate) dxcore_closed: std::sync::atomic::AtomicBool,
     pub(crate) kernel: Arc<KernelInner>,
     pub(crate) state: Mutex<ProcessState>,
     pub(crate) live: Arc<LiveCounters>,
@@ -216,6 +222,7 @@ impl Process {
         Process(Arc::new(ProcessInner {
             pid,
             exited: std::sync::atomic::AtomicBool::new(false),
+            dxcore_closed: std::sync::atomic::AtomicBool::new(false),
             kernel: Arc::clone(kernel),
             state: Mutex::new(ProcessState {
                 exited: false,
@@ -234,6 +241,7 @@ impl Process {
                 adapter_opens: HashMap::new(),
                 gpu_va: 0..0,
                 memory: Default::default(),
+                stable_power: Default::default(),
             }),
             live,
         }))

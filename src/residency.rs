@@ -2,7 +2,7 @@
 //! `D3DKMTQueryAllocationResidency`), offers (`D3DKMTOfferAllocations`,
 //! `D3DKMTReclaimAllocations2`), priorities (`D3DKMTSetAllocationPriority`,
 //! `D3DKMTGetAllocationPriority`), `D3DKMTUpdateAllocationProperty`,
-//! CPU access (`D3DKMTLock2`, `D3DKMTUnlock2`) and
+//! CPU access (`D3DKMTLock2`, `D3DKMTUnlock2`, `D3DKMTInvalidateCache`) and
 //! `D3DKMTChangeVideoMemoryReservation`.
 //!
 //! What Windows does, and what we do:
@@ -100,6 +100,8 @@ pub struct AllocationMemoryInfo {
     pub locks: u32,
     /// The segment set last given by `UpdateAllocationProperty` (0 if none).
     pub segment_set: u32,
+    /// Successful `InvalidateCache` calls on it.
+    pub invalidations: u64,
 }
 
 struct MemState {
@@ -108,6 +110,7 @@ struct MemState {
     offer: OfferState,
     locks: u32,
     segment_set: u32,
+    invalidations: u64,
     backing: Option<Box<[UnsafeCell<u8>]>>,
 }
 
@@ -131,6 +134,7 @@ impl AllocationMemory {
                     offer: OfferState::InUse,
                     locks: 0,
                     segment_set: 0,
+                    invalidations: 0,
                     backing: None,
                 },
             ),
@@ -443,6 +447,34 @@ impl Process {
         Ok(())
     }
 
+    /// `D3DKMTInvalidateCache`: the CPU caches over `length` bytes at
+    /// `offset` of an allocation of `device` are to be invalidated. The
+    /// range must lie within the allocation (`offset + length <= size`,
+    /// without overflow; a zero length at most at the end is accepted),
+    /// else `STATUS_INVALID_PARAMETER`, as is a bad device or allocation
+    /// handle; a lost device is `STATUS_DEVICE_REMOVED`.
+    ///
+    /// Our allocations are plain system memory the CPU and the fake GPU see
+    /// coherently, so there is nothing to invalidate: the call only counts
+    /// ([`AllocationMemoryInfo::invalidations`]).
+    pub fn invalidate_cache(
+        &self,
+        device: LocalHandle,
+        allocation: LocalHandle,
+        offset: u64,
+        length: u64,
+    ) -> KResult<()> {
+        let state = self.lock_live()?;
+        state.device_for_create(device.0)?;
+        let a = state.device_allocation(device.0, allocation.0)?;
+        if !offset.checked_add(length).is_some_and(|end| end <= a.size) {
+            return Err(invalid("Offset + Length is past the end of the allocation"));
+        }
+        let mut s = a.memory.state.lock();
+        s.invalidations = s.invalidations.saturating_add(1);
+        Ok(())
+    }
+
     /// What the memory manager knows of an allocation handle of this process.
     pub fn allocation_memory(&self, allocation: LocalHandle) -> KResult<AllocationMemoryInfo> {
         let state = self.lock_live()?;
@@ -458,6 +490,7 @@ impl Process {
             offer: s.offer,
             locks: s.locks,
             segment_set: s.segment_set,
+            invalidations: s.invalidations,
         })
     }
 

@@ -13,9 +13,9 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DDDI_UPDATEGPUVIRTUALADDRESS_COPY, D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP,
     D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP_PROTECT, D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION,
     D3DDDI_UPDATEGPUVIRTUALADDRESS_UNMAP, D3DKMT_CHANGEVIDEOMEMORYRESERVATION, D3DKMT_EVICT,
-    D3DKMT_FREEGPUVIRTUALADDRESS, D3DKMT_GETALLOCATIONPRIORITY, D3DKMT_LOCK2, D3DKMT_OFFERALLOCATIONS,
-    D3DKMT_QUERYALLOCATIONRESIDENCY, D3DKMT_RECLAIMALLOCATIONS2, D3DKMT_SETALLOCATIONPRIORITY, D3DKMT_UNLOCK2,
-    D3DKMT_UPDATEGPUVIRTUALADDRESS,
+    D3DKMT_FREEGPUVIRTUALADDRESS, D3DKMT_GETALLOCATIONPRIORITY, D3DKMT_INVALIDATECACHE, D3DKMT_LOCK2,
+    D3DKMT_OFFERALLOCATIONS, D3DKMT_QUERYALLOCATIONRESIDENCY, D3DKMT_RECLAIMALLOCATIONS2, D3DKMT_SETALLOCATIONPRIORITY,
+    D3DKMT_UNLOCK2, D3DKMT_UPDATEGPUVIRTUALADDRESS,
 };
 
 use super::{export, ptr, required, required_ref};
@@ -287,6 +287,15 @@ export! {
 }
 
 export! {
+    /// `D3DKMTInvalidateCache`: see [`crate::Process::invalidate_cache`].
+    /// Writes nothing.
+    D3DKMTInvalidateCache(args: *const D3DKMT_INVALIDATECACHE) as PFND3DKMT_INVALIDATECACHE, |process| {
+        let a = required_ref(args)?;
+        process.invalidate_cache(LocalHandle(a.hDevice), LocalHandle(a.hAllocation), a.Offset as u64, a.Length as u64)
+    }
+}
+
+export! {
     /// `D3DKMTChangeVideoMemoryReservation`: see
     /// [`crate::Process::change_video_memory_reservation`]. `hProcess` must
     /// be NULL or the current-process pseudo-handle (as for
@@ -314,6 +323,7 @@ const _: () = {
     assert!(size_of::<D3DKMT_EVICT>() == 32);
     assert!(size_of::<D3DKMT_LOCK2>() == 24);
     assert!(size_of::<D3DKMT_UNLOCK2>() == 8);
+    assert!(size_of::<D3DKMT_INVALIDATECACHE>() == 24);
     assert!(size_of::<D3DKMT_OFFERALLOCATIONS>() == 40);
     assert!(size_of::<D3DKMT_RECLAIMALLOCATIONS2>() == 40);
     assert!(size_of::<D3DKMT_QUERYALLOCATIONRESIDENCY>() == 32);

@@ -15,9 +15,11 @@ pub mod control;
 mod device;
 mod device_state;
 mod gpu;
+mod host;
 mod keyed_mutex;
 pub mod linux;
 pub(crate) mod memory;
+mod power;
 mod resource;
 mod session;
 mod share;
@@ -53,17 +55,20 @@ pub(crate) mod exports {
         D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2,
         D3DKMTWaitForSynchronizationObjectFromGpu,
     };
+    pub use super::host::{D3DKMTCloseDxCoreDevice, D3DKMTShareObjectWithHost};
     pub use super::keyed_mutex::{
         D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
         D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
         D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
     };
+    pub use super::memory::D3DKMTInvalidateCache;
     pub use super::memory::{
         D3DKMTChangeVideoMemoryReservation, D3DKMTEvict, D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority,
         D3DKMTLock2, D3DKMTMakeResident, D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations,
         D3DKMTQueryAllocationResidency, D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress,
         D3DKMTSetAllocationPriority, D3DKMTUnlock2, D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
     };
+    pub use super::power::D3DKMTSetStablePowerState;
     pub use super::resource::{
         D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,
         D3DKMTGetSharedResourceAdapterLuid, D3DKMTOpenNtHandleFromName, D3DKMTOpenResource, D3DKMTOpenResource2,
@@ -138,6 +143,9 @@ pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(
         with_current(|process| {
             // Every call made as an exited process fails the same way, even
             // one (like a capacity query) that would touch no process state.
+            if process.0.dxcore_closed.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(KernelError::Unsuccessful("the process closed its dxg device (D3DKMTCloseDxCoreDevice)"));
+            }
             if process.0.exited.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(KernelError::ProcessExited);
             }

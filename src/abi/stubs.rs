@@ -361,16 +361,6 @@ pub extern "system" fn D3DKMTInvalidateActiveVidPn(
 }
 const _: PFND3DKMT_INVALIDATEACTIVEVIDPN = Some(D3DKMTInvalidateActiveVidPn);
 
-/// `D3DKMTInvalidateCache`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTInvalidateCache(
-    _param0: *const D3DKMT_INVALIDATECACHE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTInvalidateCache, |_| Err(KernelError::NotImplemented("D3DKMTInvalidateCache")))
-}
-const _: PFND3DKMT_INVALIDATECACHE = Some(D3DKMTInvalidateCache);
-
 /// `D3DKMTLock`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -681,16 +671,6 @@ pub extern "system" fn D3DKMTSetQueuedLimit(
 }
 const _: PFND3DKMT_SETQUEUEDLIMIT = Some(D3DKMTSetQueuedLimit);
 
-/// `D3DKMTSetStablePowerState`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetStablePowerState(
-    _param0: *const D3DKMT_SETSTABLEPOWERSTATE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetStablePowerState, |_| Err(KernelError::NotImplemented("D3DKMTSetStablePowerState")))
-}
-const _: PFND3DKMT_SETSTABLEPOWERSTATE = Some(D3DKMTSetStablePowerState);
-
 /// `D3DKMTSetSyncRefreshCountWaitTarget`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -845,14 +825,6 @@ pub extern "system" fn D3DKMTWaitForVerticalBlankEvent2(
 }
 const _: PFND3DKMT_WAITFORVERTICALBLANKEVENT2 = Some(D3DKMTWaitForVerticalBlankEvent2);
 
-/// `D3DKMTCloseDxCoreDevice`: defined by libdxg, not declared by windows-sys; our own
-/// signature. Not emulated: does nothing (the call is traced).
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCloseDxCoreDevice() {
-    dispatch(Entry::D3DKMTCloseDxCoreDevice, |_| Err(KernelError::NotImplemented("D3DKMTCloseDxCoreDevice")));
-}
-
 /// `D3DKMTCreateTrackedWorkload`: defined by libdxg, not declared by windows-sys; our own
 /// signature. Not emulated: returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -915,16 +887,6 @@ pub extern "system" fn D3DKMTResetTrackedWorkloadStatistics(
     dispatch(Entry::D3DKMTResetTrackedWorkloadStatistics, |_| {
         Err(KernelError::NotImplemented("D3DKMTResetTrackedWorkloadStatistics"))
     })
-}
-
-/// `D3DKMTShareObjectWithHost`: defined by libdxg, not declared by windows-sys; our own
-/// signature. Not emulated: returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTShareObjectWithHost(
-    _args: *mut D3DKMT_SHAREOBJECTWITHHOST,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTShareObjectWithHost, |_| Err(KernelError::NotImplemented("D3DKMTShareObjectWithHost")))
 }
 
 /// `D3DKMTShareObjectsInternal`: defined by libdxg, not declared by windows-sys; our own
