@@ -37,7 +37,8 @@ pub extern "system" fn D3DKMTShareObjectWithHost(
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
 pub extern "system" fn D3DKMTCloseDxCoreDevice() {
-    dispatch_with(Entry::D3DKMTCloseDxCoreDevice, core::ptr::null(), |process| {
+    let arg = (&crate::trace::specs::NoArgs as *const crate::trace::specs::NoArgs).cast();
+    dispatch_with(Entry::D3DKMTCloseDxCoreDevice, arg, |process| {
         process.close_dxcore_device();
         Ok(())
     });

@@ -8,7 +8,7 @@ use core::ffi::c_void;
 
 use windows_sys::Wdk::Graphics::Direct3D::*;
 
-use super::{Ctx, JUNK, Scenario};
+use super::{Ctx, JUNK, SHARED_NT, Scenario};
 use crate::NtStatus;
 use crate::abi::exports::{
     D3DKMTCreateContext, D3DKMTCreateContextVirtual, D3DKMTCreateHwContext, D3DKMTCreateHwQueue,
@@ -21,6 +21,15 @@ use crate::abi::exports::{
     D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
     D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2, D3DKMTWaitForSynchronizationObjectFromGpu,
 };
+use crate::abi::exports::{
+    D3DKMTCloseDxCoreDevice, D3DKMTOpenAdapterFromLuid, D3DKMTOpenSyncObjectFromNtHandle2, D3DKMTSetStablePowerState,
+    D3DKMTShareObjectWithHost,
+};
+
+/// `ShareObjectWithHost` arguments with the output set to junk.
+fn host_args(device: u32, object: u32) -> D3DKMT_SHAREOBJECTWITHHOST {
+    D3DKMT_SHAREOBJECTWITHHOST { hDevice: device, hObject: object, Reserved: 0, hVailProcessNtHandle: JUNK as u64 }
+}
 
 /// A virtual context on `device` at `node`: (status, handle).
 fn context(device: u32, node: u32) -> (NtStatus, u32) {
@@ -155,6 +164,108 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
                 Priority: 8,
             }))
         },
+        "host_share_nt_fence" => |ctx, c| {
+            let device = ctx.device();
+            let fence = ctx.fence(device, SHARED_NT);
+            let mut args = host_args(device, fence);
+            let status = NtStatus(D3DKMTShareObjectWithHost(&mut args));
+            let value = args.hVailProcessNtHandle;
+            c.that(value == crate::HOST_HANDLE_BASE, format!("first host handle {value:#x}"));
+            let table = ctx.kernel.host_shared_objects();
+            c.that(table.len() == 1 && table[0].value == value, "the host table does not hold the object");
+            let mut again = host_args(device, fence);
+            NtStatus(D3DKMTShareObjectWithHost(&mut again)).unwrap();
+            c.that(again.hVailProcessNtHandle == value + 4, "a second share is not a new host handle");
+            status
+        },
+        "host_share_not_nt_shareable" => |ctx, c| {
+            let device = ctx.device();
+            let fence = ctx.fence(device, 0);
+            let mut args = host_args(device, fence);
+            let status = NtStatus(D3DKMTShareObjectWithHost(&mut args));
+            c.that(args.hVailProcessNtHandle == JUNK as u64, "hVailProcessNtHandle written on failure");
+            c.that(ctx.kernel.host_shared_objects().is_empty(), "a refused share is in the host table");
+            status
+        },
+        "host_share_other_process_object" => |ctx, _| {
+            let device = ctx.device();
+            let theirs = {
+                let _b = ctx.b.enter();
+                let device = ctx.device();
+                ctx.fence(device, SHARED_NT)
+            };
+            let mut args = host_args(device, theirs);
+            NtStatus(D3DKMTShareObjectWithHost(&mut args))
+        },
+        "host_share_lost_device" => |ctx, _| {
+            let device = ctx.device();
+            let fence = ctx.fence(device, SHARED_NT);
+            let loss = crate::DeviceLoss::Hung;
+            ctx.kernel.remove_device(ctx.a.id(), crate::LocalHandle(device), loss).unwrap();
+            let mut args = host_args(device, fence);
+            NtStatus(D3DKMTShareObjectWithHost(&mut args))
+        },
+        "host_handle_is_not_a_guest_nt_handle" => |ctx, c| {
+            let device = ctx.device();
+            let fence = ctx.fence(device, SHARED_NT);
+            let mut args = host_args(device, fence);
+            NtStatus(D3DKMTShareObjectWithHost(&mut args)).unwrap();
+            let mut open = D3DKMT_OPENSYNCOBJECTFROMNTHANDLE2 {
+                hNtHandle: args.hVailProcessNtHandle as usize as _,
+                hDevice: device,
+                hSyncObject: JUNK,
+                ..Default::default()
+            };
+            let status = NtStatus(D3DKMTOpenSyncObjectFromNtHandle2(&mut open));
+            c.that(open.hSyncObject == JUNK, "hSyncObject written on failure");
+            status
+        },
+        "stable_power_recorded" => |ctx, c| {
+            let adapter = ctx.adapter();
+            let args = D3DKMT_SETSTABLEPOWERSTATE { hAdapter: adapter, Enabled: 7 };
+            let status = NtStatus(D3DKMTSetStablePowerState(&args));
+            let luid = ctx.kernel.adapter_luids()[0];
+            c.that(ctx.a.stable_power_state(crate::LocalHandle(adapter)) == Ok(true), "not recorded for the process");
+            c.that(ctx.kernel.stable_power_state(luid), "the adapter is not held stable");
+            let off = D3DKMT_SETSTABLEPOWERSTATE { hAdapter: adapter, Enabled: 0 };
+            NtStatus(D3DKMTSetStablePowerState(&off)).unwrap();
+            c.that(!ctx.kernel.stable_power_state(luid), "disabling did not withdraw the request");
+            status
+        },
+        "stable_power_device_handle" => |ctx, c| {
+            let device = ctx.device();
+            let args = D3DKMT_SETSTABLEPOWERSTATE { hAdapter: device, Enabled: 1 };
+            let status = NtStatus(D3DKMTSetStablePowerState(&args));
+            c.that(!ctx.kernel.stable_power_state(ctx.kernel.adapter_luids()[0]), "recorded on failure");
+            status
+        },
+        "dxcore_closed_calls_unsuccessful" => |ctx, c| {
+            let _device = ctx.device();
+            let before = ctx.kernel.total_live_objects();
+            D3DKMTCloseDxCoreDevice();
+            c.that(ctx.a.dxcore_device_closed(), "the process is not closed");
+            c.that(ctx.kernel.total_live_objects() < before, "the process's objects outlived the close");
+            let mut args = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: ctx.luid(), hAdapter: JUNK };
+            let status = NtStatus(D3DKMTOpenAdapterFromLuid(&mut args));
+            c.that(args.hAdapter == JUNK, "hAdapter written after the close");
+            D3DKMTCloseDxCoreDevice();
+            status
+        },
+        "dxcore_close_ignored" => |_, c| {
+            let mut config = crate::KernelConfig::default();
+            config.policies.dxcore_close = crate::DxCoreClose::Ignore;
+            let other = Ctx::new(config);
+            let status = {
+                let _bound = other.a.enter();
+                D3DKMTCloseDxCoreDevice();
+                c.that(!other.a.dxcore_device_closed(), "closed despite the Ignore policy");
+                let mut args = D3DKMT_OPENADAPTERFROMLUID { AdapterLuid: other.luid(), hAdapter: JUNK };
+                NtStatus(D3DKMTOpenAdapterFromLuid(&mut args))
+            };
+            other.a.exit();
+            other.b.exit();
+            status
+        },
         _ => return None,
     })
 }
@@ -163,6 +274,8 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
 /// buffer), if it is an entry point of this area.
 pub(super) fn raw_call(entry: &str, p: *mut c_void) -> Option<i32> {
     Some(match entry {
+        "D3DKMTShareObjectWithHost" => D3DKMTShareObjectWithHost(p.cast()),
+        "D3DKMTSetStablePowerState" => D3DKMTSetStablePowerState(p.cast()),
         "D3DKMTCreateContext" => D3DKMTCreateContext(p.cast()),
         "D3DKMTCreateContextVirtual" => D3DKMTCreateContextVirtual(p.cast()),
         "D3DKMTDestroyContext" => D3DKMTDestroyContext(p.cast()),

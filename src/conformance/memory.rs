@@ -13,7 +13,7 @@ use super::{JUNK, Scenario};
 use crate::NtStatus;
 use crate::abi::exports::{
     D3DKMTChangeVideoMemoryReservation, D3DKMTCreateAllocation2, D3DKMTCreatePagingQueue, D3DKMTEvict,
-    D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority, D3DKMTLock2, D3DKMTMakeResident,
+    D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority, D3DKMTInvalidateCache, D3DKMTLock2, D3DKMTMakeResident,
     D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations, D3DKMTQueryAllocationResidency, D3DKMTQueryVideoMemoryInfo,
     D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress, D3DKMTSetAllocationPriority, D3DKMTUnlock2,
     D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
@@ -189,6 +189,45 @@ pub(super) fn scenario(name: &str) -> Option<Scenario> {
             };
             NtStatus(D3DKMTChangeVideoMemoryReservation(&args))
         },
+        "memory_invalidate_cache_counts" => |ctx, c| {
+            let device = ctx.device();
+            let alloc = allocation(device);
+            let args = D3DKMT_INVALIDATECACHE { hDevice: device, hAllocation: alloc, Offset: 0x800, Length: 0x800 };
+            let status = NtStatus(D3DKMTInvalidateCache(&args));
+            let info = ctx.a.allocation_memory(crate::LocalHandle(alloc));
+            c.that(info.is_ok_and(|i| i.invalidations == 1), "the invalidation was not counted");
+            status
+        },
+        "memory_invalidate_cache_past_end" => |ctx, c| {
+            let device = ctx.device();
+            let alloc = allocation(device);
+            let args = D3DKMT_INVALIDATECACHE { hDevice: device, hAllocation: alloc, Offset: 0x800, Length: 0x801 };
+            let status = NtStatus(D3DKMTInvalidateCache(&args));
+            let info = ctx.a.allocation_memory(crate::LocalHandle(alloc));
+            c.that(info.is_ok_and(|i| i.invalidations == 0), "a refused invalidation was counted");
+            status
+        },
+        "memory_invalidate_cache_overflow" => |ctx, _| {
+            let device = ctx.device();
+            let alloc = allocation(device);
+            let args = D3DKMT_INVALIDATECACHE { hDevice: device, hAllocation: alloc, Offset: usize::MAX, Length: 2 };
+            NtStatus(D3DKMTInvalidateCache(&args))
+        },
+        "memory_invalidate_cache_other_device" => |ctx, _| {
+            let device = ctx.device();
+            let other = ctx.device();
+            let alloc = allocation(device);
+            let args = D3DKMT_INVALIDATECACHE { hDevice: other, hAllocation: alloc, Offset: 0, Length: 0x1000 };
+            NtStatus(D3DKMTInvalidateCache(&args))
+        },
+        "memory_invalidate_cache_lost_device" => |ctx, _| {
+            let device = ctx.device();
+            let alloc = allocation(device);
+            let loss = crate::DeviceLoss::Hung;
+            ctx.kernel.remove_device(ctx.a.id(), crate::LocalHandle(device), loss).unwrap();
+            let args = D3DKMT_INVALIDATECACHE { hDevice: device, hAllocation: alloc, Offset: 0, Length: 0x1000 };
+            NtStatus(D3DKMTInvalidateCache(&args))
+        },
         _ => return None,
     })
 }
@@ -211,6 +250,7 @@ pub(super) fn raw_call(entry: &str, p: *mut c_void) -> Option<i32> {
         "D3DKMTLock2" => D3DKMTLock2(p.cast()),
         "D3DKMTUnlock2" => D3DKMTUnlock2(p.cast()),
         "D3DKMTChangeVideoMemoryReservation" => D3DKMTChangeVideoMemoryReservation(p.cast()),
+        "D3DKMTInvalidateCache" => D3DKMTInvalidateCache(p.cast()),
         _ => return None,
     })
 }

@@ -191,6 +191,22 @@ fn call_share_objects(p: *mut c_void) -> i32 {
     }
 }
 
+/// The (empty) argument of an export that takes none
+/// (`D3DKMTCloseDxCoreDevice`): the dispatch point hands the trace a
+/// pointer to this, so the record shows a call with no fields, not a NULL
+/// argument.
+#[repr(C)]
+pub(crate) struct NoArgs;
+
+fn call_close_dxcore_device(_: *mut c_void) -> i32 {
+    crate::abi::exports::D3DKMTCloseDxCoreDevice();
+    0
+}
+
+fn call_share_object_with_host(p: *mut c_void) -> i32 {
+    crate::abi::exports::D3DKMTShareObjectWithHost(p.cast())
+}
+
 macro_rules! fields {
     ($ty:ty { $($first:ident $(. $rest:ident)* : $w:ident $k:ident $d:ident),* $(,)? }) => {
         &[$(F {
@@ -1527,6 +1543,26 @@ pub(crate) static SPECS: &[Spec] = &[
         hDevice: U32 Handle In,
         hAllocation: U32 Handle In,
     } extras []),
+    spec!(D3DKMTInvalidateCache: D3DKMT_INVALIDATECACHE {
+        hDevice: U32 Handle In,
+        hAllocation: U32 Handle In,
+        Offset: U64 Int In,
+        Length: U64 Int In,
+    } extras []),
+    // libdxg's extras (`crate::host`, `crate::power`, `crate::dxcore`). The
+    // host handle is a kernel-wide counter, the same on a replay into a
+    // fresh kernel, so it is a number.
+    spec!(D3DKMTShareObjectWithHost: D3DKMT_SHAREOBJECTWITHHOST {
+        hDevice: U32 Handle In,
+        hObject: U32 Handle In,
+        Reserved: U64 Int In,
+        hVailProcessNtHandle: U64 Int Out,
+    } extras [] call call_share_object_with_host),
+    spec!(D3DKMTSetStablePowerState: D3DKMT_SETSTABLEPOWERSTATE {
+        hAdapter: U32 Handle In,
+        Enabled: U32 Int In,
+    } extras []),
+    spec!(D3DKMTCloseDxCoreDevice: NoArgs {} extras [] call call_close_dxcore_device),
     spec!(D3DKMTChangeVideoMemoryReservation: D3DKMT_CHANGEVIDEOMEMORYRESERVATION {
         hProcess: U64 Int In,
         hAdapter: U32 Handle In,
