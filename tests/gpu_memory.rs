@@ -609,6 +609,52 @@ fn a_lost_device_refuses_paging_work_but_frees_and_evicts() {
     free(f.adapter, base, KIB64).unwrap();
 }
 
+fn invalidate(device: u32, allocation: u32, offset: usize, length: usize) -> NtStatus {
+    let args = D3DKMT_INVALIDATECACHE { hDevice: device, hAllocation: allocation, Offset: offset, Length: length };
+    call!(D3DKMTInvalidateCache(&args))
+}
+
+#[test]
+fn invalidate_cache_checks_the_range_and_counts_on_coherent_memory() {
+    let f = fixture();
+    let _bound = f.process.enter();
+    let mut memory = vec![0u8; 0x2000];
+    let alloc = allocation(f.device, &mut memory);
+    let invalidations = || f.process.allocation_memory(LocalHandle(alloc)).unwrap().invalidations;
+    // Within the allocation, edges included (a zero length at the very end).
+    for (offset, length) in [(0, 0x2000), (0x1fff, 1), (0x2000, 0), (0x800, 0x800)] {
+        assert_eq!(invalidate(f.device.0, alloc, offset, length), NtStatus::SUCCESS, "{offset:#x}+{length:#x}");
+    }
+    assert_eq!(invalidations(), 4);
+    // Past the end, or overflowing.
+    for (offset, length) in [(0x2000, 1), (0x1001, 0x1000), (0, 0x2001), (usize::MAX, 1), (1, usize::MAX), (0x3000, 0)]
+    {
+        let status = invalidate(f.device.0, alloc, offset, length);
+        assert_eq!(status, NtStatus::INVALID_PARAMETER, "{offset:#x}+{length:#x}");
+    }
+    // Bad handles: not a device, not an allocation, another device's.
+    let other = f.process.create_device(f.adapter).unwrap();
+    assert_eq!(invalidate(0, alloc, 0, 1), NtStatus::INVALID_PARAMETER);
+    assert_eq!(invalidate(f.adapter.0, alloc, 0, 1), NtStatus::INVALID_PARAMETER);
+    assert_eq!(invalidate(f.device.0, f.paging, 0, 1), NtStatus::INVALID_PARAMETER);
+    assert_eq!(invalidate(f.device.0, alloc ^ 0x40, 0, 1), NtStatus::INVALID_PARAMETER);
+    assert_eq!(invalidate(other.0, alloc, 0, 1), NtStatus::INVALID_PARAMETER);
+    // SAFETY: NULL is answered, never followed.
+    assert_eq!(NtStatus(unsafe { D3DKMTInvalidateCache(core::ptr::null()) }), NtStatus::INVALID_PARAMETER);
+    assert_eq!(invalidations(), 4, "failed calls are not counted");
+    // The memory is coherent: what the CPU wrote is what it reads after.
+    let mut lock = D3DKMT_LOCK2 { hDevice: f.device.0, hAllocation: alloc, ..Default::default() };
+    call!(D3DKMTLock2(&mut lock)).unwrap();
+    // SAFETY: pData is the allocation's 8 KiB, ours.
+    unsafe { lock.pData.cast::<u8>().add(0x1234).write(0x5A) };
+    assert_eq!(invalidate(f.device.0, alloc, 0x1000, 0x1000), NtStatus::SUCCESS);
+    assert_eq!(memory[0x1234], 0x5A);
+    // A lost device: the removal status, as for creates.
+    f.kernel.remove_device(f.process.id(), f.device, d3dkmt_emu::DeviceLoss::Hung).unwrap();
+    assert_eq!(invalidate(f.device.0, alloc, 0, 1), NtStatus::DEVICE_REMOVED);
+    assert_eq!(invalidations(), 5);
+}
+
 /// A GPU memory cycle through the exports, for the fault sweep: each call
 /// fails once in turn, the failure is passed on, and process exit leaves
 /// nothing behind (mappings, residency and locks included).
@@ -646,6 +692,8 @@ fn memory_cycle(kernel: &Kernel) -> Result<(), NtStatus> {
         let offer = [alloc];
         let unlock = D3DKMT_UNLOCK2 { hDevice: device.hDevice, hAllocation: alloc };
         call!(D3DKMTUnlock2(&unlock)).ok()?;
+        let invalidate = D3DKMT_INVALIDATECACHE { hDevice: device.hDevice, hAllocation: alloc, Offset: 0, Length: 0x2000 };
+        call!(D3DKMTInvalidateCache(&invalidate)).ok()?;
         let args = D3DKMT_OFFERALLOCATIONS {
             hDevice: device.hDevice,
             HandleList: offer.as_ptr(),
@@ -670,6 +718,7 @@ fn sweep_over_a_memory_cycle_is_clean() {
         d3dkmt_emu::Entry::D3DKMTMapGpuVirtualAddress,
         d3dkmt_emu::Entry::D3DKMTMakeResident,
         d3dkmt_emu::Entry::D3DKMTLock2,
+        d3dkmt_emu::Entry::D3DKMTInvalidateCache,
         d3dkmt_emu::Entry::D3DKMTOfferAllocations,
     ] {
         assert!(entries.contains(&entry), "{entry:?} is a sweep point: {entries:?}");
