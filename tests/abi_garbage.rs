@@ -2903,3 +2903,102 @@ fn bytes_of_op(op: &D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION) -> Vec<u8> {
     }
     .to_vec()
 }
+
+// ---------------------------------------------------------------------------
+// libdxg's last entry points: InvalidateCache, ShareObjectWithHost,
+// SetStablePowerState, CloseDxCoreDevice
+
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DKMT_INVALIDATECACHE, D3DKMT_SETSTABLEPOWERSTATE, D3DKMT_SHAREOBJECTWITHHOST,
+};
+
+plain!(D3DKMT_INVALIDATECACHE, D3DKMT_SETSTABLEPOWERSTATE, D3DKMT_SHAREOBJECTWITHHOST);
+
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct, not the function.
+    fn D3DKMTShareObjectWithHost(args: *mut D3DKMT_SHAREOBJECTWITHHOST) -> i32;
+    /// Ours (libdxg's signature): no arguments, no result.
+    fn D3DKMTCloseDxCoreDevice();
+}
+
+/// Every adapter's stable power state as the fixture's process holds it.
+fn stable_power(f: &Fixture) -> Vec<Result<bool, d3dkmt_emu::KernelError>> {
+    [ADAPTER, ADAPTER2].map(|a| f.process.stable_power_state(LocalHandle(f.locals[a]))).to_vec()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn invalidate_cache(world in world(), bytes in bytes_of::<D3DKMT_INVALIDATECACHE>(), d in favour(DEVICES),
+        alloc in favour(MEM_ALLOCATIONS), small in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_INVALIDATECACHE>(&m, "D3DKMTInvalidateCache", &bytes, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+            if small { a.Offset %= 0x3000; a.Length %= 0x3000; }
+        }, |a| call!(D3DKMTInvalidateCache(a)))?;
+    }
+
+    #[test]
+    fn share_object_with_host(world in world(), bytes in bytes_of::<D3DKMT_SHAREOBJECTWITHHOST>(), d in favour(DEVICES),
+        o in favour(FENCES)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let table = f.kernel.host_shared_objects();
+        let mut status = 0;
+        run::<D3DKMT_SHAREOBJECTWITHHOST, _>(&f, "D3DKMTShareObjectWithHost", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.hObject = f.local(o, a.hObject);
+        }, |a| {
+            // SAFETY: `a` points at the test's live, aligned struct.
+            status = unsafe { D3DKMTShareObjectWithHost(a) };
+            status
+        })?;
+        let after = f.kernel.host_shared_objects();
+        if NtStatus(status).is_err() {
+            prop_assert_eq!(table, after, "a failed share changed the host table");
+        } else {
+            prop_assert_eq!(after.len(), table.len() + 1, "a share did not add one host-table entry");
+        }
+    }
+
+    #[test]
+    fn set_stable_power_state(world in world(), bytes in bytes_of::<D3DKMT_SETSTABLEPOWERSTATE>(), h in favour(ADAPTERS)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let before = stable_power(&f);
+        let mut status = 0;
+        run::<D3DKMT_SETSTABLEPOWERSTATE, _>(&f, "D3DKMTSetStablePowerState", &bytes, (), |a, f| {
+            a.hAdapter = f.local(h, a.hAdapter);
+        }, |a| {
+            status = call!(D3DKMTSetStablePowerState(a));
+            status
+        })?;
+        if NtStatus(status).is_err() {
+            prop_assert_eq!(before, stable_power(&f), "a failed call changed the stable power state");
+        }
+    }
+
+    /// No arguments to garble: in any world, the close leaves the process
+    /// holding nothing (or, already exited, as it was), and garbage given to
+    /// a later call is answered `STATUS_UNSUCCESSFUL` with the struct untouched.
+    #[test]
+    fn close_dxcore_device(world in world(), bytes in bytes_of::<D3DKMT_OPENADAPTERFROMLUID>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let exited = f.process.has_exited();
+        // SAFETY: takes no arguments.
+        unsafe { D3DKMTCloseDxCoreDevice() };
+        prop_assert_eq!(f.process.dxcore_device_closed(), !exited);
+        prop_assert!(f.process.has_exited());
+        prop_assert!(f.process.local_handles().is_empty() && f.process.nt_handles().is_empty());
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMLUID>::new(&bytes);
+        let memory = args.bytes();
+        let status = NtStatus(call!(D3DKMTOpenAdapterFromLuid(args.as_mut_ptr())));
+        let expected = if exited { NtStatus::PROCESS_IS_TERMINATING } else { NtStatus::UNSUCCESSFUL };
+        prop_assert_eq!(status, expected);
+        prop_assert_eq!(memory, args.bytes(), "the struct was written after the close");
+    }
+}
