@@ -21,6 +21,11 @@
  * Built with -DDXG_LINKED it links -ldxg instead (pkg-config dxg) and takes
  * the same functions from the link, as libdxg's own samples do.
  *
+ *   5. libdxg's extras: a fence created with NtSecuritySharing shared with
+ *      the host (ShareObjectWithHost), the stable power state, and last,
+ *      CloseDxCoreDevice, after which every call fails with
+ *      STATUS_UNSUCCESSFUL as with libdxg.
+ *
  *   4. the GPU work (gpu_work()): a virtual context, a paging queue, an
  *      allocation, a GPU VA reservation and map (waiting for the paging
  *      fence), residency, a CPU mapping with Lock2, a submission and a GPU
@@ -81,7 +86,9 @@ static NTSTATUS g_status;
     X(CreateSynchronizationObject2, D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *)     \
     X(SignalSynchronizationObjectFromCpu, const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *) \
     X(WaitForSynchronizationObjectFromCpu, const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *) \
-    X(DestroySynchronizationObject, const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *)
+    X(DestroySynchronizationObject, const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *) \
+    X(ShareObjectWithHost, D3DKMT_SHAREOBJECTWITHHOST *)                       \
+    X(SetStablePowerState, const D3DKMT_SETSTABLEPOWERSTATE *)
 
 #define DECLARE(name, arg) NTSTATUS (*name)(arg);
 static struct {
@@ -448,6 +455,39 @@ static void gpu_work(D3DKMT_HANDLE adapter, D3DKMT_HANDLE device, D3DKMT_HANDLE 
     CHECK_NT(gpu.DestroyContext(&destroy_context), STATUS_SUCCESS);
 }
 
+/* ---- 5. libdxg's extras ---- */
+
+static void host_extras(D3DKMT_HANDLE adapter, D3DKMT_HANDLE device) {
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 sync;
+    memset(&sync, 0, sizeof sync);
+    sync.hDevice = device;
+    sync.Info.Type = D3DDDI_MONITORED_FENCE;
+    sync.Info.Flags.Shared = 1;
+    sync.Info.Flags.NtSecuritySharing = 1;
+    CHECK_NT(kmt.CreateSynchronizationObject2(&sync), STATUS_SUCCESS);
+
+    D3DKMT_SHAREOBJECTWITHHOST host = {device, sync.hSyncObject, 0, 0};
+    CHECK_NT(kmt.ShareObjectWithHost(&host), STATUS_SUCCESS);
+    CHECK(host.hVailProcessNtHandle != 0 && host.hVailProcessNtHandle % 4 == 0);
+    D3DKMT_SHAREOBJECTWITHHOST again = host;
+    CHECK_NT(kmt.ShareObjectWithHost(&again), STATUS_SUCCESS);
+    CHECK(again.hVailProcessNtHandle != host.hVailProcessNtHandle);
+    D3DKMT_SHAREOBJECTWITHHOST bad = {device, device, 0, 77};
+    CHECK_NT(kmt.ShareObjectWithHost(&bad), STATUS_INVALID_PARAMETER);
+    CHECK(bad.hVailProcessNtHandle == 77);
+    CHECK_NT(kmt.ShareObjectWithHost(NULL), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_SETSTABLEPOWERSTATE power = {adapter, 1};
+    CHECK_NT(kmt.SetStablePowerState(&power), STATUS_SUCCESS);
+    power.Enabled = 0;
+    CHECK_NT(kmt.SetStablePowerState(&power), STATUS_SUCCESS);
+    D3DKMT_SETSTABLEPOWERSTATE wrong = {device, 1};
+    CHECK_NT(kmt.SetStablePowerState(&wrong), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy = {sync.hSyncObject};
+    CHECK_NT(kmt.DestroySynchronizationObject(&destroy), STATUS_SUCCESS);
+}
+
 static void device_and_fence(D3DKMT_HANDLE adapter) {
     D3DKMT_CREATEDEVICE create;
     memset(&create, 0, sizeof create);
@@ -480,6 +520,7 @@ static void device_and_fence(D3DKMT_HANDLE adapter) {
     CHECK(*cpu_value == 10);
 
     gpu_work(adapter, create.hDevice, sync.hSyncObject, 11);
+    host_extras(adapter, create.hDevice);
 
     D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_sync = {sync.hSyncObject};
     CHECK_NT(kmt.DestroySynchronizationObject(&destroy_sync), STATUS_SUCCESS);
@@ -519,6 +560,19 @@ int main(void) {
     CHECK(process != NULL);
     CHECK(handle_count(process, 0) == 0);
     release(process);
+
+    /* Last, as libdxg's destructor would: close the dxg device. Every later
+     * call answers STATUS_UNSUCCESSFUL and writes nothing. */
+    void (*close_dxcore)(void) = NULL;
+    *(void **)&close_dxcore = dlsym(g_lib, "D3DKMTCloseDxCoreDevice");
+    CHECK(close_dxcore != NULL);
+    close_dxcore();
+    D3DKMT_ENUMADAPTERS2 after;
+    memset(&after, 0, sizeof after);
+    after.NumAdapters = 12345;
+    CHECK_NT(kmt.EnumAdapters2(&after), STATUS_UNSUCCESSFUL);
+    CHECK(after.NumAdapters == 12345);
+    close_dxcore(); /* a second close does nothing more */
 
 #ifndef DXG_LINKED
     CHECK(dlclose(g_lib) == 0);
