@@ -467,7 +467,7 @@ impl Process {
         let state = self.lock_live()?;
         state.device_for_create(device.0)?;
         let a = state.device_allocation(device.0, allocation.0)?;
-        if !offset.checked_add(length).is_some_and(|end| end <= a.size) {
+        if offset.checked_add(length).is_none_or(|end| end > a.size) {
             return Err(invalid("Offset + Length is past the end of the allocation"));
         }
         let mut s = a.memory.state.lock();

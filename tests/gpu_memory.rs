@@ -692,7 +692,8 @@ fn memory_cycle(kernel: &Kernel) -> Result<(), NtStatus> {
         let offer = [alloc];
         let unlock = D3DKMT_UNLOCK2 { hDevice: device.hDevice, hAllocation: alloc };
         call!(D3DKMTUnlock2(&unlock)).ok()?;
-        let invalidate = D3DKMT_INVALIDATECACHE { hDevice: device.hDevice, hAllocation: alloc, Offset: 0, Length: 0x2000 };
+        let invalidate =
+            D3DKMT_INVALIDATECACHE { hDevice: device.hDevice, hAllocation: alloc, Offset: 0, Length: 0x2000 };
         call!(D3DKMTInvalidateCache(&invalidate)).ok()?;
         let args = D3DKMT_OFFERALLOCATIONS {
             hDevice: device.hDevice,

@@ -267,7 +267,8 @@ fn stable_power_state_checks_the_adapter_handle() {
     assert!(!f.kernel.stable_power_state(f.kernel.adapter_luids()[0]));
     let _bound = f.process.enter();
     // SAFETY: NULL is answered, never followed.
-    let status = NtStatus(unsafe { windows_sys::Wdk::Graphics::Direct3D::D3DKMTSetStablePowerState(core::ptr::null()) });
+    let status =
+        NtStatus(unsafe { windows_sys::Wdk::Graphics::Direct3D::D3DKMTSetStablePowerState(core::ptr::null()) });
     assert_eq!(status, NtStatus::INVALID_PARAMETER);
 }
 
@@ -338,4 +339,42 @@ fn the_calls_are_traced_with_their_fields() {
     assert_eq!(field(&calls[0].output, "hVailProcessNtHandle"), &Value::Int(args.hVailProcessNtHandle));
     assert_eq!(field(&calls[1].input, "Enabled"), &Value::Int(1));
     assert!(calls[2].input.is_empty() && calls[2].status == NtStatus::SUCCESS, "{:?}", calls[2]);
+}
+
+#[test]
+fn a_trace_of_the_calls_replays_in_a_fresh_kernel() {
+    use windows_sys::Wdk::Graphics::Direct3D::{D3DKMT_CREATEDEVICE, D3DKMT_CREATESYNCHRONIZATIONOBJECT2};
+    let kernel = Kernel::new(KernelConfig::default());
+    kernel.trace_start(TraceConfig::default()).unwrap();
+    let process = kernel.create_process();
+    let (status, adapter) = open_adapter(&process, kernel.adapter_luids()[0]);
+    assert_eq!(status, NtStatus::SUCCESS);
+    {
+        let _bound = process.enter();
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = adapter;
+        // SAFETY: live, aligned structs of the test's.
+        assert_eq!(unsafe { windows_sys::Wdk::Graphics::Direct3D::D3DKMTCreateDevice(&mut device) }, 0);
+        let mut sync = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: device.hDevice, ..Default::default() };
+        sync.Info.Type = windows_sys::Wdk::Graphics::Direct3D::D3DDDI_MONITORED_FENCE;
+        sync.Info.Flags.Anonymous.Value = 0x3; // Shared | NtSecuritySharing
+        // SAFETY: as above.
+        assert_eq!(unsafe { windows_sys::Wdk::Graphics::Direct3D::D3DKMTCreateSynchronizationObject2(&mut sync) }, 0);
+        drop(_bound);
+        assert_eq!(share(&process, device.hDevice, sync.hSyncObject).0, NtStatus::SUCCESS);
+        assert_eq!(share(&process, device.hDevice, 0).0, NtStatus::INVALID_PARAMETER);
+    }
+    assert_eq!(set_stable(&process, adapter, 1), NtStatus::SUCCESS);
+    close_dxcore(&process);
+    assert_eq!(open_adapter(&process, kernel.adapter_luids()[0]).0, NtStatus::UNSUCCESSFUL);
+    kernel.trace_stop().unwrap();
+    let text: String = (0..kernel.trace_len()).map(|i| kernel.trace_line(i).unwrap() + "\n").collect();
+    let header = d3dkmt_emu::Trace::default().to_string();
+    let summary = d3dkmt_emu::replay::replay_text(&format!("{header}{text}")).unwrap().unwrap();
+    // The process exit inside the close is recorded nested, and skipped:
+    // replaying the close exits the process again. Calls made after the
+    // close fail at the dispatch point before the trace, as an exited
+    // process's do, and are not recorded.
+    assert!(text.contains("process.exit STATUS_SUCCESS real+nested"), "{text}");
+    assert_eq!((summary.replayed, summary.skipped), (8, 1), "{text}");
 }

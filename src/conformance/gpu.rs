@@ -11,6 +11,10 @@ use windows_sys::Wdk::Graphics::Direct3D::*;
 use super::{Ctx, JUNK, SHARED_NT, Scenario};
 use crate::NtStatus;
 use crate::abi::exports::{
+    D3DKMTCloseDxCoreDevice, D3DKMTOpenAdapterFromLuid, D3DKMTOpenSyncObjectFromNtHandle2, D3DKMTSetStablePowerState,
+    D3DKMTShareObjectWithHost,
+};
+use crate::abi::exports::{
     D3DKMTCreateContext, D3DKMTCreateContextVirtual, D3DKMTCreateHwContext, D3DKMTCreateHwQueue,
     D3DKMTCreatePagingQueue, D3DKMTCreateSyncFile, D3DKMTDestroyContext, D3DKMTDestroyHwContext, D3DKMTDestroyHwQueue,
     D3DKMTDestroyPagingQueue, D3DKMTEscape, D3DKMTFlushHeapTransitions, D3DKMTGetContextInProcessSchedulingPriority,
@@ -20,10 +24,6 @@ use crate::abi::exports::{
     D3DKMTSignalSynchronizationObjectFromGpu, D3DKMTSignalSynchronizationObjectFromGpu2, D3DKMTSubmitCommand,
     D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
     D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2, D3DKMTWaitForSynchronizationObjectFromGpu,
-};
-use crate::abi::exports::{
-    D3DKMTCloseDxCoreDevice, D3DKMTOpenAdapterFromLuid, D3DKMTOpenSyncObjectFromNtHandle2, D3DKMTSetStablePowerState,
-    D3DKMTShareObjectWithHost,
 };
 
 /// `ShareObjectWithHost` arguments with the output set to junk.
