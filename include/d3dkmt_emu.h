@@ -2751,6 +2751,13 @@ d3dkmt_emu_kernel *d3dkmt_emu_kernel_default(void);
  * (UINT64_MAX for a NULL kernel). See d3dkmt_emu_kernel_config.real_clock. */
 uint64_t d3dkmt_emu_kernel_now_ns(const d3dkmt_emu_kernel *kernel);
 
+/* The kernel clock's system time in FILETIME units (100 ns since 1601-01-01
+ * UTC), against which absolute (positive) NT timeouts such as a keyed-mutex
+ * acquire's *pTimeout are measured. A virtual clock starts at
+ * 2024-01-01 00:00:00 UTC (133485408000000000); a real one at the system time
+ * the kernel was created. UINT64_MAX for a NULL kernel. */
+uint64_t d3dkmt_emu_kernel_system_time(const d3dkmt_emu_kernel *kernel);
+
 /* Advances a virtual clock by ns nanoseconds; waits whose deadline it passes
  * time out. Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER for a NULL
  * kernel, or STATUS_NOT_SUPPORTED for a real clock. */

@@ -112,7 +112,7 @@ impl ProcessState {
 
 impl Process {
     /// `D3DKMTCreateDevice` on an adapter handle of this process. An adapter
-    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
+    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see `Kernel::remove_device`).
     pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;

@@ -246,6 +246,14 @@ impl Kernel {
         }
     }
 
+    /// The kernel clock's system time, in `FILETIME` units (100 ns since
+    /// 1601-01-01 UTC): what absolute NT timeouts are measured against. A
+    /// virtual clock starts at [`crate::clock::VIRTUAL_EPOCH_FILETIME`]; a
+    /// real one at the system time the kernel was created.
+    pub fn system_time(&self) -> u64 {
+        self.0.clock.system_time()
+    }
+
     /// How this kernel's clock moves.
     pub fn clock_mode(&self) -> ClockMode {
         self.0.clock.mode()

@@ -110,7 +110,7 @@
 
 pub mod abi;
 mod adapter;
-mod clock;
+pub mod clock;
 mod context;
 mod device;
 mod dxcore;

@@ -339,7 +339,7 @@ impl Process {
     }
 
     /// `D3DKMTReclaimAllocations2` through a paging queue: one result per
-    /// allocation ([`RECLAIM_OK`] or [`RECLAIM_DISCARDED`]), and the paging
+    /// allocation (`D3DDDI_RECLAIM_RESULT_OK` or `_DISCARDED`), and the paging
     /// fence value.
     pub fn reclaim_allocations(
         &self,

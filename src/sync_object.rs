@@ -238,7 +238,7 @@ impl ProcessState {
 impl Process {
     /// `D3DKMTCreateSynchronizationObject2` with `Type = D3DDDI_MONITORED_FENCE`:
     /// [`Process::create_sync_object`] for a monitored fence.
-    /// A lost device (or stopped adapter) is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
+    /// A lost device (or stopped adapter) is `STATUS_DEVICE_REMOVED` (see `Kernel::remove_device`).
     pub fn create_monitored_fence(
         &self,
         device: LocalHandle,

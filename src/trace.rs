@@ -35,7 +35,7 @@
 //! # Decoding: reading only what the export reads
 //!
 //! Each decoded entry point has a declarative description in
-//! [`specs`](self::specs): its windows-sys struct, and per field its offset,
+//! `specs` (`src/trace/specs.rs`): its windows-sys struct, and per field its offset,
 //! width, kind (plain value, D3DKMT handle, NT handle, pointer, address) and
 //! direction. Everything is read through `src/abi/ptr.rs`. The argument
 //! struct itself is copied before the call (the export reads all of it when

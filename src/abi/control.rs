@@ -352,6 +352,15 @@ pub extern "C" fn d3dkmt_emu_kernel_now_ns(kernel: *const d3dkmt_emu_kernel) -> 
     guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.0.clock.now_ns()))
 }
 
+/// The kernel clock's system time in `FILETIME` units (100 ns since
+/// 1601-01-01 UTC), against which absolute NT timeouts are measured
+/// (`UINT64_MAX` for a NULL kernel).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_system_time(kernel: *const d3dkmt_emu_kernel) -> u64 {
+    guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.system_time()))
+}
+
 /// Advances a virtual clock by `ns` nanoseconds, ending the waits whose
 /// deadline passes. `STATUS_INVALID_PARAMETER` for a NULL kernel,
 /// `STATUS_NOT_SUPPORTED` for a real clock.
