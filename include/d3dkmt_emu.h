@@ -1091,6 +1091,757 @@ typedef struct _D3DKMT_OPENNTHANDLEFROMNAME {
     HANDLE hNtHandle;              /* out */
 } D3DKMT_OPENNTHANDLEFROMNAME;
 
+/* ---- GPU work: contexts, queues, submission, GPU-queued sync ---- */
+
+/* The client API a context serves (a hint only). */
+typedef enum _D3DKMT_CLIENTHINT {
+    D3DKMT_CLIENTHINT_UNKNOWN = 0,
+    D3DKMT_CLIENTHINT_OPENGL = 1,
+    D3DKMT_CLIENTHINT_CDD = 2,
+    D3DKMT_CLIENTHINT_OPENCL = 3,
+    D3DKMT_CLIENTHINT_VULKAN = 4,
+    D3DKMT_CLIENTHINT_CUDA = 5,
+    D3DKMT_CLIENTHINT_DX9 = 9,
+    D3DKMT_CLIENTHINT_DX10 = 10,
+    D3DKMT_CLIENTHINT_DX11 = 11,
+    D3DKMT_CLIENTHINT_DX12 = 12
+} D3DKMT_CLIENTHINT;
+
+/* Context creation flag bits; passed to the KMD as they are. */
+typedef struct _D3DDDI_CREATECONTEXTFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATECONTEXTFLAGS;
+
+/* The legacy create: a context with a command buffer and lists in the
+ * library's memory, for D3DKMTRender. */
+typedef struct _D3DKMT_CREATECONTEXT {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;                 /* below the adapter's node count (default 2) */
+    UINT EngineAffinity;              /* 0 or 1: one physical adapter */
+    D3DDDI_CREATECONTEXTFLAGS Flags;
+    void *pPrivateDriverData;         /* in/out: the KMD may rewrite it */
+    UINT PrivateDriverDataSize;       /* at most 64 KiB */
+    D3DKMT_CLIENTHINT ClientHint;
+    D3DKMT_HANDLE hContext;           /* out */
+    void *pCommandBuffer;             /* out: CommandBufferSize bytes */
+    UINT CommandBufferSize;           /* out */
+    void *pAllocationList;            /* out: a D3DDDI_ALLOCATIONLIST array on Windows */
+    UINT AllocationListSize;          /* out: entries */
+    void *pPatchLocationList;         /* out: a D3DDDI_PATCHLOCATIONLIST array on Windows */
+    UINT PatchLocationListSize;       /* out: entries */
+    UINT64 CommandBuffer;             /* out: the command buffer's GPU address */
+} D3DKMT_CREATECONTEXT;
+
+typedef struct _D3DKMT_CREATECONTEXTVIRTUAL {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;
+    UINT EngineAffinity;
+    D3DDDI_CREATECONTEXTFLAGS Flags;
+    void *pPrivateDriverData;         /* given to the KMD */
+    UINT PrivateDriverDataSize;
+    D3DKMT_CLIENTHINT ClientHint;
+    D3DKMT_HANDLE hContext;           /* out */
+} D3DKMT_CREATECONTEXTVIRTUAL;
+
+typedef struct _D3DKMT_DESTROYCONTEXT {
+    D3DKMT_HANDLE hContext;
+} D3DKMT_DESTROYCONTEXT;
+
+typedef struct _D3DDDI_CREATEHWCONTEXTFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATEHWCONTEXTFLAGS;
+
+typedef struct _D3DKMT_CREATEHWCONTEXT {
+    D3DKMT_HANDLE hDevice;
+    UINT NodeOrdinal;
+    UINT EngineAffinity;
+    D3DDDI_CREATEHWCONTEXTFLAGS Flags;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    D3DKMT_HANDLE hHwContext;         /* out */
+} D3DKMT_CREATEHWCONTEXT;
+
+typedef struct _D3DKMT_DESTROYHWCONTEXT {
+    D3DKMT_HANDLE hHwContext;
+} D3DKMT_DESTROYHWCONTEXT;
+
+typedef struct _D3DDDI_CREATEHWQUEUEFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_CREATEHWQUEUEFLAGS;
+
+typedef struct _D3DKMT_CREATEHWQUEUE {
+    D3DKMT_HANDLE hHwContext;                     /* a virtual (or hardware) context */
+    D3DDDI_CREATEHWQUEUEFLAGS Flags;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    D3DKMT_HANDLE hHwQueue;                       /* out */
+    D3DKMT_HANDLE hHwQueueProgressFence;          /* out: a monitored fence */
+    void *HwQueueProgressFenceCPUVirtualAddress;  /* out: its 64-bit value */
+    UINT64 HwQueueProgressFenceGPUVirtualAddress; /* out */
+} D3DKMT_CREATEHWQUEUE;
+
+typedef struct _D3DKMT_DESTROYHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+} D3DKMT_DESTROYHWQUEUE;
+
+typedef enum _D3DDDI_PAGINGQUEUE_PRIORITY {
+    D3DDDI_PAGINGQUEUE_PRIORITY_BELOW_NORMAL = -1,
+    D3DDDI_PAGINGQUEUE_PRIORITY_NORMAL = 0,
+    D3DDDI_PAGINGQUEUE_PRIORITY_ABOVE_NORMAL = 1
+} D3DDDI_PAGINGQUEUE_PRIORITY;
+
+typedef struct _D3DKMT_CREATEPAGINGQUEUE {
+    D3DKMT_HANDLE hDevice;
+    D3DDDI_PAGINGQUEUE_PRIORITY Priority;
+    D3DKMT_HANDLE hPagingQueue;       /* out */
+    D3DKMT_HANDLE hSyncObject;        /* out: the paging fence */
+    void *FenceValueCPUVirtualAddress;/* out */
+    UINT PhysicalAdapterIndex;        /* 0 */
+} D3DKMT_CREATEPAGINGQUEUE;
+
+typedef struct _D3DDDI_DESTROYPAGINGQUEUE {
+    D3DKMT_HANDLE hPagingQueue;
+} D3DDDI_DESTROYPAGINGQUEUE;
+
+/* The four priority structs have the same shape: a context and a priority
+ * (-7 to 7 by default, the priority_range policy). */
+typedef struct _D3DKMT_SETCONTEXTSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;
+} D3DKMT_SETCONTEXTSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;                 /* out */
+} D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;
+} D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+    D3DKMT_HANDLE hContext;
+    int32_t Priority;                 /* out */
+} D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
+
+typedef struct _D3DKMT_SUBMITCOMMANDFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DKMT_SUBMITCOMMANDFLAGS;
+
+typedef struct _D3DKMT_SUBMITCOMMAND {
+    UINT64 Commands;                  /* the command buffer's GPU address */
+    UINT CommandLength;
+    D3DKMT_SUBMITCOMMANDFLAGS Flags;
+    UINT64 PresentHistoryToken;
+    UINT BroadcastContextCount;       /* 1 to 64 */
+    D3DKMT_HANDLE BroadcastContext[64];
+    void *pPrivateDriverData;         /* shown to the KMD */
+    UINT PrivateDriverDataSize;
+    UINT NumPrimaries;                /* at most 16; not used */
+    D3DKMT_HANDLE WrittenPrimaries[16];
+    UINT NumHistoryBuffers;           /* not used */
+    D3DKMT_HANDLE *HistoryBufferArray;
+} D3DKMT_SUBMITCOMMAND;
+
+typedef struct _D3DKMT_RENDERFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DKMT_RENDERFLAGS;
+
+typedef struct _D3DKMT_RENDER {
+    union {
+        D3DKMT_HANDLE hDevice;
+        D3DKMT_HANDLE hContext;       /* a legacy context */
+    };
+    UINT CommandOffset;               /* the batch within the command buffer */
+    UINT CommandLength;
+    UINT AllocationCount;             /* at most 1024 */
+    UINT PatchLocationCount;          /* at most 1024 */
+    void *pNewCommandBuffer;          /* out */
+    UINT NewCommandBufferSize;        /* out */
+    void *pNewAllocationList;         /* out */
+    UINT NewAllocationListSize;       /* out */
+    void *pNewPatchLocationList;      /* out */
+    UINT NewPatchLocationListSize;    /* out */
+    D3DKMT_RENDERFLAGS Flags;
+    UINT64 PresentHistoryToken;
+    UINT BroadcastContextCount;
+    D3DKMT_HANDLE BroadcastContext[64];
+    UINT QueuedBufferCount;
+    UINT64 NewCommandBuffer;          /* out */
+    void *pPrivateDriverData;
+    UINT PrivateDriverDataSize;
+} D3DKMT_RENDER;
+
+typedef struct _D3DKMT_SUBMITCOMMANDTOHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+    UINT64 HwQueueProgressFenceId;    /* the progress fence's value once the work ran */
+    UINT64 CommandBuffer;
+    UINT CommandLength;
+    UINT PrivateDriverDataSize;
+    void *pPrivateDriverData;
+    UINT NumPrimaries;
+    const D3DKMT_HANDLE *WrittenPrimaries;
+} D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+
+typedef struct _D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE {
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastHwQueueCount;       /* 1 to 64 */
+    const D3DKMT_HANDLE *BroadcastHwQueueArray;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+} D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
+
+typedef struct _D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE {
+    D3DKMT_HANDLE hHwQueue;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    const UINT64 *FenceValueArray;
+} D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    D3DDDICB_SIGNALFLAGS Flags;
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastContextCount;       /* 0: hContext alone */
+    D3DKMT_HANDLE BroadcastContext[64];
+    union {
+        struct {
+            UINT64 FenceValue;        /* one value for every object */
+        } Fence;
+        HANDLE CpuEventHandle;        /* EnqueueCpuEvent: not emulated */
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECT;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    D3DKMT_HANDLE ObjectHandleArray[32];
+    union {
+        struct {
+            UINT64 FenceValue;
+        } Fence;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;                 /* 1 to 32 */
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    union {
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
+
+typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 {
+    UINT ObjectCount;
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    D3DDDICB_SIGNALFLAGS Flags;
+    UINT BroadcastContextCount;       /* 1 to 64 */
+    const D3DKMT_HANDLE *BroadcastContextArray;
+    union {
+        UINT64 FenceValue;
+        HANDLE CpuEventHandle;
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
+
+typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU {
+    D3DKMT_HANDLE hContext;
+    UINT ObjectCount;
+    const D3DKMT_HANDLE *ObjectHandleArray;
+    union {
+        const UINT64 *MonitoredFenceValueArray;
+        UINT64 FenceValue;
+        UINT64 Reserved[8];
+    };
+} D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU;
+
+/* ---- Escapes, statistics, clock calibration, device errors, sync files ---- */
+
+typedef enum _D3DKMT_ESCAPETYPE {
+    D3DKMT_ESCAPE_DRIVERPRIVATE = 0,  /* routed to the KMD; every other type: not emulated */
+    D3DKMT_ESCAPE_VIDMM = 1,
+    D3DKMT_ESCAPE_DEVICE = 4
+} D3DKMT_ESCAPETYPE;
+
+typedef struct _D3DDDI_ESCAPEFLAGS {
+    union {
+        UINT Value;
+    };
+} D3DDDI_ESCAPEFLAGS;
+
+typedef struct _D3DKMT_ESCAPE {
+    D3DKMT_HANDLE hAdapter;
+    D3DKMT_HANDLE hDevice;            /* 0 or a device on hAdapter */
+    D3DKMT_ESCAPETYPE Type;
+    D3DDDI_ESCAPEFLAGS Flags;
+    void *pPrivateDriverData;         /* in/out: what the KMD leaves is copied back */
+    UINT PrivateDriverDataSize;       /* 1 byte to 64 KiB */
+    D3DKMT_HANDLE hContext;           /* 0 or a context of hDevice */
+} D3DKMT_ESCAPE;
+
+typedef enum _D3DKMT_QUERYSTATISTICS_TYPE {
+    D3DKMT_QUERYSTATISTICS_ADAPTER = 0,
+    D3DKMT_QUERYSTATISTICS_PROCESS = 1,
+    D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER = 2,
+    D3DKMT_QUERYSTATISTICS_SEGMENT = 3,
+    D3DKMT_QUERYSTATISTICS_PROCESS_SEGMENT = 4,
+    D3DKMT_QUERYSTATISTICS_NODE = 5,
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE = 6,
+    D3DKMT_QUERYSTATISTICS_VIDPNSOURCE = 7,
+    D3DKMT_QUERYSTATISTICS_PROCESS_VIDPNSOURCE = 8,
+    D3DKMT_QUERYSTATISTICS_PROCESS_SEGMENT_GROUP = 9,
+    D3DKMT_QUERYSTATISTICS_PHYSICAL_ADAPTER = 10
+} D3DKMT_QUERYSTATISTICS_TYPE;
+
+/* The answers we give are declared; the rest of each answer is padding
+ * here (the library writes zeros there). */
+typedef struct _D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION {
+    UINT NbSegments;
+    UINT NodeCount;
+    UINT VidPnSourceCount;
+    UINT VSyncEnabled;
+    UINT TdrDetectedCount;
+    uint8_t Padding[756];
+} D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION {
+    UINT NbSegments;
+    UINT NodeCount;
+    UINT VidPnSourceCount;
+    UINT VirtualMemoryUsage;
+    uint8_t Padding[256];
+} D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION {
+    UINT PacketSubmited;
+    UINT PacketCompleted;
+} D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION {
+    UINT PacketSubmited;
+    UINT PacketCompleted;
+    UINT PacketPreempted;
+    UINT PacketFaulted;
+} D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION {
+    /* [0]: client render buffers, the command buffers submitted */
+    D3DKMT_QUERYSTATISTICS_QUEUE_PACKET_TYPE_INFORMATION QueuePacket[8];
+    D3DKMT_QUERYSTATISTICS_DMA_PACKET_TYPE_INFORMATION DmaPacket[4];
+} D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION {
+    int64_t RunningTime;
+    UINT ContextSwitch;
+    uint8_t Padding[64];              /* PreemptionStatistics */
+    D3DKMT_QUERYSTATISTICS_PACKET_INFORMATION PacketStatistics;
+    UINT64 Reserved[8];
+} D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_NODE_INFORMATION {
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION GlobalInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION SystemInformation;
+    uint8_t Padding[72];              /* NodePerfData, Reserved */
+} D3DKMT_QUERYSTATISTICS_NODE_INFORMATION;
+
+typedef union _D3DKMT_QUERYSTATISTICS_RESULT {
+    D3DKMT_QUERYSTATISTICS_ADAPTER_INFORMATION AdapterInformation;
+    D3DKMT_QUERYSTATISTICS_NODE_INFORMATION NodeInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER_INFORMATION ProcessAdapterInformation;
+    D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION ProcessNodeInformation;
+} D3DKMT_QUERYSTATISTICS_RESULT;
+
+typedef struct _D3DKMT_QUERYSTATISTICS_QUERY_NODE {
+    UINT NodeId;
+} D3DKMT_QUERYSTATISTICS_QUERY_NODE;
+
+typedef struct _D3DKMT_QUERYSTATISTICS {
+    D3DKMT_QUERYSTATISTICS_TYPE Type;
+    LUID AdapterLuid;
+    HANDLE hProcess;                  /* NULL or (HANDLE)-1 for the process types */
+    D3DKMT_QUERYSTATISTICS_RESULT QueryResult; /* out */
+    union {
+        D3DKMT_QUERYSTATISTICS_QUERY_NODE QueryNode;
+        D3DKMT_QUERYSTATISTICS_QUERY_NODE QueryProcessNode;
+    };
+} D3DKMT_QUERYSTATISTICS;
+
+/* Windows packs these two to 1 byte. */
+#pragma pack(push, 1)
+typedef struct _DXGK_GPUCLOCKDATA_FLAGS {
+    union {
+        UINT Value;
+    };
+} DXGK_GPUCLOCKDATA_FLAGS;
+
+typedef struct _DXGK_GPUCLOCKDATA {
+    UINT64 GpuFrequency;              /* 1 GHz: the counter is kernel time in ns */
+    UINT64 GpuClockCounter;
+    UINT64 CpuClockCounter;           /* kernel time in 100 ns units (10 MHz) */
+    DXGK_GPUCLOCKDATA_FLAGS Flags;
+} DXGK_GPUCLOCKDATA;
+
+typedef struct _D3DKMT_QUERYCLOCKCALIBRATION {
+    D3DKMT_HANDLE hAdapter;
+    UINT NodeOrdinal;
+    UINT PhysicalAdapterIndex;        /* 0 */
+    DXGK_GPUCLOCKDATA ClockData;      /* out */
+} D3DKMT_QUERYCLOCKCALIBRATION;
+#pragma pack(pop)
+
+typedef enum _D3DKMT_DEVICE_ERROR_REASON {
+    D3DKMT_DEVICE_ERROR_REASON_GENERIC = (int32_t)0x80000000,
+    D3DKMT_DEVICE_ERROR_REASON_DRIVER_ERROR = (int32_t)0x80000006
+} D3DKMT_DEVICE_ERROR_REASON;
+
+typedef struct _D3DKMT_MARKDEVICEASERROR {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_DEVICE_ERROR_REASON Reason;
+} D3DKMT_MARKDEVICEASERROR;
+
+typedef struct _D3DKMT_FLUSHHEAPTRANSITIONS {
+    D3DKMT_HANDLE hAdapter;
+} D3DKMT_FLUSHHEAPTRANSITIONS;
+
+typedef struct _D3DKMT_CREATESYNCFILE {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hMonitoredFence;
+    UINT64 FenceValue;
+    UINT64 hSyncFile;                 /* out: a file descriptor the caller owns and closes */
+} D3DKMT_CREATESYNCFILE;
+
+/* ---- GPU memory: virtual addresses, residency, offers, priorities, Lock2 ----
+ * No struct here carries WCHAR text: the libdxg layout is the same. */
+
+typedef enum _D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE {
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_NO_ACCESS = 0,
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_ZERO = 1,
+    D3DDDIGPUVIRTUALADDRESS_RESERVE_NO_COMMIT = 2
+} D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE;
+
+/* Bits: Write 1, Execute 2, Zero 4, NoAccess 8 (others refused). */
+typedef struct _D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE {
+    union {
+        UINT64 Value;
+    };
+} D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE;
+
+/* Size a nonzero multiple of 64 KiB; BaseAddress 64 KiB-aligned, or 0 for
+ * the lowest free range in [MinimumAddress, MaximumAddress) (0: no bound). */
+typedef struct _D3DDDI_RESERVEGPUVIRTUALADDRESS {
+    union {
+        D3DKMT_HANDLE hPagingQueue;
+        D3DKMT_HANDLE hAdapter;       /* the D3DKMT form: an adapter handle */
+    };
+    UINT64 BaseAddress;
+    UINT64 MinimumAddress;
+    UINT64 MaximumAddress;
+    UINT64 Size;
+    union {
+        D3DDDIGPUVIRTUALADDRESS_RESERVATION_TYPE ReservationType;
+        UINT Reserved0;
+    };
+    union {
+        UINT64 DriverProtection;
+        UINT64 Reserved1;
+    };
+    UINT64 VirtualAddress;            /* out */
+    union {
+        UINT64 PagingFenceValue;      /* not written */
+        UINT64 Reserved2;
+    };
+} D3DDDI_RESERVEGPUVIRTUALADDRESS;
+
+/* SizeInPages 4 KiB pages of hAllocation from OffsetInPages, at BaseAddress
+ * (inside one reservation) or, with 0, in a new reservation. */
+typedef struct _D3DDDI_MAPGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT64 BaseAddress;
+    UINT64 MinimumAddress;
+    UINT64 MaximumAddress;
+    D3DKMT_HANDLE hAllocation;
+    UINT64 OffsetInPages;
+    UINT64 SizeInPages;
+    D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+    UINT64 DriverProtection;
+    UINT Reserved0;
+    UINT64 Reserved1;
+    UINT64 VirtualAddress;            /* out */
+    UINT64 PagingFenceValue;          /* out: reached when the call returns */
+} D3DDDI_MAPGPUVIRTUALADDRESS;
+
+/* Exactly one reservation (its base and size). */
+typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hAdapter;
+    UINT64 BaseAddress;
+    UINT64 Size;
+} D3DKMT_FREEGPUVIRTUALADDRESS;
+
+typedef enum _D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE {
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP = 0,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_UNMAP = 1,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_COPY = 2,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_MAP_PROTECT = 3
+} D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE;
+
+typedef struct _D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION {
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION_TYPE OperationType;
+    union {
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DKMT_HANDLE hAllocation;
+            UINT64 AllocationOffsetInBytes;
+            UINT64 AllocationSizeInBytes; /* 0 or SizeInBytes */
+        } Map;
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DKMT_HANDLE hAllocation;
+            UINT64 AllocationOffsetInBytes;
+            UINT64 AllocationSizeInBytes;
+            D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+            UINT64 DriverProtection;
+        } MapProtect;
+        struct {
+            UINT64 BaseAddress;
+            UINT64 SizeInBytes;
+            D3DDDIGPUVIRTUALADDRESS_PROTECTION_TYPE Protection;
+        } Unmap;
+        struct {
+            UINT64 SourceAddress;
+            UINT64 SizeInBytes;
+            UINT64 DestAddress;
+        } Copy;
+    };
+} D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION;
+
+typedef struct _D3DKMT_UPDATEGPUVIRTUALADDRESS {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hContext;           /* a context of hDevice */
+    D3DKMT_HANDLE hFenceObject;       /* signalled to FenceValue on the context */
+    UINT NumOperations;               /* 1 to 65536 */
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION *Operations;
+    size_t Reserved0;
+    UINT64 Reserved1;
+    UINT64 FenceValue;
+    union {
+        UINT Value;
+    } Flags;
+} D3DKMT_UPDATEGPUVIRTUALADDRESS;
+
+typedef struct _D3DDDI_MAKERESIDENT_FLAGS {
+    union {
+        UINT Value;                   /* CantTrimFurther, MustSucceed: ignored */
+    };
+} D3DDDI_MAKERESIDENT_FLAGS;
+
+typedef struct _D3DDDI_MAKERESIDENT {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT NumAllocations;              /* 1 to 65536 */
+    const D3DKMT_HANDLE *AllocationList;
+    const UINT *PriorityList;         /* not read */
+    D3DDDI_MAKERESIDENT_FLAGS Flags;
+    UINT64 PagingFenceValue;          /* out: reached when the call returns */
+    UINT64 NumBytesToTrim;            /* out: 0 */
+} D3DDDI_MAKERESIDENT;
+
+typedef struct _D3DDDI_EVICT_FLAGS {
+    union {
+        UINT Value;                   /* EvictOnlyIfNecessary: ignored */
+    };
+} D3DDDI_EVICT_FLAGS;
+
+typedef struct _D3DKMT_EVICT {
+    D3DKMT_HANDLE hDevice;
+    UINT NumAllocations;
+    const D3DKMT_HANDLE *AllocationList;
+    D3DDDI_EVICT_FLAGS Flags;
+    UINT64 NumBytesToTrim;            /* out: 0 */
+} D3DKMT_EVICT;
+
+typedef enum _D3DKMT_ALLOCATIONRESIDENCYSTATUS {
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINGPUMEMORY = 1,
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_RESIDENTINSHAREDMEMORY = 2, /* ours, when resident */
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS_NOTRESIDENT = 3
+} D3DKMT_ALLOCATIONRESIDENCYSTATUS;
+
+/* hResource with count 0 (one answer), or a list of allocations. */
+typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    D3DKMT_ALLOCATIONRESIDENCYSTATUS *pResidencyStatus; /* out */
+} D3DKMT_QUERYALLOCATIONRESIDENCY;
+
+/* Priorities: D3DDDI_ALLOCATIONPRIORITY_* (NORMAL 0x78000000 by default); 0 refused. */
+typedef struct _D3DKMT_SETALLOCATIONPRIORITY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    const UINT *pPriorities;
+} D3DKMT_SETALLOCATIONPRIORITY;
+
+typedef struct _D3DKMT_GETALLOCATIONPRIORITY {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hResource;
+    const D3DKMT_HANDLE *phAllocationList;
+    UINT AllocationCount;
+    UINT *pPriorities;                /* out */
+} D3DKMT_GETALLOCATIONPRIORITY;
+
+typedef enum _D3DKMT_OFFER_PRIORITY {
+    D3DKMT_OFFER_PRIORITY_LOW = 1,
+    D3DKMT_OFFER_PRIORITY_NORMAL = 2,
+    D3DKMT_OFFER_PRIORITY_HIGH = 3,
+    D3DKMT_OFFER_PRIORITY_AUTO = 4
+} D3DKMT_OFFER_PRIORITY;
+
+typedef struct _D3DKMT_OFFER_FLAGS {
+    union {
+        UINT Value;                   /* timing hints: ignored */
+    };
+} D3DKMT_OFFER_FLAGS;
+
+/* Exactly one of pResources and HandleList, NumAllocations entries. */
+typedef struct _D3DKMT_OFFERALLOCATIONS {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE *pResources;
+    const D3DKMT_HANDLE *HandleList;
+    UINT NumAllocations;
+    D3DKMT_OFFER_PRIORITY Priority;
+    D3DKMT_OFFER_FLAGS Flags;
+} D3DKMT_OFFERALLOCATIONS;
+
+typedef enum _D3DDDI_RECLAIM_RESULT {
+    D3DDDI_RECLAIM_RESULT_OK = 0,
+    D3DDDI_RECLAIM_RESULT_DISCARDED = 1,
+    D3DDDI_RECLAIM_RESULT_NOT_COMMITTED = 2
+} D3DDDI_RECLAIM_RESULT;
+
+typedef struct _D3DKMT_RECLAIMALLOCATIONS2 {
+    D3DKMT_HANDLE hPagingQueue;
+    UINT NumAllocations;
+    D3DKMT_HANDLE *pResources;
+    const D3DKMT_HANDLE *HandleList;
+    union {
+        BOOL *pDiscarded;             /* the same array: OK is FALSE, DISCARDED TRUE */
+        D3DDDI_RECLAIM_RESULT *pResults; /* out, when not NULL */
+    };
+    UINT64 PagingFenceValue;          /* out */
+} D3DKMT_RECLAIMALLOCATIONS2;
+
+typedef struct _D3DDDI_SEGMENTPREFERENCE {
+    union {
+        UINT Value;                   /* not kept */
+    };
+} D3DDDI_SEGMENTPREFERENCE;
+
+typedef struct _D3DDDI_UPDATEALLOCPROPERTY_FLAGS {
+    union {
+        UINT Value;                   /* not kept */
+    };
+} D3DDDI_UPDATEALLOCPROPERTY_FLAGS;
+
+typedef struct _D3DDDI_UPDATEALLOCPROPERTY {
+    D3DKMT_HANDLE hPagingQueue;
+    D3DKMT_HANDLE hAllocation;
+    UINT SupportedSegmentSet;         /* nonzero; kept */
+    D3DDDI_SEGMENTPREFERENCE PreferredSegment;
+    D3DDDI_UPDATEALLOCPROPERTY_FLAGS Flags;
+    UINT64 PagingFenceValue;          /* out */
+    union {
+        UINT PropertyMaskValue;
+    };
+} D3DDDI_UPDATEALLOCPROPERTY;
+
+typedef struct _D3DDDICB_LOCK2FLAGS {
+    union {
+        UINT Value;                   /* ignored */
+    };
+} D3DDDICB_LOCK2FLAGS;
+
+/* pData: the allocation's memory (the pSystemMem it was created over). */
+typedef struct _D3DKMT_LOCK2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hAllocation;
+    D3DDDICB_LOCK2FLAGS Flags;
+    void *pData;                      /* out */
+} D3DKMT_LOCK2;
+
+typedef struct _D3DKMT_UNLOCK2 {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hAllocation;
+} D3DKMT_UNLOCK2;
+
+/* Reservation at most AvailableForReservation; shows as CurrentReservation. */
+typedef struct _D3DKMT_CHANGEVIDEOMEMORYRESERVATION {
+    HANDLE hProcess;                  /* NULL or (HANDLE)-1: the caller */
+    D3DKMT_HANDLE hAdapter;
+    D3DKMT_MEMORY_SEGMENT_GROUP MemorySegmentGroup;
+    UINT64 Reservation;
+    UINT PhysicalAdapterIndex;        /* 0 */
+} D3DKMT_CHANGEVIDEOMEMORYRESERVATION;
+
+/* Offset + Length must lie within the allocation; memory is coherent here,
+ * so the call only counts (AllocationMemoryInfo::invalidations). */
+typedef struct _D3DKMT_INVALIDATECACHE {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hAllocation;
+    size_t Offset;
+    size_t Length;
+} D3DKMT_INVALIDATECACHE;
+
+/* ---- Host sharing, power, the dxg connection (libdxg's extras) ----
+ * No struct here carries WCHAR text: the libdxg layout is the same. */
+
+/* hObject: a sync object created with NtSecuritySharing, on hDevice's adapter. */
+typedef struct _D3DKMT_SHAREOBJECTWITHHOST {
+    D3DKMT_HANDLE hDevice;
+    D3DKMT_HANDLE hObject;
+    UINT64 Reserved;                  /* not read */
+    UINT64 hVailProcessNtHandle;      /* out: the (emulated) host's handle value */
+} D3DKMT_SHAREOBJECTWITHHOST;
+
+/* Any nonzero Enabled is TRUE; recorded per process and adapter. */
+typedef struct _D3DKMT_SETSTABLEPOWERSTATE {
+    D3DKMT_HANDLE hAdapter;
+    BOOL Enabled;
+} D3DKMT_SETSTABLEPOWERSTATE;
+
 /* ---- Argument types of some entry points that are exported, not emulated ---- */
 
 typedef struct _D3DKMT_SETHWPROTECTIONTEARDOWNRECOVERY {
@@ -1117,46 +1868,24 @@ typedef enum _D3DKMT_SCHEDULINGPRIORITYCLASS {
     D3DKMT_SCHEDULINGPRIORITYCLASS_HIGH = 4,
     D3DKMT_SCHEDULINGPRIORITYCLASS_REALTIME = 5
 } D3DKMT_SCHEDULINGPRIORITYCLASS;
-typedef struct _D3DDDI_DESTROYPAGINGQUEUE D3DDDI_DESTROYPAGINGQUEUE;
 typedef struct _D3DDDI_GETRESOURCEPRESENTPRIVATEDRIVERDATA D3DDDI_GETRESOURCEPRESENTPRIVATEDRIVERDATA;
-typedef struct _D3DDDI_MAKERESIDENT D3DDDI_MAKERESIDENT;
-typedef struct _D3DDDI_MAPGPUVIRTUALADDRESS D3DDDI_MAPGPUVIRTUALADDRESS;
-typedef struct _D3DDDI_RESERVEGPUVIRTUALADDRESS D3DDDI_RESERVEGPUVIRTUALADDRESS;
-typedef struct _D3DDDI_UPDATEALLOCPROPERTY D3DDDI_UPDATEALLOCPROPERTY;
 typedef struct _D3DKMT_ADJUSTFULLSCREENGAMMA D3DKMT_ADJUSTFULLSCREENGAMMA;
 typedef struct _D3DKMT_CANCEL_PRESENTS D3DKMT_CANCEL_PRESENTS;
 typedef struct _D3DKMT_CHANGESURFACEPOINTER D3DKMT_CHANGESURFACEPOINTER;
-typedef struct _D3DKMT_CHANGEVIDEOMEMORYRESERVATION D3DKMT_CHANGEVIDEOMEMORYRESERVATION;
 typedef struct _D3DKMT_CHECKMONITORPOWERSTATE D3DKMT_CHECKMONITORPOWERSTATE;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT2;
 typedef struct _D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3;
 typedef struct _D3DKMT_CHECKSHAREDRESOURCEACCESS D3DKMT_CHECKSHAREDRESOURCEACCESS;
 typedef struct _D3DKMT_CONFIGURESHAREDRESOURCE D3DKMT_CONFIGURESHAREDRESOURCE;
-typedef struct _D3DKMT_CREATECONTEXT D3DKMT_CREATECONTEXT;
-typedef struct _D3DKMT_CREATECONTEXTVIRTUAL D3DKMT_CREATECONTEXTVIRTUAL;
 typedef struct _D3DKMT_CREATEDCFROMMEMORY D3DKMT_CREATEDCFROMMEMORY;
-typedef struct _D3DKMT_CREATEHWCONTEXT D3DKMT_CREATEHWCONTEXT;
-typedef struct _D3DKMT_CREATEHWQUEUE D3DKMT_CREATEHWQUEUE;
 typedef struct _D3DKMT_CREATEOVERLAY D3DKMT_CREATEOVERLAY;
-typedef struct _D3DKMT_CREATEPAGINGQUEUE D3DKMT_CREATEPAGINGQUEUE;
-typedef struct _D3DKMT_CREATESYNCFILE D3DKMT_CREATESYNCFILE;
 typedef struct _D3DKMT_CREATE_OUTPUTDUPL D3DKMT_CREATE_OUTPUTDUPL;
-typedef struct _D3DKMT_DESTROYCONTEXT D3DKMT_DESTROYCONTEXT;
 typedef struct _D3DKMT_DESTROYDCFROMMEMORY D3DKMT_DESTROYDCFROMMEMORY;
-typedef struct _D3DKMT_DESTROYHWCONTEXT D3DKMT_DESTROYHWCONTEXT;
-typedef struct _D3DKMT_DESTROYHWQUEUE D3DKMT_DESTROYHWQUEUE;
 typedef struct _D3DKMT_DESTROYOVERLAY D3DKMT_DESTROYOVERLAY;
 typedef struct _D3DKMT_DESTROY_OUTPUTDUPL D3DKMT_DESTROY_OUTPUTDUPL;
 typedef struct _D3DKMT_ENUMADAPTERS D3DKMT_ENUMADAPTERS;
-typedef struct _D3DKMT_ESCAPE D3DKMT_ESCAPE;
-typedef struct _D3DKMT_EVICT D3DKMT_EVICT;
 typedef struct _D3DKMT_FLIPOVERLAY D3DKMT_FLIPOVERLAY;
-typedef struct _D3DKMT_FLUSHHEAPTRANSITIONS D3DKMT_FLUSHHEAPTRANSITIONS;
-typedef struct _D3DKMT_FREEGPUVIRTUALADDRESS D3DKMT_FREEGPUVIRTUALADDRESS;
-typedef struct _D3DKMT_GETALLOCATIONPRIORITY D3DKMT_GETALLOCATIONPRIORITY;
-typedef struct _D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY;
-typedef struct _D3DKMT_GETCONTEXTSCHEDULINGPRIORITY D3DKMT_GETCONTEXTSCHEDULINGPRIORITY;
 typedef struct _D3DKMT_GETDISPLAYMODELIST D3DKMT_GETDISPLAYMODELIST;
 typedef struct _D3DKMT_GETMULTISAMPLEMETHODLIST D3DKMT_GETMULTISAMPLEMETHODLIST;
 typedef struct _D3DKMT_GETOVERLAYSTATE D3DKMT_GETOVERLAYSTATE;
@@ -1169,11 +1898,7 @@ typedef struct _D3DKMT_GETVERTICALBLANKEVENT D3DKMT_GETVERTICALBLANKEVENT;
 typedef struct _D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS;
 typedef struct _D3DKMT_GET_POST_COMPOSITION_CAPS D3DKMT_GET_POST_COMPOSITION_CAPS;
 typedef struct _D3DKMT_INVALIDATEACTIVEVIDPN D3DKMT_INVALIDATEACTIVEVIDPN;
-typedef struct _D3DKMT_INVALIDATECACHE D3DKMT_INVALIDATECACHE;
 typedef struct _D3DKMT_LOCK D3DKMT_LOCK;
-typedef struct _D3DKMT_LOCK2 D3DKMT_LOCK2;
-typedef struct _D3DKMT_MARKDEVICEASERROR D3DKMT_MARKDEVICEASERROR;
-typedef struct _D3DKMT_OFFERALLOCATIONS D3DKMT_OFFERALLOCATIONS;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENT D3DKMT_OUTPUTDUPLPRESENT;
 typedef struct _D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE D3DKMT_OUTPUTDUPLPRESENTTOHWQUEUE;
 typedef struct _D3DKMT_OUTPUTDUPL_GET_FRAMEINFO D3DKMT_OUTPUTDUPL_GET_FRAMEINFO;
@@ -1186,52 +1911,29 @@ typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY D3DKMT_PRESENT_MULTIPLANE_OVER
 typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 D3DKMT_PRESENT_MULTIPLANE_OVERLAY2;
 typedef struct _D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 D3DKMT_PRESENT_MULTIPLANE_OVERLAY3;
 typedef struct _D3DKMT_PRESENT_REDIRECTED D3DKMT_PRESENT_REDIRECTED;
-typedef struct _D3DKMT_QUERYALLOCATIONRESIDENCY D3DKMT_QUERYALLOCATIONRESIDENCY;
-typedef struct _D3DKMT_QUERYCLOCKCALIBRATION D3DKMT_QUERYCLOCKCALIBRATION;
 typedef struct _D3DKMT_QUERYFSEBLOCK D3DKMT_QUERYFSEBLOCK;
 typedef struct _D3DKMT_QUERYPROCESSOFFERINFO D3DKMT_QUERYPROCESSOFFERINFO;
 typedef struct _D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME;
-typedef struct _D3DKMT_QUERYSTATISTICS D3DKMT_QUERYSTATISTICS;
 typedef struct _D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP;
 typedef struct _D3DKMT_RECLAIMALLOCATIONS D3DKMT_RECLAIMALLOCATIONS;
-typedef struct _D3DKMT_RECLAIMALLOCATIONS2 D3DKMT_RECLAIMALLOCATIONS2;
 typedef struct _D3DKMT_REGISTERTRIMNOTIFICATION D3DKMT_REGISTERTRIMNOTIFICATION;
-typedef struct _D3DKMT_RENDER D3DKMT_RENDER;
-typedef struct _D3DKMT_SETALLOCATIONPRIORITY D3DKMT_SETALLOCATIONPRIORITY;
-typedef struct _D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY;
-typedef struct _D3DKMT_SETCONTEXTSCHEDULINGPRIORITY D3DKMT_SETCONTEXTSCHEDULINGPRIORITY;
 typedef struct _D3DKMT_SETDISPLAYMODE D3DKMT_SETDISPLAYMODE;
 typedef struct _D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT;
 typedef struct _D3DKMT_SETFSEBLOCK D3DKMT_SETFSEBLOCK;
 typedef struct _D3DKMT_SETGAMMARAMP D3DKMT_SETGAMMARAMP;
 typedef struct _D3DKMT_SETQUEUEDLIMIT D3DKMT_SETQUEUEDLIMIT;
-typedef struct _D3DKMT_SETSTABLEPOWERSTATE D3DKMT_SETSTABLEPOWERSTATE;
 typedef struct _D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET;
 typedef struct _D3DKMT_SETVIDPNSOURCEOWNER2 D3DKMT_SETVIDPNSOURCEOWNER2;
 typedef struct _D3DKMT_SET_COLORSPACE_TRANSFORM D3DKMT_SET_COLORSPACE_TRANSFORM;
 typedef struct _D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION;
 typedef struct _D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION;
-typedef struct _D3DKMT_SHAREOBJECTWITHHOST D3DKMT_SHAREOBJECTWITHHOST;
-typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
-typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
-typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
-typedef struct _D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
-typedef struct _D3DKMT_SUBMITCOMMAND D3DKMT_SUBMITCOMMAND;
-typedef struct _D3DKMT_SUBMITCOMMANDTOHWQUEUE D3DKMT_SUBMITCOMMANDTOHWQUEUE;
 typedef struct _D3DKMT_SUBMITPRESENTBLTTOHWQUEUE D3DKMT_SUBMITPRESENTBLTTOHWQUEUE;
 typedef struct _D3DKMT_SUBMITPRESENTTOHWQUEUE D3DKMT_SUBMITPRESENTTOHWQUEUE;
-typedef struct _D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
-typedef struct _D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
 typedef struct _D3DKMT_TRIMPROCESSCOMMITMENT D3DKMT_TRIMPROCESSCOMMITMENT;
 typedef struct _D3DKMT_UNLOCK D3DKMT_UNLOCK;
-typedef struct _D3DKMT_UNLOCK2 D3DKMT_UNLOCK2;
 typedef struct _D3DKMT_UNREGISTERTRIMNOTIFICATION D3DKMT_UNREGISTERTRIMNOTIFICATION;
-typedef struct _D3DKMT_UPDATEGPUVIRTUALADDRESS D3DKMT_UPDATEGPUVIRTUALADDRESS;
 typedef struct _D3DKMT_UPDATEOVERLAY D3DKMT_UPDATEOVERLAY;
 typedef struct _D3DKMT_WAITFORIDLE D3DKMT_WAITFORIDLE;
-typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT D3DKMT_WAITFORSYNCHRONIZATIONOBJECT;
-typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2;
-typedef struct _D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU;
 typedef struct _D3DKMT_WAITFORVERTICALBLANKEVENT D3DKMT_WAITFORVERTICALBLANKEVENT;
 typedef struct _D3DKMT_WAITFORVERTICALBLANKEVENT2 D3DKMT_WAITFORVERTICALBLANKEVENT2;
 typedef struct _GUID GUID;
@@ -1346,6 +2048,57 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hResource) ==
 D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_OPENRESOURCEFROMNTHANDLE, hSyncObject) == 100, "hSyncObject offset");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETSHAREDRESOURCEADAPTERLUID) == 24, "D3DKMT_GETSHAREDRESOURCEADAPTERLUID layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OPENNTHANDLEFROMNAME) == 24, "D3DKMT_OPENNTHANDLEFROMNAME layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXT) == 96, "D3DKMT_CREATECONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_CREATECONTEXT, CommandBuffer) == 88, "D3DKMT_CREATECONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATECONTEXTVIRTUAL) == 40, "D3DKMT_CREATECONTEXTVIRTUAL layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWCONTEXT) == 40, "D3DKMT_CREATEHWCONTEXT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEHWQUEUE) == 48, "D3DKMT_CREATEHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATEPAGINGQUEUE) == 32, "D3DKMT_CREATEPAGINGQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_RESERVEGPUVIRTUALADDRESS) == 72, "D3DDDI_RESERVEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_MAPGPUVIRTUALADDRESS) == 104, "D3DDDI_MAPGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DDDI_MAPGPUVIRTUALADDRESS, PagingFenceValue) == 96, "D3DDDI_MAPGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_FREEGPUVIRTUALADDRESS) == 24, "D3DKMT_FREEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION) == 64, "D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_UPDATEGPUVIRTUALADDRESS) == 56, "D3DKMT_UPDATEGPUVIRTUALADDRESS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_MAKERESIDENT) == 48, "D3DDDI_MAKERESIDENT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_EVICT) == 32, "D3DKMT_EVICT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYALLOCATIONRESIDENCY) == 32, "D3DKMT_QUERYALLOCATIONRESIDENCY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETALLOCATIONPRIORITY) == 32, "D3DKMT_SETALLOCATIONPRIORITY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_GETALLOCATIONPRIORITY) == 32, "D3DKMT_GETALLOCATIONPRIORITY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_OFFERALLOCATIONS) == 40, "D3DKMT_OFFERALLOCATIONS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RECLAIMALLOCATIONS2) == 40, "D3DKMT_RECLAIMALLOCATIONS2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DDDI_UPDATEALLOCPROPERTY) == 40, "D3DDDI_UPDATEALLOCPROPERTY layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_LOCK2) == 24, "D3DKMT_LOCK2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_UNLOCK2) == 8, "D3DKMT_UNLOCK2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CHANGEVIDEOMEMORYRESERVATION) == 32, "D3DKMT_CHANGEVIDEOMEMORYRESERVATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_INVALIDATECACHE) == 24, "D3DKMT_INVALIDATECACHE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SHAREOBJECTWITHHOST) == 24, "D3DKMT_SHAREOBJECTWITHHOST layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SETSTABLEPOWERSTATE) == 8, "D3DKMT_SETSTABLEPOWERSTATE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITCOMMAND) == 384, "D3DKMT_SUBMITCOMMAND layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SUBMITCOMMAND, pPrivateDriverData) == 288, "D3DKMT_SUBMITCOMMAND layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_RENDER) == 368, "D3DKMT_RENDER layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_RENDER, NewCommandBuffer) == 344, "D3DKMT_RENDER layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITCOMMANDTOHWQUEUE) == 56, "D3DKMT_SUBMITCOMMANDTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE) == 40, "D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE) == 24, "D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT) == 140, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2) == 464, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2, Fence) == 400, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECT) == 136, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECT layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2) == 200, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU) == 80, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2) == 96, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, MonitoredFenceValueArray) == 32, "D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU) == 80, "D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_ESCAPE) == 32, "D3DKMT_ESCAPE layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYSTATISTICS_RESULT) == 776, "D3DKMT_QUERYSTATISTICS_RESULT layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION, PacketStatistics) == 76, "D3DKMT_QUERYSTATISTICS_PROCESS_NODE_INFORMATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYSTATISTICS) == 808, "D3DKMT_QUERYSTATISTICS layout");
+D3DKMT_EMU_STATIC_ASSERT(offsetof(D3DKMT_QUERYSTATISTICS, QueryNode) == 800, "D3DKMT_QUERYSTATISTICS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_QUERYCLOCKCALIBRATION) == 40, "D3DKMT_QUERYCLOCKCALIBRATION layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_MARKDEVICEASERROR) == 8, "D3DKMT_MARKDEVICEASERROR layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_FLUSHHEAPTRANSITIONS) == 4, "D3DKMT_FLUSHHEAPTRANSITIONS layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(D3DKMT_CREATESYNCFILE) == 24, "D3DKMT_CREATESYNCFILE layout");
 #endif /* x86_64 */
 
 #endif /* !D3DKMT_EMU_USE_SYSTEM_TYPES */
@@ -1410,8 +2163,10 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckOcclusion(const D3DKMT_CHECKOCCLUSION *p
 
 /* Creates a device on an adapter handle of the calling process. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDevice(D3DKMT_CREATEDEVICE *pData);
-/* Destroys a device and closes the handles of the sync objects and
- * sessions created on it in this process. */
+/* Destroys a device and closes the handles created on it in this process,
+ * in this order: hardware queues, contexts, paging queues, then sync
+ * objects, sessions, keyed mutexes, resources and allocations; then the
+ * device, with its sync files not yet fired (they never fire). */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDevice(const D3DKMT_DESTROYDEVICE *pData);
 /* Reports a device's state. EXECUTION: ExecutionState is ACTIVE, or why
  * the device was lost (d3dkmt_emu_kmd_remove_device, _reset_device,
@@ -1548,6 +2303,109 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedResourceAdapterLuid(D3DKMT_GETSHARED
 /* A new NT handle to a named DxgkSharedResource. */
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOpenNtHandleFromName(D3DKMT_OPENNTHANDLEFROMNAME *pData);
 
+/* -- GPU work (contexts, queues, submission, GPU-queued sync) --
+ * Work runs on a fake GPU: each context and hardware queue is an in-order
+ * queue; work runs at submit unless a GPU wait queued before it is not yet
+ * met, and then when the fence it waits on moves (a CPU or GPU signal).
+ * Fences advance as if the work ran. A lost device: STATUS_DEVICE_REMOVED
+ * for creates and submissions; destroys always work. */
+
+/* A legacy context: NodeOrdinal below the adapter's node count, EngineAffinity
+ * 0 or 1, the private data to the KMD (and back, as it left it). Returns a
+ * 64 KiB command buffer and 1024-entry lists in the library's memory. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContext(D3DKMT_CREATECONTEXT *pData);
+/* A context for GPU virtual addressing; checks as D3DKMTCreateContext. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContextVirtual(D3DKMT_CREATECONTEXTVIRTUAL *pData);
+/* Destroys a context and the hardware queues on it; queued work is dropped. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
+/* STATUS_NOT_IMPLEMENTED whatever the argument, as Windows 11 (the
+ * hw_contexts policy); with HwContexts::Emulated, a context on a node. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwContext(D3DKMT_CREATEHWCONTEXT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwContext(const D3DKMT_DESTROYHWCONTEXT *pData);
+/* A hardware queue on a virtual (or hardware) context, with a progress fence. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwQueue(D3DKMT_CREATEHWQUEUE *pData);
+/* Destroys the queue and its progress fence's handle. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwQueue(const D3DKMT_DESTROYHWQUEUE *pData);
+/* A paging queue with its paging fence (Priority -1, 0 or 1). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyPagingQueue(D3DDDI_DESTROYPAGINGQUEUE *pData);
+/* Priorities are kept and reported; they change no order on the fake GPU. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextSchedulingPriority(const D3DKMT_SETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextInProcessSchedulingPriority(const D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
+/* Submits a command buffer (GPU address, length, private data: the KMD sees
+ * them first and may refuse) to each broadcast context. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommand(const D3DKMT_SUBMITCOMMAND *pData);
+/* Submits a batch of a legacy context's command buffer (the KMD sees the bytes). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRender(D3DKMT_RENDER *pData);
+/* Submits to a hardware queue; its progress fence reaches
+ * HwQueueProgressFenceId when the work runs. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommandToHwQueue(const D3DKMT_SUBMITCOMMANDTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitSignalSyncObjectsToHwQueue(const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitWaitForSyncObjectsToHwQueue(const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE *pData);
+/* v1 (no value): mutexes and semaphores, not emulated (STATUS_NOT_IMPLEMENTED). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT *pData);
+/* v2: fences and monitored fences, one value for all. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject2(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromGpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU *pData);
+/* D3DKMT_ESCAPE_DRIVERPRIVATE to the KMD, data in and out (1 byte to 64 KiB). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEscape(const D3DKMT_ESCAPE *pData);
+/* ADAPTER, PROCESS_ADAPTER, NODE, PROCESS_NODE; other types STATUS_NOT_IMPLEMENTED. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryStatistics(const D3DKMT_QUERYSTATISTICS *pData);
+/* GPU and CPU counters read at one instant of the kernel clock. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryClockCalibration(D3DKMT_QUERYCLOCKCALIBRATION *pData);
+/* Loses the device (reported as HUNG by default, the mark_device_as_error policy). */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMarkDeviceAsError(const D3DKMT_MARKDEVICEASERROR *pData);
+/* Checks the adapter handle; there are no heaps. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlushHeapTransitions(const D3DKMT_FLUSHHEAPTRANSITIONS *pData);
+/* A file descriptor (an eventfd) that becomes readable when the monitored
+ * fence reaches FenceValue; the caller closes it. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
+
+/* -- GPU memory (see src/gpu_va.rs and src/residency.rs) --
+ * One GPU VA space per process and adapter. Maps, MakeResident, reclaims and
+ * property updates are paging operations: the paging queue's fence advances
+ * by one and PagingFenceValue is that value, already reached. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReserveGpuVirtualAddress(D3DDDI_RESERVEGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFreeGpuVirtualAddress(const D3DKMT_FREEGPUVIRTUALADDRESS *pData);
+/* All operations or none; then hFenceObject is signalled on hContext's queue. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateGpuVirtualAddress(const D3DKMT_UPDATEGPUVIRTUALADDRESS *pData);
+/* Residency is counted per allocation; Evict below 0 is STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEvict(D3DKMT_EVICT *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYALLOCATIONRESIDENCY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetAllocationPriority(const D3DKMT_SETALLOCATIONPRIORITY *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCATIONPRIORITY *pData);
+/* Offered content is discarded only on d3dkmt_emu's memory-pressure hook. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateAllocationProperty(D3DDDI_UPDATEALLOCPROPERTY *pData);
+/* Lock counts; Unlock2 of an unlocked allocation is STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock2(D3DKMT_LOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock2(const D3DKMT_UNLOCK2 *pData);
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeVideoMemoryReservation(const D3DKMT_CHANGEVIDEOMEMORYRESERVATION *pData);
+/* Checks the device (lost: STATUS_DEVICE_REMOVED), the allocation and the
+ * range; memory is coherent, so nothing else happens. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateCache(const D3DKMT_INVALIDATECACHE *pData);
+
+/* -- libdxg's extras (see src/host.rs, src/power.rs, src/dxcore.rs) -- */
+
+/* A new value in the kernel's host table per call, never a guest NT handle;
+ * the entry lives per the host_share policy (default: while the caller
+ * keeps hDevice and hObject). Bad handles: STATUS_INVALID_PARAMETER. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectWithHost(D3DKMT_SHAREOBJECTWITHHOST *pData);
+/* Validates hAdapter and records the request; libdxg itself does nothing. */
+NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetStablePowerState(const D3DKMT_SETSTABLEPOWERSTATE *pData);
+/* As libdxg (the dxcore_close policy): closes the calling process; every
+ * later D3DKMT* call answers STATUS_UNSUCCESSFUL. */
+void D3DKMT_EMU_APIENTRY D3DKMTCloseDxCoreDevice(void);
+
 /* -- Sharing -- */
 
 /* Wraps a sync object created with NtSecuritySharing, a protected session,
@@ -1573,7 +2431,6 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjects(UINT cObjects, const D3DKMT_HAND
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTAdjustFullscreenGamma(const D3DKMT_ADJUSTFULLSCREENGAMMA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCancelPresents(const D3DKMT_CANCEL_PRESENTS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeSurfacePointer(const D3DKMT_CHANGESURFACEPOINTER *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTChangeVideoMemoryReservation(const D3DKMT_CHANGEVIDEOMEMORYRESERVATION *pData);
 BOOLEAN D3DKMT_EMU_APIENTRY D3DKMTCheckExclusiveOwnership(void);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMonitorPowerState(const D3DKMT_CHECKMONITORPOWERSTATE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT *pData);
@@ -1581,30 +2438,14 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport2(D3DKMT_CHECKMU
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckMultiPlaneOverlaySupport3(D3DKMT_CHECKMULTIPLANEOVERLAYSUPPORT3 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCheckSharedResourceAccess(const D3DKMT_CHECKSHAREDRESOURCEACCESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTConfigureSharedResource(const D3DKMT_CONFIGURESHAREDRESOURCE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContext(D3DKMT_CREATECONTEXT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateContextVirtual(D3DKMT_CREATECONTEXTVIRTUAL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateDCFromMemory(D3DKMT_CREATEDCFROMMEMORY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwContext(D3DKMT_CREATEHWCONTEXT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateHwQueue(D3DKMT_CREATEHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOutputDupl(const D3DKMT_CREATE_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateOverlay(D3DKMT_CREATEOVERLAY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreatePagingQueue(D3DKMT_CREATEPAGINGQUEUE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyContext(const D3DKMT_DESTROYCONTEXT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyDCFromMemory(const D3DKMT_DESTROYDCFROMMEMORY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwContext(const D3DKMT_DESTROYHWCONTEXT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyHwQueue(const D3DKMT_DESTROYHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOutputDupl(const D3DKMT_DESTROY_OUTPUTDUPL *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyOverlay(const D3DKMT_DESTROYOVERLAY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyPagingQueue(D3DDDI_DESTROYPAGINGQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEnumAdapters(D3DKMT_ENUMADAPTERS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEscape(const D3DKMT_ESCAPE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTEvict(D3DKMT_EVICT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlipOverlay(const D3DKMT_FLIPOVERLAY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFlushHeapTransitions(const D3DKMT_FLUSHHEAPTRANSITIONS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTFreeGpuVirtualAddress(const D3DKMT_FREEGPUVIRTUALADDRESS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAllocationPriority(const D3DKMT_GETALLOCATIONPRIORITY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextInProcessSchedulingPriority(D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetContextSchedulingPriority(D3DKMT_GETCONTEXTSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDWMVerticalBlankEvent(const D3DKMT_GETVERTICALBLANKEVENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetDisplayModeList(D3DKMT_GETDISPLAYMODELIST *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetMultiPlaneOverlayCaps(D3DKMT_GET_MULTIPLANE_OVERLAY_CAPS *pData);
@@ -1620,13 +2461,7 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetRuntimeData(D3DKMT_GETRUNTIMEDATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetScanLine(D3DKMT_GETSCANLINE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetSharedPrimaryHandle(D3DKMT_GETSHAREDPRIMARYHANDLE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateActiveVidPn(const D3DKMT_INVALIDATEACTIVEVIDPN *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTInvalidateCache(const D3DKMT_INVALIDATECACHE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock(D3DKMT_LOCK *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTLock2(D3DKMT_LOCK2 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMakeResident(D3DDDI_MAKERESIDENT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMapGpuVirtualAddress(D3DDDI_MAPGPUVIRTUALADDRESS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTMarkDeviceAsError(const D3DKMT_MARKDEVICEASERROR *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOfferAllocations(const D3DKMT_OFFERALLOCATIONS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetFrameInfo(D3DKMT_OUTPUTDUPL_GET_FRAMEINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetMetaData(D3DKMT_OUTPUTDUPL_METADATA *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTOutputDuplGetPointerShapeData(D3DKMT_OUTPUTDUPL_GET_POINTER_SHAPE_DATA *pData);
@@ -1639,23 +2474,14 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay(const D3DKMT_PRESENT
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay2(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentMultiPlaneOverlay3(const D3DKMT_PRESENT_MULTIPLANE_OVERLAY3 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPresentRedirected(const D3DKMT_PRESENT_REDIRECTED *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryAllocationResidency(const D3DKMT_QUERYALLOCATIONRESIDENCY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryClockCalibration(D3DKMT_QUERYCLOCKCALIBRATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryFSEBlock(D3DKMT_QUERYFSEBLOCK *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryProcessOfferInfo(D3DKMT_QUERYPROCESSOFFERINFO *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(D3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryStatistics(const D3DKMT_QUERYSTATISTICS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTQueryVidPnExclusiveOwnership(D3DKMT_QUERYVIDPNEXCLUSIVEOWNERSHIP *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations(D3DKMT_RECLAIMALLOCATIONS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReclaimAllocations2(D3DKMT_RECLAIMALLOCATIONS2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterTrimNotification(D3DKMT_REGISTERTRIMNOTIFICATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRegisterVailProcess(const GUID *pVmGuid);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReleaseProcessVidPnSourceOwners(HANDLE hProcess);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTRender(D3DKMT_RENDER *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTReserveGpuVirtualAddress(D3DDDI_RESERVEGPUVIRTUALADDRESS *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetAllocationPriority(const D3DKMT_SETALLOCATIONPRIORITY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextInProcessSchedulingPriority(const D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetContextSchedulingPriority(const D3DKMT_SETCONTEXTSCHEDULINGPRIORITY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetDisplayMode(D3DKMT_SETDISPLAYMODE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetDisplayPrivateDriverFormat(const D3DKMT_SETDISPLAYPRIVATEDRIVERFORMAT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetFSEBlock(const D3DKMT_SETFSEBLOCK *pData);
@@ -1664,44 +2490,26 @@ NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetHwProtectionTeardownRecovery(const D3DKMT_
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetMonitorColorSpaceTransform(const D3DKMT_SET_COLORSPACE_TRANSFORM *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetProcessSchedulingPriorityClass(HANDLE hProcess, D3DKMT_SCHEDULINGPRIORITYCLASS Priority);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetQueuedLimit(const D3DKMT_SETQUEUEDLIMIT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetStablePowerState(const D3DKMT_SETSTABLEPOWERSTATE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetSyncRefreshCountWaitTarget(const D3DKMT_SETSYNCREFRESHCOUNTWAITTARGET *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceHwProtection(const D3DKMT_SETVIDPNSOURCEHWPROTECTION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSetVidPnSourceOwner2(const D3DKMT_SETVIDPNSOURCEOWNER2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryLockNotification(const D3DKMT_SHAREDPRIMARYLOCKNOTIFICATION *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSharedPrimaryUnLockNotification(const D3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObject2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSignalSynchronizationObjectFromGpu2(const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommand(const D3DKMT_SUBMITCOMMAND *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitCommandToHwQueue(const D3DKMT_SUBMITCOMMANDTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentBltToHwQueue(const D3DKMT_SUBMITPRESENTBLTTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitPresentToHwQueue(D3DKMT_SUBMITPRESENTTOHWQUEUE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitSignalSyncObjectsToHwQueue(const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTSubmitWaitForSyncObjectsToHwQueue(const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTTrimProcessCommitment(D3DKMT_TRIMPROCESSCOMMITMENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock(const D3DKMT_UNLOCK *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnlock2(const D3DKMT_UNLOCK2 *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnregisterTrimNotification(D3DKMT_UNREGISTERTRIMNOTIFICATION *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateAllocationProperty(D3DDDI_UPDATEALLOCPROPERTY *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateGpuVirtualAddress(const D3DKMT_UPDATEGPUVIRTUALADDRESS *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateOverlay(const D3DKMT_UPDATEOVERLAY *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForIdle(const D3DKMT_WAITFORIDLE *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObject2(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForSynchronizationObjectFromGpu(const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent(const D3DKMT_WAITFORVERTICALBLANKEVENT *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTWaitForVerticalBlankEvent2(const D3DKMT_WAITFORVERTICALBLANKEVENT2 *pData);
-void D3DKMT_EMU_APIENTRY D3DKMTCloseDxCoreDevice(void);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateSyncFile(D3DKMT_CREATESYNCFILE *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTCreateTrackedWorkload(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTDestroyTrackedWorkload(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetAvailableTrackedWorkloadIndex(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTGetTrackedWorkloadStatistics(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTPinResources(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTResetTrackedWorkloadStatistics(void *pData);
-NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectWithHost(D3DKMT_SHAREOBJECTWITHHOST *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTShareObjectsInternal(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUnpinResources(void *pData);
 NTSTATUS D3DKMT_EMU_APIENTRY D3DKMTUpdateTrackedWorkload(void *pData);
@@ -1748,6 +2556,9 @@ typedef struct d3dkmt_emu_binding d3dkmt_emu_binding;
 #define D3DKMT_EMU_OBJECT_KEYED_MUTEX 4u
 #define D3DKMT_EMU_OBJECT_RESOURCE 5u
 #define D3DKMT_EMU_OBJECT_ALLOCATION 6u
+#define D3DKMT_EMU_OBJECT_CONTEXT 7u
+#define D3DKMT_EMU_OBJECT_HW_QUEUE 8u
+#define D3DKMT_EMU_OBJECT_PAGING_QUEUE 9u
 #define D3DKMT_EMU_OBJECT_ALL UINT32_MAX
 
 /* Values for d3dkmt_emu_kmd_set_protected_session_status' status (the same
@@ -1867,6 +2678,43 @@ typedef struct d3dkmt_emu_kmd_callbacks {
     void (*destroy_protected_session)(void *context, LUID adapter, uint64_t kmd_session);
 } d3dkmt_emu_kmd_callbacks;
 
+/* One submission, as the GPU-work KMD's submit callback sees it. The
+ * pointers are valid during the callback only. */
+typedef struct d3dkmt_emu_submission {
+    LUID adapter;
+    uint64_t context_key;             /* the kernel's handle for the context */
+    uint64_t hw_queue_key;            /* the hardware queue's; 0 for a context */
+    uint32_t node_ordinal;
+    uint32_t command_length;
+    uint64_t command_buffer;          /* GPU address (Render: offset in the context's buffer) */
+    const void *command_bytes;        /* Render's bytes; NULL otherwise (no memory behind GPU addresses) */
+    const void *private_data;         /* NULL when empty */
+    uint32_t private_data_size;
+    uint32_t has_progress_fence_value; /* nonzero for a hardware-queue submission */
+    uint64_t progress_fence_value;
+} d3dkmt_emu_submission;
+
+/* The GPU-work half of the fake KMD (d3dkmt_emu_kernel_set_kmd2). Every
+ * callback may be NULL (accept, do nothing); they run on the calling thread
+ * with no kernel lock held. A failure status refuses the create, the
+ * submission (nothing is queued) or the escape (the caller's buffer is left
+ * as it was). */
+typedef struct d3dkmt_emu_kmd_gpu_callbacks {
+    uint32_t struct_size;             /* sizeof(d3dkmt_emu_kmd_gpu_callbacks) */
+    void *context;                    /* passed back; must be usable from any thread */
+    /* kind: 0 D3DKMTCreateContext, 1 ...Virtual, 2 ...HwContext. The driver
+     * data may be rewritten in place. */
+    NTSTATUS (*create_context)(void *context, LUID adapter, uint64_t context_key, uint32_t kind,
+                               uint32_t node_ordinal, void *driver_data, uint32_t driver_data_size);
+    /* When the context's last reference goes (its handle and its hw queues). */
+    void (*destroy_context)(void *context, LUID adapter, uint64_t context_key);
+    NTSTATUS (*submit)(void *context, const d3dkmt_emu_submission *submission);
+    /* D3DKMT_ESCAPE_DRIVERPRIVATE; device and context_key 0 when not given. */
+    NTSTATUS (*escape)(void *context, LUID adapter, uint32_t device, uint64_t context_key, void *data,
+                       uint32_t size);
+} d3dkmt_emu_kmd_gpu_callbacks;
+
+
 #if defined(__x86_64__) || defined(_M_X64)
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_adapter_config) == 20, "d3dkmt_emu_adapter_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kernel_config) == 72, "d3dkmt_emu_kernel_config layout");
@@ -1874,6 +2722,8 @@ D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, real_clock) == 68, "
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, wrong_nt_object_type) == 16, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(offsetof(d3dkmt_emu_kernel_config, max_nt_handles) == 64, "d3dkmt_emu_kernel_config layout");
 D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_callbacks) == 24, "d3dkmt_emu_kmd_callbacks layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_submission) == 72, "d3dkmt_emu_submission layout");
+D3DKMT_EMU_STATIC_ASSERT(sizeof(d3dkmt_emu_kmd_gpu_callbacks) == 48, "d3dkmt_emu_kmd_gpu_callbacks layout");
 #endif
 
 /* ---- Kernels ---- */
@@ -1900,6 +2750,13 @@ d3dkmt_emu_kernel *d3dkmt_emu_kernel_default(void);
 /* The kernel clock's time in nanoseconds since the kernel was created
  * (UINT64_MAX for a NULL kernel). See d3dkmt_emu_kernel_config.real_clock. */
 uint64_t d3dkmt_emu_kernel_now_ns(const d3dkmt_emu_kernel *kernel);
+
+/* The kernel clock's system time in FILETIME units (100 ns since 1601-01-01
+ * UTC), against which absolute (positive) NT timeouts such as a keyed-mutex
+ * acquire's *pTimeout are measured. A virtual clock starts at
+ * 2024-01-01 00:00:00 UTC (133485408000000000); a real one at the system time
+ * the kernel was created. UINT64_MAX for a NULL kernel. */
+uint64_t d3dkmt_emu_kernel_system_time(const d3dkmt_emu_kernel *kernel);
 
 /* Advances a virtual clock by ns nanoseconds; waits whose deadline it passes
  * time out. Returns STATUS_SUCCESS, STATUS_INVALID_PARAMETER for a NULL
@@ -1983,6 +2840,14 @@ NTSTATUS d3dkmt_emu_thread_unbind(d3dkmt_emu_binding *binding);
  * calling the KMD they were created with.
  * Returns STATUS_SUCCESS, or STATUS_INVALID_PARAMETER if kernel is NULL. */
 NTSTATUS d3dkmt_emu_kernel_set_kmd(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *callbacks);
+
+/* Installs a KMD with both tables, copied: sessions (NULL: the default
+ * session behaviour) and gpu (NULL: accept all GPU work). A gpu table whose
+ * struct_size is not sizeof(d3dkmt_emu_kmd_gpu_callbacks), or a NULL kernel:
+ * STATUS_INVALID_PARAMETER, nothing changed. */
+NTSTATUS d3dkmt_emu_kernel_set_kmd2(const d3dkmt_emu_kernel *kernel, const d3dkmt_emu_kmd_callbacks *sessions,
+                                    const d3dkmt_emu_kmd_gpu_callbacks *gpu);
+
 
 /* What the driver does to report a protected session's status: status 0 is
  * OK, 1 INVALID. A change bumps the session's status fence by 1 (on the

@@ -157,6 +157,11 @@ pub struct AdapterConfig {
     /// `HwSchEnabled`, bit 2 `HwSchEnabledByDefault`, bit 3
     /// `IndependentVidPnVSyncControl`). Default 0: no hardware scheduling.
     pub wddm_2_7_caps: u32,
+    /// Its engines (nodes): a context's `NodeOrdinal` must be below this, or
+    /// the create is `STATUS_INVALID_PARAMETER`. Default 2 (a 3D engine and a
+    /// copy engine). Every adapter is one physical adapter, so the only
+    /// `EngineAffinity` values accepted are 0 and 1.
+    pub node_count: u32,
     /// The driver store directory, as a Windows path: the answer to
     /// `KMTQAITYPE_QUERYREGISTRY` with `D3DDDI_QUERYREGISTRY_DRIVERSTOREPATH`.
     /// Clients of `libdxg.so`/`libdxcore.so` see it as libdxg shows it on
@@ -189,6 +194,7 @@ impl AdapterConfig {
             description: "d3dkmt-emu virtual adapter".to_string(),
             umd_private: Vec::new(),
             wddm_2_7_caps: 0,
+            node_count: 2,
             driver_store_path: DEFAULT_DRIVER_STORE_PATH.to_string(),
         }
     }
@@ -488,9 +494,10 @@ impl MemoryGroup {
 pub struct VideoMemoryInfo {
     /// `Budget`: the group's size from the adapter's [`SegmentSizes`].
     pub budget: u64,
-    /// `CurrentUsage`: 0, as we allocate no video memory.
+    /// `CurrentUsage`: the bytes of this process's resident allocations
+    /// (non-local group; 0 for local, see `crate::residency`).
     pub current_usage: u64,
-    /// `CurrentReservation`: 0; reservations are not emulated.
+    /// `CurrentReservation`: what `ChangeVideoMemoryReservation` set, else 0.
     pub current_reservation: u64,
     /// `AvailableForReservation`: half the budget (at most the budget, as
     /// WINE #26 requires).
@@ -501,23 +508,33 @@ impl Process {
     /// `D3DKMTQueryVideoMemoryInfo` for this process on an adapter handle of
     /// it. Adapters here have one physical adapter (node), index 0; any
     /// other index, like a bad adapter handle, is `STATUS_INVALID_PARAMETER`
-    /// (WINE #28). Usage and reservation are 0, the budget is the group's
-    /// configured size (WINE #26).
+    /// (WINE #28). The budget is the group's configured size; usage is
+    /// the resident allocations' bytes and reservation 0 until changed
+    /// (WINE #26; see `crate::residency`).
     pub fn query_video_memory_info(
         &self,
         adapter: LocalHandle,
         physical_adapter: u32,
         group: MemoryGroup,
     ) -> KResult<VideoMemoryInfo> {
-        let adapter = self.adapter(adapter)?;
+        let state = self.lock_live()?;
+        let adapter = state.adapter(adapter.0)?;
         if physical_adapter != 0 {
             return Err(KernelError::InvalidParameter("the adapter has one physical adapter, index 0"));
         }
         let segments = adapter.config.segments;
-        let budget = match group {
-            MemoryGroup::Local => segments.dedicated_video,
-            MemoryGroup::NonLocal => segments.shared_system,
+        let (budget, current_usage) = match group {
+            MemoryGroup::Local => (segments.dedicated_video, 0),
+            // Our allocations are system memory: residency counts here.
+            MemoryGroup::NonLocal => (segments.shared_system, state.resident_bytes(adapter.index)),
         };
-        Ok(VideoMemoryInfo { budget, current_usage: 0, current_reservation: 0, available_for_reservation: budget / 2 })
+        let current_reservation =
+            state.memory.video_reservations.get(&(adapter.index, group as u32)).copied().unwrap_or(0);
+        Ok(VideoMemoryInfo {
+            budget,
+            current_usage: current_usage.min(budget),
+            current_reservation,
+            available_for_reservation: budget / 2,
+        })
     }
 }

@@ -50,10 +50,21 @@ pub(crate) enum WaitEnd {
     TimedOut,
 }
 
+/// The system time (100 ns units since 1601-01-01 UTC, as a Windows
+/// `FILETIME`) at which a virtual clock starts: 2024-01-01 00:00:00 UTC, a
+/// fixed value so that runs repeat. A real clock starts at the system time
+/// the kernel was created.
+pub const VIRTUAL_EPOCH_FILETIME: u64 = 133_485_408_000_000_000;
+
+/// 100 ns units from 1601-01-01 to 1970-01-01.
+const UNIX_EPOCH_FILETIME: u64 = 116_444_736_000_000_000;
+
 /// A kernel's clock.
 pub(crate) struct Clock {
     mode: ClockMode,
     start: Instant,
+    /// The system time (`FILETIME` units) at kernel time 0.
+    epoch_filetime: u64,
     /// Virtual time, in nanoseconds.
     virtual_ns: AtomicU64,
     /// Threads bound to a process of this kernel, each counted once.
@@ -62,7 +73,19 @@ pub(crate) struct Clock {
 
 impl Clock {
     pub(crate) fn new(mode: ClockMode) -> Clock {
-        Clock { mode, start: Instant::now(), virtual_ns: AtomicU64::new(0), participants: AtomicUsize::new(0) }
+        let epoch_filetime = match mode {
+            ClockMode::Virtual => VIRTUAL_EPOCH_FILETIME,
+            ClockMode::Real => std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(UNIX_EPOCH_FILETIME, |d| UNIX_EPOCH_FILETIME + (d.as_nanos() / 100) as u64),
+        };
+        Clock {
+            mode,
+            start: Instant::now(),
+            epoch_filetime,
+            virtual_ns: AtomicU64::new(0),
+            participants: AtomicUsize::new(0),
+        }
     }
 
     pub(crate) fn mode(&self) -> ClockMode {
@@ -74,6 +97,24 @@ impl Clock {
         match self.mode {
             ClockMode::Virtual => self.virtual_ns.load(Ordering::SeqCst),
             ClockMode::Real => u64::try_from(self.start.elapsed().as_nanos()).unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The kernel's system time, in `FILETIME` units (100 ns since
+    /// 1601-01-01 UTC): the epoch plus the kernel time.
+    pub(crate) fn system_time(&self) -> u64 {
+        self.epoch_filetime.saturating_add(self.now_ns() / 100)
+    }
+
+    /// The kernel deadline (nanoseconds) of an NT-style timeout: negative
+    /// is relative, in 100 ns units; zero or positive is an absolute system
+    /// time in `FILETIME` units, as on Windows (a time already past, such as
+    /// 0, ends the wait at once).
+    pub(crate) fn nt_deadline(&self, timeout: i64) -> u64 {
+        if timeout < 0 {
+            self.now_ns().saturating_add(timeout.unsigned_abs().saturating_mul(100))
+        } else {
+            (timeout as u64).saturating_sub(self.epoch_filetime).saturating_mul(100)
         }
     }
 

@@ -1,10 +1,16 @@
 //! Devices: `D3DKMTCreateDevice`, `D3DKMTDestroyDevice`.
 //!
 //! A device belongs to the process that created it and is never shared, so it
-//! has exactly one handle. It is the parent of the sync objects and protected
-//! sessions created on it: destroying it destroys their handles in this
-//! process (sessions per [`crate::policy::DeviceDestroySessions`]). Objects
-//! that other processes or NT handles still hold live on without it.
+//! has exactly one handle. It is the parent of the sync objects, protected
+//! sessions, contexts, hardware queues and paging queues created on it:
+//! destroying it destroys their handles in this process (sessions per
+//! [`crate::policy::DeviceDestroySessions`]), in this order: first its GPU
+//! VA reservations and the mappings of its allocations (`crate::gpu_va`),
+//! then hardware queues, contexts, paging queues, sync objects, sessions,
+//! resources and allocations; then the device itself, with its pending
+//! sync files. At process exit every GPU VA space goes with the process
+//! state, before the handles are dropped. Objects that other processes
+//! or NT handles still hold live on without it.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -30,6 +36,8 @@ pub(crate) struct Device {
     pub(crate) id: DeviceId,
     /// Active until the KMD removes or resets it; see [`crate::removal`].
     pub(crate) health: crate::removal::HealthCell,
+    /// Sync files created on it that have not fired (see `crate::sync_file`).
+    pub(crate) sync_files: crate::sync::Mutex<Vec<crate::gpu::SyncFileWatch>>,
     pub(crate) _live: LiveToken,
 }
 
@@ -78,8 +86,16 @@ impl ProcessState {
         graveyard: &mut Graveyard<LocalEntry>,
     ) {
         let Some(LocalEntry::Device(entry)) = self.local.remove(handle) else { return };
+        // First its GPU VA reservations and the mappings of its allocations
+        // (`crate::gpu_va`), then its children's handles.
+        self.memory.forget_device(handle as u32);
         let keep_sessions = kernel.policies.device_destroy_sessions == DeviceDestroySessions::KeepHandles;
-        for &child in &entry.children {
+        // The documented teardown order (see `crate::context`): hardware
+        // queues, contexts, paging queues, then sync objects and sessions;
+        // the device itself last, with its pending sync files.
+        let mut children = entry.children.clone();
+        children.sort_by_key(|&c| self.local.get(c as u64).map_or(9, LocalEntry::teardown_rank));
+        for &child in &children {
             if keep_sessions {
                 if let Some(LocalEntry::ProtectedSession(s)) = self.local.get_mut(child as u64) {
                     s.device = None;
@@ -96,7 +112,7 @@ impl ProcessState {
 
 impl Process {
     /// `D3DKMTCreateDevice` on an adapter handle of this process. An adapter
-    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
+    /// the KMD stopped is `STATUS_DEVICE_REMOVED` (see `Kernel::remove_device`).
     pub fn create_device(&self, adapter: LocalHandle) -> KResult<LocalHandle> {
         let mut graveyard = Graveyard::default();
         let mut state = self.lock_live()?;
@@ -110,6 +126,7 @@ impl Process {
             adapter,
             id,
             health: Default::default(),
+            sync_files: crate::sync::Mutex::with_level(crate::sync::Level::Object, "device sync files", Vec::new()),
             _live: LiveToken::new(&self.0.live, ObjectKind::Device),
         });
         let entry = DeviceEntry { device, children: Vec::new() };

@@ -65,6 +65,14 @@ pub enum KernelError {
     /// A handle table is full: `STATUS_NO_MEMORY`.
     #[error("handle table full")]
     TableFull,
+    /// GPU memory ran out (no free GPU VA range, residency past the
+    /// budget): `STATUS_NO_MEMORY`.
+    #[error("out of GPU memory: {0}")]
+    NoMemory(&'static str),
+    /// A fixed GPU VA reservation overlaps another: the status of
+    /// [`crate::GpuPolicies::gpu_va_conflict`].
+    #[error("GPU virtual address range overlaps a reservation")]
+    GpuVaConflict(NtStatus),
     /// The calling virtual process has exited: `STATUS_PROCESS_IS_TERMINATING`.
     #[error("the virtual process has exited")]
     ProcessExited,
@@ -148,7 +156,8 @@ impl KernelError {
             KernelError::NotSupported(_) => NtStatus::NOT_SUPPORTED,
             KernelError::NameCollision => NtStatus::OBJECT_NAME_COLLISION,
             KernelError::NameNotFound => NtStatus::OBJECT_NAME_NOT_FOUND,
-            KernelError::TableFull => NtStatus::NO_MEMORY,
+            KernelError::TableFull | KernelError::NoMemory(_) => NtStatus::NO_MEMORY,
+            KernelError::GpuVaConflict(status) => *status,
             KernelError::ProcessExited => NtStatus::PROCESS_IS_TERMINATING,
             KernelError::NotImplemented(_) => NtStatus::NOT_IMPLEMENTED,
             KernelError::DeviceRemoved(_) => NtStatus::DEVICE_REMOVED,

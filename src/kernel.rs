@@ -66,6 +66,10 @@ pub(crate) struct KernelInner {
     pub(crate) faults: crate::fault::Faults,
     /// The call trace (off unless started).
     pub(crate) trace: crate::trace::Tracer,
+    /// The fake GPU: blocked queues, pending sync files, counters.
+    pub(crate) gpu: crate::gpu::Gpu,
+    /// The emulated host's table of shared objects (`crate::host`).
+    pub(crate) host: crate::host::HostTable,
 }
 
 /// The kernel's session keys → sessions, for the KMD's status callback.
@@ -161,6 +165,8 @@ impl Kernel {
             next_gpu_va: AtomicU64::new(0x0000_7F00_0000_0000),
             faults: crate::fault::Faults::default(),
             trace: crate::trace::Tracer::default(),
+            gpu: crate::gpu::Gpu::default(),
+            host: crate::host::HostTable::default(),
         }))
     }
 
@@ -238,6 +244,14 @@ impl Kernel {
             }
             ClockMode::Real => Err(crate::NtStatus::NOT_SUPPORTED),
         }
+    }
+
+    /// The kernel clock's system time, in `FILETIME` units (100 ns since
+    /// 1601-01-01 UTC): what absolute NT timeouts are measured against. A
+    /// virtual clock starts at [`crate::clock::VIRTUAL_EPOCH_FILETIME`]; a
+    /// real one at the system time the kernel was created.
+    pub fn system_time(&self) -> u64 {
+        self.0.clock.system_time()
     }
 
     /// How this kernel's clock moves.

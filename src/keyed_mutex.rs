@@ -205,8 +205,10 @@ pub struct CreatedKeyedMutex {
 }
 
 /// An NT-style timeout: `None` waits for ever; a negative value is relative,
-/// in 100 ns units; zero or a positive value is an absolute time on the
-/// kernel clock, in 100 ns units since it started (0 = just try).
+/// in 100 ns units; zero or a positive value is an absolute system time in
+/// `FILETIME` units (100 ns since 1601), as on Windows, read on the kernel
+/// clock ([`crate::Kernel::system_time`]: a virtual clock starts at
+/// [`crate::clock::VIRTUAL_EPOCH_FILETIME`]); 0, long past, means just try.
 pub type Timeout = Option<i64>;
 
 impl ProcessState {
@@ -359,11 +361,7 @@ impl Process {
             (Arc::clone(&entry.mutex), entry.token)
         };
         let kernel = self.kernel_inner();
-        let deadline = match timeout {
-            None => None,
-            Some(t) if t < 0 => Some(kernel.clock.now_ns().saturating_add(t.unsigned_abs().saturating_mul(100))),
-            Some(t) => Some((t as u64).saturating_mul(100)),
-        };
+        let deadline = timeout.map(|t| kernel.clock.nt_deadline(t));
         let exited = || self.0.exited.load(Ordering::SeqCst);
         let mut outcome = None;
         let end = kernel.wait_hub.wait_deadline(&kernel.clock, deadline, || {

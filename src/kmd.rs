@@ -56,7 +56,79 @@ pub struct CreateSessionArgs<'a> {
     pub driver_data: &'a mut [u8],
 }
 
-/// The protected-session side of a kernel-mode driver.
+/// The kernel's own handle for a context or hardware queue, unique across
+/// kernels, never 0: what the GPU-work callbacks of [`Kmd`] name them by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ContextKey(pub u64);
+
+/// What the create-context DDI sees (`DxgkDdiCreateContext`).
+pub struct CreateContextArgs<'a> {
+    /// The adapter the context's device is on.
+    pub adapter: Luid,
+    /// The kernel's handle for the new context.
+    pub context: ContextKey,
+    /// Which create call made it.
+    pub kind: crate::ContextKind,
+    /// `NodeOrdinal` (checked against the adapter's node count).
+    pub node_ordinal: u32,
+    /// `EngineAffinity`.
+    pub engine_affinity: u32,
+    /// The raw `D3DDDI_CREATECONTEXTFLAGS` (or `_CREATEHWCONTEXTFLAGS`) bits.
+    pub flags: u32,
+    /// `ClientHint` (`D3DKMT_CLIENTHINT`; 0 for hardware contexts).
+    pub client_hint: i32,
+    /// The UMD's private driver data. The KMD may rewrite it in place; for
+    /// `D3DKMTCreateContext` the rewritten bytes go back to the caller.
+    pub driver_data: &'a mut [u8],
+}
+
+/// One submission, as the KMD sees it (`DxgkDdiSubmitCommand` and the
+/// hardware-queue submit), before the fake GPU runs it.
+pub struct Submission<'a> {
+    /// The adapter.
+    pub adapter: Luid,
+    /// The context submitted to (for a hardware queue, the queue's context).
+    pub context: ContextKey,
+    /// The hardware queue submitted to, if any.
+    pub hw_queue: Option<ContextKey>,
+    /// The context's node.
+    pub node_ordinal: u32,
+    /// The command buffer's GPU virtual address (`SubmitCommand`,
+    /// `SubmitCommandToHwQueue`), or its offset in the context's command
+    /// buffer (`Render`).
+    pub command_buffer: u64,
+    /// Its length in bytes.
+    pub command_length: u32,
+    /// The command buffer's bytes, when they are in memory we can read:
+    /// `D3DKMTRender`'s, in the legacy context's command buffer. GPU virtual
+    /// addresses have no memory behind them here, so other submissions give
+    /// `None`.
+    pub command_bytes: Option<&'a [u8]>,
+    /// The UMD's private driver data for this submission.
+    pub private_data: &'a [u8],
+    /// The progress-fence value a hardware-queue submission will signal.
+    pub progress_fence_value: Option<u64>,
+}
+
+/// A `D3DKMTEscape` of type `D3DKMT_ESCAPE_DRIVERPRIVATE`, as the KMD sees it
+/// (`DxgkDdiEscape`).
+pub struct EscapeArgs<'a> {
+    /// The adapter named by `hAdapter`.
+    pub adapter: Luid,
+    /// `hDevice`, if nonzero (a device of the calling process on that adapter).
+    pub device: Option<u32>,
+    /// `hContext`'s kernel handle, if nonzero.
+    pub context: Option<ContextKey>,
+    /// The raw `D3DDDI_ESCAPEFLAGS` bits.
+    pub flags: u32,
+    /// The private data, in and out: what the KMD leaves here is copied back
+    /// to the caller's buffer when the call succeeds.
+    pub data: &'a mut [u8],
+}
+
+/// The kernel-mode driver, played by the test: protected sessions, and the
+/// GPU-work DDIs. Every method has a default, so an implementation
+/// overrides only what it checks.
 ///
 /// Called with no kernel lock held, so an implementation may call back into
 /// the kernel (for example [`crate::Kernel::set_protected_session_status`]).
@@ -75,6 +147,33 @@ pub trait Kmd: Send + Sync {
         let _ = (adapter, kmd_session);
     }
 
+    /// `DxgkDdiCreateContext`: a failure status is what the create call
+    /// returns, and no context is made. The default accepts every context.
+    fn create_context(&self, args: &mut CreateContextArgs<'_>) -> Result<(), NtStatus> {
+        let _ = args;
+        Ok(())
+    }
+
+    /// `DxgkDdiDestroyContext`: runs once, when the context's last
+    /// reference goes (its handle, and the hardware queues on it).
+    fn destroy_context(&self, adapter: Luid, context: ContextKey) {
+        let _ = (adapter, context);
+    }
+
+    /// A submission, before it is queued: a failure status is what the
+    /// submit call returns, and nothing is queued. The default accepts all.
+    fn submit(&self, submission: &Submission<'_>) -> Result<(), NtStatus> {
+        let _ = submission;
+        Ok(())
+    }
+
+    /// `DxgkDdiEscape` for `D3DKMT_ESCAPE_DRIVERPRIVATE`: a failure status is
+    /// what `D3DKMTEscape` returns (and the caller's buffer stays untouched).
+    /// The default accepts every escape and leaves the data as it is.
+    fn escape(&self, args: &mut EscapeArgs<'_>) -> Result<(), NtStatus> {
+        let _ = args;
+        Ok(())
+    }
     /// The private driver data the KMD keeps for a new allocation on
     /// `adapter`, which `D3DKMTOpenResource(2)` and
     /// `D3DKMTOpenResourceFromNtHandle` hand to openers, and whose sizes the

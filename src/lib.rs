@@ -23,6 +23,12 @@
 //!   resources (global handles, opens with the KMD's private driver data),
 //!   and `D3DKMTShareObjects` of a resource alone or with its keyed mutex and
 //!   a monitored fence, opened again by NT handle or by name.
+//! - GPU work on a deterministic fake GPU: contexts (legacy, virtual,
+//!   hardware by policy), hardware queues with their progress fences, paging
+//!   queues, submission the fake [`Kmd`] observes, GPU-queued signals and
+//!   waits that block a queue until a fence moves, escapes, statistics, clock
+//!   calibration and sync files (see the `context`, `hw_queue` and `gpu`
+//!   modules' docs).
 //! - Windows-shaped handles and Windows' statuses for bad input; see
 //!   [`support::ENTRY_POINTS`] for what each export does.
 //!
@@ -69,9 +75,8 @@
 //! ## What is not (yet)
 //!
 //! Periodic monitored fences, driver-private allocation descriptions, GPU
-//! work submission (contexts, queues), GPU virtual addresses and residency
-//! arrive in later issues; their entry points answer
-//! `STATUS_NOT_IMPLEMENTED` (see `d3dkmt-emu support`).
+//! virtual addresses and residency arrive in later issues; their entry
+//! points answer `STATUS_NOT_IMPLEMENTED` (see `d3dkmt-emu support`).
 //!
 //! ## Fault injection, the sweep, and leak checks
 //!
@@ -113,20 +118,28 @@
 
 pub mod abi;
 mod adapter;
-mod clock;
+pub mod clock;
+mod context;
 mod device;
+mod dxcore;
 mod error;
 mod fault;
 mod global;
+mod gpu;
+mod gpu_va;
 mod handle;
+mod host;
+mod hw_queue;
 pub mod kernel;
 mod keyed_mutex;
 mod kmd;
 mod live;
 mod policy;
+mod power;
 mod process;
 mod removal;
 pub mod replay;
+mod residency;
 mod resource;
 mod session;
 mod shared;
@@ -134,6 +147,7 @@ mod status;
 pub mod support;
 mod sweep;
 mod sync;
+mod sync_file;
 mod sync_object;
 pub mod trace;
 mod vidpn;
@@ -152,24 +166,33 @@ pub use adapter::{
     VideoMemoryInfo,
 };
 pub use clock::ClockMode;
+pub use context::{ContextKind, ContextParams, CreatedContext, LegacyBuffers, MAX_PRIVATE_DATA};
 pub use error::{KResult, KernelError};
 pub use fault::{FAULT_LOG_CAPACITY, Fault, FaultGuard, FaultId, FaultRecord, When, creates_or_opens};
+pub use gpu::{GpuStatistics, QueueCounters};
+pub use gpu_va::{MapRequest, Mapping, PAGE, SPACE_END, SPACE_START, VA_GRANULARITY, VaOperation, protection};
 pub use handle::{LocalHandle, NtHandle};
+pub use host::{HOST_HANDLE_BASE, HostSharedObject};
+pub use hw_queue::{CreatedHwQueue, CreatedPagingQueue};
 pub use kernel::{Kernel, KernelConfig, WeakKernel};
 pub use keyed_mutex::{CreatedKeyedMutex, KeyedMutexAcquired, Timeout};
 pub use kmd::{
-    AllocationDesc, CreateSessionArgs, DefaultKmd, Kmd, SessionKey, SessionStatus, default_allocation_private_data,
+    AllocationDesc, ContextKey, CreateContextArgs, CreateSessionArgs, DefaultKmd, EscapeArgs, Kmd, SessionKey,
+    SessionStatus, Submission, default_allocation_private_data,
 };
 pub use live::{CallSite, Creator, Holder, LeakReport, LiveObject, ObjectId, ObjectKind};
 pub use policy::{
     AdapterClose, AdapterInfoSize, CpuNotificationEvent, DeviceDestroySessions, DuplicateAccess, FenceRegression,
     GdiNameCase, HandleNumbering, HandleReuse, Occlusion, Policies, StatusFenceBump,
 };
+pub use policy::{DxCoreClose, HostShareLifetime};
+pub use policy::{GpuPolicies, HwContexts, InitialResidency};
 pub use policy::{
     KeyedMutexOwner, KeyedMutexPolicies, RemovalPolicies, RemovalSessions, RemovedDeviceSync, TdrOutcome,
 };
 pub use process::{Binding, HandleKind, Process, ProcessId, current as current_process};
 pub use removal::{AdapterHealth, DeviceHealth, DeviceLoss};
+pub use residency::{AllocationMemoryInfo, OfferState};
 pub use resource::{AllocationFlags, AllocationRequest, CreatedAllocation, OpenSizes, OpenedResource, ResourceInfo};
 pub use session::SessionInfo;
 pub use shared::{DuplicateOptions, access};

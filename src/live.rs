@@ -43,11 +43,17 @@ pub enum ObjectKind {
     Resource = 5,
     /// An allocation.
     Allocation = 6,
+    /// A context (`D3DKMTCreateContext`, `CreateContextVirtual`, `CreateHwContext`).
+    Context = 7,
+    /// A hardware queue (`D3DKMTCreateHwQueue`).
+    HwQueue = 8,
+    /// A paging queue (`D3DKMTCreatePagingQueue`).
+    PagingQueue = 9,
 }
 
 impl ObjectKind {
     /// Every kind, in order.
-    pub const ALL: [ObjectKind; 7] = [
+    pub const ALL: [ObjectKind; 10] = [
         ObjectKind::Device,
         ObjectKind::SyncObject,
         ObjectKind::ProtectedSession,
@@ -55,6 +61,9 @@ impl ObjectKind {
         ObjectKind::KeyedMutex,
         ObjectKind::Resource,
         ObjectKind::Allocation,
+        ObjectKind::Context,
+        ObjectKind::HwQueue,
+        ObjectKind::PagingQueue,
     ];
 
     /// A short name for reports.
@@ -67,6 +76,9 @@ impl ObjectKind {
             ObjectKind::KeyedMutex => "keyed mutex",
             ObjectKind::Resource => "resource",
             ObjectKind::Allocation => "allocation",
+            ObjectKind::Context => "context",
+            ObjectKind::HwQueue => "hardware queue",
+            ObjectKind::PagingQueue => "paging queue",
         }
     }
 }
@@ -409,7 +421,45 @@ impl Scan {
             LocalEntry::Allocation(a) => {
                 self.note(&a.allocation._live, holder);
             }
+            LocalEntry::Context(c) => self.context(&c.context, holder),
+            LocalEntry::HwQueue(q) => {
+                let queue = &q.queue;
+                if self.note(&queue._live, holder) {
+                    let by = Holder::Object(queue._live.id());
+                    self.context(&queue.context, by);
+                    self.note(&queue.progress._live, by);
+                    self.queued(&queue.queue, by);
+                }
+            }
+            LocalEntry::PagingQueue(p) => {
+                if self.note(&p.paging._live, holder) {
+                    self.note(&p.paging.fence._live, Holder::Object(p.paging._live.id()));
+                }
+            }
         }
+        if let LocalEntry::Device(d) = entry {
+            // Pending sync files hold their fences (see `crate::sync_file`).
+            let by = Holder::Object(d.device._live.id());
+            for watch in d.device.sync_files.lock().iter() {
+                self.note(&watch.fence._live, by);
+            }
+        }
+    }
+
+    /// Notes a context and, the first time, its device and queued fences.
+    fn context(&mut self, context: &crate::context::Context, holder: Holder) {
+        if self.note(&context._live, holder) {
+            let by = Holder::Object(context._live.id());
+            self.note(&context.device._live, by);
+            self.queued(&context.queue, by);
+        }
+    }
+
+    /// Notes the fences the commands queued on a fake GPU queue hold.
+    fn queued(&mut self, queue: &crate::gpu::GpuQueue, by: Holder) {
+        queue.for_each_fence(|fence| {
+            self.note(&fence._live, by);
+        });
     }
 
     /// Notes the NT object an NT handle names, and what it holds.

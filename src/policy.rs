@@ -61,8 +61,15 @@ pub struct Policies {
     pub cpu_notification_event: CpuNotificationEvent,
     /// What device removal and TDR do where Windows is silent.
     pub removal: RemovalPolicies,
+    /// The undocumented parts of contexts, queues and submission.
+    pub gpu: GpuPolicies,
     /// What keyed mutexes do where Windows is silent.
     pub keyed_mutex: KeyedMutexPolicies,
+    /// How long the emulated host holds an object shared with
+    /// `D3DKMTShareObjectWithHost` (see `crate::host`).
+    pub host_share: HostShareLifetime,
+    /// What `D3DKMTCloseDxCoreDevice` does to the calling process.
+    pub dxcore_close: DxCoreClose,
 }
 
 impl Default for Policies {
@@ -86,7 +93,10 @@ impl Default for Policies {
             unemulated_adapter_info: NtStatus::NOT_IMPLEMENTED,
             cpu_notification_event: CpuNotificationEvent::AcceptAny,
             removal: RemovalPolicies::default(),
+            gpu: GpuPolicies::default(),
             keyed_mutex: KeyedMutexPolicies::default(),
+            host_share: HostShareLifetime::default(),
+            dxcore_close: DxCoreClose::default(),
         }
     }
 }
@@ -101,6 +111,9 @@ impl Policies {
         if self.short_blob_buffer.is_ok() {
             return Err("short_blob_buffer must be a failure status");
         }
+        if self.gpu.gpu_va_conflict.is_ok() {
+            return Err("gpu.gpu_va_conflict must be a failure status");
+        }
         if self.keyed_mutex.short_runtime_data.is_ok() {
             return Err("keyed_mutex.short_runtime_data must be a failure status");
         }
@@ -109,6 +122,9 @@ impl Policies {
         }
         if self.max_local_handles == 0 || self.max_nt_handles == 0 {
             return Err("handle quotas must be nonzero");
+        }
+        if self.gpu.priority_range.0 > self.gpu.priority_range.1 {
+            return Err("gpu.priority_range must not be empty");
         }
         Ok(())
     }
@@ -316,6 +332,67 @@ pub enum RemovedDeviceSync {
     Proceed,
 }
 
+/// The undocumented parts of the GPU-work surface (see `crate::context`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GpuPolicies {
+    /// What `D3DKMTCreateHwContext` and `D3DKMTDestroyHwContext` do.
+    pub hw_contexts: HwContexts,
+    /// The lowest and highest `Priority` that `D3DKMTSetContextSchedulingPriority`
+    /// and `D3DKMTSetContextInProcessSchedulingPriority` accept; others are
+    /// `STATUS_INVALID_PARAMETER` (documented status; the range is not).
+    /// Default -7..=7.
+    pub priority_range: (i32, i32),
+    /// The loss `D3DKMTMarkDeviceAsError` inflicts, as `D3DKMTGetDeviceState`
+    /// then reports it. Windows does not say; default
+    /// [`crate::DeviceLoss::Hung`] (the device cannot go on, by its own report).
+    pub mark_device_as_error: crate::removal::DeviceLoss,
+    /// Whether a new allocation starts resident (see `crate::residency`).
+    pub initial_residency: InitialResidency,
+    /// Status of a `ReserveGpuVirtualAddress` at a fixed base that overlaps
+    /// another reservation. Windows documents no status for it; default
+    /// `STATUS_INVALID_PARAMETER` (the documented status for bad
+    /// parameters; `STATUS_CONFLICTING_ADDRESSES` is the other candidate).
+    pub gpu_va_conflict: NtStatus,
+}
+
+impl Default for GpuPolicies {
+    fn default() -> Self {
+        GpuPolicies {
+            hw_contexts: HwContexts::default(),
+            priority_range: (-7, 7),
+            mark_device_as_error: crate::removal::DeviceLoss::Hung,
+            initial_residency: InitialResidency::default(),
+            gpu_va_conflict: NtStatus::INVALID_PARAMETER,
+        }
+    }
+}
+
+/// Whether `CreateAllocation(2)` leaves the new allocation resident.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum InitialResidency {
+    /// Default: not resident (residency count 0) until `MakeResident`, as
+    /// WDDM 2 runtimes manage residency explicitly; `QueryVideoMemoryInfo`'s
+    /// `CurrentUsage` then counts only what the process made resident.
+    #[default]
+    NotResident,
+    /// Resident at creation (residency count 1), as the WDDM 1 memory
+    /// manager treated allocations; one `Evict` undoes it.
+    Resident,
+}
+
+/// What `D3DKMTCreateHwContext` / `D3DKMTDestroyHwContext` do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HwContexts {
+    /// Default: `STATUS_NOT_IMPLEMENTED` for every argument, NULL included,
+    /// as Windows 11 answers (ros-parity.tsv, terminal stubs). Hardware
+    /// queues are then created on contexts from `D3DKMTCreateContextVirtual`.
+    #[default]
+    NotImplemented,
+    /// Hardware contexts are created as libdxg (WSL) does: a context on a
+    /// node, which hardware queues can be created on.
+    Emulated,
+}
+
 /// Keyed-mutex choices Windows does not document (the Wine test suite has
 /// no acquire/release checks, WINE #66).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -349,4 +426,45 @@ pub enum KeyedMutexOwner {
     /// the mutex (nothing could release it after that); destroying one of
     /// several handles does not.
     Process,
+}
+
+/// How long the emulated host holds a sync object shared with
+/// `D3DKMTShareObjectWithHost`. On WSL the host opens its own NT handle to
+/// the object and closes it when it likes; nothing documents when, and we
+/// have no host. The kernel's host table (`Kernel::host_shared_objects`)
+/// follows this policy; the kernel's going ends every entry either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum HostShareLifetime {
+    /// Default: the host holds no reference of its own. An entry stands
+    /// while the sharing process still has both handles it named (`hDevice`
+    /// and `hObject`, naming the same device and object): destroying the
+    /// sync object's handle, destroying the device, or the process's exit
+    /// ends it. Guest objects are never kept alive by the host, so leak
+    /// checks see only guest references.
+    #[default]
+    GuestHandles,
+    /// The host holds a reference to the object until the kernel drops (a
+    /// host that never closes its handle): the object outlives every guest
+    /// handle to it, and the entry stands whatever the guest destroys.
+    UntilKernelDrops,
+}
+
+/// What `D3DKMTCloseDxCoreDevice` (libdxg only, no arguments) does. libdxg
+/// closes the process's `/dev/dxg` descriptor for good (it also runs as the
+/// library's destructor): every later `D3DKMT*` call of the process answers
+/// `STATUS_UNSUCCESSFUL`, and nothing reopens it; closing the descriptor
+/// makes dxgkrnl destroy every object the process held there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum DxCoreClose {
+    /// Default, as libdxg: the calling virtual process is closed: its
+    /// objects are torn down as at [`crate::Process::exit`], and every later
+    /// `D3DKMT*` call made as it answers `STATUS_UNSUCCESSFUL` (not the
+    /// exited process's `STATUS_PROCESS_IS_TERMINATING`). A C program runs as
+    /// the default process, which this closes for the rest of the program,
+    /// exactly as libdxg would.
+    #[default]
+    CloseProcess,
+    /// The call does nothing (it is still traced): for a test binary whose
+    /// shared default process must outlive a client's cleanup call.
+    Ignore,
 }

@@ -35,6 +35,9 @@ pub(crate) enum LocalEntry {
     KeyedMutex(KeyedMutexEntry),
     Resource(ResourceEntry),
     Allocation(AllocationEntry),
+    Context(crate::context::ContextEntry),
+    HwQueue(crate::hw_queue::HwQueueEntry),
+    PagingQueue(crate::hw_queue::PagingQueueEntry),
 }
 
 impl LocalEntry {
@@ -43,6 +46,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.device,
             LocalEntry::ProtectedSession(s) => s.device,
+            LocalEntry::Context(c) => Some(c.device),
+            LocalEntry::HwQueue(q) => Some(q.device),
+            LocalEntry::PagingQueue(q) => Some(q.device),
             LocalEntry::Resource(r) => Some(r.device),
             LocalEntry::Allocation(a) => Some(a.device),
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => None,
@@ -53,6 +59,9 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot,
             LocalEntry::ProtectedSession(s) => s.child_slot,
+            LocalEntry::Context(c) => c.child_slot,
+            LocalEntry::HwQueue(q) => q.child_slot,
+            LocalEntry::PagingQueue(q) => q.child_slot,
             LocalEntry::Resource(r) => r.child_slot,
             LocalEntry::Allocation(a) => a.child_slot,
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => 0,
@@ -63,9 +72,30 @@ impl LocalEntry {
         match self {
             LocalEntry::SyncObject(s) => s.child_slot = slot,
             LocalEntry::ProtectedSession(s) => s.child_slot = slot,
+            LocalEntry::Context(c) => c.child_slot = slot,
+            LocalEntry::HwQueue(q) => q.child_slot = slot,
+            LocalEntry::PagingQueue(q) => q.child_slot = slot,
             LocalEntry::Resource(r) => r.child_slot = slot,
             LocalEntry::Allocation(a) => a.child_slot = slot,
             LocalEntry::Adapter(_) | LocalEntry::Device(_) | LocalEntry::KeyedMutex(_) => {}
+        }
+    }
+
+    /// Where the entry goes in a teardown (device destroy, process exit):
+    /// hardware queues, contexts, paging queues, sync objects and sessions,
+    /// devices, adapters.
+    pub(crate) fn teardown_rank(&self) -> u8 {
+        match self {
+            LocalEntry::HwQueue(_) => 0,
+            LocalEntry::Context(_) => 1,
+            LocalEntry::PagingQueue(_) => 2,
+            LocalEntry::SyncObject(_)
+            | LocalEntry::ProtectedSession(_)
+            | LocalEntry::KeyedMutex(_)
+            | LocalEntry::Resource(_)
+            | LocalEntry::Allocation(_) => 3,
+            LocalEntry::Device(_) => 4,
+            LocalEntry::Adapter(_) => 5,
         }
     }
 }
@@ -79,6 +109,11 @@ pub(crate) struct ProcessState {
     /// The fake GPU virtual addresses this process hands out next, from a
     /// block taken from the kernel (so creates do not contend on it).
     gpu_va: std::ops::Range<u64>,
+    /// GPU VA spaces and video memory reservations (`crate::gpu_va`).
+    pub(crate) memory: crate::gpu_va::ProcessMemory,
+    /// Adapters (indices) this process asked to hold in a stable power
+    /// state (`crate::power`).
+    pub(crate) stable_power: std::collections::BTreeSet<usize>,
 }
 
 impl ProcessState {
@@ -153,6 +188,9 @@ pub(crate) struct ProcessInner {
     pub(crate) pid: ProcessId,
     /// Set by exit, read without the lock by blocked waits.
     pub(crate) exited: std::sync::atomic::AtomicBool,
+    /// Set by `D3DKMTCloseDxCoreDevice` (see `crate::dxcore`): later calls
+    /// answer `STATUS_UNSUCCESSFUL`.
+    pub(crate) dxcore_closed: std::sync::atomic::AtomicBool,
     pub(crate) kernel: Arc<KernelInner>,
     pub(crate) state: Mutex<ProcessState>,
     pub(crate) live: Arc<LiveCounters>,
@@ -184,6 +222,7 @@ impl Process {
         Process(Arc::new(ProcessInner {
             pid,
             exited: std::sync::atomic::AtomicBool::new(false),
+            dxcore_closed: std::sync::atomic::AtomicBool::new(false),
             kernel: Arc::clone(kernel),
             state: Mutex::new(ProcessState {
                 exited: false,
@@ -201,6 +240,8 @@ impl Process {
                 ),
                 adapter_opens: HashMap::new(),
                 gpu_va: 0..0,
+                memory: Default::default(),
+                stable_power: Default::default(),
             }),
             live,
         }))
@@ -272,19 +313,13 @@ impl Process {
         // Children before devices, devices before adapters; the order only
         // matters for which drop runs a KMD callback first.
         let mut entries = state.local.drain();
-        entries.sort_by_key(|(_, e)| match e {
-            LocalEntry::SyncObject(_)
-            | LocalEntry::ProtectedSession(_)
-            | LocalEntry::KeyedMutex(_)
-            | LocalEntry::Resource(_)
-            | LocalEntry::Allocation(_) => 0,
-            LocalEntry::Device(_) => 1,
-            LocalEntry::Adapter(_) => 2,
-        });
+        entries.sort_by_key(|(_, e)| e.teardown_rank());
         graveyard.0.extend(entries.into_iter().map(|(_, e)| e));
         nt_graveyard.0.extend(state.nt.drain().into_iter().map(|(_, e)| e));
         state.adapter_opens.clear();
+        let memory = std::mem::take(&mut state.memory);
         drop(state);
+        drop(memory);
         // Threads blocked in a CPU wait as this process give up. Before the
         // drops below, which run KMD callbacks that might panic.
         self.0.kernel.wait_hub.wake_all();
@@ -326,6 +361,9 @@ impl Process {
                     LocalEntry::KeyedMutex(_) => HandleKind::KeyedMutex,
                     LocalEntry::Resource(_) => HandleKind::Resource,
                     LocalEntry::Allocation(_) => HandleKind::Allocation,
+                    LocalEntry::Context(_) => HandleKind::Context,
+                    LocalEntry::HwQueue(_) => HandleKind::HwQueue,
+                    LocalEntry::PagingQueue(_) => HandleKind::PagingQueue,
                 };
                 (LocalHandle(h as u32), kind)
             })
@@ -361,6 +399,12 @@ pub enum HandleKind {
     Resource,
     /// An allocation.
     Allocation,
+    /// A context (legacy, virtual or hardware).
+    Context,
+    /// A hardware queue.
+    HwQueue,
+    /// A paging queue.
+    PagingQueue,
 }
 
 /// A thread's bindings, oldest first; the thread acts as the newest.

@@ -275,6 +275,8 @@ fn apply_consequences(kernel: &KernelInner, fences: Victims<SyncObject>, session
             fence.signal(u64::MAX, FenceRegression::Ignore, &kernel.wait_hub);
         }
     }
+    // GPU waits on those fences, and sync files, are released too.
+    kernel.gpu.kick(policies.fence_regression, &kernel.wait_hub);
     kernel.wait_hub.wake_all();
 }
 

@@ -17,8 +17,9 @@
 //!
 //! Compared, in order: the status; then every output field: handles and keys
 //! must agree in being NULL or not, pointers likewise, addresses are not
-//! compared, everything else (values, bytes, text) must be equal, and both
-//! sides must have the same output fields. Only a call that returned
+//! compared, file descriptors must both be descriptors (not negative),
+//! everything else (values, bytes, text) must be equal, and both sides must
+//! have the same output fields. Only a call that returned
 //! `STATUS_SUCCESS` has outputs (`STATUS_TIMEOUT` and `STATUS_ABANDONED`
 //! are success-class codes that write nothing).
 //!
@@ -35,6 +36,26 @@
 //! other bytes there diverges on them. The first difference stops the
 //! replay with a [`Divergence`] naming the record, what differed, and the
 //! records before it.
+//!
+//! GPU work: the fake GPU runs submissions, queued signals and waits in a
+//! deterministic order, so a replay re-issued in the recorded order reaches
+//! the same fence values; they show in what is compared (`QueryStatistics`'
+//! `QueryResult`, whole: packets submitted and completed), in the CPU waits
+//! (checked as above, so a queue left blocked is a divergence, not a hang)
+//! and in the escape's answer (the KMD's bytes, compared over the size
+//! given). Not compared, and why: the GPU VAs a legacy context hands out
+//! (`CommandBuffer`, `NewCommandBuffer`, `addr:`) and its buffer pointers
+//! (`ptr:`, in our memory); a submission's `Commands`/`CommandBuffer` is a
+//! GPU VA passed as recorded, and the command bytes `Render` submits from
+//! the context's buffer are not recorded (the default KMD a replay runs
+//! does not look at them; a recording made with a KMD that does would need
+//! them); a sync file's descriptor (`fd:`) is a new one on every run, and
+//! whether it has become readable is not recorded (it is not an output of
+//! the call). The replay plays the caller that owns the descriptors it is
+//! handed: it keeps them until it ends, then closes them. Hardware contexts
+//! replay under the default [`crate::HwContexts`] policy (refused, as
+//! Windows 11), like every other policy a recording kernel may have
+//! changed.
 //!
 //! Skipped: `nested` records (the outer call re-does them), `opaque` ones
 //! (no decoder: nothing to rebuild) and `injected` ones (an injected fault
@@ -59,7 +80,8 @@
 //! is rebuilt with zero-filled buffers of the recorded sizes there, which
 //! no export's status depends on. Inputs the exports read first (arrays,
 //! timeouts, names, device paths, the device-ids input, `CreateAllocation`'s
-//! standard description and allocation info) are recorded for failed calls
+//! standard description and allocation info, the GPU-work exports' driver
+//! data and object, context and queue arrays) are recorded for failed calls
 //! too, so those replay with their status.
 //!
 //! Events: `process.create`/`exit`, `nt.close`/`duplicate` and the KMD's
@@ -203,6 +225,9 @@ struct Replayer {
     nt: HashMap<(u32, u64), u64>,
     keys: HashMap<u64, u64>,
     globals: HashMap<u32, u32>,
+    /// Descriptors the replayed calls handed out (sync files): the replay
+    /// plays the caller that owns them, and closes them when it ends.
+    fds: Vec<std::os::fd::OwnedFd>,
 }
 
 impl Replayer {
@@ -214,6 +239,7 @@ impl Replayer {
             nt: HashMap::new(),
             keys: HashMap::new(),
             globals: HashMap::new(),
+            fds: Vec::new(),
         }
     }
 
@@ -229,7 +255,7 @@ impl Replayer {
             Value::Key(k) => self.keys.get(&k).copied().unwrap_or(k),
             Value::Global(g) => self.globals.get(&g).copied().unwrap_or(g) as u64,
             Value::Process(p) => p as u64,
-            Value::Int(v) | Value::Addr(v) => v,
+            Value::Int(v) | Value::Addr(v) | Value::Fd(v) => v,
             Value::Ptr(set) => set as u64,
             Value::Bytes(_) | Value::Str(_) | Value::List(_) => 0,
         }
@@ -257,6 +283,8 @@ impl Replayer {
                 self.keys.insert(a, b);
             }
             (Value::Addr(_), Value::Addr(_)) => {}
+            // A new descriptor on every run: only that it is one.
+            (&Value::Fd(a), &Value::Fd(b)) => nullness((a as i32) < 0, (b as i32) < 0)?,
             (a, b) if a == b => {}
             _ => return Err(format!("output {name}: recorded {recorded}, replayed {replayed}")),
         }
@@ -372,6 +400,13 @@ impl Replayer {
         // Only a call that succeeded writes (and records) outputs; some
         // failures (STATUS_TIMEOUT, STATUS_ABANDONED) are success-class codes.
         let output = if status == NtStatus::SUCCESS { spec.decode_after(&process, built.arg()).1 } else { Vec::new() };
+        for (_, value) in &output {
+            if let &Value::Fd(fd) = value
+                && let Some(owned) = crate::abi::ptr::own_fd(fd as i32)
+            {
+                self.fds.push(owned);
+            }
+        }
         if try_once && status == NtStatus::TIMEOUT {
             let what = format!(
                 "the recorded acquire (no timeout) returned {}, but the replayed one would wait for ever: \

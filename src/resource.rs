@@ -50,8 +50,9 @@ use crate::sync_object::{SyncEntry, SyncObject};
 /// One allocation.
 pub(crate) struct Allocation {
     /// Its size in bytes (a multiple of the 4 KiB page).
-    #[allow(dead_code, reason = "kept for reports; nothing reads allocation memory yet")]
     pub(crate) size: u64,
+    /// Its memory: CPU address, residency, offers, locks (`crate::residency`).
+    pub(crate) memory: crate::residency::AllocationMemory,
     /// The KMD's private data for it, handed out by opens.
     pub(crate) driver_data: Vec<u8>,
     pub(crate) _live: LiveToken,
@@ -105,6 +106,10 @@ pub struct AllocationRequest {
     pub size: u64,
     /// The per-allocation private driver data the UMD passed.
     pub driver_data: Vec<u8>,
+    /// `pSystemMem`: the caller's memory behind the allocation, which
+    /// `D3DKMTLock2` hands back. 0 (only through this API) makes the
+    /// allocation own zeroed backing memory instead (see `crate::residency`).
+    pub system_mem: usize,
 }
 
 /// Decoded `D3DKMT_CREATEALLOCATIONFLAGS` bits that matter here.
@@ -283,6 +288,7 @@ impl ProcessState {
         let Some(entry) = self.remove_local(handle) else { return };
         if let LocalEntry::Resource(r) = &entry {
             for &a in &r.allocations {
+                self.memory.forget_allocation(a);
                 if let Some(removed) = self.remove_local(a) {
                     graveyard.bury(removed);
                 }
@@ -294,6 +300,8 @@ impl ProcessState {
     /// Removes an allocation handle and unlinks it from its resource handle.
     fn destroy_allocation_locked(&mut self, handle: u32, graveyard: &mut Graveyard<LocalEntry>) {
         let Some(entry) = self.remove_local(handle) else { return };
+        // Its GPU VA mappings go (the ranges stay reserved, `crate::gpu_va`).
+        self.memory.forget_allocation(handle);
         if let LocalEntry::Allocation(AllocationEntry { resource: Some(r), .. }) = &entry {
             if let Some(LocalEntry::Resource(r)) = self.local.get_mut(*r as u64) {
                 r.allocations.retain(|&a| a != handle);
@@ -381,6 +389,10 @@ impl Process {
         let driver_data = kmd.allocation_private_data(kernel.adapters[adapter].config.luid, &desc);
         let allocation = Arc::new(Allocation {
             size: request.size,
+            memory: crate::residency::AllocationMemory::new(
+                request.system_mem,
+                kernel.policies.gpu.initial_residency == crate::policy::InitialResidency::Resident,
+            ),
             driver_data,
             _live: LiveToken::new(&self.0.live, ObjectKind::Allocation),
         });

@@ -139,6 +139,21 @@ pub(crate) struct SyncObject {
 }
 
 impl SyncObject {
+    /// A monitored fence the kernel makes for its own objects (a hardware
+    /// queue's progress fence, a paging queue's fence): not shareable, value 0.
+    pub(crate) fn internal_fence(adapter: usize, gpu_va: u64, live: &Arc<crate::live::LiveCounters>) -> SyncObject {
+        SyncObject {
+            adapter,
+            kind: SyncKind::MonitoredFence,
+            nt_shareable: false,
+            global: None,
+            no_signal_max_value_on_tdr: false,
+            value: AtomicU64::new(0),
+            gpu_va,
+            _live: LiveToken::new(live, ObjectKind::SyncObject),
+        }
+    }
+
     /// The fence's value.
     pub(crate) fn value(&self) -> u64 {
         self.value.load(Ordering::SeqCst)
@@ -223,7 +238,7 @@ impl ProcessState {
 impl Process {
     /// `D3DKMTCreateSynchronizationObject2` with `Type = D3DDDI_MONITORED_FENCE`:
     /// [`Process::create_sync_object`] for a monitored fence.
-    /// A lost device (or stopped adapter) is `STATUS_DEVICE_REMOVED` (see [`crate::removal`]).
+    /// A lost device (or stopped adapter) is `STATUS_DEVICE_REMOVED` (see `Kernel::remove_device`).
     pub fn create_monitored_fence(
         &self,
         device: LocalHandle,
@@ -431,6 +446,8 @@ impl Process {
         for (object, value) in list {
             object.signal(value, kernel.policies.fence_regression, &kernel.wait_hub);
         }
+        // GPU queues waiting on these fences, and sync files, may now run.
+        kernel.gpu.kick(kernel.policies.fence_regression, &kernel.wait_hub);
         Ok(())
     }
 

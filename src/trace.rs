@@ -35,7 +35,7 @@
 //! # Decoding: reading only what the export reads
 //!
 //! Each decoded entry point has a declarative description in
-//! [`specs`](self::specs): its windows-sys struct, and per field its offset,
+//! `specs` (`src/trace/specs.rs`): its windows-sys struct, and per field its offset,
 //! width, kind (plain value, D3DKMT handle, NT handle, pointer, address) and
 //! direction. Everything is read through `src/abi/ptr.rs`. The argument
 //! struct itself is copied before the call (the export reads all of it when
@@ -48,8 +48,10 @@
 //! and an object name the export reads first (through the export's own
 //! checks), and the structs `CreateAllocation` reads (its standard
 //! description and allocation info, under the flag and type checks the
-//! export makes first); input blobs and output buffers after a successful
-//! call only.
+//! export makes first), and the driver data and the queue, context and
+//! object arrays of the GPU-work exports (under their count, flag and
+//! policy checks); input blobs and output buffers after a successful call
+//! only.
 //!
 //! ## Adding a decoder for a new entry point
 //!
@@ -68,13 +70,23 @@
 //! Fields are paths into the struct (`Info.Anonymous.MonitoredFence.InitialFenceValue`);
 //! `extras` describe memory behind pointers (`InBlob`, `InBlobBefore`,
 //! `OutBlob`, `InArray`, `OutRows`, `OutSlot`, `InSlot`, `Struct`,
-//! `ObjectName`, `WideStr`) or inside the struct (`InlineText`), named
+//! `ObjectName`, `WideStr`) or inside the struct (`InlineText`,
+//! `InlineArray` for a fixed array such as `BroadcastContext[64]`,
+//! `InlineOut` for an output union such as `QueryResult`), named
 //! after their pointer field with a `*` (`*FenceValueArray`), rows as
 //! `pAdapters[0].hAdapter`, struct members as `pStandardAllocation->Type`.
 //! Handles named `Handle` (D3DKMT, per process), `Nt` (per process) and
 //! `Global` (KMT share handles, kernel-wide) are renumbered by the replay;
-//! `Addr` values are recorded but not compared; `Ptr` records only NULL or
-//! not. That is all a replay needs as well.
+//! `Addr` values are recorded but not compared; `Fd` values (descriptors
+//! the kernel hands out) are checked only for being descriptors; `Ptr`
+//! records only NULL or not. That is all a replay needs as well.
+//!
+//! A pre-call extra whose export reads the memory only after checks of its
+//! own (a count in range, another array read first, a policy, a flag) gets
+//! a `guard`: a `fn(&Process, &[u8]) -> bool` over the copied struct that
+//! makes the same checks, so the trace reads the memory exactly when the
+//! export does (`reads_hw_queue_objects`, `reads_submit_data`, ...). A
+//! guard may look handles up; it changes nothing.
 //!
 //! # The format
 //!
@@ -94,7 +106,7 @@
 //! fields, the word `out`, output fields. A field is `name=value`; a value
 //! is `0x..` (plain number), `h:0x..` (D3DKMT handle), `nt:0x..` (NT
 //! handle), `g:0x..` (global share handle), `key:0x..` (session key), `p:N` (process id), `ptr:0`/`ptr:1`
-//! (NULL or not), `addr:0x..`, `bytes:HEX`, `str:TEXT` (percent-escaped), or
+//! (NULL or not), `addr:0x..`, `fd:N` (a file descriptor), `bytes:HEX`, `str:TEXT` (percent-escaped), or
 //! `[v,v,...]`.
 //!
 //! # Locks
@@ -161,6 +173,9 @@ pub enum Value {
     Ptr(bool),
     /// An address the kernel handed out; recorded, never compared.
     Addr(u64),
+    /// A file descriptor the kernel handed out (a sync file's): a new one
+    /// on every run, so a replay checks only that it is one (not negative).
+    Fd(u64),
     /// Bytes behind a pointer.
     Bytes(Vec<u8>),
     /// Text (an object name).
@@ -306,6 +321,7 @@ impl fmt::Display for Value {
             Value::Process(p) => write!(f, "p:{p}"),
             Value::Ptr(set) => write!(f, "ptr:{}", *set as u8),
             Value::Addr(a) => write!(f, "addr:{a:#x}"),
+            Value::Fd(fd) => write!(f, "fd:{fd}"),
             Value::Bytes(b) => {
                 f.write_str("bytes:")?;
                 b.iter().try_for_each(|b| write!(f, "{b:02x}"))
@@ -358,6 +374,7 @@ impl Value {
                 _ => return None,
             },
             "addr" => Value::Addr(parse_u64(rest)?),
+            "fd" => Value::Fd(rest.parse().ok()?),
             "bytes" => {
                 if rest.len() % 2 != 0 {
                     return None;
@@ -885,6 +902,7 @@ mod tests {
             Value::Process(3),
             Value::Ptr(true),
             Value::Addr(0x7F00_0000_0000),
+            Value::Fd(7),
             Value::Bytes(b"driver".to_vec()),
             Value::Bytes(Vec::new()),
             Value::Str("a name, with [odd] % chars\n".into()),

@@ -90,11 +90,11 @@ fn last_error_names_the_failing_rule_and_clears_on_success() {
 
 #[test]
 fn stubs_answer_not_implemented_and_say_so() {
-    let mut args = D3DKMT_CREATECONTEXT::default();
-    assert_eq!(status(call!(D3DKMTCreateContext(&mut args))), NtStatus::NOT_IMPLEMENTED);
-    assert!(d3dkmt_emu::last_error().unwrap().1.contains("D3DKMTCreateContext"));
+    assert_eq!(status(call!(D3DKMTCreateOverlay(std::ptr::null_mut()))), NtStatus::NOT_IMPLEMENTED);
+    assert!(d3dkmt_emu::last_error().unwrap().1.contains("D3DKMTCreateOverlay"));
     let stubs = d3dkmt_emu::support::ENTRY_POINTS.iter().filter(|(_, _, s)| *s == d3dkmt_emu::Support::Stub).count();
-    assert!(stubs > 100, "every gdi32 import has a row");
+    assert!(stubs > 0, "the stubs have rows");
+    assert!(d3dkmt_emu::support::ENTRY_POINTS.len() >= 171, "every gdi32 import has a row");
 }
 
 #[test]

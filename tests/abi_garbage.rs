@@ -58,6 +58,13 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
 use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_MAKERESIDENT, D3DDDI_MAPGPUVIRTUALADDRESS, D3DDDI_RESERVEGPUVIRTUALADDRESS, D3DDDI_UPDATEALLOCPROPERTY,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION, D3DKMT_CHANGEVIDEOMEMORYRESERVATION, D3DKMT_EVICT,
+    D3DKMT_FREEGPUVIRTUALADDRESS, D3DKMT_GETALLOCATIONPRIORITY, D3DKMT_LOCK2, D3DKMT_OFFERALLOCATIONS,
+    D3DKMT_QUERYALLOCATIONRESIDENCY, D3DKMT_RECLAIMALLOCATIONS2, D3DKMT_SETALLOCATIONPRIORITY, D3DKMT_UNLOCK2,
+    D3DKMT_UPDATEGPUVIRTUALADDRESS,
+};
+use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_CHECKOCCLUSION, D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP, D3DKMT_OPENADAPTERFROMDEVICENAME,
     D3DKMT_OPENADAPTERFROMGDIDISPLAYNAME, D3DKMT_OPENADAPTERFROMHDC, D3DKMT_QUERYADAPTERINFO,
     D3DKMT_QUERYVIDEOMEMORYINFO, D3DKMT_SETVIDPNSOURCEOWNER, D3DKMT_SETVIDPNSOURCEOWNER1,
@@ -95,6 +102,22 @@ macro_rules! plain {
 }
 
 plain!(
+    D3DDDI_RESERVEGPUVIRTUALADDRESS,
+    D3DDDI_MAPGPUVIRTUALADDRESS,
+    D3DKMT_FREEGPUVIRTUALADDRESS,
+    D3DKMT_UPDATEGPUVIRTUALADDRESS,
+    D3DDDI_MAKERESIDENT,
+    D3DKMT_EVICT,
+    D3DKMT_QUERYALLOCATIONRESIDENCY,
+    D3DKMT_SETALLOCATIONPRIORITY,
+    D3DKMT_GETALLOCATIONPRIORITY,
+    D3DKMT_OFFERALLOCATIONS,
+    D3DKMT_RECLAIMALLOCATIONS2,
+    D3DDDI_UPDATEALLOCPROPERTY,
+    D3DKMT_LOCK2,
+    D3DKMT_UNLOCK2,
+    D3DKMT_CHANGEVIDEOMEMORYRESERVATION,
+    D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION,
     D3DKMT_ENUMADAPTERS2,
     D3DKMT_ENUMADAPTERS3,
     D3DKMT_OPENADAPTERFROMLUID,
@@ -153,6 +176,40 @@ plain!(
     D3DKMT_SETVIDPNSOURCEOWNER1,
     D3DKMT_CHECKVIDPNEXCLUSIVEOWNERSHIP,
     D3DKMT_CHECKOCCLUSION,
+);
+
+plain!(
+    D3DKMT_CREATECONTEXT,
+    D3DKMT_CREATECONTEXTVIRTUAL,
+    D3DKMT_DESTROYCONTEXT,
+    D3DKMT_CREATEHWQUEUE,
+    D3DKMT_DESTROYHWQUEUE,
+    D3DKMT_CREATEPAGINGQUEUE,
+    D3DDDI_DESTROYPAGINGQUEUE,
+    D3DKMT_SETCONTEXTSCHEDULINGPRIORITY,
+    D3DKMT_GETCONTEXTSCHEDULINGPRIORITY,
+    D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_SUBMITCOMMAND,
+    D3DKMT_RENDER,
+    D3DKMT_SUBMITCOMMANDTOHWQUEUE,
+    D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECT,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
+    D3DKMT_ESCAPE,
+    D3DKMT_QUERYSTATISTICS,
+    D3DKMT_QUERYCLOCKCALIBRATION,
+    D3DKMT_MARKDEVICEASERROR,
+    D3DKMT_FLUSHHEAPTRANSITIONS,
+    D3DKMT_CREATESYNCFILE,
+    D3DKMT_CREATEHWCONTEXT,
+    D3DKMT_DESTROYHWCONTEXT,
 );
 
 /// A `T` made of arbitrary bytes, kept in `u64` words the test owns: so every
@@ -227,6 +284,13 @@ const RESTRICTED: usize = 4;
 const ADAPTER2: usize = 5;
 const DEVICE2: usize = 6;
 const FENCE2: usize = 7;
+/// The GPU-work cases' extra objects on `DEVICE` (see `gpu_fixture`): a
+/// virtual context with a hardware queue, a paging queue and a legacy
+/// context, indexed after the fixture's own eight handles.
+const CONTEXT: usize = 8;
+const HW_QUEUE: usize = 9;
+const PAGING_QUEUE: usize = 10;
+const LEGACY_CONTEXT: usize = 11;
 
 /// The fixture's NT handles, as `Pick::Real` indexes them (modulo 4).
 const SESSION_NT: usize = 0;
@@ -337,6 +401,9 @@ const FENCES: &[usize] = &[FENCE, FENCE, RESTRICTED, FENCE2];
 const SESSIONS: &[usize] = &[SESSION];
 const SESSION_NTS: &[usize] = &[SESSION_NT, SESSION_NT, SESSION_NT_NO_ACCESS];
 const FENCE_NTS: &[usize] = &[FENCE_NT, FENCE_NT, FENCE_NT_NO_ACCESS];
+const CONTEXTS: &[usize] = &[CONTEXT, CONTEXT, LEGACY_CONTEXT];
+const HW_QUEUES: &[usize] = &[HW_QUEUE];
+const PAGING_QUEUES: &[usize] = &[PAGING_QUEUE];
 
 /// A value for a 32-bit field that is not a handle: as the bytes made it, or
 /// one of a few interesting ones.
@@ -1460,6 +1527,116 @@ proptest! {
 }
 
 // ---------------------------------------------------------------------------
+// The GPU-work exports (src/abi/gpu.rs)
+
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DDDI_DESTROYPAGINGQUEUE, D3DKMT_CREATECONTEXT, D3DKMT_CREATECONTEXTVIRTUAL, D3DKMT_CREATEHWCONTEXT,
+    D3DKMT_CREATEHWQUEUE, D3DKMT_CREATEPAGINGQUEUE, D3DKMT_CREATESYNCFILE, D3DKMT_DESTROYCONTEXT,
+    D3DKMT_DESTROYHWCONTEXT, D3DKMT_DESTROYHWQUEUE, D3DKMT_ESCAPE, D3DKMT_FLUSHHEAPTRANSITIONS,
+    D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY, D3DKMT_GETCONTEXTSCHEDULINGPRIORITY, D3DKMT_MARKDEVICEASERROR,
+    D3DKMT_QUERYCLOCKCALIBRATION, D3DKMT_QUERYSTATISTICS, D3DKMT_RENDER, D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY,
+    D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, D3DKMT_SUBMITCOMMAND,
+    D3DKMT_SUBMITCOMMANDTOHWQUEUE, D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
+};
+
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct, not the function.
+    fn D3DKMTCreateSyncFile(args: *mut D3DKMT_CREATESYNCFILE) -> i32;
+}
+
+/// A private-data buffer of the test's: NULL with size 0, or a buffer of
+/// `size` bytes (at most 256).
+fn private(bytes: &[u8], on: bool) -> (Vec<u8>, *mut core::ffi::c_void, u32) {
+    let mut data = bytes.to_vec();
+    if !on || data.is_empty() {
+        return (data, null_mut(), 0);
+    }
+    let p = data.as_mut_ptr().cast();
+    let n = data.len() as u32;
+    (data, p, n)
+}
+
+/// The fixture with the GPU-work objects: created on the live device before
+/// the world's removal and exit are applied.
+struct GpuWorld {
+    f: Fixture,
+    /// The fixture's eight handles, then `CONTEXT` to `LEGACY_CONTEXT`.
+    locals: [u32; 12],
+}
+
+impl std::ops::Deref for GpuWorld {
+    type Target = Fixture;
+    fn deref(&self) -> &Fixture {
+        &self.f
+    }
+}
+
+impl GpuWorld {
+    /// As `Fixture::local`, over the twelve handles.
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let real = &self.locals;
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+}
+
+fn gpu_fixture(world: World) -> GpuWorld {
+    let f = fixture(World { exited: false, removed_device: false, ..world });
+    let p = &f.process;
+    let device = LocalHandle(f.locals[DEVICE]);
+    let params = d3dkmt_emu::ContextParams::default();
+    let context = p.create_context(device, d3dkmt_emu::ContextKind::Virtual, &params).unwrap().handle;
+    let hw_queue = p.create_hw_queue(context, 0).unwrap().handle;
+    let paging_queue = p.create_paging_queue(device, 0, 0).unwrap().handle;
+    let legacy = p.create_context(device, d3dkmt_emu::ContextKind::Legacy, &params).unwrap().handle;
+    let mut locals = [0u32; 12];
+    locals[..8].copy_from_slice(&f.locals);
+    locals[8..].copy_from_slice(&[context, hw_queue, paging_queue, legacy].map(|h| h.0));
+    if world.removed_device {
+        f.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    GpuWorld { f, locals }
+}
+
+/// Handle and value arrays of the test's, `count` long.
+fn fence_objects(f: &GpuWorld, picks: &[Pick], values: &[u64]) -> (Vec<u32>, Vec<u64>) {
+    (picks.iter().map(|&p| f.local(p, 0)).collect(), values.to_vec())
+}
+
+/// Runs `call` on a garbage `T` after `set` fixed its handle and pointer
+/// fields, and judges it; `extra` is any buffer of the test's the call may
+/// write (compared on failure).
+fn run<T: Plain, X: Clone + PartialEq + std::fmt::Debug>(
+    f: &GpuWorld,
+    entry: &str,
+    bytes: &[u8],
+    extra: X,
+    set: impl FnOnce(&mut T, &GpuWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<(), TestCaseError> {
+    let mut args = Garbage::<T>::new(bytes);
+    set(args.get_mut(), f);
+    let (before, memory) = (f.state(), (args.bytes(), extra.clone()));
+    let status = call(args.as_mut_ptr());
+    judge(&f.f, entry, status, &before, &memory, &(args.bytes(), extra))
+}
+
+fn object_picks() -> impl Strategy<Value = Vec<Pick>> {
+    vec(favour(FENCES), 0..4)
+}
+
+// ---------------------------------------------------------------------------
 // Keyed mutexes, allocations and resources
 
 /// The extra objects of the keyed-mutex and resource cases, indexed after
@@ -1503,7 +1680,7 @@ fn objects(world: World) -> Objects {
     let device = LocalHandle(f.locals[DEVICE]);
     let km = p.create_keyed_mutex(0, b"km-data", false).unwrap();
     let km_nt = p.create_keyed_mutex(0, b"", true).unwrap();
-    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec() };
+    let request = AllocationRequest { size: 0x1000, driver_data: b"umd".to_vec(), system_mem: 0 };
     let flags = AllocationFlags {
         create_resource: true,
         create_shared: true,
@@ -1591,6 +1768,296 @@ fn timeout_value() -> impl Strategy<Value = i64> {
 
 proptest! {
     #![proptest_config(config())]
+
+    #[test]
+    fn create_context_virtual(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXTVIRTUAL>(), d in favour(DEVICES),
+        node in pick_u32(&[0, 1, 2]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_CREATECONTEXTVIRTUAL, _>(&f, "D3DKMTCreateContextVirtual", &bytes, data.clone(), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(node) = node { a.NodeOrdinal = node; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateContextVirtual(a)))?;
+    }
+
+    #[test]
+    fn create_context(world in world(), bytes in bytes_of::<D3DKMT_CREATECONTEXT>(), d in favour(DEVICES),
+        data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        let mut buffer = data.clone();
+        let (p, n) = if p.is_null() { (p, n) } else { (buffer.as_mut_ptr().cast(), n) };
+        run::<D3DKMT_CREATECONTEXT, _>(&f, "D3DKMTCreateContext", &bytes, data, |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.NodeOrdinal %= 3;
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateContext(a)))?;
+        drop(buffer);
+    }
+
+    #[test]
+    fn destroy_context(world in world(), bytes in bytes_of::<D3DKMT_DESTROYCONTEXT>(), h in favour(CONTEXTS)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_DESTROYCONTEXT, _>(&f, "D3DKMTDestroyContext", &bytes, (), |a, f| a.hContext = f.local(h, a.hContext),
+            |a| call!(D3DKMTDestroyContext(a)))?;
+    }
+
+    #[test]
+    fn hw_contexts(world in world(), create in bytes_of::<D3DKMT_CREATEHWCONTEXT>(), destroy in bytes_of::<D3DKMT_DESTROYHWCONTEXT>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_CREATEHWCONTEXT, _>(&f, "D3DKMTCreateHwContext", &create, (), |_, _| {}, |a| call!(D3DKMTCreateHwContext(a)))?;
+        run::<D3DKMT_DESTROYHWCONTEXT, _>(&f, "D3DKMTDestroyHwContext", &destroy, (), |_, _| {}, |a| call!(D3DKMTDestroyHwContext(a)))?;
+    }
+
+    #[test]
+    fn create_hw_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEHWQUEUE>(), h in favour(CONTEXTS),
+        data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_CREATEHWQUEUE, _>(&f, "D3DKMTCreateHwQueue", &bytes, data.clone(), |a, f| {
+            a.hHwContext = f.local(h, a.hHwContext);
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTCreateHwQueue(a)))?;
+    }
+
+    #[test]
+    fn destroy_queues(world in world(), hw in bytes_of::<D3DKMT_DESTROYHWQUEUE>(), paging in bytes_of::<D3DDDI_DESTROYPAGINGQUEUE>(),
+        h in favour(HW_QUEUES), p in favour(PAGING_QUEUES)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_DESTROYHWQUEUE, _>(&f, "D3DKMTDestroyHwQueue", &hw, (), |a, f| a.hHwQueue = f.local(h, a.hHwQueue),
+            |a| call!(D3DKMTDestroyHwQueue(a)))?;
+        run::<D3DDDI_DESTROYPAGINGQUEUE, _>(&f, "D3DKMTDestroyPagingQueue", &paging, (),
+            |a, f| a.hPagingQueue = f.local(p, a.hPagingQueue), |a| call!(D3DKMTDestroyPagingQueue(a)))?;
+    }
+
+    #[test]
+    fn create_paging_queue(world in world(), bytes in bytes_of::<D3DKMT_CREATEPAGINGQUEUE>(), d in favour(DEVICES),
+        priority in pick_u32(&[0, 1, 0xFFFF_FFFF, 2])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_CREATEPAGINGQUEUE, _>(&f, "D3DKMTCreatePagingQueue", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(priority) = priority { a.Priority = priority as i32; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTCreatePagingQueue(a)))?;
+    }
+
+    #[test]
+    fn context_priorities(world in world(), set in bytes_of::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY>(),
+        get in bytes_of::<D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY>(), h in favour(CONTEXTS), priority in pick_u32(&[0, 7, 8, 0xFFFF_FFF9])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_SETCONTEXTSCHEDULINGPRIORITY, _>(&f, "D3DKMTSetContextSchedulingPriority", &set, (), |a, f| {
+            a.hContext = f.local(h, a.hContext);
+            if let Some(p) = priority { a.Priority = p as i32; }
+        }, |a| call!(D3DKMTSetContextSchedulingPriority(a)))?;
+        run::<D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY, _>(&f, "D3DKMTSetContextInProcessSchedulingPriority", &set, (), |a, f| {
+            a.hContext = f.local(h, a.hContext);
+        }, |a| call!(D3DKMTSetContextInProcessSchedulingPriority(a)))?;
+        run::<D3DKMT_GETCONTEXTSCHEDULINGPRIORITY, _>(&f, "D3DKMTGetContextSchedulingPriority", &get, (),
+            |a, f| a.hContext = f.local(h, a.hContext), |a| call!(D3DKMTGetContextSchedulingPriority(a)))?;
+        run::<D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY, _>(&f, "D3DKMTGetContextInProcessSchedulingPriority", &get, (),
+            |a, f| a.hContext = f.local(h, a.hContext), |a| call!(D3DKMTGetContextInProcessSchedulingPriority(a)))?;
+    }
+
+    #[test]
+    fn submissions(world in world(), cmd in bytes_of::<D3DKMT_SUBMITCOMMAND>(), hw in bytes_of::<D3DKMT_SUBMITCOMMANDTOHWQUEUE>(),
+        render in bytes_of::<D3DKMT_RENDER>(), c in favour(CONTEXTS), q in favour(HW_QUEUES), count in pick_u32(&[1, 2, 0, 65]),
+        data in vec(any::<u8>(), 0..32), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        run::<D3DKMT_SUBMITCOMMAND, _>(&f, "D3DKMTSubmitCommand", &cmd, data.clone(), |a, f| {
+            a.BroadcastContext[0] = f.local(c, a.BroadcastContext[0]);
+            a.BroadcastContext[1] = f.local(c, a.BroadcastContext[1]);
+            if let Some(count) = count { a.BroadcastContextCount = count; a.NumPrimaries %= 17; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+            a.HistoryBufferArray = null_mut();
+            a.NumHistoryBuffers = 0;
+        }, |a| call!(D3DKMTSubmitCommand(a)))?;
+        run::<D3DKMT_SUBMITCOMMANDTOHWQUEUE, _>(&f, "D3DKMTSubmitCommandToHwQueue", &hw, data.clone(), |a, f| {
+            a.hHwQueue = f.local(q, a.hHwQueue);
+            a.NumPrimaries %= 17;
+            a.WrittenPrimaries = null();
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTSubmitCommandToHwQueue(a)))?;
+        run::<D3DKMT_RENDER, _>(&f, "D3DKMTRender", &render, data.clone(), |a, f| {
+            // SAFETY: a union of two u32 handles: any bits are one.
+            let garbage = unsafe { a.Anonymous.hContext };
+            a.Anonymous.hContext = f.local(c, garbage);
+            a.CommandOffset %= 0x1_1000;
+            a.CommandLength %= 0x1_1000;
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTRender(a)))?;
+    }
+
+    #[test]
+    fn hw_queue_sync(world in world(), sig in bytes_of::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE>(),
+        wait in bytes_of::<D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE>(), q in favour(HW_QUEUES), picks in object_picks(),
+        values in vec(fence_value(), 4)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
+        let queues = [f.local(q, 0)];
+        run::<D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE, _>(&f, "D3DKMTSubmitSignalSyncObjectsToHwQueue", &sig, (), |a, _| {
+            a.BroadcastHwQueueCount = 1;
+            a.BroadcastHwQueueArray = queues.as_ptr();
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = if handles.is_empty() { null() } else { handles.as_ptr() };
+            a.FenceValueArray = if handles.is_empty() { null() } else { values.as_ptr() };
+        }, |a| call!(D3DKMTSubmitSignalSyncObjectsToHwQueue(a)))?;
+        run::<D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE, _>(&f, "D3DKMTSubmitWaitForSyncObjectsToHwQueue", &wait, (), |a, f| {
+            a.hHwQueue = f.local(q, a.hHwQueue);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = if handles.is_empty() { null() } else { handles.as_ptr() };
+            a.FenceValueArray = if handles.is_empty() { null() } else { values.as_ptr() };
+        }, |a| call!(D3DKMTSubmitWaitForSyncObjectsToHwQueue(a)))?;
+    }
+
+    #[test]
+    fn gpu_sync(world in world(), sig in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU>(),
+        sig2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2>(), wait in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU>(),
+        c in favour(CONTEXTS), picks in object_picks(), values in vec(fence_value(), 4)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (handles, values) = fence_objects(&f, &picks, &values[..picks.len()]);
+        let contexts = [f.local(c, 0)];
+        let (hp, vp) = if handles.is_empty() { (null(), null()) } else { (handles.as_ptr(), values.as_ptr()) };
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU, _>(&f, "D3DKMTSignalSynchronizationObjectFromGpu", &sig, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTSignalSynchronizationObjectFromGpu(a)))?;
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2, _>(&f, "D3DKMTSignalSynchronizationObjectFromGpu2", &sig2, (), |a, _| {
+            a.BroadcastContextCount = 1;
+            a.BroadcastContextArray = contexts.as_ptr();
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTSignalSynchronizationObjectFromGpu2(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU, _>(&f, "D3DKMTWaitForSynchronizationObjectFromGpu", &wait, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectCount = handles.len() as u32;
+            a.ObjectHandleArray = hp;
+            a.Anonymous.MonitoredFenceValueArray = vp;
+        }, |a| call!(D3DKMTWaitForSynchronizationObjectFromGpu(a)))?;
+    }
+
+    #[test]
+    fn legacy_gpu_sync(world in world(), s1 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT>(), s2 in bytes_of::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2>(),
+        w1 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT>(), w2 in bytes_of::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2>(),
+        c in favour(CONTEXTS), o in favour(FENCES), count in pick_u32(&[1, 0, 33])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT, _>(&f, "D3DKMTSignalSynchronizationObject", &s1, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTSignalSynchronizationObject(a)))?;
+        run::<D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2, _>(&f, "D3DKMTSignalSynchronizationObject2", &s2, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; a.BroadcastContextCount = 0; }
+        }, |a| call!(D3DKMTSignalSynchronizationObject2(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT, _>(&f, "D3DKMTWaitForSynchronizationObject", &w1, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTWaitForSynchronizationObject(a)))?;
+        run::<D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2, _>(&f, "D3DKMTWaitForSynchronizationObject2", &w2, (), |a, f| {
+            a.hContext = f.local(c, a.hContext);
+            a.ObjectHandleArray[0] = f.local(o, a.ObjectHandleArray[0]);
+            if let Some(n) = count { a.ObjectCount = n; }
+        }, |a| call!(D3DKMTWaitForSynchronizationObject2(a)))?;
+    }
+
+    #[test]
+    fn escape(world in world(), bytes in bytes_of::<D3DKMT_ESCAPE>(), ad in favour(ADAPTERS), d in favour(DEVICES),
+        c in favour(CONTEXTS), ty in pick_u32(&[0, 4]), data in vec(any::<u8>(), 0..64), on in any::<bool>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let (data, p, n) = private(&data, on);
+        let mut buffer = data.clone();
+        let p = if p.is_null() { p } else { buffer.as_mut_ptr().cast() };
+        run::<D3DKMT_ESCAPE, _>(&f, "D3DKMTEscape", &bytes, data, |a, f| {
+            a.hAdapter = f.local(ad, a.hAdapter);
+            a.hDevice = f.local(d, a.hDevice);
+            a.hContext = f.local(c, a.hContext);
+            if let Some(ty) = ty { a.Type = ty as i32; }
+            a.pPrivateDriverData = p;
+            a.PrivateDriverDataSize = n;
+        }, |a| call!(D3DKMTEscape(a)))?;
+        drop(buffer);
+    }
+
+    #[test]
+    fn adapter_queries(world in world(), stats in bytes_of::<D3DKMT_QUERYSTATISTICS>(), clock in bytes_of::<D3DKMT_QUERYCLOCKCALIBRATION>(),
+        flush in bytes_of::<D3DKMT_FLUSHHEAPTRANSITIONS>(), ad in favour(ADAPTERS), ty in pick_u32(&[0, 2, 5, 6, 3]), real_luid in any::<bool>(),
+        node in pick_u32(&[0, 1, 2])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let luid = f.kernel.adapter_luids()[0];
+        run::<D3DKMT_QUERYSTATISTICS, _>(&f, "D3DKMTQueryStatistics", &stats, (), |a, _| {
+            if let Some(ty) = ty { a.Type = ty as i32; a.hProcess = null_mut(); }
+            if real_luid { a.AdapterLuid.LowPart = luid.low; a.AdapterLuid.HighPart = luid.high; }
+            if let Some(node) = node { a.Anonymous.QueryNode.NodeId = node; }
+        }, |a| call!(D3DKMTQueryStatistics(a)))?;
+        run::<D3DKMT_QUERYCLOCKCALIBRATION, _>(&f, "D3DKMTQueryClockCalibration", &clock, (), |a, f| {
+            a.hAdapter = f.local(ad, a.hAdapter);
+            if let Some(node) = node { a.NodeOrdinal = node; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTQueryClockCalibration(a)))?;
+        run::<D3DKMT_FLUSHHEAPTRANSITIONS, _>(&f, "D3DKMTFlushHeapTransitions", &flush, (),
+            |a, f| a.hAdapter = f.local(ad, a.hAdapter), |a| call!(D3DKMTFlushHeapTransitions(a)))?;
+    }
+
+    #[test]
+    fn mark_device_as_error(world in world(), bytes in bytes_of::<D3DKMT_MARKDEVICEASERROR>(), d in favour(DEVICES),
+        reason in pick_u32(&[0x8000_0000, 0x8000_0006, 0])) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        run::<D3DKMT_MARKDEVICEASERROR, _>(&f, "D3DKMTMarkDeviceAsError", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            if let Some(r) = reason { a.Reason = r as i32; }
+        }, |a| call!(D3DKMTMarkDeviceAsError(a)))?;
+    }
+
+    #[test]
+    fn create_sync_file(world in world(), bytes in bytes_of::<D3DKMT_CREATESYNCFILE>(), d in favour(DEVICES), o in favour(FENCES),
+        value in fence_value()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let mut fd = None;
+        run::<D3DKMT_CREATESYNCFILE, _>(&f, "D3DKMTCreateSyncFile", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.hMonitoredFence = f.local(o, a.hMonitoredFence);
+            a.FenceValue = value;
+        }, |a| {
+            // SAFETY: `a` points at the test's live, aligned struct.
+            let status = unsafe { D3DKMTCreateSyncFile(a) };
+            if status >= 0 {
+                // SAFETY: as above; the call succeeded, so hSyncFile is ours.
+                fd = Some(unsafe { (*a).hSyncFile });
+            }
+            status
+        })?;
+        if let Some(fd) = fd {
+            // SAFETY: the descriptor the call handed us, closed once.
+            drop(unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(fd as i32) });
+        }
+    }
 
     #[test]
     fn create_keyed_mutex(world in world(), bytes in bytes_of::<D3DKMT_CREATEKEYEDMUTEX>()) {
@@ -2087,5 +2554,451 @@ proptest! {
         let (before, memory) = (o.f.state(), memory_of(&args, &attributes));
         let status = call!(D3DKMTOpenNtHandleFromName(args.as_mut_ptr()));
         judge(&o.f, "D3DKMTOpenNtHandleFromName", status, &before, &memory, &memory_of(&args, &attributes))?;
+    }
+}
+
+// ---------------------------------------------------------------------------
+// GPU memory: virtual addresses, residency, offers, priorities, Lock2
+
+/// The GPU-work fixture plus an allocation (alone), a resource with its
+/// allocation, a 64 KiB reservation with the lone allocation mapped at its
+/// start, and the lone allocation made resident once; indexed after the
+/// GPU-work handles.
+struct MemWorld {
+    g: GpuWorld,
+    extra: [u32; 3],
+    va: u64,
+}
+
+const MEM_ALLOCATION: usize = 12;
+const MEM_RESOURCE: usize = 13;
+const MEM_RESOURCE_ALLOCATION: usize = 14;
+const MEM_ALLOCATIONS: &[usize] = &[MEM_ALLOCATION, MEM_ALLOCATION, MEM_RESOURCE_ALLOCATION];
+const MEM_RESOURCES: &[usize] = &[MEM_RESOURCE];
+
+/// What a failed memory call must leave as it was, besides handles and objects.
+#[derive(Debug, PartialEq)]
+struct MemState {
+    mappings: Vec<d3dkmt_emu::Mapping>,
+    reservations: Vec<(u64, u64)>,
+    allocations: Vec<Option<d3dkmt_emu::AllocationMemoryInfo>>,
+    video: Option<(u64, u64)>,
+}
+
+impl MemWorld {
+    fn local(&self, pick: Pick, garbage: u32) -> u32 {
+        let mut real = self.g.locals.to_vec();
+        real.extend_from_slice(&self.extra);
+        match pick {
+            Pick::Garbage => garbage,
+            Pick::Zero => 0,
+            Pick::Real(i) => real[i % real.len()],
+            Pick::Flipped(i, bits) => real[i % real.len()] ^ bits as u32,
+            Pick::Any(v) => v as u32,
+        }
+    }
+
+    fn mem_state(&self) -> MemState {
+        let p = &self.g.process;
+        let adapter = LocalHandle(self.g.locals[ADAPTER]);
+        let info = p.query_video_memory_info(adapter, 0, d3dkmt_emu::MemoryGroup::Local).ok();
+        MemState {
+            mappings: p.gpu_va_mappings(adapter).unwrap_or_default(),
+            reservations: p.gpu_va_reservations(adapter).unwrap_or_default(),
+            allocations: [self.extra[0], self.extra[2]].map(|a| p.allocation_memory(LocalHandle(a)).ok()).to_vec(),
+            video: info.map(|i| (i.current_usage, i.current_reservation)),
+        }
+    }
+}
+
+fn mem_fixture(world: World) -> MemWorld {
+    let g = gpu_fixture(World { exited: false, removed_device: false, ..world });
+    let p = &g.process;
+    let device = LocalHandle(g.locals[DEVICE]);
+    let request = AllocationRequest { size: 0x2000, driver_data: b"umd".to_vec(), system_mem: 0 };
+    let flags = AllocationFlags { existing_sys_mem: true, standard_allocation: true, ..AllocationFlags::default() };
+    let lone = p.create_allocation(device, 0, flags, b"", &request).unwrap().allocation;
+    let with = AllocationFlags { create_resource: true, ..flags };
+    let res = p.create_allocation(device, 0, with, b"rt", &request).unwrap();
+    let queue = LocalHandle(g.locals[PAGING_QUEUE]);
+    let adapter = LocalHandle(g.locals[ADAPTER]);
+    let va = p.reserve_gpu_va(adapter, 0, 0, 0, 0x1_0000).unwrap();
+    let req = d3dkmt_emu::MapRequest {
+        base: va,
+        min: 0,
+        max: 0,
+        allocation: lone,
+        offset_pages: 0,
+        size_pages: 1,
+        protection: d3dkmt_emu::protection::WRITE,
+    };
+    p.map_gpu_va(queue, &req).unwrap();
+    p.make_resident(queue, &[lone]).unwrap();
+    if world.removed_device {
+        g.kernel.remove_device(p.id(), device, DeviceLoss::Hung).unwrap();
+    }
+    if world.exited {
+        p.exit();
+    }
+    MemWorld { extra: [lone.0, res.resource.unwrap().0, res.allocation.0], g, va }
+}
+
+/// As `run`, and a failed call must also leave the GPU memory state alone.
+fn run_mem<T: Plain>(
+    m: &MemWorld,
+    entry: &str,
+    bytes: &[u8],
+    set: impl FnOnce(&mut T, &MemWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<(), TestCaseError> {
+    run_mem_status(m, entry, bytes, set, call).map(drop)
+}
+
+/// As `run_mem`; returns the status, for the caller to check its output arrays.
+fn run_mem_status<T: Plain>(
+    m: &MemWorld,
+    entry: &str,
+    bytes: &[u8],
+    set: impl FnOnce(&mut T, &MemWorld),
+    call: impl FnOnce(*mut T) -> i32,
+) -> Result<NtStatus, TestCaseError> {
+    let mut args = Garbage::<T>::new(bytes);
+    set(args.get_mut(), m);
+    let (before, memory, mem) = (m.g.state(), args.bytes(), m.mem_state());
+    let status = call(args.as_mut_ptr());
+    judge(&m.g.f, entry, status, &before, &memory, &args.bytes())?;
+    if NtStatus(status).is_err() {
+        prop_assert_eq!(mem, m.mem_state(), "{} failed but changed the GPU memory state", entry);
+    }
+    Ok(NtStatus(status))
+}
+
+/// A handle list of the test's: picks among the allocations.
+fn allocation_list() -> impl Strategy<Value = Vec<Pick>> {
+    vec(favour(MEM_ALLOCATIONS), 0..4)
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn reserve_gpu_va(world in world(), bytes in bytes_of::<D3DDDI_RESERVEGPUVIRTUALADDRESS>(), owner in favour(&[ADAPTER, PAGING_QUEUE]),
+        size in pick_u32(&[0x1_0000, 0x2_0000, 0x1000, 0]), fixed in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_RESERVEGPUVIRTUALADDRESS>(&m, "D3DKMTReserveGpuVirtualAddress", &bytes, |a, m| {
+            a.Anonymous1.hAdapter = m.local(owner, 0);
+            if let Some(size) = size {
+                a.Size = u64::from(size);
+                a.Anonymous2.ReservationType = 0;
+                a.BaseAddress = if fixed { m.va } else { 0 };
+                a.MinimumAddress = 0;
+                a.MaximumAddress = 0;
+            }
+        }, |a| call!(D3DKMTReserveGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn map_gpu_va(world in world(), bytes in bytes_of::<D3DDDI_MAPGPUVIRTUALADDRESS>(), q in favour(PAGING_QUEUES),
+        alloc in favour(MEM_ALLOCATIONS), pages in pick_u32(&[1, 2, 3, 0]), at_va in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_MAPGPUVIRTUALADDRESS>(&m, "D3DKMTMapGpuVirtualAddress", &bytes, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+            if let Some(pages) = pages {
+                a.SizeInPages = u64::from(pages);
+                a.OffsetInPages %= 3;
+                a.BaseAddress = if at_va { m.va + 0x1000 } else { 0 };
+                a.MinimumAddress = 0;
+                a.MaximumAddress = 0;
+                a.Protection.Anonymous.Value = u64::from(pages) & 0xF;
+            }
+        }, |a| call!(D3DKMTMapGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn free_gpu_va(world in world(), bytes in bytes_of::<D3DKMT_FREEGPUVIRTUALADDRESS>(), h in favour(ADAPTERS), exact in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_FREEGPUVIRTUALADDRESS>(&m, "D3DKMTFreeGpuVirtualAddress", &bytes, |a, m| {
+            a.hAdapter = m.local(h, a.hAdapter);
+            if exact { a.BaseAddress = m.va; a.Size = 0x1_0000; }
+        }, |a| call!(D3DKMTFreeGpuVirtualAddress(a)))?;
+    }
+
+    #[test]
+    fn update_gpu_va(world in world(), bytes in bytes_of::<D3DKMT_UPDATEGPUVIRTUALADDRESS>(),
+        ops in vec(bytes_of::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>(), 0..3), d in favour(DEVICES), c in favour(CONTEXTS),
+        fence in favour(FENCES), alloc in favour(MEM_ALLOCATIONS), tame in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let mut ops: Vec<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION> = ops.iter().map(|b| *Garbage::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>::new(b).get()).collect();
+        if tame {
+            for (i, op) in ops.iter_mut().enumerate() {
+                op.OperationType = (i % 4) as i32;
+                op.Anonymous.Map.BaseAddress = m.va + 0x1000 * i as u64;
+                op.Anonymous.Map.SizeInBytes = 0x1000;
+                op.Anonymous.Map.hAllocation = m.local(alloc, 0);
+                op.Anonymous.Map.AllocationOffsetInBytes = 0;
+                op.Anonymous.Map.AllocationSizeInBytes = 0;
+            }
+        }
+        let before = ops.iter().map(bytes_of_op).collect::<Vec<_>>();
+        let p = if ops.is_empty() { null_mut() } else { ops.as_mut_ptr() };
+        let n = ops.len() as u32;
+        let status = run_mem_status::<D3DKMT_UPDATEGPUVIRTUALADDRESS>(&m, "D3DKMTUpdateGpuVirtualAddress", &bytes, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hContext = m.local(c, a.hContext);
+            a.hFenceObject = m.local(fence, a.hFenceObject);
+            a.Operations = p;
+            a.NumOperations = if p.is_null() { a.NumOperations } else { n };
+        }, |a| call!(D3DKMTUpdateGpuVirtualAddress(a)))?;
+        prop_assert_eq!(before, ops.iter().map(bytes_of_op).collect::<Vec<_>>(), "{} wrote its operations", status);
+    }
+
+    #[test]
+    fn make_resident_and_evict(world in world(), mr in bytes_of::<D3DDDI_MAKERESIDENT>(), ev in bytes_of::<D3DKMT_EVICT>(),
+        q in favour(PAGING_QUEUES), d in favour(DEVICES), list in allocation_list()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> = list.iter().map(|&p| m.local(p, 0)).collect();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        run_mem::<D3DDDI_MAKERESIDENT>(&m, "D3DKMTMakeResident", &mr, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.AllocationList = p;
+            a.PriorityList = null();
+            if !p.is_null() { a.NumAllocations = n; }
+        }, |a| call!(D3DKMTMakeResident(a)))?;
+        run_mem::<D3DKMT_EVICT>(&m, "D3DKMTEvict", &ev, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.AllocationList = p;
+            if !p.is_null() { a.NumAllocations = n; }
+        }, |a| call!(D3DKMTEvict(a)))?;
+    }
+
+    #[test]
+    fn residency_and_priorities(world in world(), q in bytes_of::<D3DKMT_QUERYALLOCATIONRESIDENCY>(),
+        set in bytes_of::<D3DKMT_SETALLOCATIONPRIORITY>(), get in bytes_of::<D3DKMT_GETALLOCATIONPRIORITY>(),
+        d in favour(DEVICES), r in favour(MEM_RESOURCES), use_resource in any::<bool>(), list in allocation_list(),
+        priority in any::<u32>(), out in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> = list.iter().map(|&p| m.local(p, 0)).collect();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        let room = handles.len().max(1);
+        let mut status = vec![-1i32; room];
+        let status_ptr = if out { status.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_QUERYALLOCATIONRESIDENCY>(&m, "D3DKMTQueryAllocationResidency", &q, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pResidencyStatus = status_ptr;
+        }, |a| call!(D3DKMTQueryAllocationResidency(a)))?;
+        if result.is_err() {
+            prop_assert!(status.iter().all(|&s| s == -1), "a failed residency query wrote statuses");
+        }
+        let priorities = vec![priority; room];
+        run_mem::<D3DKMT_SETALLOCATIONPRIORITY>(&m, "D3DKMTSetAllocationPriority", &set, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pPriorities = if out { priorities.as_ptr() } else { null() };
+        }, |a| call!(D3DKMTSetAllocationPriority(a)))?;
+        let mut got = vec![0u32; room];
+        let got_ptr = if out { got.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_GETALLOCATIONPRIORITY>(&m, "D3DKMTGetAllocationPriority", &get, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hResource = if use_resource { m.local(r, a.hResource) } else { 0 };
+            a.phAllocationList = p;
+            a.AllocationCount = if use_resource { 0 } else if p.is_null() { a.AllocationCount } else { n };
+            a.pPriorities = got_ptr;
+        }, |a| call!(D3DKMTGetAllocationPriority(a)))?;
+        if result.is_err() {
+            prop_assert!(got.iter().all(|&p| p == 0), "a failed priority query wrote priorities");
+        }
+    }
+
+    #[test]
+    fn offer_and_reclaim(world in world(), offer in bytes_of::<D3DKMT_OFFERALLOCATIONS>(), reclaim in bytes_of::<D3DKMT_RECLAIMALLOCATIONS2>(),
+        d in favour(DEVICES), q in favour(PAGING_QUEUES), list in allocation_list(), by_resource in any::<bool>(),
+        r in favour(MEM_RESOURCES), priority in pick_u32(&[1, 2, 4, 0, 5]), results in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        let handles: Vec<u32> =
+            if by_resource { vec![m.local(r, 0)] } else { list.iter().map(|&p| m.local(p, 0)).collect() };
+        let mut handles_mut = handles.clone();
+        let (p, n) = (if handles.is_empty() { null() } else { handles.as_ptr() }, handles.len() as u32);
+        let resources_ptr = if by_resource { handles_mut.as_mut_ptr() } else { null_mut() };
+        run_mem::<D3DKMT_OFFERALLOCATIONS>(&m, "D3DKMTOfferAllocations", &offer, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.pResources = resources_ptr;
+            a.HandleList = if by_resource { null() } else { p };
+            if !p.is_null() { a.NumAllocations = n; }
+            if let Some(priority) = priority { a.Priority = priority as i32; }
+        }, |a| call!(D3DKMTOfferAllocations(a)))?;
+        let mut out = vec![7i32; handles.len().max(1)];
+        let out_ptr = if results { out.as_mut_ptr() } else { null_mut() };
+        let result = run_mem_status::<D3DKMT_RECLAIMALLOCATIONS2>(&m, "D3DKMTReclaimAllocations2", &reclaim, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.pResources = resources_ptr;
+            a.HandleList = if by_resource { null() } else { p };
+            if !p.is_null() { a.NumAllocations = n; }
+            a.Anonymous.pResults = out_ptr;
+        }, |a| call!(D3DKMTReclaimAllocations2(a)))?;
+        if result.is_err() {
+            prop_assert!(out.iter().all(|&r| r == 7), "a failed reclaim wrote results");
+        }
+        drop(handles_mut);
+    }
+
+    #[test]
+    fn update_allocation_property(world in world(), bytes in bytes_of::<D3DDDI_UPDATEALLOCPROPERTY>(), q in favour(PAGING_QUEUES),
+        alloc in favour(MEM_ALLOCATIONS)) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DDDI_UPDATEALLOCPROPERTY>(&m, "D3DKMTUpdateAllocationProperty", &bytes, |a, m| {
+            a.hPagingQueue = m.local(q, a.hPagingQueue);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTUpdateAllocationProperty(a)))?;
+    }
+
+    #[test]
+    fn lock2_and_unlock2(world in world(), lock in bytes_of::<D3DKMT_LOCK2>(), unlock in bytes_of::<D3DKMT_UNLOCK2>(),
+        d in favour(DEVICES), alloc in favour(MEM_ALLOCATIONS)) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_UNLOCK2>(&m, "D3DKMTUnlock2", &unlock, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTUnlock2(a)))?;
+        run_mem::<D3DKMT_LOCK2>(&m, "D3DKMTLock2", &lock, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+        }, |a| call!(D3DKMTLock2(a)))?;
+    }
+
+    #[test]
+    fn change_video_memory_reservation(world in world(), bytes in bytes_of::<D3DKMT_CHANGEVIDEOMEMORYRESERVATION>(),
+        h in favour(ADAPTERS), me in any::<bool>(), small in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_CHANGEVIDEOMEMORYRESERVATION>(&m, "D3DKMTChangeVideoMemoryReservation", &bytes, |a, m| {
+            a.hAdapter = m.local(h, a.hAdapter);
+            if me { a.hProcess = null_mut(); }
+            if small { a.Reservation %= 0x10_0000; a.MemorySegmentGroup &= 1; a.PhysicalAdapterIndex = 0; }
+        }, |a| call!(D3DKMTChangeVideoMemoryReservation(a)))?;
+    }
+}
+
+fn bytes_of_op(op: &D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION) -> Vec<u8> {
+    // SAFETY: a plain windows-sys struct of integers, read as its bytes.
+    unsafe {
+        std::slice::from_raw_parts(
+            (op as *const D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION).cast::<u8>(),
+            size_of::<D3DDDI_UPDATEGPUVIRTUALADDRESS_OPERATION>(),
+        )
+    }
+    .to_vec()
+}
+
+// ---------------------------------------------------------------------------
+// libdxg's last entry points: InvalidateCache, ShareObjectWithHost,
+// SetStablePowerState, CloseDxCoreDevice
+
+use windows_sys::Wdk::Graphics::Direct3D::{
+    D3DKMT_INVALIDATECACHE, D3DKMT_SETSTABLEPOWERSTATE, D3DKMT_SHAREOBJECTWITHHOST,
+};
+
+plain!(D3DKMT_INVALIDATECACHE, D3DKMT_SETSTABLEPOWERSTATE, D3DKMT_SHAREOBJECTWITHHOST);
+
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct, not the function.
+    fn D3DKMTShareObjectWithHost(args: *mut D3DKMT_SHAREOBJECTWITHHOST) -> i32;
+    /// Ours (libdxg's signature): no arguments, no result.
+    fn D3DKMTCloseDxCoreDevice();
+}
+
+/// Every adapter's stable power state as the fixture's process holds it.
+fn stable_power(f: &Fixture) -> Vec<Result<bool, d3dkmt_emu::KernelError>> {
+    [ADAPTER, ADAPTER2].map(|a| f.process.stable_power_state(LocalHandle(f.locals[a]))).to_vec()
+}
+
+proptest! {
+    #![proptest_config(config())]
+
+    #[test]
+    fn invalidate_cache(world in world(), bytes in bytes_of::<D3DKMT_INVALIDATECACHE>(), d in favour(DEVICES),
+        alloc in favour(MEM_ALLOCATIONS), small in any::<bool>()) {
+        let m = mem_fixture(world);
+        let _bound = m.g.process.enter();
+        run_mem::<D3DKMT_INVALIDATECACHE>(&m, "D3DKMTInvalidateCache", &bytes, |a, m| {
+            a.hDevice = m.local(d, a.hDevice);
+            a.hAllocation = m.local(alloc, a.hAllocation);
+            if small { a.Offset %= 0x3000; a.Length %= 0x3000; }
+        }, |a| call!(D3DKMTInvalidateCache(a)))?;
+    }
+
+    #[test]
+    fn share_object_with_host(world in world(), bytes in bytes_of::<D3DKMT_SHAREOBJECTWITHHOST>(), d in favour(DEVICES),
+        o in favour(FENCES)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let table = f.kernel.host_shared_objects();
+        let mut status = 0;
+        run::<D3DKMT_SHAREOBJECTWITHHOST, _>(&f, "D3DKMTShareObjectWithHost", &bytes, (), |a, f| {
+            a.hDevice = f.local(d, a.hDevice);
+            a.hObject = f.local(o, a.hObject);
+        }, |a| {
+            // SAFETY: `a` points at the test's live, aligned struct.
+            status = unsafe { D3DKMTShareObjectWithHost(a) };
+            status
+        })?;
+        let after = f.kernel.host_shared_objects();
+        if NtStatus(status).is_err() {
+            prop_assert_eq!(table, after, "a failed share changed the host table");
+        } else {
+            prop_assert_eq!(after.len(), table.len() + 1, "a share did not add one host-table entry");
+        }
+    }
+
+    #[test]
+    fn set_stable_power_state(world in world(), bytes in bytes_of::<D3DKMT_SETSTABLEPOWERSTATE>(), h in favour(ADAPTERS)) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let before = stable_power(&f);
+        let mut status = 0;
+        run::<D3DKMT_SETSTABLEPOWERSTATE, _>(&f, "D3DKMTSetStablePowerState", &bytes, (), |a, f| {
+            a.hAdapter = f.local(h, a.hAdapter);
+        }, |a| {
+            status = call!(D3DKMTSetStablePowerState(a));
+            status
+        })?;
+        if NtStatus(status).is_err() {
+            prop_assert_eq!(before, stable_power(&f), "a failed call changed the stable power state");
+        }
+    }
+
+    /// No arguments to garble: in any world, the close leaves the process
+    /// holding nothing (or, already exited, as it was), and garbage given to
+    /// a later call is answered `STATUS_UNSUCCESSFUL` with the struct untouched.
+    #[test]
+    fn close_dxcore_device(world in world(), bytes in bytes_of::<D3DKMT_OPENADAPTERFROMLUID>()) {
+        let f = gpu_fixture(world);
+        let _bound = f.process.enter();
+        let exited = f.process.has_exited();
+        // SAFETY: takes no arguments.
+        unsafe { D3DKMTCloseDxCoreDevice() };
+        prop_assert_eq!(f.process.dxcore_device_closed(), !exited);
+        prop_assert!(f.process.has_exited());
+        prop_assert!(f.process.local_handles().is_empty() && f.process.nt_handles().is_empty());
+        let mut args = Garbage::<D3DKMT_OPENADAPTERFROMLUID>::new(&bytes);
+        let memory = args.bytes();
+        let status = NtStatus(call!(D3DKMTOpenAdapterFromLuid(args.as_mut_ptr())));
+        let expected = if exited { NtStatus::PROCESS_IS_TERMINATING } else { NtStatus::UNSUCCESSFUL };
+        prop_assert_eq!(status, expected);
+        prop_assert_eq!(memory, args.bytes(), "the struct was written after the close");
     }
 }

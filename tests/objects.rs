@@ -416,3 +416,29 @@ fn keyed_mutex_owner_policy() {
     a.destroy_keyed_mutex(m.handle).unwrap();
     assert!(a.keyed_mutex_abandoned(LocalHandle(other.0)).unwrap());
 }
+
+/// A positive `*pTimeout` is an absolute system time (100 ns since 1601), as
+/// on Windows, measured on the kernel clock: a virtual clock's system time
+/// starts at a fixed epoch, so the deadline is exact and takes no wall time.
+#[test]
+fn an_absolute_acquire_timeout_is_a_system_time() {
+    let kernel = Kernel::new(KernelConfig::default());
+    assert_eq!(kernel.system_time(), d3dkmt_emu::clock::VIRTUAL_EPOCH_FILETIME);
+    let a = kernel.create_process();
+    a.run(|| {
+        let (mutex, _) = create_keyed_mutex(false, &[]);
+        let deadline = kernel.system_time() + 30 * 10_000_000; // 30 s from now
+        let wall = Instant::now();
+        assert_eq!(acquire(mutex, 7, Some(deadline as i64)).0, NtStatus::TIMEOUT);
+        assert_eq!(kernel.now(), Duration::from_secs(30), "the virtual clock jumped to the deadline");
+        assert!(wall.elapsed() < Duration::from_secs(1));
+        // A time already past (here: just before the epoch) ends at once.
+        let past = d3dkmt_emu::clock::VIRTUAL_EPOCH_FILETIME - 1;
+        assert_eq!(acquire(mutex, 7, Some(past as i64)).0, NtStatus::TIMEOUT);
+        assert_eq!(kernel.now(), Duration::from_secs(30));
+    });
+    let real = Kernel::new(KernelConfig { clock: d3dkmt_emu::ClockMode::Real, ..KernelConfig::default() });
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos() as u64 / 100
+        + 116_444_736_000_000_000;
+    assert!(real.system_time().abs_diff(now) < 10_000_000 * 60, "a real clock's system time is the real one");
+}

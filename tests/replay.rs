@@ -166,12 +166,17 @@ fn record_protected_session_roundtrip() -> String {
     text
 }
 
-/// The trace with every kernel id set to 1, so recordings from different
-/// kernels compare equal, under a comment naming what it is and the test
-/// that records it.
+/// The trace with every kernel id set to 1 and every file descriptor to 3
+/// (which numbers a process hands out depends on what else it has open;
+/// a replay does not compare them), so recordings from different kernels
+/// compare equal, under a comment naming what it is and the test that
+/// records it.
 fn normalized(text: &str, what: &str) -> String {
     let mut trace = Trace::parse(text).unwrap();
-    trace.records.iter_mut().for_each(|r| r.kernel = 1);
+    for r in &mut trace.records {
+        r.kernel = 1;
+        r.output.iter_mut().filter(|(_, v)| matches!(v, Value::Fd(_))).for_each(|(_, v)| *v = Value::Fd(3));
+    }
     format!("# {what}.\n# Regenerate: D3DKMT_REGENERATE_TRACES=1 cargo test --test replay\n{trace}")
 }
 
@@ -818,4 +823,377 @@ fn replay_of_a_blob_shorter_than_its_size_field_is_refused() {
     assert!(text.contains("0x7ffffff0"), "the fixture changed: pick another field");
     let outcome = d3dkmt_emu::replay::replay_text(&text);
     assert!(outcome.is_err() || outcome.unwrap().is_err(), "a corrupt size was replayed");
+}
+
+// GPU work.
+
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct but not the function.
+    fn D3DKMTCreateSyncFile(args: *mut D3DKMT_CREATESYNCFILE) -> i32;
+}
+
+const GPU_SUBMIT: &str = "A GPU submission cycle (tests/replay.rs, record_gpu_submit)";
+
+/// True if a sync file's descriptor is readable now (its fence got there).
+fn fired(file: &mut std::fs::File) -> bool {
+    use std::io::Read;
+    let mut buf = [0u8; 8];
+    matches!(file.read(&mut buf), Ok(8))
+}
+
+/// One process's GPU work from device to teardown, every GPU-work entry
+/// point at least once: a virtual context (scheduling priorities), a
+/// hardware queue and a monitored fence; a submission to the queue, a
+/// queued signal of the fence to 1, a queued wait for 2 and a second
+/// submission that waits behind it; a sync file on the progress fence at 2
+/// (not yet readable); the context's GPU signal of the fence to 2 releases
+/// the queue (and the sync file); GPU waits and signals of v2 and
+/// `FromGpu2`; the v1 signal and wait on a fence (refused: no value); an
+/// escape, statistics, a legacy context with `Render` and `SubmitCommand`;
+/// hardware contexts (refused by default, as Windows 11); a CPU wait for the
+/// progress fence; teardown, with nothing left alive. Traced; returns the
+/// trace text.
+fn record_gpu_submit() -> String {
+    let kernel = d3dkmt_emu_kernel_create(core::ptr::null());
+    ok(NtStatus(d3dkmt_emu_trace_start(kernel, 4096, core::ptr::null())));
+    let a = d3dkmt_emu_process_create(kernel);
+    let bound = d3dkmt_emu_thread_bind(a);
+
+    let mut rows = [D3DKMT_ADAPTERINFO::default(); 4];
+    let mut enumerate = D3DKMT_ENUMADAPTERS2 { NumAdapters: rows.len() as u32, pAdapters: rows.as_mut_ptr() };
+    ok(call!(D3DKMTEnumAdapters2(&mut enumerate)));
+    let (adapter, luid) = (rows[0].hAdapter, rows[0].AdapterLuid);
+    let mut device = D3DKMT_CREATEDEVICE::default();
+    device.Anonymous.hAdapter = adapter;
+    ok(call!(D3DKMTCreateDevice(&mut device)));
+    let device = device.hDevice;
+
+    // A virtual context, its priorities, a hardware queue, a fence.
+    let mut context_data = *b"ctx!";
+    let mut virtual_context = D3DKMT_CREATECONTEXTVIRTUAL {
+        hDevice: device,
+        pPrivateDriverData: context_data.as_mut_ptr().cast(),
+        PrivateDriverDataSize: context_data.len() as u32,
+        ClientHint: D3DKMT_CLIENTHINT_DX12,
+        ..Default::default()
+    };
+    ok(call!(D3DKMTCreateContextVirtual(&mut virtual_context)));
+    let context = virtual_context.hContext;
+    let set = D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY { hContext: context, Priority: -2 };
+    ok(call!(D3DKMTSetContextInProcessSchedulingPriority(&set)));
+    let mut get = D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY { hContext: context, Priority: 0 };
+    ok(call!(D3DKMTGetContextInProcessSchedulingPriority(&mut get)));
+    assert_eq!(get.Priority, -2);
+    let mut queue = D3DKMT_CREATEHWQUEUE { hHwContext: context, ..Default::default() };
+    ok(call!(D3DKMTCreateHwQueue(&mut queue)));
+    let (hw_queue, progress) = (queue.hHwQueue, queue.hHwQueueProgressFence);
+    let mut create = D3DKMT_CREATESYNCHRONIZATIONOBJECT2 { hDevice: device, ..Default::default() };
+    create.Info.Type = D3DDDI_MONITORED_FENCE;
+    ok(call!(D3DKMTCreateSynchronizationObject2(&mut create)));
+    let fence = create.hSyncObject;
+
+    // The queue: work (progress 1), signal fence to 1, wait for 2, work
+    // (progress 2), which waits.
+    let submit_data = *b"submit";
+    let submit = |progress: u64| D3DKMT_SUBMITCOMMANDTOHWQUEUE {
+        hHwQueue: hw_queue,
+        HwQueueProgressFenceId: progress,
+        CommandBuffer: 0x1000,
+        CommandLength: 64,
+        PrivateDriverDataSize: submit_data.len() as u32,
+        pPrivateDriverData: submit_data.as_ptr().cast_mut().cast(),
+        ..Default::default()
+    };
+    ok(call!(D3DKMTSubmitCommandToHwQueue(&submit(1))));
+    let (one, two, three) = (1u64, 2u64, 3u64);
+    let signal_hw = D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE {
+        BroadcastHwQueueCount: 1,
+        BroadcastHwQueueArray: &hw_queue,
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        FenceValueArray: &one,
+        ..Default::default()
+    };
+    ok(call!(D3DKMTSubmitSignalSyncObjectsToHwQueue(&signal_hw)));
+    let wait_hw = D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE {
+        hHwQueue: hw_queue,
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        FenceValueArray: &two,
+    };
+    ok(call!(D3DKMTSubmitWaitForSyncObjectsToHwQueue(&wait_hw)));
+    ok(call!(D3DKMTSubmitCommandToHwQueue(&submit(2))));
+
+    // A sync file on the progress fence at 2: not readable yet.
+    let mut sync_file =
+        D3DKMT_CREATESYNCFILE { hDevice: device, hMonitoredFence: progress, FenceValue: 2, hSyncFile: 0 };
+    // SAFETY: a live, aligned struct; the export keeps nothing.
+    ok(NtStatus(unsafe { D3DKMTCreateSyncFile(&mut sync_file) }));
+    // SAFETY: the call handed us a new descriptor that we now own.
+    let mut file = unsafe { <std::fs::File as std::os::fd::FromRawFd>::from_raw_fd(sync_file.hSyncFile as i32) };
+    assert!(!fired(&mut file));
+
+    // The context signals the fence to 2: the queue runs on, the sync file
+    // fires.
+    let mut signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
+        hContext: context,
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        ..Default::default()
+    };
+    signal.Anonymous.MonitoredFenceValueArray = &two;
+    ok(call!(D3DKMTSignalSynchronizationObjectFromGpu(&signal)));
+    assert!(fired(&mut file), "progress 2 reached");
+    drop(file);
+
+    // GPU waits and signals on the context: wait for 2, signal to 3 by
+    // broadcast, v2 wait for 3 and signal to 4; v1 on a fence is refused.
+    let mut wait_gpu = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU {
+        hContext: context,
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        ..Default::default()
+    };
+    wait_gpu.Anonymous.MonitoredFenceValueArray = &two;
+    ok(call!(D3DKMTWaitForSynchronizationObjectFromGpu(&wait_gpu)));
+    let mut signal2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 {
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        BroadcastContextCount: 1,
+        BroadcastContextArray: &context,
+        ..Default::default()
+    };
+    signal2.Anonymous.MonitoredFenceValueArray = &three;
+    ok(call!(D3DKMTSignalSynchronizationObjectFromGpu2(&signal2)));
+    let mut wait2 = D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 { hContext: context, ObjectCount: 1, ..Default::default() };
+    wait2.ObjectHandleArray[0] = fence;
+    wait2.Anonymous.Fence.FenceValue = 3;
+    ok(call!(D3DKMTWaitForSynchronizationObject2(&wait2)));
+    let mut signal_v2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 { hContext: context, ObjectCount: 1, ..Default::default() };
+    signal_v2.ObjectHandleArray[0] = fence;
+    signal_v2.BroadcastContextCount = 1;
+    signal_v2.BroadcastContext[0] = context;
+    signal_v2.Anonymous.Fence.FenceValue = 4;
+    ok(call!(D3DKMTSignalSynchronizationObject2(&signal_v2)));
+    let mut signal_v1 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT { hContext: context, ObjectCount: 1, ..Default::default() };
+    signal_v1.ObjectHandleArray[0] = fence;
+    assert_eq!(call!(D3DKMTSignalSynchronizationObject(&signal_v1)), NtStatus::INVALID_PARAMETER);
+    let mut wait_v1 = D3DKMT_WAITFORSYNCHRONIZATIONOBJECT { hContext: context, ObjectCount: 1, ..Default::default() };
+    wait_v1.ObjectHandleArray[0] = fence;
+    assert_eq!(call!(D3DKMTWaitForSynchronizationObject(&wait_v1)), NtStatus::INVALID_PARAMETER);
+
+    // An escape to the KMD, and the statistics of the adapter and node 0.
+    let mut escape_data = *b"escape";
+    let escape = D3DKMT_ESCAPE {
+        hAdapter: adapter,
+        hDevice: device,
+        Type: D3DKMT_ESCAPE_DRIVERPRIVATE,
+        pPrivateDriverData: escape_data.as_mut_ptr().cast(),
+        PrivateDriverDataSize: escape_data.len() as u32,
+        ..Default::default()
+    };
+    ok(call!(D3DKMTEscape(&escape)));
+    for kind in [D3DKMT_QUERYSTATISTICS_ADAPTER, D3DKMT_QUERYSTATISTICS_NODE, D3DKMT_QUERYSTATISTICS_PROCESS_NODE] {
+        let statistics = D3DKMT_QUERYSTATISTICS { Type: kind, AdapterLuid: luid, ..Default::default() };
+        ok(call!(D3DKMTQueryStatistics(&statistics)));
+    }
+
+    // A legacy context: Render from its command buffer, SubmitCommand.
+    let mut legacy_data = *b"old";
+    let mut legacy = D3DKMT_CREATECONTEXT {
+        hDevice: device,
+        pPrivateDriverData: legacy_data.as_mut_ptr().cast(),
+        PrivateDriverDataSize: legacy_data.len() as u32,
+        ..Default::default()
+    };
+    ok(call!(D3DKMTCreateContext(&mut legacy)));
+    assert!(!legacy.pCommandBuffer.is_null());
+    let mut render = D3DKMT_RENDER { CommandLength: 16, AllocationCount: 1, ..Default::default() };
+    render.Anonymous.hContext = legacy.hContext;
+    ok(call!(D3DKMTRender(&mut render)));
+    render.CommandOffset = 0x10_0000; // past the buffer
+    assert_eq!(call!(D3DKMTRender(&mut render)), NtStatus::INVALID_PARAMETER);
+    let mut command = D3DKMT_SUBMITCOMMAND {
+        Commands: legacy.CommandBuffer,
+        CommandLength: 16,
+        BroadcastContextCount: 2,
+        pPrivateDriverData: submit_data.as_ptr().cast_mut().cast(),
+        PrivateDriverDataSize: submit_data.len() as u32,
+        ..Default::default()
+    };
+    command.BroadcastContext[..2].copy_from_slice(&[legacy.hContext, context]);
+    ok(call!(D3DKMTSubmitCommand(&command)));
+
+    // Hardware contexts: not on Windows 11 (the default policy).
+    let mut hw_context = D3DKMT_CREATEHWCONTEXT { hDevice: device, ..Default::default() };
+    assert_eq!(call!(D3DKMTCreateHwContext(&mut hw_context)), NtStatus::NOT_IMPLEMENTED);
+    let destroy_hw = D3DKMT_DESTROYHWCONTEXT { hHwContext: context };
+    assert_eq!(call!(D3DKMTDestroyHwContext(&destroy_hw)), NtStatus::NOT_IMPLEMENTED);
+
+    // The CPU waits for the queue's progress and the fence.
+    wait(device, progress, 2);
+    wait(device, fence, 4);
+
+    // Teardown.
+    ok(call!(D3DKMTDestroyHwQueue(&D3DKMT_DESTROYHWQUEUE { hHwQueue: hw_queue })));
+    ok(call!(D3DKMTDestroyContext(&D3DKMT_DESTROYCONTEXT { hContext: legacy.hContext })));
+    ok(call!(D3DKMTDestroyContext(&D3DKMT_DESTROYCONTEXT { hContext: context })));
+    ok(call!(D3DKMTDestroySynchronizationObject(&D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: fence })));
+    ok(call!(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: device })));
+    ok(call!(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: adapter })));
+    ok(NtStatus(d3dkmt_emu_thread_unbind(bound)));
+    d3dkmt_emu_process_exit(a);
+    assert_eq!(d3dkmt_emu_kernel_live_objects(kernel, u32::MAX), 0);
+
+    let text = saved_trace(kernel, "gpu-submit");
+    d3dkmt_emu_process_release(a);
+    d3dkmt_emu_kernel_release(kernel);
+    text
+}
+
+#[test]
+fn the_gpu_submit_fixture_matches_a_fresh_recording() {
+    let fresh = normalized(&record_gpu_submit(), GPU_SUBMIT);
+    let path = fixture("gpu_submit.trace");
+    if std::env::var_os("D3DKMT_REGENERATE_TRACES").is_some() {
+        std::fs::write(&path, &fresh).unwrap();
+    }
+    let stored = std::fs::read_to_string(&path).unwrap();
+    assert_eq!(stored, fresh, "the fixture is stale: regenerate it with D3DKMT_REGENERATE_TRACES=1");
+}
+
+fn gpu_submit() -> Trace {
+    Trace::parse(&std::fs::read_to_string(fixture("gpu_submit.trace")).unwrap()).unwrap()
+}
+
+#[test]
+fn the_gpu_submit_fixture_replays_clean() {
+    let trace = gpu_submit();
+    assert!(trace.records.iter().all(|r| !r.opaque && !r.nested && !r.injected), "every record decoded");
+    for entry in [
+        Entry::D3DKMTCreateContext,
+        Entry::D3DKMTCreateHwContext,
+        Entry::D3DKMTDestroyHwContext,
+        Entry::D3DKMTSetContextInProcessSchedulingPriority,
+        Entry::D3DKMTGetContextInProcessSchedulingPriority,
+        Entry::D3DKMTSubmitCommand,
+        Entry::D3DKMTRender,
+        Entry::D3DKMTSubmitCommandToHwQueue,
+        Entry::D3DKMTSubmitSignalSyncObjectsToHwQueue,
+        Entry::D3DKMTSubmitWaitForSyncObjectsToHwQueue,
+        Entry::D3DKMTSignalSynchronizationObject,
+        Entry::D3DKMTWaitForSynchronizationObject,
+        Entry::D3DKMTSignalSynchronizationObject2,
+        Entry::D3DKMTWaitForSynchronizationObject2,
+        Entry::D3DKMTSignalSynchronizationObjectFromGpu,
+        Entry::D3DKMTSignalSynchronizationObjectFromGpu2,
+        Entry::D3DKMTWaitForSynchronizationObjectFromGpu,
+        Entry::D3DKMTEscape,
+        Entry::D3DKMTQueryStatistics,
+        Entry::D3DKMTCreateSyncFile,
+        Entry::D3DKMTWaitForSynchronizationObjectFromCpu,
+    ] {
+        assert!(trace.records.iter().any(|r| r.op == Op::Call(entry)), "{entry:?} is in the fixture");
+    }
+    let summary = replay::replay(&trace).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records, "nothing skipped: {summary}");
+    assert!(summary.records >= 35, "{summary}");
+}
+
+#[test]
+fn a_fresh_gpu_submit_recording_replays_clean() {
+    let outcome = replay::replay_text(&record_gpu_submit()).unwrap();
+    assert!(outcome.is_ok(), "{}", outcome.unwrap_err());
+}
+
+/// The GPU fixture with the record `find` picks changed by `edit`.
+fn changed_gpu(find: impl Fn(&d3dkmt_emu::Record) -> bool, edit: impl Fn(&mut d3dkmt_emu::Record)) -> (Trace, usize) {
+    let mut trace = gpu_submit();
+    let index = trace.records.iter().position(find).expect("the record to change");
+    edit(&mut trace.records[index]);
+    (trace, index)
+}
+
+#[test]
+fn a_gpu_signal_too_low_leaves_the_queue_blocked_and_the_statistics_say_so() {
+    // The context signals the fence to 1 instead of 2: the hardware queue's
+    // wait for 2 never ends, so its second submission never completes, and
+    // the node statistics (compared whole) are the first to differ.
+    let signal = Op::Call(Entry::D3DKMTSignalSynchronizationObjectFromGpu);
+    let (trace, index) = changed_gpu(
+        |r| r.op == signal,
+        |r| {
+            r.input
+                .iter_mut()
+                .filter(|(n, _)| n == "*MonitoredFenceValueArray")
+                .for_each(|(_, v)| *v = Value::List(vec![Value::Int(1)]))
+        },
+    );
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert!(divergence.index > index);
+    assert_eq!(divergence.record.op, Op::Call(Entry::D3DKMTQueryStatistics), "{divergence}");
+    assert!(divergence.what.starts_with("output QueryResult: recorded bytes:"), "{divergence}");
+}
+
+#[test]
+fn a_cpu_wait_on_a_blocked_gpu_queue_is_a_divergence_not_a_hang() {
+    // Without the statistics, the same change reaches the CPU wait for the
+    // queue's progress: reported, not waited on.
+    let mut trace = gpu_submit();
+    trace.records.retain(|r| r.op != Op::Call(Entry::D3DKMTQueryStatistics));
+    let signal = Op::Call(Entry::D3DKMTSignalSynchronizationObjectFromGpu);
+    let record = trace.records.iter_mut().find(|r| r.op == signal).unwrap();
+    record
+        .input
+        .iter_mut()
+        .filter(|(n, _)| n == "*MonitoredFenceValueArray")
+        .for_each(|(_, v)| *v = Value::List(vec![Value::Int(1)]));
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert_eq!(divergence.record.op, Op::Call(Entry::D3DKMTWaitForSynchronizationObjectFromCpu), "{divergence}");
+    assert!(divergence.what.contains("have not reached"), "{divergence}");
+}
+
+#[test]
+fn an_escape_answer_is_compared_byte_for_byte() {
+    let escape = Op::Call(Entry::D3DKMTEscape);
+    let (trace, index) = changed_gpu(
+        |r| r.op == escape,
+        |r| r.output.iter_mut().for_each(|(_, v)| *v = Value::Bytes(b"ESCAPE".to_vec())),
+    );
+    let divergence = replay::replay(&trace).unwrap_err();
+    assert_eq!(divergence.index, index);
+    assert_eq!(divergence.what, "output *pPrivateDriverData: recorded bytes:455343415045, replayed bytes:657363617065");
+}
+
+#[test]
+fn gpu_work_follows_what_each_handle_stands_for_and_ignores_descriptor_numbers() {
+    // Shift every handle (also inside the inline and pointed-to arrays) and
+    // every descriptor: the replay maps handles to their objects and does
+    // not compare descriptor numbers.
+    fn shift(v: &mut Value) {
+        match v {
+            Value::Handle(h) if *h != 0 => *h += 0x1000,
+            Value::Fd(fd) => *fd += 100,
+            Value::List(items) => items.iter_mut().for_each(shift),
+            _ => {}
+        }
+    }
+    let mut trace = gpu_submit();
+    for r in &mut trace.records {
+        r.input.iter_mut().chain(r.output.iter_mut()).for_each(|(_, v)| shift(v));
+    }
+    assert!(trace.to_string().contains("hSyncFile=fd:103"));
+    let summary = replay::replay(&trace).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}
+
+#[test]
+fn the_command_line_replays_the_gpu_fixture() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_d3dkmt-emu"))
+        .arg("replay")
+        .arg(fixture("gpu_submit.trace"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("replayed clean"));
 }

@@ -17,6 +17,11 @@ macro_rules! call {
     };
 }
 
+unsafe extern "system" {
+    /// Ours: windows-sys declares the struct but not the function.
+    fn D3DKMTCreateSyncFile(args: *mut D3DKMT_CREATESYNCFILE) -> i32;
+}
+
 fn traced() -> Kernel {
     let kernel = Kernel::new(KernelConfig::default());
     kernel.trace_start(TraceConfig::default()).unwrap();
@@ -100,12 +105,12 @@ fn a_null_argument_is_recorded_as_such() {
 fn stubs_are_recorded_opaque() {
     let kernel = traced();
     let process = kernel.create_process();
-    let status = process.run(|| call!(D3DKMTCreateContext(core::ptr::null_mut())));
+    let status = process.run(|| call!(D3DKMTCreateOverlay(core::ptr::null_mut())));
     assert_eq!(status, NtStatus::NOT_IMPLEMENTED);
     let r = calls(&kernel).pop().unwrap();
     assert!(r.opaque);
     assert!(r.input.is_empty() && r.output.is_empty());
-    assert!(r.to_string().contains("D3DKMTCreateContext STATUS_NOT_IMPLEMENTED real+opaque in out"), "{r}");
+    assert!(r.to_string().contains("D3DKMTCreateOverlay STATUS_NOT_IMPLEMENTED real+opaque in out"), "{r}");
 }
 
 #[test]
@@ -372,7 +377,16 @@ fn each_record_is_a_tracing_event() {
         fn exit(&self, _: &tracing::span::Id) {}
     }
     let count = Arc::new(AtomicUsize::new(0));
-    tracing::subscriber::with_default(Count(Arc::clone(&count)), || {
+    let dispatch = tracing::Dispatch::new(Count(Arc::clone(&count)));
+    // With a single dispatcher registered, tracing-core takes a callsite's
+    // interest from the default dispatcher of whichever thread first hits
+    // it: another test's thread, with none, caches "never" and this test
+    // sees no event (it failed about one run in five under load). A second
+    // dispatcher kept alive makes it ask every registered one; the rebuild
+    // fixes an interest cached before.
+    let _second = tracing::Dispatch::new(Count(Arc::new(AtomicUsize::new(0))));
+    tracing::callsite::rebuild_interest_cache();
+    tracing::dispatcher::with_default(&dispatch, || {
         let kernel = traced();
         let process = kernel.create_process();
         process.run(open);
@@ -588,6 +602,190 @@ fn inputs_read_first_are_recorded_for_failed_calls_and_replay() {
     assert_eq!(refused.input("pAllocationInfo->pSystemMem"), Some(&Value::Ptr(true)));
     let created = find(Entry::D3DKMTCreateAllocation, NtStatus::SUCCESS);
     assert!(matches!(created.output("pAllocationInfo->hAllocation"), Some(Value::Handle(h)) if *h != 0));
+    let summary = d3dkmt_emu::replay::replay(&kernel.trace_snapshot()).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}
+
+/// The GPU-work decoders read nothing the export does not: each call below
+/// is refused before the export reads the memory behind these garbage
+/// addresses, which would crash the test if the trace read them.
+#[test]
+fn the_gpu_decoders_read_no_memory_the_export_does_not_read() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    let garbage = 0x10 as *mut u32;
+    let context = 0x40u32;
+    process.run(|| {
+        // No queues: the object arrays are not read.
+        let signal_hw = D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE {
+            BroadcastHwQueueCount: 0,
+            BroadcastHwQueueArray: garbage,
+            ObjectCount: 1,
+            ObjectHandleArray: garbage,
+            FenceValueArray: garbage.cast(),
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTSubmitSignalSyncObjectsToHwQueue(&signal_hw)), NtStatus::INVALID_PARAMETER);
+        // EnqueueCpuEvent: refused before the object arrays are read.
+        let mut signal2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 {
+            ObjectCount: 1,
+            ObjectHandleArray: garbage,
+            BroadcastContextCount: 1,
+            BroadcastContextArray: &context,
+            ..Default::default()
+        };
+        signal2.Flags.Anonymous.Value = 0x4;
+        signal2.Anonymous.MonitoredFenceValueArray = garbage.cast();
+        assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromGpu2(&signal2)), NtStatus::NOT_IMPLEMENTED);
+        // No broadcast context, then 17 primaries: the driver data is not read.
+        let mut submit = D3DKMT_SUBMITCOMMAND {
+            BroadcastContextCount: 0,
+            pPrivateDriverData: garbage.cast(),
+            PrivateDriverDataSize: 4,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTSubmitCommand(&submit)), NtStatus::INVALID_PARAMETER);
+        submit.BroadcastContextCount = 1;
+        submit.NumPrimaries = 17;
+        assert_eq!(call!(D3DKMTSubmitCommand(&submit)), NtStatus::INVALID_PARAMETER);
+        // An escape of size 0: its buffer is not read.
+        let escape = D3DKMT_ESCAPE { pPrivateDriverData: garbage.cast(), ..Default::default() };
+        assert_eq!(call!(D3DKMTEscape(&escape)), NtStatus::INVALID_PARAMETER);
+        // Hardware contexts refused by policy: nothing read.
+        let mut hw = D3DKMT_CREATEHWCONTEXT {
+            pPrivateDriverData: garbage.cast(),
+            PrivateDriverDataSize: 4,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTCreateHwContext(&mut hw)), NtStatus::NOT_IMPLEMENTED);
+        // Too much driver data (over 64 KiB): not read. (A replay passes
+        // zeros of the size given, up to 1 MiB.)
+        let mut legacy = D3DKMT_CREATECONTEXT {
+            pPrivateDriverData: garbage.cast(),
+            PrivateDriverDataSize: 0x1_0001,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTCreateContext(&mut legacy)), NtStatus::INVALID_PARAMETER);
+        // Count 0, then NULL handles: the value array is not read.
+        let mut wait = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU {
+            hContext: context,
+            ObjectHandleArray: garbage,
+            ..Default::default()
+        };
+        wait.Anonymous.MonitoredFenceValueArray = garbage.cast();
+        assert_eq!(call!(D3DKMTWaitForSynchronizationObjectFromGpu(&wait)), NtStatus::INVALID_PARAMETER);
+        let mut signal =
+            D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU { hContext: context, ObjectCount: 1, ..Default::default() };
+        signal.Anonymous.MonitoredFenceValueArray = garbage.cast();
+        assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromGpu(&signal)), NtStatus::INVALID_PARAMETER);
+    });
+    let records = calls(&kernel);
+    assert_eq!(records.len(), 9);
+    assert_eq!(records[0].input("*BroadcastHwQueueArray"), None);
+    assert_eq!(records[0].input("*ObjectHandleArray"), None);
+    assert_eq!(records[0].input("*FenceValueArray"), None);
+    // The context array was read (and recorded); the objects were not.
+    assert_eq!(records[1].input("*BroadcastContextArray"), Some(&Value::List(vec![Value::Handle(context)])));
+    assert_eq!(records[1].input("*ObjectHandleArray"), None);
+    assert_eq!(records[1].input("*MonitoredFenceValueArray"), None);
+    for r in &records[2..7] {
+        assert_eq!(r.input("*pPrivateDriverData"), None, "{r}");
+    }
+    assert_eq!(records[2].input("BroadcastContext"), None, "count 0: no elements");
+    assert_eq!(records[3].input("BroadcastContext"), Some(&Value::List(vec![Value::Handle(0)])));
+    assert_eq!(records[7].input("*ObjectHandleArray"), None);
+    assert_eq!(records[8].input("*MonitoredFenceValueArray"), None);
+    // And the trace of these refusals replays with their statuses.
+    let summary = d3dkmt_emu::replay::replay(&kernel.trace_snapshot()).unwrap_or_else(|d| panic!("{d}"));
+    assert_eq!(summary.replayed, summary.records);
+}
+
+/// GPU-work inputs the export reads before it looks anything up (driver
+/// data, object and context arrays, inline handle arrays) are recorded for
+/// failed calls too; outputs (the escape's answer, the statistics) after a
+/// successful one; and the trace replays clean.
+#[test]
+fn gpu_inputs_read_first_are_recorded_for_failed_calls_and_replay() {
+    let kernel = traced();
+    let process = kernel.create_process();
+    process.run(|| {
+        let (status, adapter) = open_adapter();
+        assert_eq!(status, NtStatus::SUCCESS);
+        let mut device = D3DKMT_CREATEDEVICE::default();
+        device.Anonymous.hAdapter = adapter;
+        assert_eq!(call!(D3DKMTCreateDevice(&mut device)), NtStatus::SUCCESS);
+        // An escape on a bad adapter: its data was read first.
+        let mut data = *b"knock";
+        let mut escape = D3DKMT_ESCAPE {
+            hAdapter: 0x1234,
+            Type: D3DKMT_ESCAPE_DRIVERPRIVATE,
+            pPrivateDriverData: data.as_mut_ptr().cast(),
+            PrivateDriverDataSize: data.len() as u32,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTEscape(&escape)), NtStatus::INVALID_PARAMETER);
+        escape.hAdapter = adapter;
+        assert_eq!(call!(D3DKMTEscape(&escape)), NtStatus::SUCCESS);
+        // A legacy context on node 7 (no such engine): refused after its
+        // driver data was read.
+        let mut legacy_data = *b"abc";
+        let mut legacy = D3DKMT_CREATECONTEXT {
+            hDevice: device.hDevice,
+            NodeOrdinal: 7,
+            pPrivateDriverData: legacy_data.as_mut_ptr().cast(),
+            PrivateDriverDataSize: legacy_data.len() as u32,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTCreateContext(&mut legacy)), NtStatus::INVALID_PARAMETER);
+        // v2 on a garbage context with two broadcast targets.
+        let mut signal2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 { hContext: 0x99, ObjectCount: 1, ..Default::default() };
+        signal2.ObjectHandleArray[0] = 0x77;
+        signal2.BroadcastContextCount = 2;
+        signal2.BroadcastContext[..2].copy_from_slice(&[0x99, 0x98]);
+        signal2.Anonymous.Fence.FenceValue = 5;
+        assert_eq!(call!(D3DKMTSignalSynchronizationObject2(&signal2)), NtStatus::INVALID_PARAMETER);
+        // A sync file on a garbage fence.
+        let mut sync_file =
+            D3DKMT_CREATESYNCFILE { hDevice: device.hDevice, hMonitoredFence: 0x55, ..Default::default() };
+        // SAFETY: a live, aligned struct; the export keeps nothing.
+        assert_eq!(NtStatus(unsafe { D3DKMTCreateSyncFile(&mut sync_file) }), NtStatus::INVALID_PARAMETER);
+        // Statistics of another process: refused; of the adapter: answered.
+        let luid = windows_sys::Win32::Foundation::LUID { LowPart: 0x1234, HighPart: 0 };
+        let mut statistics = D3DKMT_QUERYSTATISTICS {
+            Type: D3DKMT_QUERYSTATISTICS_PROCESS_ADAPTER,
+            AdapterLuid: luid,
+            hProcess: 0x44 as _,
+            ..Default::default()
+        };
+        assert_eq!(call!(D3DKMTQueryStatistics(&statistics)), NtStatus::NOT_IMPLEMENTED);
+        statistics.hProcess = core::ptr::null_mut();
+        assert_eq!(call!(D3DKMTQueryStatistics(&statistics)), NtStatus::SUCCESS);
+    });
+    let records = calls(&kernel);
+    let find = |entry: Entry, status: NtStatus| {
+        records.iter().find(|r| r.op == Op::Call(entry) && r.status == status).unwrap_or_else(|| panic!("{entry:?}"))
+    };
+    let refused = find(Entry::D3DKMTEscape, NtStatus::INVALID_PARAMETER);
+    assert_eq!(refused.input("*pPrivateDriverData"), Some(&Value::Bytes(b"knock".to_vec())));
+    assert!(refused.output.is_empty());
+    let answered = find(Entry::D3DKMTEscape, NtStatus::SUCCESS);
+    assert_eq!(answered.output("*pPrivateDriverData"), Some(&Value::Bytes(b"knock".to_vec())));
+    let legacy = find(Entry::D3DKMTCreateContext, NtStatus::INVALID_PARAMETER);
+    assert_eq!(legacy.input("*pPrivateDriverData"), Some(&Value::Bytes(b"abc".to_vec())));
+    let signal2 = find(Entry::D3DKMTSignalSynchronizationObject2, NtStatus::INVALID_PARAMETER);
+    assert_eq!(signal2.input("ObjectHandleArray"), Some(&Value::List(vec![Value::Handle(0x77)])));
+    assert_eq!(signal2.input("BroadcastContext"), Some(&Value::List(vec![Value::Handle(0x99), Value::Handle(0x98)])));
+    assert_eq!(signal2.input("Anonymous.Fence.FenceValue"), Some(&Value::Int(5)));
+    let sync_file = find(Entry::D3DKMTCreateSyncFile, NtStatus::INVALID_PARAMETER);
+    assert_eq!(sync_file.input("hMonitoredFence"), Some(&Value::Handle(0x55)));
+    assert_eq!(sync_file.output("hSyncFile"), None);
+    let statistics = find(Entry::D3DKMTQueryStatistics, NtStatus::SUCCESS);
+    // NbSegments, NodeCount and VidPnSourceCount lead; the zeros after them
+    // are left off.
+    assert!(
+        matches!(statistics.output("QueryResult"), Some(Value::Bytes(b)) if b.len() <= 12 && b.len() > 8),
+        "{statistics}"
+    );
     let summary = d3dkmt_emu::replay::replay(&kernel.trace_snapshot()).unwrap_or_else(|d| panic!("{d}"));
     assert_eq!(summary.replayed, summary.records);
 }

@@ -4,7 +4,10 @@
 //! enumeration with the compute-only and display-only filters, the adapter
 //! queries WSL probes make (driver version, adapter type, PCI ids, the
 //! driver store path through the registry query), a device, a monitored
-//! fence, CPU signal and wait, teardown.
+//! fence, CPU signal and wait, then the GPU work (a virtual context, a
+//! paging queue, an allocation, a GPU VA reservation and map waited on
+//! through the paging fence, residency, `Lock2`, a submission at the mapped
+//! address and a GPU signal of the fence, a CPU wait on it) and teardown.
 #![allow(unsafe_code, reason = "calls the C ABI through windows-sys's declarations, as a client does")]
 
 use std::mem::offset_of;
@@ -163,11 +166,130 @@ fn the_wsl_probe_and_device_cycle() {
             ..Default::default()
         };
         assert_eq!(call!(D3DKMTWaitForSynchronizationObjectFromCpu(&wait)), NtStatus::SUCCESS);
-        // GPU work (context, allocation, GPU VA, submit) goes here when emulated.
+        gpu_cycle(adapter, device.hDevice, fence, 8);
         let destroy = D3DKMT_DESTROYSYNCHRONIZATIONOBJECT { hSyncObject: fence };
         assert_eq!(call!(D3DKMTDestroySynchronizationObject(&destroy)), NtStatus::SUCCESS);
         assert_eq!(call!(D3DKMTDestroyDevice(&D3DKMT_DESTROYDEVICE { hDevice: device.hDevice })), NtStatus::SUCCESS);
         assert_eq!(call!(D3DKMTCloseAdapter(&D3DKMT_CLOSEADAPTER { hAdapter: adapter })), NtStatus::SUCCESS);
     }
     assert_eq!(process.local_handle_count(), 0);
+}
+
+fn cpu_wait(device: u32, object: u32, value: u64) {
+    let wait = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU {
+        hDevice: device,
+        ObjectCount: 1,
+        ObjectHandleArray: &object,
+        FenceValueArray: &value,
+        ..Default::default()
+    };
+    assert_eq!(call!(D3DKMTWaitForSynchronizationObjectFromCpu(&wait)), NtStatus::SUCCESS);
+}
+
+/// The GPU part of the cycle, as `gpu_work()` in `tests/c/dlopen_dxcore.c`.
+fn gpu_cycle(adapter: u32, device: u32, fence: u32, value: u64) {
+    const BYTES: usize = 4 * 4096;
+    let mut context = D3DKMT_CREATECONTEXTVIRTUAL {
+        hDevice: device,
+        EngineAffinity: 1,
+        ClientHint: D3DKMT_CLIENTHINT_CUDA,
+        ..Default::default()
+    };
+    assert_eq!(call!(D3DKMTCreateContextVirtual(&mut context)), NtStatus::SUCCESS);
+    let mut paging = D3DKMT_CREATEPAGINGQUEUE { hDevice: device, ..Default::default() };
+    assert_eq!(call!(D3DKMTCreatePagingQueue(&mut paging)), NtStatus::SUCCESS);
+    let paging_value = paging.FenceValueCPUVirtualAddress.cast_const().cast::<u64>();
+
+    // An allocation over our memory (page-aligned: a Vec of pages).
+    let mut memory = vec![[0u8; 4096]; BYTES / 4096];
+    let base_ptr = memory.as_mut_ptr().cast::<u8>();
+    let mut standard =
+        D3DKMT_CREATESTANDARDALLOCATION { Type: D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP, ..Default::default() };
+    standard.Anonymous.ExistingHeapData.Size = BYTES;
+    let mut info = D3DDDI_ALLOCATIONINFO2::default();
+    info.Anonymous1.pSystemMem = base_ptr.cast();
+    let mut create = D3DKMT_CREATEALLOCATION { hDevice: device, NumAllocations: 1, ..Default::default() };
+    create.Anonymous1.pStandardAllocation = &mut standard;
+    create.Anonymous2.pAllocationInfo2 = &mut info;
+    create.Flags._bitfield = 1 << 16 | 1 << 5; // StandardAllocation | ExistingSysMem
+    assert_eq!(call!(D3DKMTCreateAllocation2(&mut create)), NtStatus::SUCCESS);
+    let allocation = info.hAllocation;
+
+    // GPU VA: a 64 KiB reservation on the adapter, the allocation mapped there.
+    let mut reserve = D3DDDI_RESERVEGPUVIRTUALADDRESS { Size: 0x1_0000, ..Default::default() };
+    reserve.Anonymous1.hAdapter = adapter;
+    assert_eq!(call!(D3DKMTReserveGpuVirtualAddress(&mut reserve)), NtStatus::SUCCESS);
+    let va = reserve.VirtualAddress;
+    assert!(va != 0 && va % 0x1_0000 == 0);
+    let mut map = D3DDDI_MAPGPUVIRTUALADDRESS {
+        hPagingQueue: paging.hPagingQueue,
+        BaseAddress: va,
+        hAllocation: allocation,
+        SizeInPages: (BYTES / 4096) as u64 + 1,
+        ..Default::default()
+    };
+    map.Protection.Anonymous.Value = 1; // Write
+    assert_eq!(call!(D3DKMTMapGpuVirtualAddress(&mut map)), NtStatus::INVALID_PARAMETER, "past the allocation");
+    assert_eq!((map.VirtualAddress, map.PagingFenceValue), (0, 0), "untouched on failure");
+    map.SizeInPages -= 1;
+    assert_eq!(call!(D3DKMTMapGpuVirtualAddress(&mut map)), NtStatus::SUCCESS);
+    assert_eq!((map.VirtualAddress, map.PagingFenceValue), (va, 1));
+    cpu_wait(device, paging.hSyncObject, map.PagingFenceValue);
+    // SAFETY: the paging fence's value lives as long as the paging queue.
+    assert!(unsafe { paging_value.read_volatile() } >= 1);
+
+    let mut resident = D3DDDI_MAKERESIDENT {
+        hPagingQueue: paging.hPagingQueue,
+        NumAllocations: 1,
+        AllocationList: &allocation,
+        ..Default::default()
+    };
+    assert_eq!(call!(D3DKMTMakeResident(&mut resident)), NtStatus::SUCCESS);
+    assert_eq!((resident.PagingFenceValue, resident.NumBytesToTrim), (2, 0));
+    cpu_wait(device, paging.hSyncObject, resident.PagingFenceValue);
+
+    // Lock2: the allocation's memory, written through and read back.
+    let mut lock = D3DKMT_LOCK2 { hDevice: device, hAllocation: allocation, ..Default::default() };
+    assert_eq!(call!(D3DKMTLock2(&mut lock)), NtStatus::SUCCESS);
+    assert_eq!(lock.pData.cast::<u8>(), base_ptr);
+    // SAFETY: pData is our BYTES-byte buffer.
+    unsafe { lock.pData.cast::<u8>().add(4096 + 5).write_volatile(0x42) };
+    assert_eq!(memory[1][5], 0x42);
+    let unlock = D3DKMT_UNLOCK2 { hDevice: device, hAllocation: allocation };
+    assert_eq!(call!(D3DKMTUnlock2(&unlock)), NtStatus::SUCCESS);
+    assert_eq!(call!(D3DKMTUnlock2(&unlock)), NtStatus::INVALID_PARAMETER);
+
+    // Submit at the mapped VA, then signal the fence behind it on the GPU.
+    let mut submit =
+        D3DKMT_SUBMITCOMMAND { Commands: va, CommandLength: 256, BroadcastContextCount: 1, ..Default::default() };
+    submit.BroadcastContext[0] = context.hContext;
+    assert_eq!(call!(D3DKMTSubmitCommand(&submit)), NtStatus::SUCCESS);
+    let mut signal = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU {
+        hContext: context.hContext,
+        ObjectCount: 1,
+        ObjectHandleArray: &fence,
+        ..Default::default()
+    };
+    signal.Anonymous.MonitoredFenceValueArray = &value;
+    assert_eq!(call!(D3DKMTSignalSynchronizationObjectFromGpu(&signal)), NtStatus::SUCCESS);
+    cpu_wait(device, fence, value);
+
+    // Teardown in reverse order.
+    let mut evict =
+        D3DKMT_EVICT { hDevice: device, NumAllocations: 1, AllocationList: &allocation, ..Default::default() };
+    assert_eq!(call!(D3DKMTEvict(&mut evict)), NtStatus::SUCCESS);
+    let free = D3DKMT_FREEGPUVIRTUALADDRESS { hAdapter: adapter, BaseAddress: va, Size: 0x1_0000 };
+    assert_eq!(call!(D3DKMTFreeGpuVirtualAddress(&free)), NtStatus::SUCCESS);
+    assert_eq!(call!(D3DKMTFreeGpuVirtualAddress(&free)), NtStatus::INVALID_PARAMETER, "freed twice");
+    let destroy = D3DKMT_DESTROYALLOCATION2 {
+        hDevice: device,
+        phAllocationList: &allocation,
+        AllocationCount: 1,
+        ..Default::default()
+    };
+    assert_eq!(call!(D3DKMTDestroyAllocation2(&destroy)), NtStatus::SUCCESS);
+    let mut destroy_paging = D3DDDI_DESTROYPAGINGQUEUE { hPagingQueue: paging.hPagingQueue };
+    assert_eq!(call!(D3DKMTDestroyPagingQueue(&mut destroy_paging)), NtStatus::SUCCESS);
+    let destroy_context = D3DKMT_DESTROYCONTEXT { hContext: context.hContext };
+    assert_eq!(call!(D3DKMTDestroyContext(&destroy_context)), NtStatus::SUCCESS);
 }

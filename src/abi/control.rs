@@ -352,6 +352,15 @@ pub extern "C" fn d3dkmt_emu_kernel_now_ns(kernel: *const d3dkmt_emu_kernel) -> 
     guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.0.clock.now_ns()))
 }
 
+/// The kernel clock's system time in `FILETIME` units (100 ns since
+/// 1601-01-01 UTC), against which absolute NT timeouts are measured
+/// (`UINT64_MAX` for a NULL kernel).
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_system_time(kernel: *const d3dkmt_emu_kernel) -> u64 {
+    guarded(u64::MAX, || ptr::in_ref(kernel).map_or(u64::MAX, |k| k.0.system_time()))
+}
+
 /// Advances a virtual clock by `ns` nanoseconds, ending the waits whose
 /// deadline passes. `STATUS_INVALID_PARAMETER` for a NULL kernel,
 /// `STATUS_NOT_SUPPORTED` for a real clock.
@@ -393,6 +402,18 @@ struct CKmd {
     context: ForeignContext,
     create: Option<extern "C" fn(*mut c_void, LUID, u64, *mut c_void, u32, *mut u64) -> NTSTATUS>,
     destroy: Option<extern "C" fn(*mut c_void, LUID, u64)>,
+    /// The GPU-work table, if installed with `d3dkmt_emu_kernel_set_kmd2`.
+    gpu: Option<GpuTable>,
+}
+
+/// A copy of a `d3dkmt_emu_kmd_gpu_callbacks`, its context made thread-safe
+/// by the header's rule.
+struct GpuTable {
+    context: ForeignContext,
+    create_context: Option<extern "C" fn(*mut c_void, LUID, u64, u32, u32, *mut c_void, u32) -> NTSTATUS>,
+    destroy_context: Option<extern "C" fn(*mut c_void, LUID, u64)>,
+    submit: Option<extern "C" fn(*mut c_void, *const d3dkmt_emu_submission) -> NTSTATUS>,
+    escape: Option<extern "C" fn(*mut c_void, LUID, u32, u64, *mut c_void, u32) -> NTSTATUS>,
 }
 
 impl Kmd for CKmd {
@@ -417,6 +438,144 @@ impl Kmd for CKmd {
             destroy(self.context.0, super::adapter::luid_out(adapter), kmd_session);
         }
     }
+
+    fn create_context(&self, args: &mut crate::CreateContextArgs<'_>) -> Result<(), NtStatus> {
+        let Some(gpu) = &self.gpu else { return Ok(()) };
+        let Some(create) = gpu.create_context else { return Ok(()) };
+        let kind = match args.kind {
+            crate::ContextKind::Legacy => 0,
+            crate::ContextKind::Virtual => 1,
+            crate::ContextKind::Hardware => 2,
+        };
+        let data =
+            if args.driver_data.is_empty() { core::ptr::null_mut() } else { args.driver_data.as_mut_ptr().cast() };
+        let status = create(
+            gpu.context.0,
+            super::adapter::luid_out(args.adapter),
+            args.context.0,
+            kind,
+            args.node_ordinal,
+            data,
+            args.driver_data.len() as u32,
+        );
+        NtStatus(status).ok()
+    }
+
+    fn destroy_context(&self, adapter: crate::Luid, context: crate::ContextKey) {
+        if let Some(gpu) = &self.gpu {
+            if let Some(destroy) = gpu.destroy_context {
+                destroy(gpu.context.0, super::adapter::luid_out(adapter), context.0);
+            }
+        }
+    }
+
+    fn submit(&self, s: &crate::Submission<'_>) -> Result<(), NtStatus> {
+        let Some(gpu) = &self.gpu else { return Ok(()) };
+        let Some(submit) = gpu.submit else { return Ok(()) };
+        let submission = d3dkmt_emu_submission {
+            adapter: super::adapter::luid_out(s.adapter),
+            context_key: s.context.0,
+            hw_queue_key: s.hw_queue.map_or(0, |q| q.0),
+            node_ordinal: s.node_ordinal,
+            command_length: s.command_length,
+            command_buffer: s.command_buffer,
+            command_bytes: s.command_bytes.map_or(core::ptr::null(), |b| b.as_ptr().cast()),
+            private_data: if s.private_data.is_empty() { core::ptr::null() } else { s.private_data.as_ptr().cast() },
+            private_data_size: s.private_data.len() as u32,
+            has_progress_fence_value: u32::from(s.progress_fence_value.is_some()),
+            progress_fence_value: s.progress_fence_value.unwrap_or(0),
+        };
+        NtStatus(submit(gpu.context.0, &submission)).ok()
+    }
+
+    fn escape(&self, args: &mut crate::EscapeArgs<'_>) -> Result<(), NtStatus> {
+        let Some(gpu) = &self.gpu else { return Ok(()) };
+        let Some(escape) = gpu.escape else { return Ok(()) };
+        let status = escape(
+            gpu.context.0,
+            super::adapter::luid_out(args.adapter),
+            args.device.unwrap_or(0),
+            args.context.map_or(0, |c| c.0),
+            args.data.as_mut_ptr().cast(),
+            args.data.len() as u32,
+        );
+        NtStatus(status).ok()
+    }
+}
+
+/// One submission, as the C KMD's `submit` callback sees it (see
+/// [`crate::Submission`]).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_submission {
+    /// The adapter.
+    pub adapter: LUID,
+    /// The context's kernel handle.
+    pub context_key: u64,
+    /// The hardware queue's kernel handle; 0 for a context submission.
+    pub hw_queue_key: u64,
+    /// The context's node.
+    pub node_ordinal: u32,
+    /// The command buffer's length.
+    pub command_length: u32,
+    /// Its GPU address (`Render`: its offset in the context's buffer).
+    pub command_buffer: u64,
+    /// Its bytes for `Render`; NULL otherwise. Valid during the callback.
+    pub command_bytes: *const c_void,
+    /// The private driver data; NULL when empty. Valid during the callback.
+    pub private_data: *const c_void,
+    /// Its size.
+    pub private_data_size: u32,
+    /// Nonzero for a hardware-queue submission.
+    pub has_progress_fence_value: u32,
+    /// The progress-fence value it will signal.
+    pub progress_fence_value: u64,
+}
+
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(
+    size_of::<d3dkmt_emu_submission>() == 72 && size_of::<d3dkmt_emu_kmd_gpu_callbacks>() == 48,
+    "the header's static asserts"
+);
+
+/// The GPU-work half of the C KMD, installed with `d3dkmt_emu_kernel_set_kmd2`.
+/// Every callback may be NULL (accept, do nothing).
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct d3dkmt_emu_kmd_gpu_callbacks {
+    /// `sizeof(d3dkmt_emu_kmd_gpu_callbacks)`: later versions add fields at the end.
+    pub struct_size: u32,
+    /// Passed back to every callback; must be usable from any thread.
+    pub context: *mut c_void,
+    /// `DxgkDdiCreateContext`: kind 0 legacy, 1 virtual, 2 hardware. The
+    /// driver data may be rewritten in place. A failure status refuses.
+    pub create_context: Option<
+        extern "C" fn(
+            context: *mut c_void,
+            adapter: LUID,
+            context_key: u64,
+            kind: u32,
+            node_ordinal: u32,
+            driver_data: *mut c_void,
+            driver_data_size: u32,
+        ) -> NTSTATUS,
+    >,
+    /// `DxgkDdiDestroyContext`, when the context's last reference goes.
+    pub destroy_context: Option<extern "C" fn(context: *mut c_void, adapter: LUID, context_key: u64)>,
+    /// Every submission before it is queued; a failure status refuses it.
+    pub submit: Option<extern "C" fn(context: *mut c_void, submission: *const d3dkmt_emu_submission) -> NTSTATUS>,
+    /// `D3DKMT_ESCAPE_DRIVERPRIVATE`: the data may be rewritten in place; a
+    /// failure status is what `D3DKMTEscape` returns.
+    pub escape: Option<
+        extern "C" fn(
+            context: *mut c_void,
+            adapter: LUID,
+            device: u32,
+            context_key: u64,
+            data: *mut c_void,
+            size: u32,
+        ) -> NTSTATUS,
+    >,
 }
 
 /// Installs a C KMD on the kernel (NULL `callbacks`: the default KMD). The
@@ -437,8 +596,45 @@ pub extern "C" fn d3dkmt_emu_kernel_set_kmd(
                 context: ForeignContext(c.context),
                 create: c.create_protected_session,
                 destroy: c.destroy_protected_session,
+                gpu: None,
             })),
         }
+        NtStatus::SUCCESS.0
+    })
+}
+
+/// Installs a C KMD with both tables: `sessions` (may be NULL: the default
+/// session behaviour) and `gpu` (may be NULL: accept all GPU work). Both are
+/// copied. A `gpu` table whose `struct_size` is not
+/// `sizeof(d3dkmt_emu_kmd_gpu_callbacks)`, or a NULL kernel, is
+/// `STATUS_INVALID_PARAMETER` and changes nothing.
+#[unsafe(no_mangle)]
+#[allow(unsafe_code, reason = "an exported C symbol")]
+pub extern "C" fn d3dkmt_emu_kernel_set_kmd2(
+    kernel: *const d3dkmt_emu_kernel,
+    sessions: *const d3dkmt_emu_kmd_callbacks,
+    gpu: *const d3dkmt_emu_kmd_gpu_callbacks,
+) -> NTSTATUS {
+    guarded(NtStatus::INTERNAL_ERROR.0, || {
+        let Some(k) = ptr::in_ref(kernel) else { return NtStatus::INVALID_PARAMETER.0 };
+        let gpu = match ptr::in_ref(gpu) {
+            None => None,
+            Some(g) if g.struct_size as usize == size_of::<d3dkmt_emu_kmd_gpu_callbacks>() => Some(GpuTable {
+                context: ForeignContext(g.context),
+                create_context: g.create_context,
+                destroy_context: g.destroy_context,
+                submit: g.submit,
+                escape: g.escape,
+            }),
+            Some(_) => return NtStatus::INVALID_PARAMETER.0,
+        };
+        let sessions = ptr::in_ref(sessions).copied();
+        k.0.set_kmd(Arc::new(CKmd {
+            context: ForeignContext(sessions.map_or(core::ptr::null_mut(), |s| s.context)),
+            create: sessions.and_then(|s| s.create_protected_session),
+            destroy: sessions.and_then(|s| s.destroy_protected_session),
+            gpu,
+        }));
         NtStatus::SUCCESS.0
     })
 }

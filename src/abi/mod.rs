@@ -14,8 +14,12 @@ mod adapter;
 pub mod control;
 mod device;
 mod device_state;
+mod gpu;
+mod host;
 mod keyed_mutex;
 pub mod linux;
+pub(crate) mod memory;
+mod power;
 mod resource;
 mod session;
 mod share;
@@ -39,11 +43,32 @@ pub(crate) mod exports {
     pub use super::adapter::{libdxg_OpenAdapterFromDeviceName, libdxg_OpenAdapterFromGdiDisplayName};
     pub use super::device::{D3DKMTCreateDevice, D3DKMTDestroyDevice};
     pub use super::device_state::D3DKMTGetDeviceState;
+    pub use super::gpu::{
+        D3DKMTCreateContext, D3DKMTCreateContextVirtual, D3DKMTCreateHwContext, D3DKMTCreateHwQueue,
+        D3DKMTCreatePagingQueue, D3DKMTCreateSyncFile, D3DKMTDestroyContext, D3DKMTDestroyHwContext,
+        D3DKMTDestroyHwQueue, D3DKMTDestroyPagingQueue, D3DKMTEscape, D3DKMTFlushHeapTransitions,
+        D3DKMTGetContextInProcessSchedulingPriority, D3DKMTGetContextSchedulingPriority, D3DKMTMarkDeviceAsError,
+        D3DKMTQueryClockCalibration, D3DKMTQueryStatistics, D3DKMTRender, D3DKMTSetContextInProcessSchedulingPriority,
+        D3DKMTSetContextSchedulingPriority, D3DKMTSignalSynchronizationObject, D3DKMTSignalSynchronizationObject2,
+        D3DKMTSignalSynchronizationObjectFromGpu, D3DKMTSignalSynchronizationObjectFromGpu2, D3DKMTSubmitCommand,
+        D3DKMTSubmitCommandToHwQueue, D3DKMTSubmitSignalSyncObjectsToHwQueue, D3DKMTSubmitWaitForSyncObjectsToHwQueue,
+        D3DKMTWaitForSynchronizationObject, D3DKMTWaitForSynchronizationObject2,
+        D3DKMTWaitForSynchronizationObjectFromGpu,
+    };
+    pub use super::host::{D3DKMTCloseDxCoreDevice, D3DKMTShareObjectWithHost};
     pub use super::keyed_mutex::{
         D3DKMTAcquireKeyedMutex, D3DKMTAcquireKeyedMutex2, D3DKMTCreateKeyedMutex, D3DKMTCreateKeyedMutex2,
         D3DKMTDestroyKeyedMutex, D3DKMTOpenKeyedMutex, D3DKMTOpenKeyedMutex2, D3DKMTOpenKeyedMutexFromNtHandle,
         D3DKMTReleaseKeyedMutex, D3DKMTReleaseKeyedMutex2,
     };
+    pub use super::memory::D3DKMTInvalidateCache;
+    pub use super::memory::{
+        D3DKMTChangeVideoMemoryReservation, D3DKMTEvict, D3DKMTFreeGpuVirtualAddress, D3DKMTGetAllocationPriority,
+        D3DKMTLock2, D3DKMTMakeResident, D3DKMTMapGpuVirtualAddress, D3DKMTOfferAllocations,
+        D3DKMTQueryAllocationResidency, D3DKMTReclaimAllocations2, D3DKMTReserveGpuVirtualAddress,
+        D3DKMTSetAllocationPriority, D3DKMTUnlock2, D3DKMTUpdateAllocationProperty, D3DKMTUpdateGpuVirtualAddress,
+    };
+    pub use super::power::D3DKMTSetStablePowerState;
     pub use super::resource::{
         D3DKMTCreateAllocation, D3DKMTCreateAllocation2, D3DKMTDestroyAllocation, D3DKMTDestroyAllocation2,
         D3DKMTGetSharedResourceAdapterLuid, D3DKMTOpenNtHandleFromName, D3DKMTOpenResource, D3DKMTOpenResource2,
@@ -118,6 +143,9 @@ pub(crate) fn dispatch_with(entry: Entry, arg: *const c_void, call: impl FnOnce(
         with_current(|process| {
             // Every call made as an exited process fails the same way, even
             // one (like a capacity query) that would touch no process state.
+            if process.0.dxcore_closed.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(KernelError::Unsuccessful("the process closed its dxg device (D3DKMTCloseDxCoreDevice)"));
+            }
             if process.0.exited.load(std::sync::atomic::Ordering::Relaxed) {
                 return Err(KernelError::ProcessExited);
             }

@@ -192,3 +192,15 @@ pub(crate) fn read_c_str(p: *const core::ffi::c_char) -> Option<String> {
     let text = unsafe { core::ffi::CStr::from_ptr(p) };
     text.to_str().ok().map(str::to_owned)
 }
+
+/// Takes ownership of a file descriptor this library created and handed to
+/// a caller (a sync file's), for the conformance runner, which plays that
+/// caller. `None` for a negative value.
+pub(crate) fn own_fd(fd: i32) -> Option<std::os::fd::OwnedFd> {
+    if fd < 0 {
+        return None;
+    }
+    // SAFETY: the caller passes a descriptor `D3DKMTCreateSyncFile` just
+    // returned to it, which it owns and nothing else closes.
+    Some(unsafe { <std::os::fd::OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) })
+}

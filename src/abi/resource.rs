@@ -94,7 +94,7 @@ fn create_allocation<I: AllocationInfo>(process: &Process, args: &mut D3DKMT_CRE
     let driver_data = ptr::read_bytes(p, n).ok_or(invalid("NULL per-allocation pPrivateDriverData"))?;
     let runtime = ptr::read_bytes(args.pPrivateRuntimeData, args.PrivateRuntimeDataSize)
         .ok_or(invalid("NULL pPrivateRuntimeData with a nonzero size"))?;
-    let request = AllocationRequest { size: size as u64, driver_data };
+    let request = AllocationRequest { size: size as u64, driver_data, system_mem: info.system_mem() };
     let created = process.create_allocation(LocalHandle(args.hDevice), args.hResource, flags, &runtime, &request)?;
     info.set_handle(created.allocation.0);
     ptr::write_array(infos, &[info]);

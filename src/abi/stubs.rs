@@ -41,18 +41,6 @@ pub extern "system" fn D3DKMTChangeSurfacePointer(
     dispatch(Entry::D3DKMTChangeSurfacePointer, |_| Err(KernelError::NotImplemented("D3DKMTChangeSurfacePointer")))
 }
 
-/// `D3DKMTChangeVideoMemoryReservation`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTChangeVideoMemoryReservation(
-    _param0: *const D3DKMT_CHANGEVIDEOMEMORYRESERVATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTChangeVideoMemoryReservation, |_| {
-        Err(KernelError::NotImplemented("D3DKMTChangeVideoMemoryReservation"))
-    })
-}
-const _: PFND3DKMT_CHANGEVIDEOMEMORYRESERVATION = Some(D3DKMTChangeVideoMemoryReservation);
-
 /// `D3DKMTCheckExclusiveOwnership`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -134,26 +122,6 @@ pub extern "system" fn D3DKMTConfigureSharedResource(
 }
 const _: PFND3DKMT_CONFIGURESHAREDRESOURCE = Some(D3DKMTConfigureSharedResource);
 
-/// `D3DKMTCreateContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateContext(
-    _param0: *mut D3DKMT_CREATECONTEXT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateContext, |_| Err(KernelError::NotImplemented("D3DKMTCreateContext")))
-}
-const _: PFND3DKMT_CREATECONTEXT = Some(D3DKMTCreateContext);
-
-/// `D3DKMTCreateContextVirtual`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateContextVirtual(
-    _param0: *mut D3DKMT_CREATECONTEXTVIRTUAL,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateContextVirtual, |_| Err(KernelError::NotImplemented("D3DKMTCreateContextVirtual")))
-}
-const _: PFND3DKMT_CREATECONTEXTVIRTUAL = Some(D3DKMTCreateContextVirtual);
-
 /// `D3DKMTCreateDCFromMemory`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -162,25 +130,6 @@ pub extern "system" fn D3DKMTCreateDCFromMemory(
 ) -> windows_sys::Win32::Foundation::NTSTATUS {
     dispatch(Entry::D3DKMTCreateDCFromMemory, |_| Err(KernelError::NotImplemented("D3DKMTCreateDCFromMemory")))
 }
-
-/// `D3DKMTCreateHwContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateHwContext(
-    _param0: *mut D3DKMT_CREATEHWCONTEXT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateHwContext, |_| Err(KernelError::NotImplemented("D3DKMTCreateHwContext")))
-}
-
-/// `D3DKMTCreateHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateHwQueue(
-    _param0: *mut D3DKMT_CREATEHWQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateHwQueue, |_| Err(KernelError::NotImplemented("D3DKMTCreateHwQueue")))
-}
-const _: PFND3DKMT_CREATEHWQUEUE = Some(D3DKMTCreateHwQueue);
 
 /// `D3DKMTCreateOutputDupl`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -202,26 +151,6 @@ pub extern "system" fn D3DKMTCreateOverlay(
 }
 const _: PFND3DKMT_CREATEOVERLAY = Some(D3DKMTCreateOverlay);
 
-/// `D3DKMTCreatePagingQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreatePagingQueue(
-    _param0: *mut D3DKMT_CREATEPAGINGQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreatePagingQueue, |_| Err(KernelError::NotImplemented("D3DKMTCreatePagingQueue")))
-}
-const _: PFND3DKMT_CREATEPAGINGQUEUE = Some(D3DKMTCreatePagingQueue);
-
-/// `D3DKMTDestroyContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyContext(
-    _param0: *const D3DKMT_DESTROYCONTEXT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyContext, |_| Err(KernelError::NotImplemented("D3DKMTDestroyContext")))
-}
-const _: PFND3DKMT_DESTROYCONTEXT = Some(D3DKMTDestroyContext);
-
 /// `D3DKMTDestroyDCFromMemory`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -230,25 +159,6 @@ pub extern "system" fn D3DKMTDestroyDCFromMemory(
 ) -> windows_sys::Win32::Foundation::NTSTATUS {
     dispatch(Entry::D3DKMTDestroyDCFromMemory, |_| Err(KernelError::NotImplemented("D3DKMTDestroyDCFromMemory")))
 }
-
-/// `D3DKMTDestroyHwContext`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyHwContext(
-    _param0: *const D3DKMT_DESTROYHWCONTEXT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyHwContext, |_| Err(KernelError::NotImplemented("D3DKMTDestroyHwContext")))
-}
-
-/// `D3DKMTDestroyHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyHwQueue(
-    _param0: *const D3DKMT_DESTROYHWQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyHwQueue, |_| Err(KernelError::NotImplemented("D3DKMTDestroyHwQueue")))
-}
-const _: PFND3DKMT_DESTROYHWQUEUE = Some(D3DKMTDestroyHwQueue);
 
 /// `D3DKMTDestroyOutputDupl`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -270,16 +180,6 @@ pub extern "system" fn D3DKMTDestroyOverlay(
 }
 const _: PFND3DKMT_DESTROYOVERLAY = Some(D3DKMTDestroyOverlay);
 
-/// `D3DKMTDestroyPagingQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTDestroyPagingQueue(
-    _param0: *mut D3DDDI_DESTROYPAGINGQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTDestroyPagingQueue, |_| Err(KernelError::NotImplemented("D3DKMTDestroyPagingQueue")))
-}
-const _: PFND3DKMT_DESTROYPAGINGQUEUE = Some(D3DKMTDestroyPagingQueue);
-
 /// `D3DKMTEnumAdapters`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -290,22 +190,6 @@ pub extern "system" fn D3DKMTEnumAdapters(
 }
 const _: PFND3DKMT_ENUMADAPTERS = Some(D3DKMTEnumAdapters);
 
-/// `D3DKMTEscape`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTEscape(_param0: *const D3DKMT_ESCAPE) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTEscape, |_| Err(KernelError::NotImplemented("D3DKMTEscape")))
-}
-const _: PFND3DKMT_ESCAPE = Some(D3DKMTEscape);
-
-/// `D3DKMTEvict`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTEvict(_param0: *mut D3DKMT_EVICT) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTEvict, |_| Err(KernelError::NotImplemented("D3DKMTEvict")))
-}
-const _: PFND3DKMT_EVICT = Some(D3DKMTEvict);
-
 /// `D3DKMTFlipOverlay`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -315,60 +199,6 @@ pub extern "system" fn D3DKMTFlipOverlay(
     dispatch(Entry::D3DKMTFlipOverlay, |_| Err(KernelError::NotImplemented("D3DKMTFlipOverlay")))
 }
 const _: PFND3DKMT_FLIPOVERLAY = Some(D3DKMTFlipOverlay);
-
-/// `D3DKMTFlushHeapTransitions`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTFlushHeapTransitions(
-    _param0: *const D3DKMT_FLUSHHEAPTRANSITIONS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTFlushHeapTransitions, |_| Err(KernelError::NotImplemented("D3DKMTFlushHeapTransitions")))
-}
-const _: PFND3DKMT_FLUSHHEAPTRANSITIONS = Some(D3DKMTFlushHeapTransitions);
-
-/// `D3DKMTFreeGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTFreeGpuVirtualAddress(
-    _param0: *const D3DKMT_FREEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTFreeGpuVirtualAddress, |_| Err(KernelError::NotImplemented("D3DKMTFreeGpuVirtualAddress")))
-}
-const _: PFND3DKMT_FREEGPUVIRTUALADDRESS = Some(D3DKMTFreeGpuVirtualAddress);
-
-/// `D3DKMTGetAllocationPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetAllocationPriority(
-    _param0: *const D3DKMT_GETALLOCATIONPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetAllocationPriority, |_| Err(KernelError::NotImplemented("D3DKMTGetAllocationPriority")))
-}
-const _: PFND3DKMT_GETALLOCATIONPRIORITY = Some(D3DKMTGetAllocationPriority);
-
-/// `D3DKMTGetContextInProcessSchedulingPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetContextInProcessSchedulingPriority(
-    _param0: *mut D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetContextInProcessSchedulingPriority, |_| {
-        Err(KernelError::NotImplemented("D3DKMTGetContextInProcessSchedulingPriority"))
-    })
-}
-const _: PFND3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY = Some(D3DKMTGetContextInProcessSchedulingPriority);
-
-/// `D3DKMTGetContextSchedulingPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTGetContextSchedulingPriority(
-    _param0: *mut D3DKMT_GETCONTEXTSCHEDULINGPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTGetContextSchedulingPriority, |_| {
-        Err(KernelError::NotImplemented("D3DKMTGetContextSchedulingPriority"))
-    })
-}
-const _: PFND3DKMT_GETCONTEXTSCHEDULINGPRIORITY = Some(D3DKMTGetContextSchedulingPriority);
 
 /// `D3DKMTGetDWMVerticalBlankEvent`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -531,16 +361,6 @@ pub extern "system" fn D3DKMTInvalidateActiveVidPn(
 }
 const _: PFND3DKMT_INVALIDATEACTIVEVIDPN = Some(D3DKMTInvalidateActiveVidPn);
 
-/// `D3DKMTInvalidateCache`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTInvalidateCache(
-    _param0: *const D3DKMT_INVALIDATECACHE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTInvalidateCache, |_| Err(KernelError::NotImplemented("D3DKMTInvalidateCache")))
-}
-const _: PFND3DKMT_INVALIDATECACHE = Some(D3DKMTInvalidateCache);
-
 /// `D3DKMTLock`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -548,54 +368,6 @@ pub extern "system" fn D3DKMTLock(_param0: *mut D3DKMT_LOCK) -> windows_sys::Win
     dispatch(Entry::D3DKMTLock, |_| Err(KernelError::NotImplemented("D3DKMTLock")))
 }
 const _: PFND3DKMT_LOCK = Some(D3DKMTLock);
-
-/// `D3DKMTLock2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTLock2(_param0: *mut D3DKMT_LOCK2) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTLock2, |_| Err(KernelError::NotImplemented("D3DKMTLock2")))
-}
-const _: PFND3DKMT_LOCK2 = Some(D3DKMTLock2);
-
-/// `D3DKMTMakeResident`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTMakeResident(
-    _param0: *mut D3DDDI_MAKERESIDENT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTMakeResident, |_| Err(KernelError::NotImplemented("D3DKMTMakeResident")))
-}
-const _: PFND3DKMT_MAKERESIDENT = Some(D3DKMTMakeResident);
-
-/// `D3DKMTMapGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTMapGpuVirtualAddress(
-    _param0: *mut D3DDDI_MAPGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTMapGpuVirtualAddress, |_| Err(KernelError::NotImplemented("D3DKMTMapGpuVirtualAddress")))
-}
-const _: PFND3DKMT_MAPGPUVIRTUALADDRESS = Some(D3DKMTMapGpuVirtualAddress);
-
-/// `D3DKMTMarkDeviceAsError`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTMarkDeviceAsError(
-    _param0: *const D3DKMT_MARKDEVICEASERROR,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTMarkDeviceAsError, |_| Err(KernelError::NotImplemented("D3DKMTMarkDeviceAsError")))
-}
-const _: PFND3DKMT_MARKDEVICEASERROR = Some(D3DKMTMarkDeviceAsError);
-
-/// `D3DKMTOfferAllocations`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTOfferAllocations(
-    _param0: *const D3DKMT_OFFERALLOCATIONS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTOfferAllocations, |_| Err(KernelError::NotImplemented("D3DKMTOfferAllocations")))
-}
-const _: PFND3DKMT_OFFERALLOCATIONS = Some(D3DKMTOfferAllocations);
 
 /// `D3DKMTOutputDuplGetFrameInfo`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -724,28 +496,6 @@ pub extern "system" fn D3DKMTPresentRedirected(
     dispatch(Entry::D3DKMTPresentRedirected, |_| Err(KernelError::NotImplemented("D3DKMTPresentRedirected")))
 }
 
-/// `D3DKMTQueryAllocationResidency`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryAllocationResidency(
-    _param0: *const D3DKMT_QUERYALLOCATIONRESIDENCY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryAllocationResidency, |_| {
-        Err(KernelError::NotImplemented("D3DKMTQueryAllocationResidency"))
-    })
-}
-const _: PFND3DKMT_QUERYALLOCATIONRESIDENCY = Some(D3DKMTQueryAllocationResidency);
-
-/// `D3DKMTQueryClockCalibration`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryClockCalibration(
-    _param0: *mut D3DKMT_QUERYCLOCKCALIBRATION,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryClockCalibration, |_| Err(KernelError::NotImplemented("D3DKMTQueryClockCalibration")))
-}
-const _: PFND3DKMT_QUERYCLOCKCALIBRATION = Some(D3DKMTQueryClockCalibration);
-
 /// `D3DKMTQueryFSEBlock`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -778,16 +528,6 @@ pub extern "system" fn D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName(
 }
 const _: PFND3DKMT_QUERYREMOTEVIDPNSOURCEFROMGDIDISPLAYNAME = Some(D3DKMTQueryRemoteVidPnSourceFromGdiDisplayName);
 
-/// `D3DKMTQueryStatistics`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTQueryStatistics(
-    _param0: *const D3DKMT_QUERYSTATISTICS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTQueryStatistics, |_| Err(KernelError::NotImplemented("D3DKMTQueryStatistics")))
-}
-const _: PFND3DKMT_QUERYSTATISTICS = Some(D3DKMTQueryStatistics);
-
 /// `D3DKMTQueryVidPnExclusiveOwnership`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -809,16 +549,6 @@ pub extern "system" fn D3DKMTReclaimAllocations(
     dispatch(Entry::D3DKMTReclaimAllocations, |_| Err(KernelError::NotImplemented("D3DKMTReclaimAllocations")))
 }
 const _: PFND3DKMT_RECLAIMALLOCATIONS = Some(D3DKMTReclaimAllocations);
-
-/// `D3DKMTReclaimAllocations2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReclaimAllocations2(
-    _param0: *mut D3DKMT_RECLAIMALLOCATIONS2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReclaimAllocations2, |_| Err(KernelError::NotImplemented("D3DKMTReclaimAllocations2")))
-}
-const _: PFND3DKMT_RECLAIMALLOCATIONS2 = Some(D3DKMTReclaimAllocations2);
 
 /// `D3DKMTRegisterTrimNotification`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -852,60 +582,6 @@ pub extern "system" fn D3DKMTReleaseProcessVidPnSourceOwners(
     })
 }
 const _: PFND3DKMT_RELEASEPROCESSVIDPNSOURCEOWNERS = Some(D3DKMTReleaseProcessVidPnSourceOwners);
-
-/// `D3DKMTRender`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTRender(_param0: *mut D3DKMT_RENDER) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTRender, |_| Err(KernelError::NotImplemented("D3DKMTRender")))
-}
-const _: PFND3DKMT_RENDER = Some(D3DKMTRender);
-
-/// `D3DKMTReserveGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTReserveGpuVirtualAddress(
-    _param0: *mut D3DDDI_RESERVEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTReserveGpuVirtualAddress, |_| {
-        Err(KernelError::NotImplemented("D3DKMTReserveGpuVirtualAddress"))
-    })
-}
-const _: PFND3DKMT_RESERVEGPUVIRTUALADDRESS = Some(D3DKMTReserveGpuVirtualAddress);
-
-/// `D3DKMTSetAllocationPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetAllocationPriority(
-    _param0: *const D3DKMT_SETALLOCATIONPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetAllocationPriority, |_| Err(KernelError::NotImplemented("D3DKMTSetAllocationPriority")))
-}
-const _: PFND3DKMT_SETALLOCATIONPRIORITY = Some(D3DKMTSetAllocationPriority);
-
-/// `D3DKMTSetContextInProcessSchedulingPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetContextInProcessSchedulingPriority(
-    _param0: *const D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetContextInProcessSchedulingPriority, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSetContextInProcessSchedulingPriority"))
-    })
-}
-const _: PFND3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY = Some(D3DKMTSetContextInProcessSchedulingPriority);
-
-/// `D3DKMTSetContextSchedulingPriority`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetContextSchedulingPriority(
-    _param0: *const D3DKMT_SETCONTEXTSCHEDULINGPRIORITY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetContextSchedulingPriority, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSetContextSchedulingPriority"))
-    })
-}
-const _: PFND3DKMT_SETCONTEXTSCHEDULINGPRIORITY = Some(D3DKMTSetContextSchedulingPriority);
 
 /// `D3DKMTSetDisplayMode`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -995,16 +671,6 @@ pub extern "system" fn D3DKMTSetQueuedLimit(
 }
 const _: PFND3DKMT_SETQUEUEDLIMIT = Some(D3DKMTSetQueuedLimit);
 
-/// `D3DKMTSetStablePowerState`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSetStablePowerState(
-    _param0: *const D3DKMT_SETSTABLEPOWERSTATE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSetStablePowerState, |_| Err(KernelError::NotImplemented("D3DKMTSetStablePowerState")))
-}
-const _: PFND3DKMT_SETSTABLEPOWERSTATE = Some(D3DKMTSetStablePowerState);
-
 /// `D3DKMTSetSyncRefreshCountWaitTarget`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1063,74 +729,6 @@ pub extern "system" fn D3DKMTSharedPrimaryUnLockNotification(
 }
 const _: PFND3DKMT_SHAREDPRIMARYUNLOCKNOTIFICATION = Some(D3DKMTSharedPrimaryUnLockNotification);
 
-/// `D3DKMTSignalSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSignalSynchronizationObject(
-    _param0: *const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSignalSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSignalSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_SIGNALSYNCHRONIZATIONOBJECT = Some(D3DKMTSignalSynchronizationObject);
-
-/// `D3DKMTSignalSynchronizationObject2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSignalSynchronizationObject2(
-    _param0: *const D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSignalSynchronizationObject2, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSignalSynchronizationObject2"))
-    })
-}
-const _: PFND3DKMT_SIGNALSYNCHRONIZATIONOBJECT2 = Some(D3DKMTSignalSynchronizationObject2);
-
-/// `D3DKMTSignalSynchronizationObjectFromGpu`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSignalSynchronizationObjectFromGpu(
-    _param0: *const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSignalSynchronizationObjectFromGpu, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSignalSynchronizationObjectFromGpu"))
-    })
-}
-const _: PFND3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU = Some(D3DKMTSignalSynchronizationObjectFromGpu);
-
-/// `D3DKMTSignalSynchronizationObjectFromGpu2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSignalSynchronizationObjectFromGpu2(
-    _param0: *const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSignalSynchronizationObjectFromGpu2, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSignalSynchronizationObjectFromGpu2"))
-    })
-}
-const _: PFND3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2 = Some(D3DKMTSignalSynchronizationObjectFromGpu2);
-
-/// `D3DKMTSubmitCommand`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSubmitCommand(
-    _param0: *const D3DKMT_SUBMITCOMMAND,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSubmitCommand, |_| Err(KernelError::NotImplemented("D3DKMTSubmitCommand")))
-}
-const _: PFND3DKMT_SUBMITCOMMAND = Some(D3DKMTSubmitCommand);
-
-/// `D3DKMTSubmitCommandToHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSubmitCommandToHwQueue(
-    _param0: *const D3DKMT_SUBMITCOMMANDTOHWQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSubmitCommandToHwQueue, |_| Err(KernelError::NotImplemented("D3DKMTSubmitCommandToHwQueue")))
-}
-const _: PFND3DKMT_SUBMITCOMMANDTOHWQUEUE = Some(D3DKMTSubmitCommandToHwQueue);
-
 /// `D3DKMTSubmitPresentBltToHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1153,30 +751,6 @@ pub extern "system" fn D3DKMTSubmitPresentToHwQueue(
 }
 const _: PFND3DKMT_SUBMITPRESENTTOHWQUEUE = Some(D3DKMTSubmitPresentToHwQueue);
 
-/// `D3DKMTSubmitSignalSyncObjectsToHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSubmitSignalSyncObjectsToHwQueue(
-    _param0: *const D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSubmitSignalSyncObjectsToHwQueue, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSubmitSignalSyncObjectsToHwQueue"))
-    })
-}
-const _: PFND3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE = Some(D3DKMTSubmitSignalSyncObjectsToHwQueue);
-
-/// `D3DKMTSubmitWaitForSyncObjectsToHwQueue`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTSubmitWaitForSyncObjectsToHwQueue(
-    _param0: *const D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTSubmitWaitForSyncObjectsToHwQueue, |_| {
-        Err(KernelError::NotImplemented("D3DKMTSubmitWaitForSyncObjectsToHwQueue"))
-    })
-}
-const _: PFND3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE = Some(D3DKMTSubmitWaitForSyncObjectsToHwQueue);
-
 /// `D3DKMTTrimProcessCommitment`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1195,14 +769,6 @@ pub extern "system" fn D3DKMTUnlock(_param0: *const D3DKMT_UNLOCK) -> windows_sy
 }
 const _: PFND3DKMT_UNLOCK = Some(D3DKMTUnlock);
 
-/// `D3DKMTUnlock2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUnlock2(_param0: *const D3DKMT_UNLOCK2) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUnlock2, |_| Err(KernelError::NotImplemented("D3DKMTUnlock2")))
-}
-const _: PFND3DKMT_UNLOCK2 = Some(D3DKMTUnlock2);
-
 /// `D3DKMTUnregisterTrimNotification`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
 #[unsafe(no_mangle)]
@@ -1214,30 +780,6 @@ pub extern "system" fn D3DKMTUnregisterTrimNotification(
     })
 }
 const _: PFND3DKMT_UNREGISTERTRIMNOTIFICATION = Some(D3DKMTUnregisterTrimNotification);
-
-/// `D3DKMTUpdateAllocationProperty`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUpdateAllocationProperty(
-    _param0: *mut D3DDDI_UPDATEALLOCPROPERTY,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUpdateAllocationProperty, |_| {
-        Err(KernelError::NotImplemented("D3DKMTUpdateAllocationProperty"))
-    })
-}
-const _: PFND3DKMT_UPDATEALLOCATIONPROPERTY = Some(D3DKMTUpdateAllocationProperty);
-
-/// `D3DKMTUpdateGpuVirtualAddress`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTUpdateGpuVirtualAddress(
-    _param0: *const D3DKMT_UPDATEGPUVIRTUALADDRESS,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTUpdateGpuVirtualAddress, |_| {
-        Err(KernelError::NotImplemented("D3DKMTUpdateGpuVirtualAddress"))
-    })
-}
-const _: PFND3DKMT_UPDATEGPUVIRTUALADDRESS = Some(D3DKMTUpdateGpuVirtualAddress);
 
 /// `D3DKMTUpdateOverlay`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -1258,42 +800,6 @@ pub extern "system" fn D3DKMTWaitForIdle(
     dispatch(Entry::D3DKMTWaitForIdle, |_| Err(KernelError::NotImplemented("D3DKMTWaitForIdle")))
 }
 const _: PFND3DKMT_WAITFORIDLE = Some(D3DKMTWaitForIdle);
-
-/// `D3DKMTWaitForSynchronizationObject`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTWaitForSynchronizationObject(
-    _param0: *const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTWaitForSynchronizationObject, |_| {
-        Err(KernelError::NotImplemented("D3DKMTWaitForSynchronizationObject"))
-    })
-}
-const _: PFND3DKMT_WAITFORSYNCHRONIZATIONOBJECT = Some(D3DKMTWaitForSynchronizationObject);
-
-/// `D3DKMTWaitForSynchronizationObject2`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTWaitForSynchronizationObject2(
-    _param0: *const D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTWaitForSynchronizationObject2, |_| {
-        Err(KernelError::NotImplemented("D3DKMTWaitForSynchronizationObject2"))
-    })
-}
-const _: PFND3DKMT_WAITFORSYNCHRONIZATIONOBJECT2 = Some(D3DKMTWaitForSynchronizationObject2);
-
-/// `D3DKMTWaitForSynchronizationObjectFromGpu`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTWaitForSynchronizationObjectFromGpu(
-    _param0: *const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTWaitForSynchronizationObjectFromGpu, |_| {
-        Err(KernelError::NotImplemented("D3DKMTWaitForSynchronizationObjectFromGpu"))
-    })
-}
-const _: PFND3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU = Some(D3DKMTWaitForSynchronizationObjectFromGpu);
 
 /// `D3DKMTWaitForVerticalBlankEvent`: not emulated; returns `STATUS_NOT_IMPLEMENTED`.
 #[allow(unsafe_code, reason = "an exported C symbol")]
@@ -1318,24 +824,6 @@ pub extern "system" fn D3DKMTWaitForVerticalBlankEvent2(
     })
 }
 const _: PFND3DKMT_WAITFORVERTICALBLANKEVENT2 = Some(D3DKMTWaitForVerticalBlankEvent2);
-
-/// `D3DKMTCloseDxCoreDevice`: defined by libdxg, not declared by windows-sys; our own
-/// signature. Not emulated: does nothing (the call is traced).
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCloseDxCoreDevice() {
-    dispatch(Entry::D3DKMTCloseDxCoreDevice, |_| Err(KernelError::NotImplemented("D3DKMTCloseDxCoreDevice")));
-}
-
-/// `D3DKMTCreateSyncFile`: defined by libdxg, not declared by windows-sys; our own
-/// signature. Not emulated: returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTCreateSyncFile(
-    _args: *mut D3DKMT_CREATESYNCFILE,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTCreateSyncFile, |_| Err(KernelError::NotImplemented("D3DKMTCreateSyncFile")))
-}
 
 /// `D3DKMTCreateTrackedWorkload`: defined by libdxg, not declared by windows-sys; our own
 /// signature. Not emulated: returns `STATUS_NOT_IMPLEMENTED`.
@@ -1399,16 +887,6 @@ pub extern "system" fn D3DKMTResetTrackedWorkloadStatistics(
     dispatch(Entry::D3DKMTResetTrackedWorkloadStatistics, |_| {
         Err(KernelError::NotImplemented("D3DKMTResetTrackedWorkloadStatistics"))
     })
-}
-
-/// `D3DKMTShareObjectWithHost`: defined by libdxg, not declared by windows-sys; our own
-/// signature. Not emulated: returns `STATUS_NOT_IMPLEMENTED`.
-#[allow(unsafe_code, reason = "an exported C symbol")]
-#[unsafe(no_mangle)]
-pub extern "system" fn D3DKMTShareObjectWithHost(
-    _args: *mut D3DKMT_SHAREOBJECTWITHHOST,
-) -> windows_sys::Win32::Foundation::NTSTATUS {
-    dispatch(Entry::D3DKMTShareObjectWithHost, |_| Err(KernelError::NotImplemented("D3DKMTShareObjectWithHost")))
 }
 
 /// `D3DKMTShareObjectsInternal`: defined by libdxg, not declared by windows-sys; our own

@@ -68,6 +68,8 @@ impl Outcome {
 }
 
 mod adapters;
+mod gpu;
+mod memory;
 mod objects;
 mod sync;
 
@@ -77,6 +79,8 @@ pub const TABLES: &[(&str, &str)] = &[
     ("fixtures/conformance/adapters.tsv", include_str!("../../fixtures/conformance/adapters.tsv")),
     ("fixtures/conformance/sync.tsv", include_str!("../../fixtures/conformance/sync.tsv")),
     ("fixtures/conformance/objects.tsv", include_str!("../../fixtures/conformance/objects.tsv")),
+    ("fixtures/conformance/gpu.tsv", include_str!("../../fixtures/conformance/gpu.tsv")),
+    ("fixtures/conformance/memory.tsv", include_str!("../../fixtures/conformance/memory.tsv")),
 ];
 
 /// The WINE facts of sections A1–A7 (`#1`–`#108` of
@@ -251,9 +255,11 @@ fn raw_call(entry: &str, input: &str) -> Option<(NtStatus, bool)> {
         "D3DKMTOpenProtectedSessionFromNtHandle" => D3DKMTOpenProtectedSessionFromNtHandle(p.cast()),
         "D3DKMTSetHwProtectionTeardownRecovery" => D3DKMTSetHwProtectionTeardownRecovery(p.cast()),
         "D3DKMTSetVidPnSourceHwProtection" => D3DKMTSetVidPnSourceHwProtection(p.cast()),
-        _ => {
-            adapters::raw_call(entry, p).or_else(|| sync::raw_call(entry, p)).or_else(|| objects::raw_call(entry, p))?
-        }
+        _ => adapters::raw_call(entry, p)
+            .or_else(|| sync::raw_call(entry, p))
+            .or_else(|| objects::raw_call(entry, p))
+            .or_else(|| gpu::raw_call(entry, p))
+            .or_else(|| memory::raw_call(entry, p))?,
     };
     Some((NtStatus(status), buffer == before))
 }
@@ -368,6 +374,8 @@ fn scenario(name: &str) -> Option<Scenario> {
         .or_else(|| adapters::scenario(name))
         .or_else(|| sync::scenario(name))
         .or_else(|| objects::scenario(name))
+        .or_else(|| gpu::scenario(name))
+        .or_else(|| memory::scenario(name))
 }
 
 /// Scenarios of the core table (`fixtures/conformance.tsv`).

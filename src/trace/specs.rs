@@ -49,6 +49,8 @@ pub(crate) enum K {
     Addr,
     /// A global (KMT) share handle: kernel-wide, renumbered by a replay.
     Global,
+    /// A file descriptor the export hands out (a sync file's).
+    Fd,
 }
 
 /// Which way a field goes.
@@ -110,9 +112,10 @@ pub(crate) enum X {
     /// read before the call when `ptr` is not NULL and `guard` (if any)
     /// holds.
     InSlot { name: &'static str, ptr: usize, w: W, k: K, guard: Option<Guard> },
-    /// `size` bytes at `ptr` the export reads as input and then overwrites:
-    /// read before the call when `ptr` is not NULL, the size is at most
-    /// `max` and `guard` holds.
+    /// `size` bytes at `ptr` the export reads as input first thing (and
+    /// may then overwrite, recorded by an `OutBlob` of the same name): read
+    /// before the call when `ptr` is not NULL, the size is at most `max` and
+    /// `guard` holds.
     InBlobBefore { name: &'static str, ptr: usize, size: usize, max: u32, guard: Guard },
     /// A UTF-16 string of `units` units inside the struct at `off`: text up
     /// to its NUL when it is well-formed (NUL-terminated, valid, zero after
@@ -121,6 +124,15 @@ pub(crate) enum X {
     /// A NUL-terminated UTF-16 string at `ptr`, read before the call as the
     /// export reads it: at most `max` units, the NUL included.
     WideStr { name: &'static str, ptr: usize, max: usize },
+    /// A fixed array of `max` elements inside the struct at `off`, of which
+    /// the export reads the first `count` (a field) when `count` is in
+    /// 1..=`max` (`BroadcastContext[64]`, v1/v2 `ObjectHandleArray[32]`):
+    /// those are recorded, before the call (the struct is copied anyway).
+    InlineArray { name: &'static str, off: usize, count: usize, w: W, k: K, max: u32 },
+    /// `size` bytes inside the struct at `off` that the export writes whole
+    /// (`QueryStatistics`'s `QueryResult`): recorded after a successful
+    /// call as an output, without their trailing zero bytes.
+    InlineOut { name: &'static str, off: usize, size: usize },
     /// A struct of `size` bytes at `ptr` that the export reads and writes
     /// in place (fields named `name->Field`). Its `In` fields are recorded
     /// before the call when `before` holds (the export reads the struct
@@ -177,6 +189,22 @@ fn call_share_objects(p: *mut c_void) -> i32 {
             crate::abi::exports::D3DKMTShareObjects(0, core::ptr::null(), core::ptr::null(), 0, core::ptr::null_mut())
         }
     }
+}
+
+/// The (empty) argument of an export that takes none
+/// (`D3DKMTCloseDxCoreDevice`): the dispatch point hands the trace a
+/// pointer to this, so the record shows a call with no fields, not a NULL
+/// argument.
+#[repr(C)]
+pub(crate) struct NoArgs;
+
+fn call_close_dxcore_device(_: *mut c_void) -> i32 {
+    crate::abi::exports::D3DKMTCloseDxCoreDevice();
+    0
+}
+
+fn call_share_object_with_host(p: *mut c_void) -> i32 {
+    crate::abi::exports::D3DKMTShareObjectWithHost(p.cast())
 }
 
 macro_rules! fields {
@@ -289,6 +317,79 @@ fn reads_allocation_info(process: &Process, raw: &[u8]) -> bool {
 fn reads_acquire2_timeout(_: &Process, raw: &[u8]) -> bool {
     get(raw, offset_of!(Acquire2, PrivateRuntimeDataSize), W::U32) == 0
         || get(raw, offset_of!(Acquire2, pPrivateRuntimeData), W::U64) != 0
+}
+
+type CreateVirtual = D3DKMT_CREATECONTEXTVIRTUAL;
+type CreateHwQueue = D3DKMT_CREATEHWQUEUE;
+type SubmitHw = D3DKMT_SUBMITCOMMANDTOHWQUEUE;
+type WaitHw = D3DKMT_SUBMITWAITFORSYNCOBJECTSTOHWQUEUE;
+type Clock = D3DKMT_QUERYCLOCKCALIBRATION;
+
+type CreateLegacy = D3DKMT_CREATECONTEXT;
+type CreateHw = D3DKMT_CREATEHWCONTEXT;
+type Submit = D3DKMT_SUBMITCOMMAND;
+type Render = D3DKMT_RENDER;
+type SignalHw = D3DKMT_SUBMITSIGNALSYNCOBJECTSTOHWQUEUE;
+type Signal1 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT;
+type Wait1 = D3DKMT_WAITFORSYNCHRONIZATIONOBJECT;
+type Signal2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECT2;
+type Wait2 = D3DKMT_WAITFORSYNCHRONIZATIONOBJECT2;
+type SignalGpu = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU;
+type SignalGpu2 = D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU2;
+type WaitGpu = D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMGPU;
+type Escape = D3DKMT_ESCAPE;
+type Statistics = D3DKMT_QUERYSTATISTICS;
+type SyncFile = D3DKMT_CREATESYNCFILE;
+
+/// The most private driver data the GPU-work exports read.
+const MAX_PRIVATE_DATA: u32 = crate::context::MAX_PRIVATE_DATA;
+/// `D3DDDI_MAX_BROADCAST_CONTEXT`: the most broadcast contexts or queues.
+const MAX_BROADCAST: u32 = 64;
+/// `D3DDDI_MAX_OBJECT_SIGNALED` / `_WAITED_ON`: the most objects.
+const MAX_OBJECTS: u32 = 32;
+/// `D3DDDICB_SIGNALFLAGS.EnqueueCpuEvent`.
+const ENQUEUE_CPU_EVENT: u64 = 0x4;
+
+/// `CreateContext` and `Render` read their private driver data right after
+/// the NULL check of the struct (under the size checks `InBlobBefore`
+/// makes itself).
+fn always(_: &Process, _: &[u8]) -> bool {
+    true
+}
+
+/// `CreateHwContext` reads anything only when hardware contexts are
+/// emulated ([`crate::HwContexts`]); by default (as Windows 11) it refuses
+/// every call first.
+fn hw_contexts_emulated(process: &Process, _: &[u8]) -> bool {
+    process.kernel_inner().policies.gpu.hw_contexts != crate::policy::HwContexts::NotImplemented
+}
+
+/// `SubmitCommand` reads its private data once `BroadcastContextCount` is
+/// in 1..=64 and `NumPrimaries` at most 16.
+fn reads_submit_data(_: &Process, raw: &[u8]) -> bool {
+    (1..=MAX_BROADCAST as u64).contains(&get(raw, offset_of!(Submit, BroadcastContextCount), W::U32))
+        && get(raw, offset_of!(Submit, NumPrimaries), W::U32) <= 16
+}
+
+/// `SubmitSignalSyncObjectsToHwQueue` reads its object arrays once it has
+/// read the queue array (count in 1..=64, not NULL).
+fn reads_hw_queue_objects(_: &Process, raw: &[u8]) -> bool {
+    (1..=MAX_BROADCAST as u64).contains(&get(raw, offset_of!(SignalHw, BroadcastHwQueueCount), W::U32))
+        && get(raw, offset_of!(SignalHw, BroadcastHwQueueArray), W::U64) != 0
+}
+
+/// `SignalSynchronizationObjectFromGpu2` reads its object arrays once it has
+/// read the context array (count in 1..=64, not NULL), unless
+/// `EnqueueCpuEvent` is set (refused without reading them).
+fn reads_gpu2_objects(_: &Process, raw: &[u8]) -> bool {
+    (1..=MAX_BROADCAST as u64).contains(&get(raw, offset_of!(SignalGpu2, BroadcastContextCount), W::U32))
+        && get(raw, offset_of!(SignalGpu2, BroadcastContextArray), W::U64) != 0
+        && get(raw, offset_of!(SignalGpu2, Flags), W::U32) & ENQUEUE_CPU_EVENT == 0
+}
+
+/// `Escape` reads its private data when its size is not 0.
+fn reads_escape_data(_: &Process, raw: &[u8]) -> bool {
+    get(raw, offset_of!(Escape, PrivateDriverDataSize), W::U32) != 0
 }
 
 static ADAPTER_ROW: &[F] = fields!(D3DKMT_ADAPTERINFO {
@@ -553,6 +654,98 @@ pub(crate) static SPECS: &[Spec] = &[
         },
     ] key "hHandle"),
     spec!(D3DKMTDestroyProtectedSession: D3DKMT_DESTROYPROTECTEDSESSION { hHandle: U32 Handle In } extras []),
+    spec!(D3DKMTCreateContextVirtual: CreateVirtual {
+        hDevice: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        EngineAffinity: U32 Int In,
+        Flags: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        ClientHint: U32 Int In,
+        hContext: U32 Handle Out,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(CreateVirtual, pPrivateDriverData),
+        size: o!(CreateVirtual, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTDestroyContext: D3DKMT_DESTROYCONTEXT { hContext: U32 Handle In } extras []),
+    spec!(D3DKMTCreateHwQueue: CreateHwQueue {
+        hHwContext: U32 Handle In,
+        Flags: U32 Int In,
+        PrivateDriverDataSize: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        hHwQueue: U32 Handle Out,
+        hHwQueueProgressFence: U32 Handle Out,
+        HwQueueProgressFenceCPUVirtualAddress: U64 Ptr Out,
+        HwQueueProgressFenceGPUVirtualAddress: U64 Addr Out,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(CreateHwQueue, pPrivateDriverData),
+        size: o!(CreateHwQueue, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTDestroyHwQueue: D3DKMT_DESTROYHWQUEUE { hHwQueue: U32 Handle In } extras []),
+    spec!(D3DKMTCreatePagingQueue: D3DKMT_CREATEPAGINGQUEUE {
+        hDevice: U32 Handle In,
+        Priority: U32 Int In,
+        hPagingQueue: U32 Handle Out,
+        hSyncObject: U32 Handle Out,
+        FenceValueCPUVirtualAddress: U64 Ptr Out,
+        PhysicalAdapterIndex: U32 Int In,
+    } extras []),
+    spec!(D3DKMTDestroyPagingQueue: D3DDDI_DESTROYPAGINGQUEUE { hPagingQueue: U32 Handle In } extras []),
+    spec!(D3DKMTSetContextSchedulingPriority: D3DKMT_SETCONTEXTSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int In,
+    } extras []),
+    spec!(D3DKMTGetContextSchedulingPriority: D3DKMT_GETCONTEXTSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTSubmitCommandToHwQueue: SubmitHw {
+        hHwQueue: U32 Handle In,
+        HwQueueProgressFenceId: U64 Int In,
+        CommandBuffer: U64 Addr In,
+        CommandLength: U32 Int In,
+        PrivateDriverDataSize: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        NumPrimaries: U32 Int In,
+    } extras [X::InBlob {
+        name: "*pPrivateDriverData",
+        ptr: o!(SubmitHw, pPrivateDriverData),
+        size: o!(SubmitHw, PrivateDriverDataSize),
+    }]),
+    spec!(D3DKMTSubmitWaitForSyncObjectsToHwQueue: WaitHw {
+        hHwQueue: U32 Handle In,
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        FenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(WaitHw, ObjectHandleArray),
+            count: o!(WaitHw, ObjectCount),
+            w: W::U32, k: K::Handle, max: 32, also: &[o!(WaitHw, FenceValueArray)], guard: None,
+        },
+        X::InArray {
+            name: "*FenceValueArray",
+            ptr: o!(WaitHw, FenceValueArray),
+            count: o!(WaitHw, ObjectCount),
+            w: W::U64, k: K::Int, max: 32, also: &[o!(WaitHw, ObjectHandleArray)], guard: None,
+        },
+    ]),
+    spec!(D3DKMTQueryClockCalibration: Clock {
+        hAdapter: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        PhysicalAdapterIndex: U32 Int In,
+        ClockData.GpuFrequency: U64 Int Out,
+        ClockData.GpuClockCounter: U64 Int Out,
+        ClockData.CpuClockCounter: U64 Int Out,
+    } extras []),
+    spec!(D3DKMTMarkDeviceAsError: D3DKMT_MARKDEVICEASERROR {
+        hDevice: U32 Handle In,
+        Reason: U32 Int In,
+    } extras []),
+    spec!(D3DKMTFlushHeapTransitions: D3DKMT_FLUSHHEAPTRANSITIONS { hAdapter: U32 Handle In } extras []),
     spec!(D3DKMTQueryProtectedSessionStatus: D3DKMT_QUERYPROTECTEDSESSIONSTATUS {
         hHandle: U32 Handle In,
         Status: U32 Int Out,
@@ -896,12 +1089,486 @@ pub(crate) static SPECS: &[Spec] = &[
         pObjAttrib: U64 Ptr In,
         hNtHandle: U64 Nt Out,
     } extras [X::ObjectName { name: "pObjAttrib->ObjectName", ptr: o!(NtFromName, pObjAttrib), before: true }]),
+    // GPU work: legacy and hardware contexts, submission, GPU-queued
+    // signals and waits, escapes, statistics, sync files. The command
+    // buffer a legacy context hands out is in our memory: `Render`'s
+    // command bytes are not recorded (the default KMD a replay runs does
+    // not look at them), nor are a submission's command-buffer contents
+    // (`Commands`/`CommandBuffer` are GPU VAs, passed as recorded).
+    spec!(D3DKMTCreateContext: CreateLegacy {
+        hDevice: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        EngineAffinity: U32 Int In,
+        Flags: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        ClientHint: U32 Int In,
+        hContext: U32 Handle Out,
+        pCommandBuffer: U64 Ptr Out,
+        CommandBufferSize: U32 Int Out,
+        pAllocationList: U64 Ptr Out,
+        AllocationListSize: U32 Int Out,
+        pPatchLocationList: U64 Ptr Out,
+        PatchLocationListSize: U32 Int Out,
+        CommandBuffer: U64 Addr Out,
+    } extras [
+        X::InBlobBefore {
+            name: "*pPrivateDriverData",
+            ptr: o!(CreateLegacy, pPrivateDriverData),
+            size: o!(CreateLegacy, PrivateDriverDataSize),
+            max: MAX_PRIVATE_DATA,
+            guard: always,
+        },
+        X::OutBlob {
+            name: "*pPrivateDriverData",
+            ptr: o!(CreateLegacy, pPrivateDriverData),
+            size: o!(CreateLegacy, PrivateDriverDataSize),
+        },
+    ]),
+    spec!(D3DKMTCreateHwContext: CreateHw {
+        hDevice: U32 Handle In,
+        NodeOrdinal: U32 Int In,
+        EngineAffinity: U32 Int In,
+        Flags: U32 Int In,
+        PrivateDriverDataSize: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        hHwContext: U32 Handle Out,
+    } extras [X::InBlobBefore {
+        name: "*pPrivateDriverData",
+        ptr: o!(CreateHw, pPrivateDriverData),
+        size: o!(CreateHw, PrivateDriverDataSize),
+        max: MAX_PRIVATE_DATA,
+        guard: hw_contexts_emulated,
+    }]),
+    spec!(D3DKMTDestroyHwContext: D3DKMT_DESTROYHWCONTEXT { hHwContext: U32 Handle In } extras []),
+    spec!(D3DKMTSetContextInProcessSchedulingPriority: D3DKMT_SETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int In,
+    } extras []),
+    spec!(D3DKMTGetContextInProcessSchedulingPriority: D3DKMT_GETCONTEXTINPROCESSSCHEDULINGPRIORITY {
+        hContext: U32 Handle In,
+        Priority: U32 Int Out,
+    } extras []),
+    spec!(D3DKMTSubmitCommand: Submit {
+        Commands: U64 Addr In,
+        CommandLength: U32 Int In,
+        Flags: U32 Int In,
+        PresentHistoryToken: U64 Int In,
+        BroadcastContextCount: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        NumPrimaries: U32 Int In,
+        NumHistoryBuffers: U32 Int In,
+        HistoryBufferArray: U64 Ptr In,
+    } extras [
+        X::InlineArray {
+            name: "BroadcastContext",
+            off: o!(Submit, BroadcastContext),
+            count: o!(Submit, BroadcastContextCount),
+            w: W::U32, k: K::Handle, max: MAX_BROADCAST,
+        },
+        X::InBlobBefore {
+            name: "*pPrivateDriverData",
+            ptr: o!(Submit, pPrivateDriverData),
+            size: o!(Submit, PrivateDriverDataSize),
+            max: MAX_PRIVATE_DATA,
+            guard: reads_submit_data,
+        },
+    ]),
+    // `Render`'s union is read as `hContext`; `BroadcastContext` and
+    // `QueuedBufferCount` are not read (nor written) by the export.
+    spec!(D3DKMTRender: Render {
+        Anonymous.hContext: U32 Handle In,
+        CommandOffset: U32 Int In,
+        CommandLength: U32 Int In,
+        AllocationCount: U32 Int In,
+        PatchLocationCount: U32 Int In,
+        Flags: U32 Int In,
+        PresentHistoryToken: U64 Int In,
+        BroadcastContextCount: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        pNewCommandBuffer: U64 Ptr Out,
+        NewCommandBufferSize: U32 Int Out,
+        pNewAllocationList: U64 Ptr Out,
+        NewAllocationListSize: U32 Int Out,
+        pNewPatchLocationList: U64 Ptr Out,
+        NewPatchLocationListSize: U32 Int Out,
+        NewCommandBuffer: U64 Addr Out,
+    } extras [X::InBlobBefore {
+        name: "*pPrivateDriverData",
+        ptr: o!(Render, pPrivateDriverData),
+        size: o!(Render, PrivateDriverDataSize),
+        max: MAX_PRIVATE_DATA,
+        guard: always,
+    }]),
+    spec!(D3DKMTSubmitSignalSyncObjectsToHwQueue: SignalHw {
+        Flags: U32 Int In,
+        BroadcastHwQueueCount: U32 Int In,
+        BroadcastHwQueueArray: U64 Ptr In,
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        FenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*BroadcastHwQueueArray",
+            ptr: o!(SignalHw, BroadcastHwQueueArray),
+            count: o!(SignalHw, BroadcastHwQueueCount),
+            w: W::U32, k: K::Handle, max: MAX_BROADCAST, also: &[], guard: None,
+        },
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(SignalHw, ObjectHandleArray),
+            count: o!(SignalHw, ObjectCount),
+            w: W::U32, k: K::Handle, max: MAX_OBJECTS, also: &[], guard: Some(reads_hw_queue_objects),
+        },
+        X::InArray {
+            name: "*FenceValueArray",
+            ptr: o!(SignalHw, FenceValueArray),
+            count: o!(SignalHw, ObjectCount),
+            w: W::U64, k: K::Int, max: MAX_OBJECTS,
+            also: &[o!(SignalHw, ObjectHandleArray)], guard: Some(reads_hw_queue_objects),
+        },
+    ]),
+    // v1 signal and wait: mutexes and semaphores (not emulated).
+    spec!(D3DKMTSignalSynchronizationObject: Signal1 {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+        Flags: U32 Int In,
+    } extras [X::InlineArray {
+        name: "ObjectHandleArray",
+        off: o!(Signal1, ObjectHandleArray),
+        count: o!(Signal1, ObjectCount),
+        w: W::U32, k: K::Handle, max: MAX_OBJECTS,
+    }]),
+    spec!(D3DKMTWaitForSynchronizationObject: Wait1 {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+    } extras [X::InlineArray {
+        name: "ObjectHandleArray",
+        off: o!(Wait1, ObjectHandleArray),
+        count: o!(Wait1, ObjectCount),
+        w: W::U32, k: K::Handle, max: MAX_OBJECTS,
+    }]),
+    // v2: the union is read as `Fence.FenceValue` (with `EnqueueCpuEvent`,
+    // refused, it would be an event handle: the same bits, recorded as a
+    // number).
+    spec!(D3DKMTSignalSynchronizationObject2: Signal2 {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+        Flags: U32 Int In,
+        BroadcastContextCount: U32 Int In,
+        Anonymous.Fence.FenceValue: U64 Int In,
+    } extras [
+        X::InlineArray {
+            name: "ObjectHandleArray",
+            off: o!(Signal2, ObjectHandleArray),
+            count: o!(Signal2, ObjectCount),
+            w: W::U32, k: K::Handle, max: MAX_OBJECTS,
+        },
+        X::InlineArray {
+            name: "BroadcastContext",
+            off: o!(Signal2, BroadcastContext),
+            count: o!(Signal2, BroadcastContextCount),
+            w: W::U32, k: K::Handle, max: MAX_BROADCAST,
+        },
+    ]),
+    spec!(D3DKMTWaitForSynchronizationObject2: Wait2 {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+        Anonymous.Fence.FenceValue: U64 Int In,
+    } extras [X::InlineArray {
+        name: "ObjectHandleArray",
+        off: o!(Wait2, ObjectHandleArray),
+        count: o!(Wait2, ObjectCount),
+        w: W::U32, k: K::Handle, max: MAX_OBJECTS,
+    }]),
+    spec!(D3DKMTSignalSynchronizationObjectFromGpu: SignalGpu {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        Anonymous.MonitoredFenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(SignalGpu, ObjectHandleArray),
+            count: o!(SignalGpu, ObjectCount),
+            w: W::U32, k: K::Handle, max: MAX_OBJECTS, also: &[], guard: None,
+        },
+        X::InArray {
+            name: "*MonitoredFenceValueArray",
+            ptr: o!(SignalGpu, Anonymous.MonitoredFenceValueArray),
+            count: o!(SignalGpu, ObjectCount),
+            w: W::U64, k: K::Int, max: MAX_OBJECTS, also: &[o!(SignalGpu, ObjectHandleArray)], guard: None,
+        },
+    ]),
+    // The union is read as `MonitoredFenceValueArray` (recorded as NULL or
+    // not); with `EnqueueCpuEvent` (refused) it is never read.
+    spec!(D3DKMTSignalSynchronizationObjectFromGpu2: SignalGpu2 {
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        Flags: U32 Int In,
+        BroadcastContextCount: U32 Int In,
+        BroadcastContextArray: U64 Ptr In,
+        Anonymous.MonitoredFenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*BroadcastContextArray",
+            ptr: o!(SignalGpu2, BroadcastContextArray),
+            count: o!(SignalGpu2, BroadcastContextCount),
+            w: W::U32, k: K::Handle, max: MAX_BROADCAST, also: &[], guard: None,
+        },
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(SignalGpu2, ObjectHandleArray),
+            count: o!(SignalGpu2, ObjectCount),
+            w: W::U32, k: K::Handle, max: MAX_OBJECTS, also: &[], guard: Some(reads_gpu2_objects),
+        },
+        X::InArray {
+            name: "*MonitoredFenceValueArray",
+            ptr: o!(SignalGpu2, Anonymous.MonitoredFenceValueArray),
+            count: o!(SignalGpu2, ObjectCount),
+            w: W::U64, k: K::Int, max: MAX_OBJECTS,
+            also: &[o!(SignalGpu2, ObjectHandleArray)], guard: Some(reads_gpu2_objects),
+        },
+    ]),
+    spec!(D3DKMTWaitForSynchronizationObjectFromGpu: WaitGpu {
+        hContext: U32 Handle In,
+        ObjectCount: U32 Int In,
+        ObjectHandleArray: U64 Ptr In,
+        Anonymous.MonitoredFenceValueArray: U64 Ptr In,
+    } extras [
+        X::InArray {
+            name: "*ObjectHandleArray",
+            ptr: o!(WaitGpu, ObjectHandleArray),
+            count: o!(WaitGpu, ObjectCount),
+            w: W::U32, k: K::Handle, max: MAX_OBJECTS, also: &[], guard: None,
+        },
+        X::InArray {
+            name: "*MonitoredFenceValueArray",
+            ptr: o!(WaitGpu, Anonymous.MonitoredFenceValueArray),
+            count: o!(WaitGpu, ObjectCount),
+            w: W::U64, k: K::Int, max: MAX_OBJECTS, also: &[o!(WaitGpu, ObjectHandleArray)], guard: None,
+        },
+    ]),
+    // The KMD's answer comes back in the same buffer: an output blob of the
+    // size given.
+    spec!(D3DKMTEscape: Escape {
+        hAdapter: U32 Handle In,
+        hDevice: U32 Handle In,
+        Type: U32 Int In,
+        Flags: U32 Int In,
+        pPrivateDriverData: U64 Ptr In,
+        PrivateDriverDataSize: U32 Int In,
+        hContext: U32 Handle In,
+    } extras [
+        X::InBlobBefore {
+            name: "*pPrivateDriverData",
+            ptr: o!(Escape, pPrivateDriverData),
+            size: o!(Escape, PrivateDriverDataSize),
+            max: MAX_PRIVATE_DATA,
+            guard: reads_escape_data,
+        },
+        X::OutBlob {
+            name: "*pPrivateDriverData",
+            ptr: o!(Escape, pPrivateDriverData),
+            size: o!(Escape, PrivateDriverDataSize),
+        },
+    ]),
+    // The query union is read as its first 32 bits (`QueryNode.NodeId`,
+    // a segment id...); `hProcess` is compared with NULL and the
+    // current-process pseudo-handle, so it is a number.
+    spec!(D3DKMTQueryStatistics: Statistics {
+        Type: U32 Int In,
+        AdapterLuid.LowPart: U32 Int In,
+        AdapterLuid.HighPart: U32 Int In,
+        hProcess: U64 Int In,
+        Anonymous.QueryNode.NodeId: U32 Int In,
+    } extras [X::InlineOut {
+        name: "QueryResult",
+        off: o!(Statistics, QueryResult),
+        size: size_of::<D3DKMT_QUERYSTATISTICS_RESULT>(),
+    }]),
+    // A sync file is a new descriptor on every run (`fd:`, not compared).
+    spec!(D3DKMTCreateSyncFile: SyncFile {
+        hDevice: U32 Handle In,
+        hMonitoredFence: U32 Handle In,
+        FenceValue: U64 Int In,
+        hSyncFile: U64 Fd Out,
+    } extras []),
     // Device state. `Anonymous.ExecutionState` is the union's first 32
     // bits, whichever state was asked for (`ResetState.Value` for RESET).
     spec!(D3DKMTGetDeviceState: D3DKMT_GETDEVICESTATE {
         hDevice: U32 Handle In,
         StateType: U32 Int In,
         Anonymous.ExecutionState: U32 Int Out,
+    } extras []),
+    // GPU memory (`crate::abi::memory`). Output arrays (residency statuses,
+    // priorities, reclaim results) are not recorded.
+    spec!(D3DKMTReserveGpuVirtualAddress: D3DDDI_RESERVEGPUVIRTUALADDRESS {
+        Anonymous1.hAdapter: U32 Handle In,
+        BaseAddress: U64 Addr In,
+        MinimumAddress: U64 Addr In,
+        MaximumAddress: U64 Addr In,
+        Size: U64 Int In,
+        Anonymous2.ReservationType: U32 Int In,
+        Anonymous3.DriverProtection: U64 Int In,
+        VirtualAddress: U64 Addr Out,
+    } extras []),
+    spec!(D3DKMTMapGpuVirtualAddress: D3DDDI_MAPGPUVIRTUALADDRESS {
+        hPagingQueue: U32 Handle In,
+        BaseAddress: U64 Addr In,
+        MinimumAddress: U64 Addr In,
+        MaximumAddress: U64 Addr In,
+        hAllocation: U32 Handle In,
+        OffsetInPages: U64 Int In,
+        SizeInPages: U64 Int In,
+        Protection.Anonymous.Value: U64 Int In,
+        DriverProtection: U64 Int In,
+        VirtualAddress: U64 Addr Out,
+        PagingFenceValue: U64 Int Out,
+    } extras []),
+    spec!(D3DKMTFreeGpuVirtualAddress: D3DKMT_FREEGPUVIRTUALADDRESS {
+        hAdapter: U32 Handle In,
+        BaseAddress: U64 Addr In,
+        Size: U64 Int In,
+    } extras []),
+    spec!(D3DKMTUpdateGpuVirtualAddress: D3DKMT_UPDATEGPUVIRTUALADDRESS {
+        hDevice: U32 Handle In,
+        hContext: U32 Handle In,
+        hFenceObject: U32 Handle In,
+        NumOperations: U32 Int In,
+        Operations: U64 Ptr In,
+        FenceValue: U64 Int In,
+        Flags.Value: U32 Int In,
+    } extras []),
+    spec!(D3DKMTMakeResident: D3DDDI_MAKERESIDENT {
+        hPagingQueue: U32 Handle In,
+        NumAllocations: U32 Int In,
+        AllocationList: U64 Ptr In,
+        PriorityList: U64 Ptr In,
+        PagingFenceValue: U64 Int Out,
+        NumBytesToTrim: U64 Int Out,
+    } extras [X::InArray {
+        name: "*AllocationList",
+        ptr: o!(D3DDDI_MAKERESIDENT, AllocationList),
+        count: o!(D3DDDI_MAKERESIDENT, NumAllocations),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTEvict: D3DKMT_EVICT {
+        hDevice: U32 Handle In,
+        NumAllocations: U32 Int In,
+        AllocationList: U64 Ptr In,
+        NumBytesToTrim: U64 Int Out,
+    } extras [X::InArray {
+        name: "*AllocationList",
+        ptr: o!(D3DKMT_EVICT, AllocationList),
+        count: o!(D3DKMT_EVICT, NumAllocations),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTQueryAllocationResidency: D3DKMT_QUERYALLOCATIONRESIDENCY {
+        hDevice: U32 Handle In,
+        hResource: U32 Handle In,
+        phAllocationList: U64 Ptr In,
+        AllocationCount: U32 Int In,
+        pResidencyStatus: U64 Ptr In,
+    } extras [X::InArray {
+        name: "*phAllocationList",
+        ptr: o!(D3DKMT_QUERYALLOCATIONRESIDENCY, phAllocationList),
+        count: o!(D3DKMT_QUERYALLOCATIONRESIDENCY, AllocationCount),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTSetAllocationPriority: D3DKMT_SETALLOCATIONPRIORITY {
+        hDevice: U32 Handle In,
+        hResource: U32 Handle In,
+        phAllocationList: U64 Ptr In,
+        AllocationCount: U32 Int In,
+        pPriorities: U64 Ptr In,
+    } extras [X::InArray {
+        name: "*phAllocationList",
+        ptr: o!(D3DKMT_SETALLOCATIONPRIORITY, phAllocationList),
+        count: o!(D3DKMT_SETALLOCATIONPRIORITY, AllocationCount),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTGetAllocationPriority: D3DKMT_GETALLOCATIONPRIORITY {
+        hDevice: U32 Handle In,
+        hResource: U32 Handle In,
+        phAllocationList: U64 Ptr In,
+        AllocationCount: U32 Int In,
+        pPriorities: U64 Ptr In,
+    } extras [X::InArray {
+        name: "*phAllocationList",
+        ptr: o!(D3DKMT_GETALLOCATIONPRIORITY, phAllocationList),
+        count: o!(D3DKMT_GETALLOCATIONPRIORITY, AllocationCount),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTOfferAllocations: D3DKMT_OFFERALLOCATIONS {
+        hDevice: U32 Handle In,
+        pResources: U64 Ptr In,
+        HandleList: U64 Ptr In,
+        NumAllocations: U32 Int In,
+        Priority: U32 Int In,
+        Flags.Anonymous.Value: U32 Int In,
+    } extras [X::InArray {
+        name: "*HandleList",
+        ptr: o!(D3DKMT_OFFERALLOCATIONS, HandleList),
+        count: o!(D3DKMT_OFFERALLOCATIONS, NumAllocations),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTReclaimAllocations2: D3DKMT_RECLAIMALLOCATIONS2 {
+        hPagingQueue: U32 Handle In,
+        NumAllocations: U32 Int In,
+        pResources: U64 Ptr In,
+        HandleList: U64 Ptr In,
+        Anonymous.pResults: U64 Ptr In,
+        PagingFenceValue: U64 Int Out,
+    } extras [X::InArray {
+        name: "*HandleList",
+        ptr: o!(D3DKMT_RECLAIMALLOCATIONS2, HandleList),
+        count: o!(D3DKMT_RECLAIMALLOCATIONS2, NumAllocations),
+        w: W::U32, k: K::Handle, max: crate::abi::memory::MAX_LIST, also: &[], guard: None,
+    }]),
+    spec!(D3DKMTUpdateAllocationProperty: D3DDDI_UPDATEALLOCPROPERTY {
+        hPagingQueue: U32 Handle In,
+        hAllocation: U32 Handle In,
+        SupportedSegmentSet: U32 Int In,
+        PagingFenceValue: U64 Int Out,
+    } extras []),
+    spec!(D3DKMTLock2: D3DKMT_LOCK2 {
+        hDevice: U32 Handle In,
+        hAllocation: U32 Handle In,
+        pData: U64 Ptr Out,
+    } extras []),
+    spec!(D3DKMTUnlock2: D3DKMT_UNLOCK2 {
+        hDevice: U32 Handle In,
+        hAllocation: U32 Handle In,
+    } extras []),
+    spec!(D3DKMTInvalidateCache: D3DKMT_INVALIDATECACHE {
+        hDevice: U32 Handle In,
+        hAllocation: U32 Handle In,
+        Offset: U64 Int In,
+        Length: U64 Int In,
+    } extras []),
+    // libdxg's extras (`crate::host`, `crate::power`, `crate::dxcore`). The
+    // host handle is a kernel-wide counter, the same on a replay into a
+    // fresh kernel, so it is a number.
+    spec!(D3DKMTShareObjectWithHost: D3DKMT_SHAREOBJECTWITHHOST {
+        hDevice: U32 Handle In,
+        hObject: U32 Handle In,
+        Reserved: U64 Int In,
+        hVailProcessNtHandle: U64 Int Out,
+    } extras [] call call_share_object_with_host),
+    spec!(D3DKMTSetStablePowerState: D3DKMT_SETSTABLEPOWERSTATE {
+        hAdapter: U32 Handle In,
+        Enabled: U32 Int In,
+    } extras []),
+    spec!(D3DKMTCloseDxCoreDevice: NoArgs {} extras [] call call_close_dxcore_device),
+    spec!(D3DKMTChangeVideoMemoryReservation: D3DKMT_CHANGEVIDEOMEMORYRESERVATION {
+        hProcess: U64 Int In,
+        hAdapter: U32 Handle In,
+        MemorySegmentGroup: U32 Int In,
+        Reservation: U64 Int In,
+        PhysicalAdapterIndex: U32 Int In,
     } extras []),
 ];
 
@@ -941,6 +1608,7 @@ fn value(k: K, v: u64) -> Value {
         K::Ptr => Value::Ptr(v != 0),
         K::Addr => Value::Addr(v),
         K::Global => Value::Global(v as u32),
+        K::Fd => Value::Fd(v),
     }
 }
 
@@ -1027,6 +1695,13 @@ impl Spec {
                     }
                 }
                 X::InlineText { name, off, units } => out.push((name.into(), inline_text(&raw[off..off + units * 2]))),
+                X::InlineArray { name, off, count, w, k, max } => {
+                    let n = get(&raw, count, W::U32);
+                    if (1..=max as u64).contains(&n) {
+                        let n = n as usize;
+                        out.push((name.into(), elements(&raw[off..off + n * w.bytes()], n, w, k)));
+                    }
+                }
                 X::WideStr { name, ptr, max } if at(ptr) != 0 => {
                     let p = core::ptr::with_exposed_provenance::<u16>(at(ptr) as usize);
                     if let Some((units, _)) = ptr::read_wide_z(p, max) {
@@ -1095,6 +1770,11 @@ impl Spec {
                             input.push((format!("*{}", member(name, field)), Value::Bytes(bytes_at(p, n))));
                         }
                     }
+                }
+                X::InlineOut { name, off, size } => {
+                    let bytes = &raw[off..off + size];
+                    let len = bytes.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+                    output.push((name.into(), Value::Bytes(bytes[..len].to_vec())));
                 }
                 X::OutSlot { name, ptr, w, k } if at(ptr) != 0 => {
                     output.push((name.into(), value(k, get(&bytes_at(at(ptr), w.bytes()), 0, w))));
@@ -1179,6 +1859,16 @@ impl Spec {
                         put(&mut built.words, off + i, W::U8, b as u64);
                     }
                 }
+                X::InlineArray { name, off, count, w, max, .. } => {
+                    if let Some(Value::List(items)) = find(name) {
+                        fits(get_in(&built, count, W::U32), items.len(), name)?;
+                        fits(items.len() as u64, max as usize, name)?;
+                        for (i, v) in items.iter().enumerate() {
+                            put(&mut built.words, off + i * w.bytes(), w, raw(v));
+                        }
+                    }
+                }
+                X::InlineOut { .. } => {}
                 X::WideStr { name, ptr, max } => {
                     if let Some(Value::Str(text)) = find(name) {
                         let mut units: Vec<u16> = text.encode_utf16().collect();

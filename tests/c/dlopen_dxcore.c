@@ -21,8 +21,15 @@
  * Built with -DDXG_LINKED it links -ldxg instead (pkg-config dxg) and takes
  * the same functions from the link, as libdxg's own samples do.
  *
- * The GPU-work steps (virtual context, allocation, GPU VA map, submit, CPU
- * wait on the fence) go in gpu_work() below, marked, when they are emulated.
+ *   5. libdxg's extras: a fence created with NtSecuritySharing shared with
+ *      the host (ShareObjectWithHost), the stable power state, and last,
+ *      CloseDxCoreDevice, after which every call fails with
+ *      STATUS_UNSUCCESSFUL as with libdxg.
+ *
+ *   4. the GPU work (gpu_work()): a virtual context, a paging queue, an
+ *      allocation, a GPU VA reservation and map (waiting for the paging
+ *      fence), residency, a CPU mapping with Lock2, a submission and a GPU
+ *      signal of the fence, a CPU wait on it, and the teardown.
  *
  * Prints "N passed, 0 failed" and exits 0, or stops at the first failed
  * check and exits 1.
@@ -79,15 +86,17 @@ static NTSTATUS g_status;
     X(CreateSynchronizationObject2, D3DKMT_CREATESYNCHRONIZATIONOBJECT2 *)     \
     X(SignalSynchronizationObjectFromCpu, const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU *) \
     X(WaitForSynchronizationObjectFromCpu, const D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU *) \
-    X(DestroySynchronizationObject, const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *)
+    X(DestroySynchronizationObject, const D3DKMT_DESTROYSYNCHRONIZATIONOBJECT *) \
+    X(ShareObjectWithHost, D3DKMT_SHAREOBJECTWITHHOST *)                       \
+    X(SetStablePowerState, const D3DKMT_SETSTABLEPOWERSTATE *)
 
 #define DECLARE(name, arg) NTSTATUS (*name)(arg);
 static struct {
     THUNKS(DECLARE)
 } kmt;
 
-/* What the GPU-work cycle needs; they must resolve now (stubs until
- * emulated), as a client's symbol probe requires. */
+/* What a GPU-work client probes for; all must resolve, as a client's
+ * symbol probe requires. */
 static const char *const GPU_WORK_SYMBOLS[] = {
     "D3DKMTCreateContextVirtual", "D3DKMTDestroyContext", "D3DKMTCreateAllocation2",
     "D3DKMTDestroyAllocation2", "D3DKMTCreatePagingQueue", "D3DKMTDestroyPagingQueue",
@@ -268,20 +277,215 @@ static void signal_fence(D3DKMT_HANDLE device, D3DKMT_HANDLE fence, UINT64 value
 }
 
 /*
- * ==== GPU WORK: append here ====
- * When contexts, paging queues, allocations, GPU VA and submission are
- * emulated, this runs the rest of the WSL cycle on `device` and `fence`:
- * CreateContextVirtual (client hint, engine affinity), CreatePagingQueue,
- * CreateAllocation2, ReserveGpuVirtualAddress + MapGpuVirtualAddress (wait
- * for the paging fence), MakeResident, SubmitCommand that signals `fence`
- * to `value`, a CPU wait on it, then the destroys in reverse order. Today
- * their symbols are only resolved (load()).
+ * ==== GPU WORK ====
+ * The rest of the WSL cycle on `device` and `fence`, each function taken
+ * with dlsym as a client does: CreateContextVirtual (client hint, engine
+ * affinity), CreatePagingQueue, CreateAllocation2 over our own memory,
+ * ReserveGpuVirtualAddress + MapGpuVirtualAddress (then a CPU wait for the
+ * paging fence value), MakeResident (the same), Lock2 (the pointer is our
+ * memory: written through it, read back), SubmitCommand at the mapped VA and
+ * a GPU signal of `fence` to `value` on the context, a CPU wait on it; then
+ * the destroys in reverse order, with a few bad calls answered on the way.
  */
+#define GPU_THUNKS(X)                                                              \
+    X(CreateContextVirtual, D3DKMT_CREATECONTEXTVIRTUAL *)                         \
+    X(DestroyContext, const D3DKMT_DESTROYCONTEXT *)                               \
+    X(CreatePagingQueue, D3DKMT_CREATEPAGINGQUEUE *)                               \
+    X(DestroyPagingQueue, D3DDDI_DESTROYPAGINGQUEUE *)                             \
+    X(CreateAllocation2, D3DKMT_CREATEALLOCATION *)                                \
+    X(DestroyAllocation2, const D3DKMT_DESTROYALLOCATION2 *)                       \
+    X(ReserveGpuVirtualAddress, D3DDDI_RESERVEGPUVIRTUALADDRESS *)                 \
+    X(MapGpuVirtualAddress, D3DDDI_MAPGPUVIRTUALADDRESS *)                         \
+    X(FreeGpuVirtualAddress, const D3DKMT_FREEGPUVIRTUALADDRESS *)                 \
+    X(MakeResident, D3DDDI_MAKERESIDENT *)                                         \
+    X(Evict, D3DKMT_EVICT *)                                                       \
+    X(Lock2, D3DKMT_LOCK2 *)                                                       \
+    X(Unlock2, const D3DKMT_UNLOCK2 *)                                             \
+    X(SubmitCommand, const D3DKMT_SUBMITCOMMAND *)                                 \
+    X(SignalSynchronizationObjectFromGpu, const D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU *)
+
+static struct {
+    GPU_THUNKS(DECLARE)
+} gpu;
+
+static void wait_value(D3DKMT_HANDLE device, D3DKMT_HANDLE object, UINT64 value) {
+    D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU wait;
+    memset(&wait, 0, sizeof wait);
+    wait.hDevice = device;
+    wait.ObjectCount = 1;
+    wait.ObjectHandleArray = &object;
+    wait.FenceValueArray = &value;
+    CHECK_NT(kmt.WaitForSynchronizationObjectFromCpu(&wait), STATUS_SUCCESS);
+}
+
+enum { ALLOCATION_BYTES = 4 * 4096, VA_BYTES = 64 * 1024 };
+
 static void gpu_work(D3DKMT_HANDLE adapter, D3DKMT_HANDLE device, D3DKMT_HANDLE fence, UINT64 value) {
-    (void)adapter;
-    (void)device;
-    (void)fence;
-    (void)value;
+#define RESOLVE_GPU(name, arg)                                  \
+    *(void **)&gpu.name = dlsym(g_lib, "D3DKMT" #name);         \
+    CHECK(gpu.name != NULL);
+    GPU_THUNKS(RESOLVE_GPU)
+
+    /* A virtual context, as a compute runtime makes it. */
+    D3DKMT_CREATECONTEXTVIRTUAL context;
+    memset(&context, 0, sizeof context);
+    context.hDevice = device;
+    context.NodeOrdinal = 0;
+    context.EngineAffinity = 1;
+    context.ClientHint = D3DKMT_CLIENTHINT_CUDA;
+    CHECK_NT(gpu.CreateContextVirtual(&context), STATUS_SUCCESS);
+    CHECK(context.hContext != 0);
+
+    D3DKMT_CREATEPAGINGQUEUE paging;
+    memset(&paging, 0, sizeof paging);
+    paging.hDevice = device;
+    paging.Priority = D3DDDI_PAGINGQUEUE_PRIORITY_NORMAL;
+    CHECK_NT(gpu.CreatePagingQueue(&paging), STATUS_SUCCESS);
+    volatile UINT64 *paging_value = paging.FenceValueCPUVirtualAddress;
+    CHECK(paging_value != NULL && *paging_value == 0);
+
+    /* An allocation over our own memory. */
+    unsigned char *memory = aligned_alloc(4096, ALLOCATION_BYTES);
+    CHECK(memory != NULL);
+    memset(memory, 0, ALLOCATION_BYTES);
+    D3DKMT_CREATESTANDARDALLOCATION standard;
+    memset(&standard, 0, sizeof standard);
+    standard.Type = D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP;
+    standard.ExistingHeapData.Size = ALLOCATION_BYTES;
+    D3DDDI_ALLOCATIONINFO2 info;
+    memset(&info, 0, sizeof info);
+    info.pSystemMem = memory;
+    D3DKMT_CREATEALLOCATION create;
+    memset(&create, 0, sizeof create);
+    create.hDevice = device;
+    create.pStandardAllocation = &standard;
+    create.NumAllocations = 1;
+    create.pAllocationInfo2 = &info;
+    create.Flags.StandardAllocation = 1;
+    create.Flags.ExistingSysMem = 1;
+    CHECK_NT(gpu.CreateAllocation2(&create), STATUS_SUCCESS);
+    D3DKMT_HANDLE allocation = info.hAllocation;
+    CHECK(allocation != 0);
+
+    /* GPU VA: reserve 64 KiB on the adapter, map the allocation there. */
+    D3DDDI_RESERVEGPUVIRTUALADDRESS reserve;
+    memset(&reserve, 0, sizeof reserve);
+    reserve.hAdapter = adapter;
+    reserve.Size = VA_BYTES;
+    CHECK_NT(gpu.ReserveGpuVirtualAddress(&reserve), STATUS_SUCCESS);
+    UINT64 va = reserve.VirtualAddress;
+    CHECK(va != 0 && va % VA_BYTES == 0);
+
+    D3DDDI_MAPGPUVIRTUALADDRESS map;
+    memset(&map, 0, sizeof map);
+    map.hPagingQueue = paging.hPagingQueue;
+    map.BaseAddress = va;
+    map.hAllocation = allocation;
+    map.SizeInPages = ALLOCATION_BYTES / 4096 + 1; /* one page too many */
+    map.Protection.Value = 1;                     /* Write */
+    CHECK_NT(gpu.MapGpuVirtualAddress(&map), STATUS_INVALID_PARAMETER);
+    CHECK(map.PagingFenceValue == 0 && map.VirtualAddress == 0);
+    map.SizeInPages = ALLOCATION_BYTES / 4096;
+    CHECK_NT(gpu.MapGpuVirtualAddress(&map), STATUS_SUCCESS);
+    CHECK(map.VirtualAddress == va);
+    CHECK(map.PagingFenceValue == 1);
+    wait_value(device, paging.hSyncObject, map.PagingFenceValue);
+    CHECK(*paging_value >= map.PagingFenceValue);
+
+    D3DDDI_MAKERESIDENT resident;
+    memset(&resident, 0, sizeof resident);
+    resident.hPagingQueue = paging.hPagingQueue;
+    resident.NumAllocations = 1;
+    resident.AllocationList = &allocation;
+    CHECK_NT(gpu.MakeResident(&resident), STATUS_SUCCESS);
+    CHECK(resident.PagingFenceValue == 2 && resident.NumBytesToTrim == 0);
+    wait_value(device, paging.hSyncObject, resident.PagingFenceValue);
+
+    /* CPU access: the pointer is the allocation's memory. */
+    D3DKMT_LOCK2 lock;
+    memset(&lock, 0, sizeof lock);
+    lock.hDevice = device;
+    lock.hAllocation = allocation;
+    CHECK_NT(gpu.Lock2(&lock), STATUS_SUCCESS);
+    CHECK(lock.pData == memory);
+    ((volatile UINT *)lock.pData)[1] = 0xC0DE;
+    CHECK(((UINT *)memory)[1] == 0xC0DE);
+    D3DKMT_UNLOCK2 unlock = {device, allocation};
+    CHECK_NT(gpu.Unlock2(&unlock), STATUS_SUCCESS);
+    CHECK_NT(gpu.Unlock2(&unlock), STATUS_INVALID_PARAMETER);
+
+    /* Submit at the mapped VA, then a GPU signal of the fence behind it. */
+    D3DKMT_SUBMITCOMMAND submit;
+    memset(&submit, 0, sizeof submit);
+    submit.Commands = va;
+    submit.CommandLength = 256;
+    submit.BroadcastContextCount = 1;
+    submit.BroadcastContext[0] = context.hContext;
+    CHECK_NT(gpu.SubmitCommand(&submit), STATUS_SUCCESS);
+    D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMGPU signal;
+    memset(&signal, 0, sizeof signal);
+    signal.hContext = context.hContext;
+    signal.ObjectCount = 1;
+    signal.ObjectHandleArray = &fence;
+    signal.MonitoredFenceValueArray = &value;
+    CHECK_NT(gpu.SignalSynchronizationObjectFromGpu(&signal), STATUS_SUCCESS);
+    wait_value(device, fence, value);
+
+    /* Teardown in reverse order. */
+    D3DKMT_EVICT evict;
+    memset(&evict, 0, sizeof evict);
+    evict.hDevice = device;
+    evict.NumAllocations = 1;
+    evict.AllocationList = &allocation;
+    CHECK_NT(gpu.Evict(&evict), STATUS_SUCCESS);
+    CHECK_NT(gpu.Evict(&evict), STATUS_INVALID_PARAMETER); /* not resident any more */
+    D3DKMT_FREEGPUVIRTUALADDRESS free_va = {adapter, va, VA_BYTES};
+    CHECK_NT(gpu.FreeGpuVirtualAddress(&free_va), STATUS_SUCCESS);
+    CHECK_NT(gpu.FreeGpuVirtualAddress(&free_va), STATUS_INVALID_PARAMETER);
+    D3DKMT_DESTROYALLOCATION2 destroy;
+    memset(&destroy, 0, sizeof destroy);
+    destroy.hDevice = device;
+    destroy.phAllocationList = &allocation;
+    destroy.AllocationCount = 1;
+    CHECK_NT(gpu.DestroyAllocation2(&destroy), STATUS_SUCCESS);
+    free(memory);
+    D3DDDI_DESTROYPAGINGQUEUE destroy_paging = {paging.hPagingQueue};
+    CHECK_NT(gpu.DestroyPagingQueue(&destroy_paging), STATUS_SUCCESS);
+    D3DKMT_DESTROYCONTEXT destroy_context = {context.hContext};
+    CHECK_NT(gpu.DestroyContext(&destroy_context), STATUS_SUCCESS);
+}
+
+/* ---- 5. libdxg's extras ---- */
+
+static void host_extras(D3DKMT_HANDLE adapter, D3DKMT_HANDLE device) {
+    D3DKMT_CREATESYNCHRONIZATIONOBJECT2 sync;
+    memset(&sync, 0, sizeof sync);
+    sync.hDevice = device;
+    sync.Info.Type = D3DDDI_MONITORED_FENCE;
+    sync.Info.Flags.Shared = 1;
+    sync.Info.Flags.NtSecuritySharing = 1;
+    CHECK_NT(kmt.CreateSynchronizationObject2(&sync), STATUS_SUCCESS);
+
+    D3DKMT_SHAREOBJECTWITHHOST host = {device, sync.hSyncObject, 0, 0};
+    CHECK_NT(kmt.ShareObjectWithHost(&host), STATUS_SUCCESS);
+    CHECK(host.hVailProcessNtHandle != 0 && host.hVailProcessNtHandle % 4 == 0);
+    D3DKMT_SHAREOBJECTWITHHOST again = host;
+    CHECK_NT(kmt.ShareObjectWithHost(&again), STATUS_SUCCESS);
+    CHECK(again.hVailProcessNtHandle != host.hVailProcessNtHandle);
+    D3DKMT_SHAREOBJECTWITHHOST bad = {device, device, 0, 77};
+    CHECK_NT(kmt.ShareObjectWithHost(&bad), STATUS_INVALID_PARAMETER);
+    CHECK(bad.hVailProcessNtHandle == 77);
+    CHECK_NT(kmt.ShareObjectWithHost(NULL), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_SETSTABLEPOWERSTATE power = {adapter, 1};
+    CHECK_NT(kmt.SetStablePowerState(&power), STATUS_SUCCESS);
+    power.Enabled = 0;
+    CHECK_NT(kmt.SetStablePowerState(&power), STATUS_SUCCESS);
+    D3DKMT_SETSTABLEPOWERSTATE wrong = {device, 1};
+    CHECK_NT(kmt.SetStablePowerState(&wrong), STATUS_INVALID_PARAMETER);
+
+    D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy = {sync.hSyncObject};
+    CHECK_NT(kmt.DestroySynchronizationObject(&destroy), STATUS_SUCCESS);
 }
 
 static void device_and_fence(D3DKMT_HANDLE adapter) {
@@ -316,6 +520,7 @@ static void device_and_fence(D3DKMT_HANDLE adapter) {
     CHECK(*cpu_value == 10);
 
     gpu_work(adapter, create.hDevice, sync.hSyncObject, 11);
+    host_extras(adapter, create.hDevice);
 
     D3DKMT_DESTROYSYNCHRONIZATIONOBJECT destroy_sync = {sync.hSyncObject};
     CHECK_NT(kmt.DestroySynchronizationObject(&destroy_sync), STATUS_SUCCESS);
@@ -355,6 +560,19 @@ int main(void) {
     CHECK(process != NULL);
     CHECK(handle_count(process, 0) == 0);
     release(process);
+
+    /* Last, as libdxg's destructor would: close the dxg device. Every later
+     * call answers STATUS_UNSUCCESSFUL and writes nothing. */
+    void (*close_dxcore)(void) = NULL;
+    *(void **)&close_dxcore = dlsym(g_lib, "D3DKMTCloseDxCoreDevice");
+    CHECK(close_dxcore != NULL);
+    close_dxcore();
+    D3DKMT_ENUMADAPTERS2 after;
+    memset(&after, 0, sizeof after);
+    after.NumAdapters = 12345;
+    CHECK_NT(kmt.EnumAdapters2(&after), STATUS_UNSUCCESSFUL);
+    CHECK(after.NumAdapters == 12345);
+    close_dxcore(); /* a second close does nothing more */
 
 #ifndef DXG_LINKED
     CHECK(dlclose(g_lib) == 0);

@@ -98,6 +98,17 @@ else
     echo "warning: valgrind is not installed; skipping the valgrind run" >&2
 fi
 
+echo "==> $CC: tests/c/gpu_cycle.c (contexts, queues, submission, sync files)"
+"$CC" -std=c11 -Wall -Wextra -Werror -g -Iinclude \
+    tests/c/gpu_cycle.c \
+    -o "$OUTDIR/gpu_cycle" \
+    -L"$LIBDIR" -Wl,-rpath,"$LIBDIR" -ld3dkmt_emu \
+    -lpthread -ldl -lm
+"$OUTDIR/gpu_cycle"
+if command -v valgrind >/dev/null 2>&1; then
+    valgrind --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite,indirect,possible "$OUTDIR/gpu_cycle"
+fi
+
 echo "==> cargo build -p dxg -p dxcore (the libdxg-ABI drop-ins, same target directory)"
 cargo build -p dxg -p dxcore
 for lib in libdxg.so libdxcore.so; do
