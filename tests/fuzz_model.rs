@@ -62,6 +62,8 @@ pub fn op() -> impl Strategy<Value = Op> {
         1 => (p.clone(), sel()).prop_map(|(p, device)| Op::RemoveDevice { p, device }),
         2 => (p.clone(), 0..FAULT_ENTRIES.len() as u8, 0..FAULT_STATUSES.len() as u8)
             .prop_map(|(p, entry, status)| Op::InjectFault { p, entry, status }),
+        2 => (p.clone(), sel()).prop_map(|(p, device)| Op::CreateContext { p, device }),
+        2 => (p.clone(), sel()).prop_map(|(p, context)| Op::DestroyContext { p, context }),
         1 => p.prop_map(|p| Op::Exit { p }),
     ]
 }

@@ -21,6 +21,7 @@ use windows_sys::Wdk::Graphics::Direct3D::{
     D3DKMT_QUERYPROTECTEDSESSIONINFOFROMNTHANDLE, D3DKMT_QUERYPROTECTEDSESSIONSTATUS, D3DKMT_RELEASEKEYEDMUTEX,
     D3DKMT_SIGNALSYNCHRONIZATIONOBJECTFROMCPU, D3DKMT_WAITFORSYNCHRONIZATIONOBJECTFROMCPU,
 };
+use windows_sys::Wdk::Graphics::Direct3D::{D3DKMT_CREATECONTEXTVIRTUAL, D3DKMT_DESTROYCONTEXT};
 use windows_sys::Win32::Foundation::{HANDLE, LUID, UNICODE_STRING};
 
 use super::model::{KeyedMutexState, Model, NAMES, Object};
@@ -97,6 +98,7 @@ fn kind_of(o: &Object) -> HandleKind {
         Object::Fence { .. } | Object::SyncMutex { .. } => HandleKind::SyncObject,
         Object::Session { .. } => HandleKind::ProtectedSession,
         Object::KeyedMutex { .. } => HandleKind::KeyedMutex,
+        Object::Context => HandleKind::Context,
     }
 }
 
@@ -393,6 +395,26 @@ impl Executor {
                 let (s, u) = call_ref(&a, x::D3DKMTSignalSynchronizationObjectFromCpu);
                 if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
                     self.model.apply_signal(p, h, u64::from(value));
+                }
+                (s, u, e)
+            }
+            Op::CreateContext { device, .. } => {
+                let d = self.local(p, device, is_device);
+                let e = injected.unwrap_or_else(|| self.model.expect_create_sync(p, d));
+                let mut a = D3DKMT_CREATECONTEXTVIRTUAL { hDevice: d, ..Default::default() };
+                let (s, u) = call(&mut a, x::D3DKMTCreateContextVirtual);
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
+                    self.model.apply_create_context(p, d, a.hContext)?;
+                }
+                (s, u, e)
+            }
+            Op::DestroyContext { context, .. } => {
+                let h = self.local(p, context, |o| matches!(o, Object::Context));
+                let e = injected.unwrap_or_else(|| self.model.expect_destroy_context(p, h));
+                let a = D3DKMT_DESTROYCONTEXT { hContext: h };
+                let (s, u) = call_ref(&a, x::D3DKMTDestroyContext);
+                if s == NtStatus::SUCCESS && e == NtStatus::SUCCESS {
+                    self.model.apply_close(p, h);
                 }
                 (s, u, e)
             }
@@ -803,6 +825,9 @@ impl Executor {
                         (0, Object::Session { .. }) => {
                             x::D3DKMTDestroyProtectedSession(&mut D3DKMT_DESTROYPROTECTEDSESSION { hHandle: h });
                         }
+                        (0, Object::Context) => {
+                            x::D3DKMTDestroyContext(&D3DKMT_DESTROYCONTEXT { hContext: h });
+                        }
                         (0, Object::KeyedMutex { .. }) => {
                             x::D3DKMTDestroyKeyedMutex(&D3DKMT_DESTROYKEYEDMUTEX { hKeyedMutex: h });
                         }
@@ -853,6 +878,8 @@ fn entry_of(op: &Op) -> Option<crate::Entry> {
         Op::DestroySync { .. } => E::D3DKMTDestroySynchronizationObject,
         Op::Signal { .. } => E::D3DKMTSignalSynchronizationObjectFromCpu,
         Op::Wait { .. } => E::D3DKMTWaitForSynchronizationObjectFromCpu,
+        Op::CreateContext { .. } => E::D3DKMTCreateContextVirtual,
+        Op::DestroyContext { .. } => E::D3DKMTDestroyContext,
         Op::CreateSession { .. } => E::D3DKMTCreateProtectedSession,
         Op::DestroySession { .. } => E::D3DKMTDestroyProtectedSession,
         Op::QueryStatus { .. } => E::D3DKMTQueryProtectedSessionStatus,

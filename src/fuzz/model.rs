@@ -89,6 +89,8 @@ pub enum Object {
         /// The kernel's key for it.
         key: u64,
     },
+    /// A GPU context (virtual).
+    Context,
     /// A keyed mutex.
     KeyedMutex {
         /// Its global handle, if it has one.
@@ -265,6 +267,7 @@ impl Model {
                         | (ObjectKind::SyncObject, Object::Fence { .. } | Object::SyncMutex { .. })
                         | (ObjectKind::ProtectedSession, Object::Session { .. })
                         | (ObjectKind::KeyedMutex, Object::KeyedMutex { .. })
+                        | (ObjectKind::Context, Object::Context)
                 )
             })
             .count();
@@ -284,6 +287,7 @@ impl Model {
                 Object::Fence { .. } | Object::SyncMutex { .. } => ObjectKind::SyncObject,
                 Object::Session { .. } => ObjectKind::ProtectedSession,
                 Object::KeyedMutex { .. } => ObjectKind::KeyedMutex,
+                Object::Context => ObjectKind::Context,
             };
             counts[kind as usize] += 1;
         }
@@ -948,6 +952,23 @@ impl Model {
             return NtStatus::PROCESS_IS_TERMINATING;
         }
         if self.keyed_mutex(p, h).is_some() { NtStatus::SUCCESS } else { NtStatus::INVALID_PARAMETER }
+    }
+
+    /// `CreateContextVirtual` succeeded: a context, a child of `device`.
+    pub fn apply_create_context(&mut self, p: usize, device: u32, out: u32) -> Result<(), String> {
+        let o = self.new_obj(Object::Context);
+        self.insert_local(p, out, LocalRef { obj: o, device: Some(device), can_signal: false, can_wait: false })
+    }
+
+    /// The status `DestroyContext` answers (a lost device's contexts too).
+    pub fn expect_destroy_context(&self, p: usize, h: u32) -> Expect {
+        if self.exited(p) {
+            return NtStatus::PROCESS_IS_TERMINATING;
+        }
+        match self.obj_of(p, h) {
+            Some((_, Object::Context)) => NtStatus::SUCCESS,
+            _ => NtStatus::INVALID_PARAMETER,
+        }
     }
 
     /// The status the KMD's device removal answers.

@@ -117,6 +117,10 @@ pub enum Op {
     RemoveDevice { p: u8, device: Sel },
     /// Process exit.
     Exit { p: u8 },
+    /// `D3DKMTCreateContextVirtual` on node 0 (a device child).
+    CreateContext { p: u8, device: Sel },
+    /// `D3DKMTDestroyContext`.
+    DestroyContext { p: u8, context: Sel },
     /// `D3DKMTWaitForSynchronizationObjectFromCpu` on one object, only when
     /// it cannot block: a wait the model says would block is not made (a
     /// single-threaded run could never end it), and the op does nothing.
@@ -130,7 +134,7 @@ pub enum Op {
 
 /// The entry points an [`Op::InjectFault`] may target: every `D3DKMT*`
 /// export the vocabulary calls.
-pub const FAULT_ENTRIES: [Entry; 23] = [
+pub const FAULT_ENTRIES: [Entry; 25] = [
     Entry::D3DKMTOpenAdapterFromLuid,
     Entry::D3DKMTCloseAdapter,
     Entry::D3DKMTCreateDevice,
@@ -154,6 +158,8 @@ pub const FAULT_ENTRIES: [Entry; 23] = [
     Entry::D3DKMTAcquireKeyedMutex,
     Entry::D3DKMTReleaseKeyedMutex,
     Entry::D3DKMTDestroyKeyedMutex,
+    Entry::D3DKMTCreateContextVirtual,
+    Entry::D3DKMTDestroyContext,
 ];
 
 /// The failure statuses an [`Op::InjectFault`] may inject.
@@ -190,6 +196,8 @@ impl Op {
             | Op::RemoveDevice { p, .. }
             | Op::Exit { p }
             | Op::Wait { p, .. }
+            | Op::CreateContext { p, .. }
+            | Op::DestroyContext { p, .. }
             | Op::InjectFault { p, .. } => p,
             Op::Duplicate { from, .. } => from,
             Op::SetStatus { .. } => return None,
@@ -304,6 +312,8 @@ impl Generator {
             23 => Op::Release { p, mutex: self.sel(), key: self.below(4) as u8 },
             24 => Op::DestroyKeyedMutex { p, mutex: self.sel() },
             25 => Op::RemoveDevice { p, device: self.sel() },
+            28 => Op::CreateContext { p, device: self.sel() },
+            29 => Op::DestroyContext { p, context: self.sel() },
             27 => Op::Wait { p, device: self.sel(), sync: self.sel(), value: self.below(1 << 16) as u16 },
             26 => Op::InjectFault {
                 p,
@@ -323,6 +333,8 @@ pub fn prologue() -> Vec<Op> {
     (0..PROCESSES as u8).flat_map(|p| [Op::OpenAdapter { p }, Op::CreateDevice { p, adapter: Sel::Live(0) }]).collect()
 }
 
-/// How often [`Generator::op`] picks each op: in [`Op`]'s declaration order,
-/// except that the fault and the wait come before the exit, which is last.
-pub const WEIGHTS: [u64; 29] = [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 2, 2, 1];
+/// How often [`Generator::op`] picks each op: in [`Op`]'s declaration order
+/// up to the exit; then the fault, the wait and the two context ops; the
+/// exit last.
+pub const WEIGHTS: [u64; 31] =
+    [3, 1, 3, 1, 5, 2, 2, 2, 3, 4, 2, 2, 4, 3, 3, 2, 2, 4, 3, 3, 3, 2, 3, 3, 1, 1, 2, 2, 2, 2, 1];
