@@ -23,39 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static unsigned g_passed;
-static NTSTATUS g_status;
-
-static void check_failed(const char *file, int line, const char *expr) {
-    char why[512];
-    size_t len = d3dkmt_emu_last_error(why, sizeof why);
-    fprintf(stderr, "%s:%d: CHECK failed: %s\n", file, line, expr);
-    fprintf(stderr, "  last status: 0x%08" PRIX32 "\n", (uint32_t)g_status);
-    fprintf(stderr, "  d3dkmt_emu_last_error: %s\n", len ? why : "(none)");
-    fprintf(stderr, "%u passed, 1 failed\n", g_passed);
-    exit(1);
-}
-
-#define CHECK(cond)                                  \
-    do {                                             \
-        if (cond) {                                  \
-            g_passed++;                              \
-        } else {                                     \
-            check_failed(__FILE__, __LINE__, #cond); \
-        }                                            \
-    } while (0)
-
-#define CHECK_NT(call, want)                                      \
-    do {                                                          \
-        g_status = (call);                                        \
-        if (g_status == (NTSTATUS)(want)) {                       \
-            g_passed++;                                           \
-        } else {                                                  \
-            check_failed(__FILE__, __LINE__, #call " == " #want); \
-        }                                                         \
-    } while (0)
-
-#define CHECK_OK(call) CHECK_NT(call, STATUS_SUCCESS)
+#include "check.h"
 
 /* ---- The fake KMD ---- */
 
